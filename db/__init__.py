@@ -1,0 +1,1 @@
+"""SQLModel storage adapter: tables, engine, unit of work and Alembic migrations."""

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlmodel import Session
+
+from db.repository import SqlEventRepository, SqlPatientRepository
+from pathway.domain.errors import Conflict
+from pathway.ports import EventRepository, PatientRepository
+
+
+class SqlUnitOfWork:
+    """One database transaction; leaving the block without commit() rolls back."""
+
+    patients: PatientRepository
+    events: EventRepository
+
+    def __init__(self, engine: Engine, pathway_id: str) -> None:
+        self.engine = engine
+        self.pathway_id = pathway_id
+
+    def __enter__(self) -> SqlUnitOfWork:
+        self.session = Session(self.engine, expire_on_commit=False)
+        self.patients = SqlPatientRepository(self.session, self.pathway_id)
+        self.events = SqlEventRepository(self.session)
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        try:
+            self.session.rollback()
+        finally:
+            self.session.close()
+        if isinstance(exc, IntegrityError):
+            raise Conflict(f"the change conflicts with stored data ({exc.orig})") from exc
+        if isinstance(exc, OperationalError) and "locked" in str(exc):
+            raise Conflict("the database is busy with another writer; try again") from exc
+
+    def commit(self) -> None:
+        self.session.commit()
+
+    def rollback(self) -> None:
+        self.session.rollback()

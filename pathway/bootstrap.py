@@ -1,0 +1,46 @@
+"""The composition root: settings -> engine -> unit of work, clock and compiled pathway."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import partial
+
+from sqlalchemy import Engine
+
+from db import migrate
+from db.engine import make_engine
+from db.unit_of_work import SqlUnitOfWork
+from pathway.clock import SystemClock
+from pathway.domain.errors import PathwayError
+from pathway.domain.machine import Pathway
+from pathway.pathway_file import load_pathway_file
+from pathway.services import Deps
+from pathway.settings import Settings, load_settings
+
+
+class DatabaseNotReady(PathwayError):
+    """The database has not been created or is behind the code's schema."""
+
+
+@dataclass(frozen=True)
+class App:
+    settings: Settings
+    engine: Engine
+    deps: Deps
+
+    def check_schema(self) -> None:
+        current, head = migrate.current(self.engine), migrate.head()
+        if current != head:
+            what = "has no tables" if current is None else f"is at schema {current}, not {head}"
+            raise DatabaseNotReady(f"the database {what}; run `pathway init` first")
+
+
+def build(environ: Mapping[str, str] | None = None) -> App:
+    settings = load_settings(os.environ if environ is None else environ)
+    definition = load_pathway_file(settings.pathway_file)
+    engine = make_engine(settings.database_url)
+    uow = partial(SqlUnitOfWork, engine, definition.pathway.id)
+    deps = Deps(uow=uow, clock=SystemClock(), pathway=Pathway(definition), zone=settings.zone)
+    return App(settings=settings, engine=engine, deps=deps)

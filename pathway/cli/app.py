@@ -1,0 +1,243 @@
+"""The `pathway` command: parse -> one service call -> render. Errors: one line on stderr, exit 2."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from typing import Annotated, Any, ParamSpec, TypeVar
+
+import typer
+
+from db import migrate
+from pathway import services
+from pathway.bootstrap import App, build
+from pathway.cli import render
+from pathway.demo import load_demo
+from pathway.domain.clinical_time import parse_date, parse_datetime
+from pathway.domain.diagram import mermaid
+from pathway.domain.errors import InvalidInput, PathwayError
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+app = typer.Typer(help="Care-pathway engine for sacral soft-tissue metastasis. Decision support "
+                       "for clinicians; not a substitute for clinical judgement.",
+                  no_args_is_help=True, add_completion=False, rich_markup_mode=None,
+                  pretty_exceptions_enable=False)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+
+def handles_errors(fn: Callable[P, R]) -> Callable[P, R]:
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except PathwayError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            raise typer.Exit(2) from None
+        except (typer.Exit, typer.Abort, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            if os.environ.get("PATHWAY_DEBUG"):
+                raise
+            print(f"internal error: {type(exc).__name__}: {exc} (nothing was saved; rerun with "
+                  "PATHWAY_DEBUG=1 for the traceback and report it)", file=sys.stderr)
+            raise typer.Exit(1) from None
+    return wrapper
+
+
+def _app(check: bool = True) -> App:
+    application = build()
+    if check:
+        application.check_schema()
+    return application
+
+
+@app.command()
+@handles_errors
+def init(demo: Annotated[bool, typer.Option(help="Also load the demo cohort.")] = False) -> None:
+    """Create or upgrade the database (safe to run twice).
+
+    Example: pathway init --demo
+    """
+    application = _app(check=False)
+    before, after = migrate.upgrade(application.engine)
+    url = application.engine.url.render_as_string(hide_password=True)
+    state = "created" if before is None else ("up to date" if before == after else "upgraded")
+    print(f"database {url}: {state} (schema {after})")
+    if demo:
+        created = load_demo(application.deps)
+        print(f"demo cohort: {len(created)} patient(s) added"
+              + ("" if created else " (already loaded)"))
+
+
+@app.command()
+@handles_errors
+def enroll(
+    mrn: str,
+    name: Annotated[str | None, typer.Option(help="Patient name (kept out of logs).")] = None,
+    birth_date: Annotated[str | None, typer.Option("--birth-date", help="YYYY-MM-DD")] = None,
+    histology: Annotated[str | None, typer.Option(help="sts, chordoma, gctb, "
+                         "chondrosarcoma_conventional, chondrosarcoma_other, other")] = None,
+    on: Annotated[str | None, typer.Option(help="Enrolment date YYYY-MM-DD (default today).")]
+    = None,
+) -> None:
+    """Enrol a patient on the pathway.
+
+    Example: pathway enroll MRN-1001 --histology sts --on 2026-11-02
+    """
+    application = _app()
+    patient = services.enroll(
+        application.deps, mrn, name=name, histology=histology,
+        birth_date=parse_date(birth_date, "--birth-date") if birth_date else None,
+        on=parse_date(on, "--on") if on else None)
+    print(f"enrolled {patient.mrn} (patient {patient.id}) on {patient.enrolled_on}")
+
+
+@app.command()
+@handles_errors
+def record(
+    mrn: str,
+    event: str,
+    on: Annotated[str | None, typer.Option(help="Clinic-local date YYYY-MM-DD.")] = None,
+    at: Annotated[str | None, typer.Option(help="Clinic-local YYYY-MM-DDTHH:MM.")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="FIELD=VALUE (repeat).")] = None,
+    reason: Annotated[str | None, typer.Option(help="Why (needed for retraction).")] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Who records it.")] = None,
+    expect_version: Annotated[int | None, typer.Option(
+        "--expect-version", help="Refuse if the patient changed since this version.")] = None,
+) -> None:
+    """Record something that happened to a patient (back-dated with --on or --at).
+
+    Example: pathway record MRN-1001 pain_score --on 2026-11-03 --set nrs=6 --by j.smith
+    """
+    application = _app()
+    result = services.record_event(
+        application.deps, mrn, event.strip().lower(), _fields(set_ or []),
+        on=parse_date(on, "--on") if on else None,
+        at=parse_datetime(at, "--at") if at else None,
+        reason=reason, actor=by or application.settings.actor, expected_version=expect_version)
+    moved = ", ".join(f"{t}: {a} → {b}" for t, (a, b) in result.changes.items())
+    print(f"recorded {result.event.type} for {result.patient.mrn} "
+          f"(event {result.event.id}); " + (moved or "no state change"))
+
+
+def _fields(pairs: list[str]) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise InvalidInput(f"--set {pair!r}: use FIELD=VALUE, e.g. --set nrs=6")
+        fields[name.strip().lower()] = value.strip()
+    return fields
+
+
+@app.command()
+@handles_errors
+def status(mrn: str, json_: JsonOpt = False) -> None:
+    """Where a patient stands in every track, what may happen next, and recent history.
+
+    Example: pathway status MRN-1001 --json
+    """
+    application = _app()
+    view = services.status(application.deps, mrn)
+    if json_:
+        render.dump_json(render.status_json(view, application.deps.zone))
+    else:
+        render.show_status(view, application.deps.zone)
+
+
+@app.command("list")
+@handles_errors
+def list_(
+    track: Annotated[str | None, typer.Option(help="Filter on a track, e.g. main.")] = None,
+    state: Annotated[str | None, typer.Option(help="Filter on a state, e.g. surveillance.")]
+    = None,
+    json_: JsonOpt = False,
+) -> None:
+    """List patients with the state of each track.
+
+    Example: pathway list --track main --state surveillance
+    """
+    application = _app()
+    rows = services.list_patients(application.deps, track, state)
+    if json_:
+        render.dump_json([{"patient": render.patient_json(p), "tracks": s} for p, s in rows])
+    else:
+        render.patients_table(rows, list(application.deps.pathway.definition.tracks))
+
+
+@app.command()
+@handles_errors
+def history(mrn: str, json_: JsonOpt = False) -> None:
+    """The full, append-only history of a patient (retracted events struck through).
+
+    Example: pathway history MRN-1001
+    """
+    application = _app()
+    h = services.history(application.deps, mrn)
+    zone = application.deps.zone
+    if json_:
+        render.dump_json({"patient": render.patient_json(h.patient),
+                          "events": [render.event_json(e, zone, e.id in h.retracted)
+                                     for e in h.events]})
+    else:
+        render.console.print(f"[bold]{h.patient.mrn}[/bold] (patient {h.patient.id})")
+        render.events_table(h.events, zone, h.retracted)
+
+
+@app.command()
+@handles_errors
+def events(json_: JsonOpt = False) -> None:
+    """The event types of the pathway, with their fields and allowed values.
+
+    Example: pathway events --json
+    """
+    pathway = build().deps.pathway
+    tracks_of = {name: pathway.tracks_of(name) for name in pathway.definition.events}
+    if json_:
+        render.dump_json(render.catalogue_json(pathway.definition, tracks_of))
+    else:
+        render.events_catalogue(pathway.definition, tracks_of)
+
+
+@app.command()
+@handles_errors
+def diagram(
+    track: Annotated[str | None, typer.Option(help="One track (default: all).")] = None,
+    mrn: Annotated[str | None, typer.Option(help="Highlight this patient's states.")] = None,
+) -> None:
+    """Print the pathway as Mermaid state diagrams (paste into any Mermaid viewer).
+
+    Example: pathway diagram --track mscc
+    """
+    application = _app(check=mrn is not None)
+    definition = application.deps.pathway.definition
+    if track is not None and track not in definition.tracks:
+        raise InvalidInput(f"unknown track '{track}'; tracks: {', '.join(definition.tracks)}")
+    states = services.status(application.deps, mrn).states if mrn else {}
+    for name in [track] if track else list(definition.tracks):
+        print(mermaid(definition, name, states.get(name)))
+
+
+@app.command()
+@handles_errors
+def verify() -> None:
+    """Rebuild every patient's tracks from history and compare with the stored states.
+
+    Example: pathway verify
+    """
+    application = _app()
+    mismatches = services.verify_replay(application.deps)
+    for line in mismatches:
+        print(line)
+    if mismatches:
+        raise PathwayError(f"{len(mismatches)} patient(s) differ from their history")
+    print("every patient's stored state matches its history")
+
+
+def main() -> None:
+    app()

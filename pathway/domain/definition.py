@@ -1,0 +1,223 @@
+"""The pathway as data: pydantic models of the pathway file and their cross-checks.
+
+Parsing YAML happens at the edge (`pathway.pathway_file`); this module validates an already parsed
+mapping and names the path of every problem (``tracks.main.transitions[3].dest: ...``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from pathway.domain.errors import DefinitionError
+
+EvidenceKind = Literal["seed", "guideline", "label", "trial", "proposal"]
+FieldType = Literal["choice", "int", "number", "text", "date", "bool", "event_ref"]
+ANY_ACTIVE_STATE = "*"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Parameter(_Strict):
+    """A named clinical number with its provenance; guards and rules refer to it as ``$name``."""
+
+    value: float
+    unit: str | None = None
+    description: str = ""
+    source: Annotated[str, Field(min_length=3)]
+    kind: EvidenceKind
+
+
+class FieldSpec(_Strict):
+    type: FieldType
+    description: str = ""
+    required: bool = False
+    values: tuple[str, ...] | None = None
+    min: float | None = None
+    max: float | None = None
+    unit: str | None = None
+    source: str | None = None
+    kind: EvidenceKind | None = None
+
+    @model_validator(mode="after")
+    def _coherent(self) -> FieldSpec:
+        if self.type == "choice" and not self.values:
+            raise ValueError("a choice field needs a non-empty 'values' list")
+        if self.type != "choice" and self.values is not None:
+            raise ValueError("'values' is only allowed on choice fields")
+        bounded = self.min is not None or self.max is not None
+        if bounded and self.type not in ("int", "number"):
+            raise ValueError("'min'/'max' are only allowed on int and number fields")
+        if self.min is not None and self.max is not None and self.max < self.min:
+            raise ValueError(f"max must be >= min (min {self.min}, max {self.max})")
+        if bounded and (not self.source or not self.kind):
+            raise ValueError("a bounded number is a clinical number: give it 'source' and 'kind'")
+        return self
+
+
+class EventSpec(_Strict):
+    description: str
+    fields: dict[str, FieldSpec] = {}
+    retracts: bool = False
+
+
+class Comparison(_Strict):
+    lt: float | str | None = None
+    le: float | str | None = None
+    gt: float | str | None = None
+    ge: float | str | None = None
+
+    @model_validator(mode="after")
+    def _one_at_least(self) -> Comparison:
+        if all(v is None for v in (self.lt, self.le, self.gt, self.ge)):
+            raise ValueError("a comparison needs at least one of lt, le, gt, ge")
+        return self
+
+
+Condition = str | int | float | bool | list[str] | Comparison
+
+
+class TransitionSpec(_Strict):
+    event: str
+    source: str | list[str]
+    dest: str | None = None
+    when: dict[str, Condition] = {}
+    description: str = ""
+
+    def sources(self, active_states: tuple[str, ...]) -> tuple[str, ...]:
+        if self.source == ANY_ACTIVE_STATE:
+            return active_states
+        return (self.source,) if isinstance(self.source, str) else tuple(self.source)
+
+
+class TrackSpec(_Strict):
+    description: str = ""
+    initial: str
+    states: tuple[str, ...]
+    transitions: tuple[TransitionSpec, ...]
+
+
+class PathwayMeta(_Strict):
+    id: str
+    title: str
+    version: str
+
+
+class PathwayDefinition(_Strict):
+    pathway: PathwayMeta
+    parameters: dict[str, Parameter] = {}
+    events: dict[str, EventSpec]
+    exits: dict[str, str]
+    tracks: dict[str, TrackSpec]
+    rules: dict[str, Any] = {}
+    content_hash: str = ""
+
+    @property
+    def exit_states(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(self.exits.values()))
+
+    def track_states(self, track: str) -> tuple[str, ...]:
+        return self.tracks[track].states + self.exit_states
+
+    def initial_states(self) -> dict[str, str]:
+        return {name: spec.initial for name, spec in self.tracks.items()}
+
+    def parameter(self, ref: float | str) -> float:
+        if isinstance(ref, str):
+            return self.parameters[ref.removeprefix("$")].value
+        return ref
+
+
+def parse_definition(data: Any, origin: str) -> PathwayDefinition:
+    """Validate a parsed pathway file; raise DefinitionError naming ``origin`` and every bad path."""
+    if not isinstance(data, dict):
+        raise DefinitionError(f"{origin}: the file must hold a mapping at the top level")
+    try:
+        definition = PathwayDefinition.model_validate(data)
+    except ValidationError as exc:
+        lines = [f"{origin}: {_loc(err['loc'])}: {err['msg']}" for err in exc.errors()]
+        raise DefinitionError("\n".join(lines)) from None
+    problems = _cross_check(definition)
+    if problems:
+        raise DefinitionError("\n".join(f"{origin}: {p}" for p in problems))
+    digest = hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+    return definition.model_copy(update={"content_hash": digest[:16]})
+
+
+def _loc(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def _cross_check(d: PathwayDefinition) -> list[str]:
+    problems: list[str] = []
+    for event, exit_state in d.exits.items():
+        if event not in d.events:
+            problems.append(f"exits.{event}: unknown event (declare it under 'events')")
+        if any(exit_state in t.states for t in d.tracks.values()):
+            problems.append(f"exits.{event}: '{exit_state}' is also an active state of a track")
+    triggered: set[str] = set(d.exits)
+    for name, track in d.tracks.items():
+        problems += _check_track(d, name, track)
+        triggered |= {t.event for t in track.transitions}
+    for name, spec in d.events.items():
+        if not spec.retracts and name not in triggered:
+            problems.append(f"events.{name}: no track accepts this event (add a transition)")
+    return problems
+
+
+def _check_track(d: PathwayDefinition, name: str, track: TrackSpec) -> list[str]:
+    problems: list[str] = []
+    where = f"tracks.{name}"
+    if len(set(track.states)) != len(track.states):
+        problems.append(f"{where}.states: a state is listed twice")
+    if track.initial not in track.states:
+        problems.append(f"{where}.initial: '{track.initial}' is not one of its states")
+    known = set(track.states) | set(d.exit_states)
+    for i, tr in enumerate(track.transitions):
+        at = f"{where}.transitions[{i}]"
+        if tr.event not in d.events:
+            problems.append(f"{at}.event: unknown event '{tr.event}'")
+            continue
+        if tr.source != ANY_ACTIVE_STATE:
+            for s in tr.sources(track.states):
+                if s not in track.states:
+                    problems.append(f"{at}.source: unknown or exit state '{s}' in track {name}")
+        if tr.dest is not None and tr.dest not in known:
+            problems.append(f"{at}.dest: unknown state '{tr.dest}' (states: {sorted(known)})")
+        problems += _check_guard(d, tr, at)
+    return problems
+
+
+def _check_guard(d: PathwayDefinition, tr: TransitionSpec, at: str) -> list[str]:
+    problems: list[str] = []
+    fields = d.events[tr.event].fields
+    for field, cond in tr.when.items():
+        spec = fields.get(field)
+        if spec is None:
+            problems.append(f"{at}.when.{field}: event '{tr.event}' has no such field")
+            continue
+        wanted = cond if isinstance(cond, list) else [cond]
+        if spec.type == "choice":
+            for value in wanted:
+                if not isinstance(value, str) or value not in (spec.values or ()):
+                    problems.append(f"{at}.when.{field}: '{value}' is not one of {spec.values}")
+        if isinstance(cond, Comparison):
+            for ref in (cond.lt, cond.le, cond.gt, cond.ge):
+                if ref is None:
+                    continue
+                if not isinstance(ref, str):
+                    problems.append(
+                        f"{at}.when.{field}: {ref} is a clinical number; declare it under "
+                        "'parameters' with source and kind, and refer to it as $name"
+                    )
+                elif ref.removeprefix("$") not in d.parameters:
+                    problems.append(f"{at}.when.{field}: unknown parameter '{ref}'")
+    return problems

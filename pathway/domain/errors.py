@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+
+class PathwayError(Exception):
+    """Root of every error a coordinator may see; the message says what was wrong and how to fix it."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class DefinitionError(PathwayError):
+    """The pathway file is malformed; the message names the file and the path inside it."""
+
+
+class NotFound(PathwayError):
+    """An unknown patient, event type, alert or other record."""
+
+
+class InvalidInput(PathwayError):
+    """A value given by the user is malformed or out of range."""
+
+
+class EventNotAllowed(PathwayError):
+    """The event is valid in general but not in the patient's current states."""
+
+
+class GuardRefused(EventNotAllowed):
+    """A transition exists from the current state but its conditions on the event's fields are unmet."""
+
+
+class Conflict(PathwayError):
+    """Someone else changed the record first, or it already exists."""
+
+
+class PermissionDenied(PathwayError):
+    """The acting user's role does not allow this action."""

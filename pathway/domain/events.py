@@ -1,0 +1,108 @@
+"""Event field validation: raw user input (strings) -> typed, canonical event data."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from pathway.domain.definition import EventSpec, FieldSpec, PathwayDefinition
+from pathway.domain.errors import InvalidInput, NotFound
+
+EventData = dict[str, Any]
+
+
+def event_spec(definition: PathwayDefinition, event: str) -> EventSpec:
+    spec = definition.events.get(event)
+    if spec is None:
+        known = ", ".join(sorted(definition.events))
+        raise NotFound(f"unknown event '{event}'; known events: {known} (see `pathway events`)")
+    return spec
+
+
+def validate_event_data(definition: PathwayDefinition, event: str, raw: dict[str, Any]) -> EventData:
+    """Check every field against the event's schema; return canonical values (choices as declared)."""
+    spec = event_spec(definition, event)
+    unknown = sorted(set(raw) - set(spec.fields))
+    if unknown:
+        allowed = ", ".join(sorted(spec.fields)) or "none"
+        raise InvalidInput(f"event '{event}' has no field {', '.join(unknown)}; its fields: {allowed}")
+    data: EventData = {}
+    for name, field in spec.fields.items():
+        value = raw.get(name)
+        if value is None or value == "":
+            if field.required:
+                raise InvalidInput(f"event '{event}' needs field '{name}' ({_describe(field)}); "
+                                   f"add --set {name}=VALUE")
+            continue
+        data[name] = coerce(event, name, field, value)
+    return data
+
+
+def coerce(event: str, name: str, field: FieldSpec, value: Any) -> Any:
+    where = f"{event}.{name}"
+    if field.type == "choice":
+        return _choice(where, field, value)
+    if field.type in ("int", "number", "event_ref"):
+        return _number(where, field, value)
+    if field.type == "bool":
+        return _bool(where, value)
+    if field.type == "date":
+        if isinstance(value, date):
+            return value.isoformat()
+        try:
+            return date.fromisoformat(str(value)).isoformat()
+        except ValueError:
+            raise InvalidInput(f"{where}: '{value}' is not a date (use YYYY-MM-DD)") from None
+    text = str(value).strip()
+    if not text:
+        raise InvalidInput(f"{where}: empty text")
+    return text
+
+
+def _choice(where: str, field: FieldSpec, value: Any) -> str:
+    by_lower = {v.lower(): v for v in field.values or ()}
+    canonical = by_lower.get(str(value).strip().lower())
+    if canonical is None:
+        raise InvalidInput(f"{where}: '{value}' is not allowed; choose one of "
+                           f"{', '.join(field.values or ())}")
+    return canonical
+
+
+def _number(where: str, field: FieldSpec, value: Any) -> int | float:
+    integral = field.type in ("int", "event_ref")
+    try:
+        number: int | float = int(str(value)) if integral else float(str(value))
+    except ValueError:
+        kind = "a whole number" if integral else "a number"
+        raise InvalidInput(f"{where}: '{value}' is not {kind}") from None
+    if number != number or number in (float("inf"), float("-inf")):
+        raise InvalidInput(f"{where}: '{value}' is not a finite number")
+    low, high = field.min, field.max
+    if (low is not None and number < low) or (high is not None and number > high):
+        unit = f" {field.unit}" if field.unit else ""
+        raise InvalidInput(f"{where}: {value}{unit} is outside the validated range "
+                           f"{_fmt(low)}–{_fmt(high)}{unit} (source: {field.source})")
+    return number
+
+
+def _bool(where: str, value: Any) -> bool:
+    text = str(value).strip().lower()
+    if text in ("true", "yes", "1", "y"):
+        return True
+    if text in ("false", "no", "0", "n"):
+        return False
+    raise InvalidInput(f"{where}: '{value}' is not yes/no")
+
+
+def _fmt(x: float | None) -> str:
+    if x is None:
+        return "…"
+    return str(int(x)) if float(x).is_integer() else str(x)
+
+
+def _describe(field: FieldSpec) -> str:
+    if field.type == "choice":
+        return "one of " + ", ".join(field.values or ())
+    if field.min is not None or field.max is not None:
+        return f"{field.type} {_fmt(field.min)}–{_fmt(field.max)}"
+    return field.type

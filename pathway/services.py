@@ -1,0 +1,217 @@
+"""Use cases: one unit of work each, the clock read once, bad input refused before any write."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, tzinfo
+from typing import Any
+
+from pathway.domain.clinical_time import (
+    check_not_before_enrolment,
+    local_date,
+    occurred_instant,
+    start_of_day,
+)
+from pathway.domain.errors import Conflict, EventNotAllowed, InvalidInput, NotFound
+from pathway.domain.events import coerce, validate_event_data
+from pathway.domain.history import replay
+from pathway.domain.machine import Pathway
+from pathway.domain.model import EventRecord, NewEvent, Patient, PatientView
+from pathway.ports import Clock, UnitOfWork
+
+MRN_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")
+
+
+@dataclass(frozen=True)
+class Deps:
+    uow: Callable[[], UnitOfWork]
+    clock: Clock
+    pathway: Pathway
+    zone: tzinfo
+
+
+@dataclass(frozen=True)
+class Recorded:
+    patient: Patient
+    event: EventRecord
+    states: dict[str, str]
+    changes: dict[str, tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class History:
+    patient: Patient
+    events: list[EventRecord]
+    retracted: set[int]
+
+
+def enroll(deps: Deps, mrn: str, *, name: str | None = None, birth_date: date | None = None,
+           histology: str | None = None, on: date | None = None) -> Patient:
+    """Enrol a patient; raises InvalidInput (bad MRN, date or histology) or Conflict (duplicate)."""
+    mrn = _valid_mrn(mrn)
+    now = deps.clock.now()
+    today = local_date(now, deps.zone)
+    enrolled_on = on or today
+    if enrolled_on > today:
+        raise InvalidInput(f"enrolment date {enrolled_on} is in the future (today is {today})")
+    if birth_date is not None and birth_date >= enrolled_on:
+        raise InvalidInput(f"birth date {birth_date} must be before the enrolment date")
+    if histology is not None:
+        spec = deps.pathway.definition.events["histology_confirmed"].fields["histology"]
+        histology = coerce("enroll", "histology", spec, histology)
+    with deps.uow() as uow:
+        if uow.patients.by_mrn(mrn) is not None:
+            raise Conflict(f"MRN {mrn} is already enrolled; use `pathway status {mrn}`")
+        patient = uow.patients.add(mrn, name, birth_date, histology, enrolled_on,
+                                   start_of_day(enrolled_on, deps.zone) if on else now,
+                                   deps.pathway.definition.initial_states())
+        uow.commit()
+    return patient
+
+
+def record_event(deps: Deps, mrn: str, event: str, fields: dict[str, Any], *,
+                 on: date | None = None, at: datetime | None = None, reason: str | None = None,
+                 actor: str, expected_version: int | None = None) -> Recorded:
+    """Validate and apply one event to every track; refuse (write nothing) if any check fails.
+
+    Raises NotFound (patient or event), InvalidInput (fields, dates), EventNotAllowed /
+    GuardRefused (state), Conflict (a concurrent change or a stale expected_version).
+    """
+    definition = deps.pathway.definition
+    data = validate_event_data(definition, event, fields)
+    actor = _valid_actor(actor)
+    now = deps.clock.now()
+    occurred_at = occurred_instant(on, at, deps.zone, now)
+    with deps.uow() as uow:
+        patient = _patient(uow, mrn)
+        if expected_version is not None and expected_version != patient.version:
+            raise Conflict(f"patient {patient.id} is at version {patient.version}, not "
+                           f"{expected_version}: someone recorded something meanwhile; reload")
+        check_not_before_enrolment(occurred_at, patient.enrolled_on, deps.zone)
+        states = uow.patients.states(patient.id)
+        history = uow.events.for_patient(patient.id)
+        if definition.events[event].retracts:
+            new_states = _after_retraction(deps.pathway, history, int(data["event_id"]), patient)
+            if not reason:
+                raise InvalidInput("a retraction needs --reason saying why the event was wrong")
+        else:
+            new_states = deps.pathway.fire(states, event, data).states
+        changes = {t: (states[t], s) for t, s in new_states.items() if states[t] != s}
+        if not definition.events[event].retracts:
+            _check_clinical_order(history, changes, occurred_at, event, deps.zone, definition
+                                  .events)
+        histology = data.get("histology") if event == "histology_confirmed" else None
+        saved = uow.patients.save(patient, new_states, now, histology=histology)
+        record = uow.events.append(NewEvent(
+            patient_id=patient.id, type=event, occurred_at=occurred_at, recorded_at=now,
+            actor=actor, data=data, reason=reason, changes=changes))
+        uow.commit()
+    return Recorded(patient=saved, event=record, states=new_states, changes=changes)
+
+
+def status(deps: Deps, mrn: str, recent: int = 10) -> PatientView:
+    with deps.uow() as uow:
+        patient = _patient(uow, mrn)
+        stored = uow.patients.states(patient.id)
+        events = uow.events.for_patient(patient.id)
+    states = {t: stored[t] for t in deps.pathway.definition.tracks if t in stored}
+    return PatientView(patient=patient, states=states,
+                       allowed_events=deps.pathway.allowed_events(states),
+                       recent=events[-recent:] if recent else events,
+                       order=tuple(deps.pathway.definition.tracks))
+
+
+def history(deps: Deps, mrn: str) -> History:
+    with deps.uow() as uow:
+        patient = _patient(uow, mrn)
+        events = uow.events.for_patient(patient.id)
+    retractions = {n for n, s in deps.pathway.definition.events.items() if s.retracts}
+    retracted = {int(e.data["event_id"]) for e in events if e.type in retractions}
+    return History(patient=patient, events=events, retracted=retracted)
+
+
+def list_patients(deps: Deps, track: str | None = None, state: str | None = None
+                  ) -> list[tuple[Patient, dict[str, str]]]:
+    definition = deps.pathway.definition
+    if track is not None and track not in definition.tracks:
+        raise InvalidInput(f"unknown track '{track}'; tracks: {', '.join(definition.tracks)}")
+    if state is not None:
+        known = {s for t in definition.tracks for s in definition.track_states(t)
+                 if track is None or t == track}
+        if state not in known:
+            raise InvalidInput(f"unknown state '{state}'" + (f" in track {track}" if track else "")
+                               + f"; states: {', '.join(sorted(known))}")
+    with deps.uow() as uow:
+        return uow.patients.listing(track, state)
+
+
+def verify_replay(deps: Deps) -> list[str]:
+    """Rebuild every patient's tracks from history; list the patients whose stored state differs."""
+    mismatches: list[str] = []
+    with deps.uow() as uow:
+        for patient, stored in uow.patients.listing(None, None):
+            rebuilt = replay(deps.pathway, uow.events.for_patient(patient.id))
+            if rebuilt != stored:
+                mismatches.append(f"patient {patient.id}: stored {stored}, history gives {rebuilt}")
+    return mismatches
+
+
+def _patient(uow: UnitOfWork, mrn: str) -> Patient:
+    patient = uow.patients.by_mrn(mrn.strip())
+    if patient is None:
+        raise NotFound(f"no patient with MRN {mrn.strip()!r}; enrol with `pathway enroll MRN` "
+                       "or list patients with `pathway list`")
+    return patient
+
+
+def _valid_mrn(mrn: str) -> str:
+    mrn = mrn.strip()
+    if not MRN_PATTERN.match(mrn):
+        raise InvalidInput(f"MRN {mrn!r} is not valid: use 1-64 letters, digits, '.', '_', '/' "
+                           "or '-', starting with a letter or digit")
+    return mrn
+
+
+def _valid_actor(actor: str) -> str:
+    actor = actor.strip()
+    if not actor or len(actor) > 100:
+        raise InvalidInput("--by needs the name of the person recording (1-100 characters)")
+    return actor
+
+
+def _after_retraction(pathway: Pathway, history: list[EventRecord], target_id: int,
+                      patient: Patient) -> dict[str, str]:
+    retractions = {n for n, s in pathway.definition.events.items() if s.retracts}
+    target = next((e for e in history if e.id == target_id), None)
+    if target is None:
+        raise NotFound(f"patient {patient.id} has no event {target_id}; see `pathway history`")
+    if target.type in retractions:
+        raise InvalidInput(f"event {target_id} is itself a retraction; record the event again")
+    if any(e.type in retractions and int(e.data["event_id"]) == target_id for e in history):
+        raise Conflict(f"event {target_id} is already retracted")
+    remaining = [e for e in history if e.id != target_id]
+    try:
+        return replay(pathway, remaining)
+    except EventNotAllowed as exc:
+        raise EventNotAllowed(f"cannot retract event {target_id} ({target.type}): the later "
+                              f"history would no longer be valid ({exc}). Retract the later "
+                              "events first, newest first") from None
+
+
+def _check_clinical_order(history: list[EventRecord], changes: dict[str, tuple[str, str]],
+                          occurred_at: datetime, event: str, zone: tzinfo,
+                          events: dict[str, Any]) -> None:
+    """A state change may not be dated before the last state change of the same track."""
+    retracted = {int(e.data["event_id"]) for e in history if events[e.type].retracts}
+    for e in reversed(history):
+        if e.id in retracted or e.occurred_at <= occurred_at:
+            continue
+        clash = set(e.changes) & set(changes)
+        if clash:
+            track = sorted(clash)[0]
+            raise InvalidInput(
+                f"{event} on {local_date(occurred_at, zone)} would change the {track} track before "
+                f"its last change ({e.type} on {local_date(e.occurred_at, zone)}, event {e.id}); "
+                "record events in clinical order, or retract the later one first")

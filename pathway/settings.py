@@ -1,0 +1,72 @@
+"""Typed settings: environment variables PATHWAY_* over an optional TOML file, validated once."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from config import DEFAULT_PATHWAY
+from pathway.domain.errors import InvalidInput
+
+PREFIX = "PATHWAY_"
+DEFAULT_DATABASE_URL = "sqlite:///pathway.db"
+
+
+def system_timezone() -> str:
+    try:
+        from tzlocal import get_localzone_name
+
+        return get_localzone_name() or "UTC"
+    except Exception:  # no zone configured on the machine
+        return "UTC"
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+
+    database_url: str = DEFAULT_DATABASE_URL
+    timezone: str = ""
+    pathway_file: Path = DEFAULT_PATHWAY
+    holidays: str | None = None
+    actor: str = "coordinator"
+
+    @field_validator("timezone")
+    @classmethod
+    def _iana(cls, value: str) -> str:
+        value = value or system_timezone()
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"'{value}' is not an IANA time zone name (e.g. Europe/London)"
+                             ) from None
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def load_settings(environ: Mapping[str, str]) -> Settings:
+    values: dict[str, Any] = {}
+    config_file = environ.get(PREFIX + "CONFIG")
+    if config_file:
+        try:
+            values.update(tomllib.loads(Path(config_file).read_text(encoding="utf-8")))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise InvalidInput(f"PATHWAY_CONFIG={config_file}: cannot read settings ({exc})"
+                               ) from None
+    for name in Settings.model_fields:
+        key = PREFIX + name.upper()
+        if environ.get(key):
+            values[name] = environ[key]
+    try:
+        return Settings.model_validate(values)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = PREFIX + str(err["loc"][0]).upper() if err["loc"] else "settings"
+        raise InvalidInput(f"{field}: {err['msg']}") from None

@@ -1,0 +1,1 @@
+"""APScheduler adapter: periodic jobs (sweep, notifications, daily report) and their runner."""
