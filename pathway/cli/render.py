@@ -13,7 +13,7 @@ from rich.table import Table
 from pathway.domain.definition import PathwayDefinition
 from pathway.domain.model import EventRecord, Patient, PatientView
 
-console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
 
 
 def dump_json(value: Any) -> None:

@@ -1,0 +1,102 @@
+"""Shared fixtures. Every model module is imported here, before any test freezes time (freezegun#480)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+import db.tables  # noqa: F401
+from config import DEFAULT_PATHWAY
+from db import migrate
+from pathway.bootstrap import App, build
+from pathway.domain.definition import PathwayDefinition
+from pathway.domain.machine import Pathway
+from pathway.pathway_file import load_pathway_file
+from pathway.services import Deps
+from tests.fakes import FixedClock, utc
+
+PG_ADMIN_URL = os.environ.get("PATHWAY_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+@pytest.fixture(scope="session")
+def definition() -> PathwayDefinition:
+    return load_pathway_file(DEFAULT_PATHWAY)
+
+
+@pytest.fixture(scope="session")
+def pathway(definition: PathwayDefinition) -> Pathway:
+    return Pathway(definition)
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """A fresh PostgreSQL database for this run; skipped without a server unless CI=true."""
+    try:
+        import psycopg
+
+        admin = psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3)
+    except Exception as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL is required under CI=true but unreachable: {exc}")
+        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL} ({exc}); PostgreSQL tests skipped")
+    name = f"pathway_test_{uuid.uuid4().hex[:10]}"
+    admin.execute(f'CREATE DATABASE "{name}"')
+    base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
+    try:
+        yield f"{base}/{name}"
+    finally:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+def _reset_pg(url: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'pathway.db'}"
+    url: str = request.getfixturevalue("pg_database")
+    _reset_pg(url)
+    return url
+
+
+@pytest.fixture
+def environ(database_url: str) -> dict[str, str]:
+    return {"PATHWAY_DATABASE_URL": database_url, "PATHWAY_TIMEZONE": "Europe/London"}
+
+
+@pytest.fixture
+def app(environ: dict[str, str]) -> Iterator[App]:
+    application = build(environ)
+    migrate.upgrade(application.engine)
+    yield application
+    application.engine.dispose()
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(utc(2026, 3, 2, 9))
+
+
+@pytest.fixture
+def deps(app: App, clock: FixedClock) -> Deps:
+    """The real wiring with a fixed clock instead of the system one."""
+    return Deps(uow=app.deps.uow, clock=clock, pathway=app.deps.pathway, zone=app.deps.zone)
+
+
+@pytest.fixture
+def engine(app: App) -> Engine:
+    return app.engine

@@ -1,0 +1,47 @@
+"""Run the README's tour (the ```console blocks between the tour markers) and compare or rewrite it."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+
+from freezegun import freeze_time
+from typer.testing import CliRunner
+
+from pathway.cli.app import app
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+TOUR_NOW = "2026-11-29 10:00:00"
+BLOCK = re.compile(r"(```console\n)(.*?)(```)", re.S)
+
+
+def _split(body: str) -> list[tuple[str, str]]:
+    steps: list[tuple[str, str]] = []
+    for line in body.splitlines(keepends=True):
+        if line.startswith("$ "):
+            steps.append((line[2:].strip(), ""))
+        elif steps:
+            steps[-1] = (steps[-1][0], steps[-1][1] + line)
+    return steps
+
+
+def run_tour() -> tuple[str, str]:
+    """Return (readme as written, readme with fresh outputs); run it in an empty working directory."""
+    text = README.read_text(encoding="utf-8")
+    start, end = text.index("<!-- tour:start -->"), text.index("<!-- tour:end -->")
+    env = {"PATHWAY_DATABASE_URL": "sqlite:///pathway.db", "PATHWAY_TIMEZONE": "Europe/London"}
+    runner = CliRunner()
+
+    def rerun(match: re.Match[str]) -> str:
+        out = ""
+        for command, _ in _split(match.group(2)):
+            args = shlex.split(command)
+            assert args[0] == "pathway", f"tour commands start with 'pathway': {command}"
+            result = runner.invoke(app, args[1:], env=env)
+            out += f"$ {command}\n{result.output}"
+        return match.group(1) + out + match.group(3)
+
+    with freeze_time(TOUR_NOW):
+        tour = BLOCK.sub(rerun, text[start:end])
+    return text, text[:start] + tour + text[end:]
