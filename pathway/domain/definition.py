@@ -12,7 +12,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from pathway.domain.conditions import Comparison, Condition
 from pathway.domain.errors import DefinitionError
+from pathway.domain.rules_spec import RulesSpec
 
 EvidenceKind = Literal["seed", "guideline", "label", "trial", "proposal"]
 FieldType = Literal["choice", "int", "number", "text", "date", "bool", "event_ref"]
@@ -66,22 +68,6 @@ class EventSpec(_Strict):
     retracts: bool = False
 
 
-class Comparison(_Strict):
-    lt: float | str | None = None
-    le: float | str | None = None
-    gt: float | str | None = None
-    ge: float | str | None = None
-
-    @model_validator(mode="after")
-    def _one_at_least(self) -> Comparison:
-        if all(v is None for v in (self.lt, self.le, self.gt, self.ge)):
-            raise ValueError("a comparison needs at least one of lt, le, gt, ge")
-        return self
-
-
-Condition = str | int | float | bool | list[str] | Comparison
-
-
 class TransitionSpec(_Strict):
     event: str
     source: str | list[str]
@@ -114,7 +100,7 @@ class PathwayDefinition(_Strict):
     events: dict[str, EventSpec]
     exits: dict[str, str]
     tracks: dict[str, TrackSpec]
-    rules: dict[str, Any] = {}
+    rules: RulesSpec = RulesSpec()
     content_hash: str = ""
 
     @property
@@ -209,6 +195,11 @@ def _check_guard(d: PathwayDefinition, tr: TransitionSpec, at: str) -> list[str]
             for value in wanted:
                 if not isinstance(value, str) or value not in (spec.values or ()):
                     problems.append(f"{at}.when.{field}: '{value}' is not one of {spec.values}")
+        if isinstance(cond, Comparison) and spec.type not in ("int", "number"):
+            problems.append(f"{at}.when.{field}: lt/le/gt/ge need a number field, "
+                            f"'{field}' is {spec.type}")
+        if spec.type == "bool" and not isinstance(cond, bool):
+            problems.append(f"{at}.when.{field}: '{cond}' is not true/false")
         if isinstance(cond, Comparison):
             for ref in (cond.lt, cond.le, cond.gt, cond.ge):
                 if ref is None:

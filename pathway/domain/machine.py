@@ -13,7 +13,8 @@ from typing import Any
 from transitions import EventData as TEventData
 from transitions import Machine, MachineError
 
-from pathway.domain.definition import Comparison, Condition, PathwayDefinition, TransitionSpec
+from pathway.domain.conditions import Condition, explain, holds
+from pathway.domain.definition import PathwayDefinition, TransitionSpec
 from pathway.domain.errors import EventNotAllowed, GuardRefused
 from pathway.domain.events import EventData, event_spec
 
@@ -45,38 +46,15 @@ class Guard:
         return not self.unmet(event.kwargs.get("data", {}))
 
     def unmet(self, data: EventData) -> list[str]:
-        return [self._explain(f, c) for f, c in self._when.items() if not self._holds(c, data.get(f))]
+        p = self._definition.parameter
+        return [explain(f, c, p) for f, c in self._when.items() if not holds(c, data.get(f), p)]
 
     def __repr__(self) -> str:
         return self.describe()
 
     def describe(self) -> str:
-        return " and ".join(self._explain(f, c) for f, c in self._when.items()) or "no conditions"
-
-    def _holds(self, cond: Condition, value: Any) -> bool:
-        if value is None:
-            return False
-        if isinstance(cond, Comparison):
-            p = self._definition.parameter
-            return all((
-                cond.lt is None or value < p(cond.lt),
-                cond.le is None or value <= p(cond.le),
-                cond.gt is None or value > p(cond.gt),
-                cond.ge is None or value >= p(cond.ge),
-            ))
-        if isinstance(cond, list):
-            return value in cond
-        return bool(value == cond)
-
-    def _explain(self, name: str, cond: Condition) -> str:
-        if isinstance(cond, Comparison):
-            p = self._definition.parameter
-            parts = [f"{name} {op} {p(v):g}" for op, v in
-                     (("<", cond.lt), ("<=", cond.le), (">", cond.gt), (">=", cond.ge)) if v is not None]
-            return " and ".join(parts)
-        if isinstance(cond, list):
-            return f"{name} in ({', '.join(cond)})"
-        return f"{name}={cond}"
+        p = self._definition.parameter
+        return " and ".join(explain(f, c, p) for f, c in self._when.items()) or "no conditions"
 
 
 class TrackMachine:
@@ -157,18 +135,19 @@ class Pathway:
         new = dict(states)
         changes: dict[str, tuple[str, str]] = {}
         accepted: list[str] = []
-        reasons: list[str] = []
+        refusals: list[EventNotAllowed] = []
         for name in self.tracks_of(event):
             try:
                 dest = self.tracks[name].fire(states[name], event, data)
             except EventNotAllowed as exc:
-                reasons.append(str(exc))
+                refusals.append(exc)
                 continue
             accepted.append(name)
             if dest != states[name]:
                 new[name], changes[name] = dest, (states[name], dest)
         if not accepted:
             allowed = ", ".join(self.allowed_events(states)) or "none (the patient has left the pathway)"
-            refused = GuardRefused if any("needs" in r for r in reasons) else EventNotAllowed
-            raise refused("; ".join(reasons) + f". Allowed now: {allowed}")
+            refused = GuardRefused if any(isinstance(r, GuardRefused) for r in refusals) \
+                else EventNotAllowed
+            raise refused("; ".join(map(str, refusals)) + f". Allowed now: {allowed}")
         return Outcome(states=new, changes=changes, accepted_by=tuple(accepted))

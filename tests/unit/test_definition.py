@@ -250,7 +250,17 @@ def test_every_problem_is_reported_at_once_one_per_line(data: dict[str, Any]) ->
         assert fragment in message
 
 
-@pytest.mark.parametrize("top", [[], ["pathway"], "pathway", 42, None], ids=["list", "items", "str", "int", "empty"])
+def test_a_comparison_guard_on_a_text_field_is_refused_at_load_time(data: dict[str, Any]) -> None:
+    """Else it loads, and every matching event later crashes with a TypeError (str >= float)."""
+    transitions = data["tracks"]["main"]["transitions"]
+    transitions.insert(0, {"event": "plan_revised", "source": "best_supportive_care", "dest": "surveillance",
+                           "when": {"note": {"ge": "$pain_detail_threshold"}}})
+    message = refusal(data)
+    assert "tracks.main.transitions[0].when.note" in message
+
+
+@pytest.mark.parametrize("top", [[], ["pathway"], "pathway", 42, None],
+                         ids=["list", "items", "str", "int", "empty"])
 def test_a_top_level_that_is_not_a_mapping_is_refused(top: Any) -> None:
     message = refusal(top)
     assert message.startswith(f"{ORIGIN}: ")
@@ -271,7 +281,8 @@ def test_a_valid_file_on_disk_loads_like_the_shipped_one(
 
 def test_invalid_yaml_syntax_is_refused_with_the_path_and_the_line(tmp_path: Path) -> None:
     path = tmp_path / "broken.yaml"
-    path.write_text("pathway:\n  id: sacral\n  title: [unclosed\nexits: {death: deceased}\n", encoding="utf-8")
+    path.write_text("pathway:\n  id: sacral\n  title: [unclosed\nexits: {death: deceased}\n",
+                    encoding="utf-8")
     with pytest.raises(DefinitionError) as info:
         load_pathway_file(path)
     message = str(info.value)

@@ -25,11 +25,13 @@ def refused(definition: PathwayDefinition, event: str, raw: dict[str, Any]) -> s
 @pytest.mark.parametrize("given_value", ["mri", "MRI", "Mri", "  mRi "])
 def test_a_choice_is_matched_case_insensitively_and_returned_as_declared(
         definition: PathwayDefinition, given_value: str) -> None:
-    data = validate_event_data(definition, "imaging_done", {"region": "pelvis_sacrum", "modality": given_value})
+    raw = {"region": "pelvis_sacrum", "modality": given_value}
+    data = validate_event_data(definition, "imaging_done", raw)
     assert data == {"region": "pelvis_sacrum", "modality": "MRI"}
 
 
-@pytest.mark.parametrize(("given_value", "canonical"), [("YES", "yes"), ("Yes", "yes"), ("NO", "no"), ("no", "no")])
+@pytest.mark.parametrize(("given_value", "canonical"),
+                         [("YES", "yes"), ("Yes", "yes"), ("NO", "no"), ("no", "no")])
 def test_a_lowercase_choice_is_canonicalised_from_any_case(
         definition: PathwayDefinition, given_value: str, canonical: str) -> None:
     assert validate_event_data(definition, "mri_whole_spine_done", {"compression": given_value}) == {
@@ -73,7 +75,8 @@ def test_an_unknown_field_is_refused_listing_the_allowed_fields(definition: Path
     assert "clinical_status, modality, region, response" in message
 
 
-def test_an_event_without_fields_refuses_any_field_and_says_it_has_none(definition: PathwayDefinition) -> None:
+def test_an_event_without_fields_refuses_any_field_and_says_it_has_none(
+        definition: PathwayDefinition) -> None:
     message = refused(definition, "rt_started", {"fraction": "1"})
     assert "its fields: none" in message
 
@@ -110,7 +113,8 @@ def test_a_non_numeric_pain_score_says_it_is_not_a_whole_number(definition: Path
 
 
 @pytest.mark.parametrize("dose", ["0.5", "0", "100.5", "1000", "-60"])
-def test_a_total_dose_outside_the_plausibility_bounds_is_refused(definition: PathwayDefinition, dose: str) -> None:
+def test_a_total_dose_outside_the_plausibility_bounds_is_refused(
+        definition: PathwayDefinition, dose: str) -> None:
     message = refused(definition, "rt_plan_approved", {"total_dose_gy": dose, "fractions": "30"})
     assert "rt_plan_approved.total_dose_gy" in message
     assert "1–100 Gy" in message
@@ -124,7 +128,8 @@ def test_a_total_dose_inside_the_bounds_is_a_float(
 
 
 @pytest.mark.parametrize("dose", ["nan", "inf", "-inf", "sixty"])
-def test_a_total_dose_that_is_not_a_finite_number_is_refused(definition: PathwayDefinition, dose: str) -> None:
+def test_a_total_dose_that_is_not_a_finite_number_is_refused(
+        definition: PathwayDefinition, dose: str) -> None:
     with pytest.raises(InvalidInput):
         validate_event_data(definition, "rt_plan_approved", {"total_dose_gy": dose, "fractions": "30"})
 
@@ -151,8 +156,10 @@ def test_every_whole_pain_score_outside_zero_to_ten_is_refused(
     ("yes", True), ("YES", True), ("y", True), ("true", True), ("1", True), (True, True),
     ("no", False), ("No", False), ("n", False), ("false", False), ("0", False), (False, False),
 ])
-def test_a_yes_no_field_is_parsed_to_a_bool(definition: PathwayDefinition, given_value: Any, expected: bool) -> None:
-    data = validate_event_data(definition, "fracture_risk_assessed", {"sins": "8", "ortho_review": given_value})
+def test_a_yes_no_field_is_parsed_to_a_bool(
+        definition: PathwayDefinition, given_value: Any, expected: bool) -> None:
+    raw = {"sins": "8", "ortho_review": given_value}
+    data = validate_event_data(definition, "fracture_risk_assessed", raw)
     assert data == {"sins": 8, "ortho_review": expected}
 
 

@@ -1,0 +1,56 @@
+"""Conditions on event fields, shared by transition guards, rule anchors and alert checks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, model_validator
+
+ParamLookup = Callable[[float | str], float]
+
+
+class Comparison(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    lt: float | str | None = None
+    le: float | str | None = None
+    gt: float | str | None = None
+    ge: float | str | None = None
+
+    @model_validator(mode="after")
+    def _one_at_least(self) -> Comparison:
+        if all(v is None for v in (self.lt, self.le, self.gt, self.ge)):
+            raise ValueError("a comparison needs at least one of lt, le, gt, ge")
+        return self
+
+    def bounds(self) -> list[tuple[str, float | str]]:
+        pairs = (("<", self.lt), ("<=", self.le), (">", self.gt), (">=", self.ge))
+        return [(op, v) for op, v in pairs if v is not None]
+
+
+Condition = str | int | float | bool | list[str] | Comparison
+
+
+def holds(cond: Condition, value: Any, param: ParamLookup) -> bool:
+    if value is None:
+        return False
+    if isinstance(cond, Comparison):
+        checks = {"<": lambda a, b: a < b, "<=": lambda a, b: a <= b,
+                  ">": lambda a, b: a > b, ">=": lambda a, b: a >= b}
+        return all(checks[op](value, param(ref)) for op, ref in cond.bounds())
+    if isinstance(cond, list):
+        return value in cond
+    return bool(value == cond)
+
+
+def all_hold(when: Mapping[str, Condition], data: Mapping[str, Any], param: ParamLookup) -> bool:
+    return all(holds(c, data.get(f), param) for f, c in when.items())
+
+
+def explain(name: str, cond: Condition, param: ParamLookup) -> str:
+    if isinstance(cond, Comparison):
+        return " and ".join(f"{name} {op} {param(v):g}" for op, v in cond.bounds())
+    if isinstance(cond, list):
+        return f"{name} in ({', '.join(cond)})"
+    return f"{name}={cond}"

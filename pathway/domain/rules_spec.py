@@ -1,0 +1,119 @@
+"""Timing rules (follow-ups) and alert checks as declared in the pathway file's `rules:` section."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from pathway.domain.conditions import Condition
+from pathway.domain.durations import Duration
+
+EvidenceKind = Literal["seed", "guideline", "label", "trial", "proposal"]
+Severity = Literal["info", "warning", "critical"]
+SEVERITY_RANK: dict[str, int] = {"info": 1, "warning": 2, "critical": 3}
+ENROLMENT = "enrolment"
+_EPOCH = datetime(2001, 1, 1, tzinfo=UTC)
+
+
+def _duration(text: str) -> str:
+    Duration.parse(text)
+    return text
+
+
+DurationText = Annotated[str, AfterValidator(_duration)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Sourced(_Strict):
+    source: Annotated[str, Field(min_length=3)]
+    kind: EvidenceKind
+
+
+class AlertLevel(_Strict):
+    severity: Severity
+    at: Literal["opens", "target", "closes"] = "closes"
+    plus: DurationText = "0d"
+
+
+class AlertSpec(Sourced):
+    id: str
+    title: str
+    levels: tuple[AlertLevel, ...]
+
+
+class AnchorSpec(_Strict):
+    events: tuple[str, ...] = ()
+    when: dict[str, Condition] = {}
+    on_entry: bool = False
+
+
+class DoneSpec(_Strict):
+    events: tuple[str, ...]
+    when: dict[str, Condition] = {}
+
+
+class WindowSpec(_Strict):
+    opens: DurationText = "0d"
+    target: DurationText | None = None
+    closes: DurationText
+
+    @model_validator(mode="after")
+    def _ordered(self) -> WindowSpec:
+        parts = [Duration.parse(p) for p in (self.opens, self.target or self.opens, self.closes)]
+        if len({p.is_clock_time for p in parts}) > 1:
+            raise ValueError("mix of clock-time (h, min) and calendar (d, w, mo) durations")
+        if parts[0].is_clock_time:
+            hours = [p.add_to_instant(_EPOCH).timestamp() for p in parts]
+        else:
+            hours = [float(p.add_to_date(date(2001, 1, 31)).toordinal()) for p in parts]
+        if not hours[0] <= hours[1] <= hours[2]:
+            raise ValueError(f"must be opens <= target <= closes (got {self.opens}, "
+                             f"{self.target}, {self.closes})")
+        return self
+
+    @property
+    def clock_time(self) -> bool:
+        return Duration.parse(self.closes).is_clock_time
+
+
+class FollowUpRule(Sourced):
+    step: str
+    track: str
+    runs_in: str | tuple[str, ...] = "*"
+    anchor: AnchorSpec
+    recurring: bool = False
+    per: str | None = None
+    per_values: tuple[str, ...] = ()
+    window: WindowSpec
+    reminder_lead: DurationText = "7d"
+    done: DoneSpec
+    alert: AlertSpec | None = None
+    early_alert: str | None = None
+    pausable: bool = True
+    urgent: bool = False
+    note: str = ""
+
+
+class CheckSpec(Sourced):
+    id: str
+    title: str
+    type: Literal["on_event", "dose_range", "same_as_first"]
+    event: str
+    severity: Severity
+    when: dict[str, Condition] = {}
+    in_state: dict[str, str | list[str]] = {}
+    field: str | None = None
+    per: str | None = None
+    ranges: dict[str, dict[str, float | str]] = {}
+    histology_missing: bool = False
+
+
+class RulesSpec(_Strict):
+    follow_ups: dict[str, FollowUpRule] = {}
+    checks: dict[str, CheckSpec] = {}
+
