@@ -49,6 +49,14 @@ class SqlPatientRepository:
         row = self.session.exec(select(PatientRow).where(PatientRow.mrn == mrn)).first()
         return to_patient(row) if row else None
 
+    def by_id(self, patient_id: int) -> Patient | None:
+        row = self.session.get(PatientRow, patient_id)
+        return to_patient(row) if row else None
+
+    def lock(self, patient_id: int) -> None:
+        self.session.execute(select(PatientRow.id).where(PatientRow.id == patient_id)
+                             .with_for_update())
+
     def states(self, patient_id: int) -> dict[str, str]:
         rows = self.session.exec(
             select(TrackStateRow.track, TrackStateRow.state)

@@ -50,3 +50,82 @@ class EventRow(SQLModel, table=True):
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
     changes: dict[str, Any] = Field(default_factory=dict,
                                     sa_column=Column(JSONType, nullable=False))
+
+
+class FollowUpRow(SQLModel, table=True):
+    __tablename__ = "follow_up"
+    __table_args__ = (
+        UniqueConstraint("patient_id", "rule", "region", "anchor_at", name="uq_follow_up_instance"),
+        Index("ix_follow_up_next_check", "next_check_at"),
+        Index("ix_follow_up_status_closes", "status", "closes_at"),
+        Index("ix_follow_up_patient", "patient_id", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    patient_id: int = Field(foreign_key="patient.id")
+    rule: str = Field(max_length=16)
+    region: str = Field(default="", max_length=32)
+    anchor_at: datetime
+    anchor_label: str = Field(max_length=200)
+    opens_at: datetime
+    target_at: datetime
+    closes_at: datetime
+    clock_time: bool = False
+    status: str = Field(max_length=16)
+    done_at: datetime | None = None
+    done_event_id: int | None = None
+    late_days: int = 0
+    early: bool = False
+    cancel_reason: str | None = None
+    notes: list[str] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
+    next_check_at: datetime | None = None
+    updated_at: datetime
+
+
+class AlertRow(SQLModel, table=True):
+    __tablename__ = "alert"
+    __table_args__ = (
+        UniqueConstraint("patient_id", "rule", "instance_key", "severity", name="uq_alert_level"),
+        Index("ix_alert_status_severity", "status", "severity"),
+        Index("ix_alert_patient_status", "patient_id", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    patient_id: int = Field(foreign_key="patient.id")
+    rule: str = Field(max_length=16)
+    instance_key: str = Field(max_length=120)
+    severity: str = Field(max_length=16)
+    status: str = Field(max_length=16)
+    message: str
+    source: str
+    follow_up_id: int | None = Field(default=None, foreign_key="follow_up.id")
+    states_at_fire: dict[str, Any] = Field(default_factory=dict,
+                                           sa_column=Column(JSONType, nullable=False))
+    pathway_hash: str = Field(max_length=32)
+    opened_at: datetime
+    created_at: datetime
+    updated_at: datetime
+    held: bool = False
+    urgent: bool = False
+    snoozed_until: datetime | None = None
+    override_reason: str | None = Field(default=None, max_length=40)
+    override_until: datetime | None = None
+    acted_by: str | None = Field(default=None, max_length=100)
+    note: str | None = None
+    resolved_at: datetime | None = None
+    resolution: str | None = None
+
+
+class AlertActionRow(SQLModel, table=True):
+    """Append-only audit of what people and the sweep did to each alert."""
+
+    __tablename__ = "alert_action"
+    __table_args__ = (Index("ix_alert_action_alert", "alert_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    alert_id: int = Field(foreign_key="alert.id")
+    action: str = Field(max_length=32)
+    actor: str = Field(max_length=100)
+    at: datetime
+    note: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))

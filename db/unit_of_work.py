@@ -7,8 +7,9 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session
 
 from db.repository import SqlEventRepository, SqlPatientRepository
+from db.tracking import SqlAlertRepository, SqlFollowUpRepository
 from pathway.domain.errors import Conflict
-from pathway.ports import EventRepository, PatientRepository
+from pathway.ports import AlertRepository, EventRepository, FollowUpRepository, PatientRepository
 
 
 class SqlUnitOfWork:
@@ -16,6 +17,8 @@ class SqlUnitOfWork:
 
     patients: PatientRepository
     events: EventRepository
+    follow_ups: FollowUpRepository
+    alerts: AlertRepository
 
     def __init__(self, engine: Engine, pathway_id: str) -> None:
         self.engine = engine
@@ -25,6 +28,8 @@ class SqlUnitOfWork:
         self.session = Session(self.engine, expire_on_commit=False)
         self.patients = SqlPatientRepository(self.session, self.pathway_id)
         self.events = SqlEventRepository(self.session)
+        self.follow_ups = SqlFollowUpRepository(self.session)
+        self.alerts = SqlAlertRepository(self.session)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from functools import partial
 
 from sqlalchemy import Engine
@@ -15,6 +16,7 @@ from db.unit_of_work import SqlUnitOfWork
 from pathway.clock import SystemClock
 from pathway.domain.errors import PathwayError
 from pathway.domain.machine import Pathway
+from pathway.domain.windows import Calendar
 from pathway.pathway_file import load_pathway_file
 from pathway.services import Deps
 from pathway.settings import Settings, load_settings
@@ -37,10 +39,27 @@ class App:
             raise DatabaseNotReady(f"the database {what}; run `pathway init` first")
 
 
+def clinic_calendar(settings: Settings) -> Calendar:
+    """The clinic's calendar; with PATHWAY_HOLIDAYS, weekends and public holidays shift targets."""
+    if not settings.holidays:
+        return Calendar(settings.zone)
+    import holidays as holiday_calendars
+
+    country, _, subdiv = settings.holidays.partition("-")
+    table = holiday_calendars.country_holidays(country, subdiv=subdiv or None)
+
+    def holiday(day: date) -> str | None:
+        name = table.get(day)
+        return str(name) if name else None
+
+    return Calendar(settings.zone, holiday)
+
+
 def build(environ: Mapping[str, str] | None = None) -> App:
     settings = load_settings(os.environ if environ is None else environ)
     definition = load_pathway_file(settings.pathway_file)
     engine = make_engine(settings.database_url)
     uow = partial(SqlUnitOfWork, engine, definition.pathway.id)
-    deps = Deps(uow=uow, clock=SystemClock(), pathway=Pathway(definition), zone=settings.zone)
+    deps = Deps(uow=uow, clock=SystemClock(), pathway=Pathway(definition), zone=settings.zone,
+                holidays=clinic_calendar(settings))
     return App(settings=settings, engine=engine, deps=deps)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, tzinfo
 from types import TracebackType
-from typing import Protocol
+from typing import Any, Protocol
 
-from pathway.domain.model import EventRecord, NewEvent, Patient
+from pathway.domain.machine import Pathway
+from pathway.domain.model import EventRecord, NewEvent, Patient, StoredAlert, StoredFollowUp
+from pathway.domain.windows import Calendar
 
 
 class Clock(Protocol):
@@ -20,6 +24,12 @@ class PatientRepository(Protocol):
             enrolled_on: date, enrolled_at: datetime, states: dict[str, str]) -> Patient: ...
 
     def by_mrn(self, mrn: str) -> Patient | None: ...
+
+    def by_id(self, patient_id: int) -> Patient | None: ...
+
+    def lock(self, patient_id: int) -> None:
+        """Hold the patient's row until commit (PostgreSQL FOR UPDATE; SQLite already serialises)."""
+        ...
 
     def states(self, patient_id: int) -> dict[str, str]: ...
 
@@ -38,9 +48,42 @@ class EventRepository(Protocol):
     def for_patient(self, patient_id: int) -> list[EventRecord]: ...
 
 
+class FollowUpRepository(Protocol):
+    def for_patient(self, patient_id: int) -> list[StoredFollowUp]: ...
+
+    def insert(self, values: list[dict[str, Any]]) -> int: ...
+
+    def update(self, follow_up_id: int, expected_status: str, values: dict[str, Any]) -> bool: ...
+
+    def patients_to_check(self, now: datetime, limit: int) -> list[int]: ...
+
+    def worklist(self, statuses: tuple[str, ...], until: datetime
+                 ) -> list[tuple[StoredFollowUp, str]]: ...
+
+
+class AlertRepository(Protocol):
+    def for_patient(self, patient_id: int) -> list[StoredAlert]: ...
+
+    def get(self, alert_id: int) -> StoredAlert | None: ...
+
+    def insert(self, values: dict[str, Any]) -> int | None: ...
+
+    def update(self, alert_id: int, expected_status: str, values: dict[str, Any]) -> bool: ...
+
+    def listing(self, statuses: tuple[str, ...] | None, mrn: str | None = None
+                ) -> list[tuple[StoredAlert, str]]: ...
+
+    def add_action(self, alert_id: int, action: str, actor: str, at: datetime,
+                   note: str | None = None, data: dict[str, Any] | None = None) -> None: ...
+
+    def actions(self, alert_id: int) -> list[tuple[str, str, datetime, str | None]]: ...
+
+
 class UnitOfWork(Protocol):
     patients: PatientRepository
     events: EventRepository
+    follow_ups: FollowUpRepository
+    alerts: AlertRepository
 
     def __enter__(self) -> UnitOfWork: ...
 
@@ -50,3 +93,16 @@ class UnitOfWork(Protocol):
     def commit(self) -> None: ...
 
     def rollback(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class Deps:
+    uow: Callable[[], UnitOfWork]
+    clock: Clock
+    pathway: Pathway
+    zone: tzinfo
+    holidays: Calendar | None = None
+
+    @property
+    def calendar(self) -> Calendar:
+        return self.holidays or Calendar(self.zone)

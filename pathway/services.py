@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from typing import Any
@@ -19,17 +18,12 @@ from pathway.domain.events import coerce, validate_event_data
 from pathway.domain.history import replay
 from pathway.domain.machine import Pathway
 from pathway.domain.model import EventRecord, NewEvent, Patient, PatientView
-from pathway.ports import Clock, UnitOfWork
+from pathway.ports import Deps, UnitOfWork
+from pathway.tracking import Changes, find_patient, refresh_patient
+
+__all__ = ["Deps", "find_patient"]
 
 MRN_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")
-
-
-@dataclass(frozen=True)
-class Deps:
-    uow: Callable[[], UnitOfWork]
-    clock: Clock
-    pathway: Pathway
-    zone: tzinfo
 
 
 @dataclass(frozen=True)
@@ -38,6 +32,7 @@ class Recorded:
     event: EventRecord
     states: dict[str, str]
     changes: dict[str, tuple[str, str]]
+    tracking: Changes
 
 
 @dataclass(frozen=True)
@@ -67,6 +62,7 @@ def enroll(deps: Deps, mrn: str, *, name: str | None = None, birth_date: date | 
         patient = uow.patients.add(mrn, name, birth_date, histology, enrolled_on,
                                    start_of_day(enrolled_on, deps.zone) if on else now,
                                    deps.pathway.definition.initial_states())
+        refresh_patient(uow, deps.pathway, deps.calendar, patient, now)
         uow.commit()
     return patient
 
@@ -85,6 +81,8 @@ def record_event(deps: Deps, mrn: str, event: str, fields: dict[str, Any], *,
     now = deps.clock.now()
     occurred_at = occurred_instant(on, at, deps.zone, now)
     with deps.uow() as uow:
+        patient = _patient(uow, mrn)
+        uow.patients.lock(patient.id)
         patient = _patient(uow, mrn)
         if expected_version is not None and expected_version != patient.version:
             raise Conflict(f"patient {patient.id} is at version {patient.version}, not "
@@ -107,8 +105,10 @@ def record_event(deps: Deps, mrn: str, event: str, fields: dict[str, Any], *,
         record = uow.events.append(NewEvent(
             patient_id=patient.id, type=event, occurred_at=occurred_at, recorded_at=now,
             actor=actor, data=data, reason=reason, changes=changes))
+        tracking = refresh_patient(uow, deps.pathway, deps.calendar, saved, now)
         uow.commit()
-    return Recorded(patient=saved, event=record, states=new_states, changes=changes)
+    return Recorded(patient=saved, event=record, states=new_states, changes=changes,
+                    tracking=tracking)
 
 
 def status(deps: Deps, mrn: str, recent: int = 10) -> PatientView:
@@ -159,11 +159,7 @@ def verify_replay(deps: Deps) -> list[str]:
 
 
 def _patient(uow: UnitOfWork, mrn: str) -> Patient:
-    patient = uow.patients.by_mrn(mrn.strip())
-    if patient is None:
-        raise NotFound(f"no patient with MRN {mrn.strip()!r}; enrol with `pathway enroll MRN` "
-                       "or list patients with `pathway list`")
-    return patient
+    return find_patient(uow, mrn)
 
 
 def _valid_mrn(mrn: str) -> str:

@@ -34,6 +34,29 @@ class Settings(BaseModel):
     pathway_file: Path = DEFAULT_PATHWAY
     holidays: str | None = None
     actor: str = "coordinator"
+    sweep_minutes: int = 5
+
+    @field_validator("sweep_minutes")
+    @classmethod
+    def _minutes(cls, value: int) -> int:
+        if not 1 <= value <= 1440:
+            raise ValueError("must be between 1 and 1440 minutes")
+        return value
+
+    @field_validator("holidays")
+    @classmethod
+    def _calendar(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        import holidays as holiday_calendars
+
+        country, _, subdiv = value.partition("-")
+        try:
+            holiday_calendars.country_holidays(country.upper(), subdiv=subdiv.upper() or None)
+        except NotImplementedError:
+            raise ValueError(f"'{value}' is not a known holiday calendar; use a country code "
+                             "such as GB or FR, optionally with a subdivision: GB-SCT") from None
+        return value.upper()
 
     @field_validator("timezone")
     @classmethod

@@ -2,58 +2,19 @@
 
 from __future__ import annotations
 
-import functools
-import os
-import sys
-from collections.abc import Callable
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import Annotated, Any
 
 import typer
 
 from db import migrate
-from pathway import services
-from pathway.bootstrap import App, build
-from pathway.cli import render
+from pathway import alerting, services
+from pathway.bootstrap import build
+from pathway.cli import render, render_care
+from pathway.cli.common import JsonOpt, app, get_app, handles_errors
 from pathway.demo import load_demo
 from pathway.domain.clinical_time import parse_date, parse_datetime
 from pathway.domain.diagram import mermaid
 from pathway.domain.errors import InvalidInput, PathwayError
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-app = typer.Typer(help="Care-pathway engine for sacral soft-tissue metastasis. Decision support "
-                       "for clinicians; not a substitute for clinical judgement.",
-                  no_args_is_help=True, add_completion=False, rich_markup_mode=None,
-                  pretty_exceptions_enable=False)
-
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
-
-
-def handles_errors(fn: Callable[P, R]) -> Callable[P, R]:
-    @functools.wraps(fn)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return fn(*args, **kwargs)
-        except PathwayError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            raise typer.Exit(2) from None
-        except (typer.Exit, typer.Abort, KeyboardInterrupt):
-            raise
-        except Exception as exc:
-            if os.environ.get("PATHWAY_DEBUG"):
-                raise
-            print(f"internal error: {type(exc).__name__}: {exc} (nothing was saved; rerun with "
-                  "PATHWAY_DEBUG=1 for the traceback and report it)", file=sys.stderr)
-            raise typer.Exit(1) from None
-    return wrapper
-
-
-def _app(check: bool = True) -> App:
-    application = build()
-    if check:
-        application.check_schema()
-    return application
 
 
 @app.command()
@@ -63,7 +24,7 @@ def init(demo: Annotated[bool, typer.Option(help="Also load the demo cohort.")] 
 
     Example: pathway init --demo
     """
-    application = _app(check=False)
+    application = get_app(check=False)
     before, after = migrate.upgrade(application.engine)
     url = application.engine.url.render_as_string(hide_password=True)
     state = "created" if before is None else ("up to date" if before == after else "upgraded")
@@ -89,7 +50,7 @@ def enroll(
 
     Example: pathway enroll MRN-1001 --histology sts --on 2026-11-02
     """
-    application = _app()
+    application = get_app()
     patient = services.enroll(
         application.deps, mrn, name=name, histology=histology,
         birth_date=parse_date(birth_date, "--birth-date") if birth_date else None,
@@ -114,7 +75,7 @@ def record(
 
     Example: pathway record MRN-1001 pain_score --on 2026-11-03 --set nrs=6 --by j.smith
     """
-    application = _app()
+    application = get_app()
     result = services.record_event(
         application.deps, mrn, event.strip().lower(), _fields(set_ or []),
         on=parse_date(on, "--on") if on else None,
@@ -142,12 +103,26 @@ def status(mrn: str, json_: JsonOpt = False) -> None:
 
     Example: pathway status MRN-1001 --json
     """
-    application = _app()
-    view = services.status(application.deps, mrn)
+    application = get_app()
+    deps = application.deps
+    view = services.status(deps, mrn)
+    follow_ups, alerts = alerting.follow_ups_of(deps, mrn)
+    rules = dict(deps.pathway.definition.rules.follow_ups)
+    current = [f for f in follow_ups if f.status in ("upcoming", "due", "overdue")]
+    live = [a for a in alerts if a.status in ("open", "acknowledged", "snoozed")]
     if json_:
-        render.dump_json(render.status_json(view, application.deps.zone))
-    else:
-        render.show_status(view, application.deps.zone)
+        out = render.status_json(view, deps.zone)
+        out["follow_ups"] = [render_care.follow_up_json(f, rules, deps.zone) for f in current]
+        out["alerts"] = [render_care.alert_json(a) for a in live]
+        render.dump_json(out)
+        return
+    render.show_status(view, deps.zone)
+    if current:
+        render.console.print("[bold]Follow-ups:[/bold]")
+        render_care.follow_ups_table(current, rules, deps.zone)
+    if live:
+        render.console.print("[bold]Alerts:[/bold]")
+        render_care.alerts_table([(a, view.patient.mrn) for a in live], deps.zone)
 
 
 @app.command("list")
@@ -162,7 +137,7 @@ def list_(
 
     Example: pathway list --track main --state surveillance
     """
-    application = _app()
+    application = get_app()
     rows = services.list_patients(application.deps, track, state)
     if json_:
         render.dump_json([{"patient": render.patient_json(p), "tracks": s} for p, s in rows])
@@ -177,7 +152,7 @@ def history(mrn: str, json_: JsonOpt = False) -> None:
 
     Example: pathway history MRN-1001
     """
-    application = _app()
+    application = get_app()
     h = services.history(application.deps, mrn)
     zone = application.deps.zone
     if json_:
@@ -214,7 +189,7 @@ def diagram(
 
     Example: pathway diagram --track mscc
     """
-    application = _app(check=mrn is not None)
+    application = get_app(check=mrn is not None)
     definition = application.deps.pathway.definition
     if track is not None and track not in definition.tracks:
         raise InvalidInput(f"unknown track '{track}'; tracks: {', '.join(definition.tracks)}")
@@ -230,7 +205,7 @@ def verify() -> None:
 
     Example: pathway verify
     """
-    application = _app()
+    application = get_app()
     mismatches = services.verify_replay(application.deps)
     for line in mismatches:
         print(line)
@@ -241,3 +216,6 @@ def verify() -> None:
 
 def main() -> None:
     app()
+
+
+from pathway.cli import care as _care  # noqa: E402,F401  (registers the follow-up commands)

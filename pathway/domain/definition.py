@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from pathway.domain.conditions import Comparison, Condition
 from pathway.domain.errors import DefinitionError
+from pathway.domain.rules_check import check_rules
 from pathway.domain.rules_spec import RulesSpec
 
 EvidenceKind = Literal["seed", "guideline", "label", "trial", "proposal"]
@@ -156,7 +157,7 @@ def _cross_check(d: PathwayDefinition) -> list[str]:
     for name, spec in d.events.items():
         if not spec.retracts and name not in triggered:
             problems.append(f"events.{name}: no track accepts this event (add a transition)")
-    return problems
+    return problems + check_rules(d)
 
 
 def _check_track(d: PathwayDefinition, name: str, track: TrackSpec) -> list[str]:

@@ -51,3 +51,47 @@ class PatientView:
     allowed_events: list[str]
     recent: list[EventRecord]
     order: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class StoredFollowUp:
+    id: int
+    patient_id: int
+    rule: str
+    region: str
+    anchor_at: datetime
+    anchor_label: str
+    opens_at: datetime
+    target_at: datetime
+    closes_at: datetime
+    clock_time: bool
+    status: str
+    done_at: datetime | None
+    late_days: int
+    early: bool
+    cancel_reason: str | None
+    notes: list[str]
+    next_check_at: datetime | None
+
+
+@dataclass(frozen=True)
+class StoredAlert:
+    id: int
+    patient_id: int
+    rule: str
+    instance_key: str
+    severity: str
+    status: str
+    message: str
+    source: str
+    opened_at: datetime
+    follow_up_id: int | None
+    held: bool
+    urgent: bool
+    snoozed_until: datetime | None = None
+    override_until: datetime | None = None
+    resolved_at: datetime | None = None
+    resolution: str | None = None
+    acted_by: str | None = None
+    note: str | None = None
+    states_at_fire: dict[str, str] = field(default_factory=dict)

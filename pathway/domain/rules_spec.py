@@ -50,6 +50,7 @@ class AnchorSpec(_Strict):
     events: tuple[str, ...] = ()
     when: dict[str, Condition] = {}
     on_entry: bool = False
+    reset_on_mismatch: bool = True
 
 
 class DoneSpec(_Strict):

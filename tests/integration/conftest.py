@@ -38,5 +38,4 @@ def patient(deps: Deps) -> Patient:
     services.enroll(deps, "MRN-1", histology="sts", on=date(2026, 2, 20))
     services.record_event(deps, "MRN-1", "neuro_exam", {"finding": "baseline"},
                           on=date(2026, 2, 21), actor=ACTOR)
-    found = services.status(deps, "MRN-1").patient
-    return found
+    return services.status(deps, "MRN-1").patient

@@ -1,0 +1,268 @@
+"""Use cases of follow-ups and alerts: the sweep, the worklist, alert actions and `why`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, tzinfo
+
+from pathway.domain.clinical_time import local_date, start_of_day
+from pathway.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from pathway.domain.model import StoredAlert, StoredFollowUp
+from pathway.domain.rules_spec import SEVERITY_RANK
+from pathway.domain.windows import Window
+from pathway.ports import Deps
+from pathway.tracking import LIVE, Changes, find_patient, refresh_patient
+
+OVERRIDE_REASONS = ("contraindication", "patient_preference", "clinical_judgement", "data_error",
+                    "outside_indication", "already_done_elsewhere")
+ROLES = ("viewer", "coordinator", "clinician", "admin")
+BATCH = 200
+
+
+def sweep(deps: Deps) -> Changes:
+    """Move every follow-up and alert forward to now (read once); idempotent and safe in parallel."""
+    now = deps.clock.now()
+    total = Changes()
+    seen: set[int] = set()
+    while True:
+        with deps.uow() as uow:
+            batch = [pid for pid in uow.follow_ups.patients_to_check(now, BATCH + len(seen))
+                     if pid not in seen][:BATCH]
+            if not batch:
+                break
+            for pid in batch:
+                uow.patients.lock(pid)
+                patient = uow.patients.by_id(pid)
+                if patient is not None:
+                    total.add(refresh_patient(uow, deps.pathway, deps.calendar, patient, now))
+            uow.commit()
+        seen.update(batch)
+    return total
+
+
+def refresh_all(deps: Deps) -> Changes:
+    """Recompute every patient from history (after a pathway file change, or to repair)."""
+    now = deps.clock.now()
+    total = Changes()
+    with deps.uow() as uow:
+        for patient, _ in uow.patients.listing(None, None):
+            uow.patients.lock(patient.id)
+            total.add(refresh_patient(uow, deps.pathway, deps.calendar, patient, now))
+        uow.commit()
+    return total
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    mrn: str
+    kind: str  # overdue | due | soon | alert (an alert not tied to a follow-up)
+    rule: str
+    step: str
+    severity: str | None
+    detail: str
+    opens: datetime | None
+    closes: datetime | None
+    days_late: int
+    alert_id: int | None = None
+    alert_rule: str | None = None
+    held: bool = False
+    clock_time: bool = False
+
+    def sort_key(self) -> tuple[int, int, int, float]:
+        """Most severe alert first; then overdue (latest first), due (closing first), soon."""
+        order = {"overdue": 0, "alert": 1, "due": 2, "soon": 3}[self.kind]
+        rank = -SEVERITY_RANK.get(self.severity or "", 0)
+        point = self.opens if self.kind == "soon" else self.closes
+        return (rank, order, -self.days_late, point.timestamp() if point else 0.0)
+
+
+def worklist(deps: Deps, as_of: date | None = None, within: int | None = None,
+             severity: str | None = None) -> list[WorkItem]:
+    """Every patient's actionable items, one line each, most urgent first.
+
+    A step with an open alert carries the alert's severity on its line; alerts raised by checks
+    (not by a follow-up) get lines of their own. Held alerts (behind an urgent MSCC alert) are
+    listed and marked.
+    """
+    if severity is not None and severity not in SEVERITY_RANK:
+        raise InvalidInput(f"--severity must be one of {', '.join(SEVERITY_RANK)}")
+    if within is not None and not 0 <= within <= 366:
+        raise InvalidInput("--within must be between 0 and 366 days")
+    now = deps.clock.now()
+    today = local_date(now, deps.zone)
+    at = now if as_of is None or as_of == today else start_of_day(as_of + timedelta(days=1),
+                                                                     deps.zone)
+    horizon = at + timedelta(days=within if within is not None else 7)
+    rules = deps.pathway.definition.rules.follow_ups
+    with deps.uow() as uow:
+        rows = uow.follow_ups.worklist(("upcoming", "due", "overdue"), horizon)
+        alerts = uow.alerts.listing(("open",))
+    by_follow_up: dict[int, StoredAlert] = {}
+    for alert, _ in alerts:
+        if alert.follow_up_id is not None:
+            held = by_follow_up.get(alert.follow_up_id)
+            if held is None or SEVERITY_RANK[alert.severity] > SEVERITY_RANK[held.severity]:
+                by_follow_up[alert.follow_up_id] = alert
+    items: list[WorkItem] = []
+    for fu, mrn in rows:
+        kind = "soon" if at < fu.opens_at else ("due" if at <= fu.closes_at else "overdue")
+        step = (rules[fu.rule].step if fu.rule in rules else fu.rule) + \
+            (f" ({fu.region})" if fu.region else "")
+        a = by_follow_up.pop(fu.id, None)
+        items.append(WorkItem(mrn, kind, fu.rule, step, a.severity if a else None,
+                              fu.anchor_label, fu.opens_at, fu.closes_at, _days_late(fu, at, deps),
+                              a.id if a else None, a.rule if a else None, a.held if a else False,
+                              fu.clock_time))
+    for alert, mrn in alerts:
+        if alert.follow_up_id is None or alert.id in {a.id for a in by_follow_up.values()}:
+            items.append(WorkItem(mrn, "alert", alert.rule, alert.message, alert.severity,
+                                  alert.source, None, None, 0, alert.id, alert.rule, alert.held))
+    if severity:
+        floor = SEVERITY_RANK[severity]
+        items = [i for i in items if SEVERITY_RANK.get(i.severity or "", 0) >= floor]
+    return sorted(items, key=WorkItem.sort_key)
+
+
+def _days_late(fu: StoredFollowUp, at: datetime, deps: Deps) -> int:
+    if at <= fu.closes_at:
+        return 0
+    return (local_date(at, deps.zone) - local_date(fu.closes_at - timedelta(microseconds=1),
+                                                    deps.zone)).days
+
+
+def list_alerts(deps: Deps, status: str | None = None, mrn: str | None = None
+                ) -> list[tuple[StoredAlert, str]]:
+    known = (*LIVE, "overridden", "resolved")
+    if status not in (None, "live", "all") and status not in known:
+        raise InvalidInput(f"--status must be one of live, all, {', '.join(known)}")
+    statuses: tuple[str, ...] | None = LIVE if status in (None, "live") else (
+        None if status == "all" else (str(status),))
+    with deps.uow() as uow:
+        return uow.alerts.listing(statuses, mrn)
+
+
+def acknowledge(deps: Deps, alert_id: int, by: str, note: str | None = None) -> StoredAlert:
+    return _act(deps, alert_id, by, "acknowledged", {"acted_by": by, "note": note},
+                allowed_from=("open", "snoozed"), note=note)
+
+
+def snooze(deps: Deps, alert_id: int, until: date, by: str, note: str) -> StoredAlert:
+    now = deps.clock.now()
+    if until <= local_date(now, deps.zone):
+        raise InvalidInput(f"--until {until} must be a future date")
+    if not note.strip():
+        raise InvalidInput("a snooze needs --note saying why")
+    return _act(deps, alert_id, by, "snoozed",
+                {"snoozed_until": start_of_day(until, deps.zone), "acted_by": by, "note": note},
+                allowed_from=("open", "acknowledged"), note=note)
+
+
+def override(deps: Deps, alert_id: int, reason: str, note: str, by: str, role: str = "coordinator",
+             until: date | None = None) -> StoredAlert:
+    """Suppress one alert instance with a reason code (critical alerts need the clinician role)."""
+    if reason not in OVERRIDE_REASONS:
+        raise InvalidInput(f"--reason must be one of {', '.join(OVERRIDE_REASONS)}")
+    if not note.strip():
+        raise InvalidInput("an override needs --note with the clinical reasoning")
+    if role not in ROLES:
+        raise InvalidInput(f"--role must be one of {', '.join(ROLES)}")
+    with deps.uow() as uow:
+        alert = uow.alerts.get(alert_id)
+    if alert is None:
+        raise NotFound(f"no alert {alert_id}; see `pathway alerts`")
+    if role not in ("clinician", "admin") and (alert.severity == "critical" or role == "viewer"):
+        raise PermissionDenied(f"alert {alert_id} is {alert.severity}: only a clinician may "
+                               "override it")
+    now = deps.clock.now()
+    if until is not None and until <= local_date(now, deps.zone):
+        raise InvalidInput(f"--until {until} must be a future date")
+    expiry = start_of_day(until, deps.zone) if until else None
+    return _act(deps, alert_id, by, "overridden",
+                {"override_reason": reason, "override_until": expiry, "acted_by": by,
+                 "note": note}, allowed_from=LIVE, note=note, data={"reason": reason, "role": role})
+
+
+def _act(deps: Deps, alert_id: int, by: str, status: str, values: dict[str, object],
+         allowed_from: tuple[str, ...], note: str | None, data: dict[str, object] | None = None
+         ) -> StoredAlert:
+    if not by.strip():
+        raise InvalidInput("--by needs the name of the person acting")
+    now = deps.clock.now()
+    with deps.uow() as uow:
+        alert = uow.alerts.get(alert_id)
+        if alert is None:
+            raise NotFound(f"no alert {alert_id}; see `pathway alerts`")
+        if alert.status not in allowed_from:
+            raise Conflict(f"alert {alert_id} is {alert.status}; it cannot be {status}")
+        if not uow.alerts.update(alert_id, alert.status, {"status": status, "updated_at": now,
+                                                          **values}):
+            raise Conflict(f"alert {alert_id} changed meanwhile; reload and try again")
+        uow.alerts.add_action(alert_id, status, by.strip(), now, note, dict(data or {}))
+        updated = uow.alerts.get(alert_id)
+        uow.commit()
+    assert updated is not None
+    return updated
+
+
+def follow_ups_of(deps: Deps, mrn: str) -> tuple[list[StoredFollowUp], list[StoredAlert]]:
+    with deps.uow() as uow:
+        patient = find_patient(uow, mrn)
+        return uow.follow_ups.for_patient(patient.id), uow.alerts.for_patient(patient.id)
+
+
+def why(deps: Deps, mrn: str, rule_id: str) -> list[dict[str, object]]:
+    """Explain a patient's follow-ups of one rule: rule, source, anchor, interval, shifts, pauses."""
+    rules = deps.pathway.definition.rules.follow_ups
+    rule_id = next((r for r in rules if r.lower() == rule_id.strip().lower()), rule_id)
+    rule = rules.get(rule_id)
+    if rule is None:
+        raise NotFound(f"unknown rule '{rule_id}'; timing rules: {', '.join(rules)}")
+    follow_ups, alerts = follow_ups_of(deps, mrn)
+    mine = [f for f in follow_ups if f.rule == rule_id]
+    if not mine:
+        raise NotFound(f"patient {mrn} has no {rule_id} follow-up yet: it starts at "
+                       f"{_anchor_text(rule.anchor.events, rule.anchor.on_entry)} while "
+                       f"{rule.track} is in {rule.runs_in}")
+    latest: dict[str, StoredFollowUp] = {}
+    for f in mine:
+        latest[f.region] = f if f.region not in latest or f.anchor_at >= latest[f.region].anchor_at \
+            else latest[f.region]
+    zone = deps.zone
+    out: list[dict[str, object]] = []
+    for fu in latest.values():
+        window = Window(fu.opens_at, fu.target_at, fu.closes_at, fu.clock_time)
+        levels = [{"severity": lv.severity, "alert": rule.alert.id if rule.alert else None,
+                   "fires_at": window.level_at(lv, zone).astimezone(zone).isoformat()}
+                  for lv in (rule.alert.levels if rule.alert else ())]
+        out.append({
+            "rule": rule_id, "step": rule.step, "region": fu.region or None,
+            "source": rule.source, "kind": rule.kind, "runs_in": {rule.track: rule.runs_in},
+            "anchor": fu.anchor_label, "anchor_at": fu.anchor_at.astimezone(zone).isoformat(),
+            "interval": {"opens": rule.window.opens, "target": rule.window.target,
+                         "closes": rule.window.closes, "recurring": rule.recurring},
+            "window": {"opens": _show(fu.opens_at, zone, fu.clock_time),
+                       "target": _show(fu.target_at, zone, fu.clock_time, end=True),
+                       "closes": _show(fu.closes_at, zone, fu.clock_time, end=True)},
+            "status": fu.status, "done_by": list(rule.done.events),
+            "done_on": _show(fu.done_at, zone, fu.clock_time) if fu.done_at else None,
+            "late_days": fu.late_days, "early": fu.early, "cancel_reason": fu.cancel_reason,
+            "adjustments": fu.notes or ["none: no calendar shift and no pause"],
+            "alert_levels": levels,
+            "alerts": [{"id": a.id, "severity": a.severity, "status": a.status}
+                       for a in alerts if a.follow_up_id == fu.id],
+        })
+    return out
+
+
+def _anchor_text(events: tuple[str, ...], on_entry: bool) -> str:
+    parts = list(events) + (["entry into the states where it runs"] if on_entry else [])
+    return " or ".join(parts)
+
+
+def _show(instant: datetime | None, zone: tzinfo, clock: bool, end: bool = False) -> str | None:
+    if instant is None:
+        return None
+    local = instant.astimezone(zone)
+    if clock:
+        return local.strftime("%Y-%m-%d %H:%M %Z")
+    return (local - timedelta(microseconds=1) if end else local).date().isoformat()

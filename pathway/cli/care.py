@@ -1,0 +1,181 @@
+"""Commands for follow-ups and alerts: sweep, due, alerts, ack, snooze, override, why, scheduler."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import typer
+
+from pathway import alerting
+from pathway.cli import render, render_care
+from pathway.cli.common import JsonOpt, app, get_app, handles_errors
+from pathway.domain.clinical_time import parse_date
+
+By = Annotated[str, typer.Option("--by", help="Who is acting (recorded on the alert).")]
+
+
+@app.command()
+@handles_errors
+def sweep(
+    all_: Annotated[bool, typer.Option("--all", help="Recompute every patient from history.")]
+    = False,
+    json_: JsonOpt = False,
+) -> None:
+    """Move follow-ups and alerts forward to now; safe to run twice or in parallel.
+
+    Example: pathway sweep --json
+    """
+    application = get_app()
+    changes = (alerting.refresh_all if all_ else alerting.sweep)(application.deps)
+    if json_:
+        render.dump_json(changes.as_dict())
+        return
+    for line in changes.lines:
+        print(line)
+    print(f"sweep: {changes.patients} patient(s) checked; {changes.follow_ups_created} follow-up(s) "
+          f"created, {changes.follow_ups_changed} changed; alerts: {changes.alerts_opened} opened, "
+          f"{changes.alerts_escalated} escalated, {changes.alerts_resolved} resolved, "
+          f"{changes.alerts_reopened} reopened")
+
+
+@app.command()
+@handles_errors
+def due(
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Clinic date YYYY-MM-DD.")] = None,
+    within: Annotated[int | None, typer.Option(help="Include steps opening within N days "
+                                                    "(default 7).")] = None,
+    severity: Annotated[str | None, typer.Option(help="Only alerts of this severity or "
+                                                      "higher: info, warning, critical.")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """The worklist: open alerts, overdue, due and soon-due steps, most urgent first.
+
+    Example: pathway due --within 14
+    """
+    application = get_app()
+    items = alerting.worklist(application.deps, parse_date(as_of, "--as-of") if as_of else None,
+                              within, severity)
+    if json_:
+        render.dump_json(render_care.worklist_json(items, application.deps.zone))
+    else:
+        render_care.worklist_lines(items, application.deps.zone)
+
+
+@app.command()
+@handles_errors
+def alerts(
+    status: Annotated[str | None, typer.Option(help="live (default), all, open, acknowledged, "
+                                                    "snoozed, overridden, resolved")] = None,
+    mrn: Annotated[str | None, typer.Option(help="Only this patient.")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """List alerts with their rule, severity, status and clinical source.
+
+    Example: pathway alerts --status all --mrn MRN-1001
+    """
+    application = get_app()
+    rows = alerting.list_alerts(application.deps, status, mrn)
+    if json_:
+        render.dump_json([render_care.alert_json(a, m) for a, m in rows])
+    else:
+        render_care.alerts_table(rows, application.deps.zone)
+
+
+@app.command()
+@handles_errors
+def ack(alert_id: int, by: By, note: Annotated[str | None, typer.Option()] = None) -> None:
+    """Acknowledge an alert (it still resolves by itself when the step is done).
+
+    Example: pathway ack 12 --by j.smith --note "MRI booked for Friday"
+    """
+    alert = alerting.acknowledge(get_app().deps, alert_id, by, note)
+    print(f"alert {alert.id} acknowledged by {alert.acted_by}")
+
+
+@app.command()
+@handles_errors
+def snooze(alert_id: int, until: Annotated[str, typer.Option(help="YYYY-MM-DD")], by: By,
+           note: Annotated[str, typer.Option(help="Why it can wait.")]) -> None:
+    """Snooze an alert until a date; it reopens then unless the step is done.
+
+    Example: pathway snooze 12 --until 2026-12-04 --by j.smith --note "patient abroad"
+    """
+    alert = alerting.snooze(get_app().deps, alert_id, parse_date(until, "--until"), by, note)
+    print(f"alert {alert.id} snoozed until {until} by {alert.acted_by}")
+
+
+@app.command()
+@handles_errors
+def override(
+    alert_id: int,
+    reason: Annotated[str, typer.Option(help=", ".join(alerting.OVERRIDE_REASONS))],
+    note: Annotated[str, typer.Option(help="The clinical reasoning.")],
+    by: By,
+    until: Annotated[str | None, typer.Option(help="Expiry YYYY-MM-DD (default: this alert "
+                                                   "instance only).")] = None,
+    role: Annotated[str, typer.Option(help="Role of the person overriding; critical alerts need "
+                                           "clinician.")] = "coordinator",
+) -> None:
+    """Override an alert with a reason code; it stays visible as overridden.
+
+    Example: pathway override 12 --reason patient_preference --note "declined MRI" --by dr.lee
+    """
+    alert = alerting.override(get_app().deps, alert_id, reason, note, by, role,
+                              parse_date(until, "--until") if until else None)
+    print(f"alert {alert.id} overridden ({reason}) by {alert.acted_by}")
+
+
+@app.command()
+@handles_errors
+def why(mrn: str, rule: str, json_: JsonOpt = False) -> None:
+    """Explain a follow-up: rule and source, anchor, interval, calendar shifts and pauses.
+
+    Example: pathway why MRN-1001 T09
+    """
+    explanations = alerting.why(get_app().deps, mrn, rule)
+    if json_:
+        render.dump_json(explanations)
+        return
+    for e in explanations:
+        region = f" ({e['region']})" if e["region"] else ""
+        window = e["window"]
+        interval = e["interval"]
+        assert isinstance(window, dict) and isinstance(interval, dict)
+        print(f"{e['rule']} {e['step']}{region}: {e['status']}")
+        print(f"  rule source: {e['source']} [{e['kind']}]")
+        print(f"  runs in: {e['runs_in']}; done by: {', '.join(e['done_by'])}")  # type: ignore[arg-type]
+        print(f"  anchor: {e['anchor']} at {e['anchor_at']}")
+        print(f"  interval: opens {interval['opens']}, target {interval['target'] or '-'}, closes "
+              f"{interval['closes']}{' (re-anchors on each done)' if interval['recurring'] else ''}")
+        print(f"  window: {window['opens']} → target {window['target']} → closes {window['closes']}")
+        for note in e["adjustments"]:  # type: ignore[attr-defined]
+            print(f"  adjustment: {note}")
+        for level in e["alert_levels"]:  # type: ignore[attr-defined]
+            print(f"  alert {level['alert']} {level['severity']} from {level['fires_at']}")
+        if e["done_on"]:
+            print(f"  done on {e['done_on']}" + (f", {e['late_days']} day(s) late"
+                                                 if e["late_days"] else "")
+                  + (", early" if e["early"] else ""))
+        if e["cancel_reason"]:
+            print(f"  cancelled: {e['cancel_reason']}")
+
+
+@app.command("scheduler")
+@handles_errors
+def scheduler_cmd(
+    sweep_minutes: Annotated[int | None, typer.Option(help="Override PATHWAY_SWEEP_MINUTES.")]
+    = None,
+) -> None:
+    """Run the reminder jobs in the foreground (catch-up sweep first); stop with Ctrl-C or SIGTERM.
+
+    Example: pathway scheduler --sweep-minutes 5
+    """
+    from scheduler.runner import run
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    application = get_app()
+    minutes = sweep_minutes or application.settings.sweep_minutes
+    if not 1 <= minutes <= 1440:
+        raise typer.BadParameter("--sweep-minutes must be between 1 and 1440")
+    run(application.deps, minutes)

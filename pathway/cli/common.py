@@ -1,0 +1,52 @@
+"""The Typer app and what every command shares: error translation and the composition root."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from typing import Annotated, ParamSpec, TypeVar
+
+import typer
+
+from pathway.bootstrap import App, build
+from pathway.domain.errors import PathwayError
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+app = typer.Typer(help="Care-pathway engine for sacral soft-tissue metastasis. Decision support "
+                       "for clinicians; not a substitute for clinical judgement.",
+                  no_args_is_help=True, add_completion=False, rich_markup_mode=None,
+                  pretty_exceptions_enable=False)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+
+def handles_errors(fn: Callable[P, R]) -> Callable[P, R]:
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except PathwayError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            raise typer.Exit(2) from None
+        except (typer.Exit, typer.Abort, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            if os.environ.get("PATHWAY_DEBUG"):
+                raise
+            print(f"internal error: {type(exc).__name__}: {exc} (nothing was saved; rerun with "
+                  "PATHWAY_DEBUG=1 for the traceback and report it)", file=sys.stderr)
+            raise typer.Exit(1) from None
+    return wrapper
+
+
+def get_app(check: bool = True) -> App:
+    application = build()
+    if check:
+        application.check_schema()
+    return application
+
+

@@ -1,0 +1,132 @@
+"""Alert rules as pure code: follow-ups, checks and now -> alert candidates (one per level reached)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+
+from pathway.domain.clinical_time import local_date
+from pathway.domain.conditions import all_hold
+from pathway.domain.definition import PathwayDefinition
+from pathway.domain.followups import FollowUp
+from pathway.domain.model import Patient
+from pathway.domain.rules_spec import SEVERITY_RANK, CheckSpec
+from pathway.domain.timeline import Moment
+from pathway.domain.windows import closes_day, target_day
+
+
+@dataclass(frozen=True)
+class AlertCandidate:
+    rule: str
+    key: str
+    severity: str
+    message: str
+    source: str
+    opened_at: datetime
+    follow_up: tuple[str, str, datetime] | None = None
+    urgent: bool = False
+
+    @property
+    def rank(self) -> int:
+        return SEVERITY_RANK[self.severity]
+
+
+def follow_up_key(fu: FollowUp) -> str:
+    return f"{fu.rule}:{fu.region}:{fu.anchor_at.isoformat()}"
+
+
+def alerts_for_follow_ups(d: PathwayDefinition, follow_ups: list[FollowUp], now: datetime,
+                          zone: tzinfo) -> list[AlertCandidate]:
+    out: list[AlertCandidate] = []
+    for fu in follow_ups:
+        rule = d.rules.follow_ups[fu.rule]
+        if fu.early and rule.early_alert:
+            out.append(AlertCandidate(
+                rule.early_alert, follow_up_key(fu), "info",
+                f"{rule.step}{_region(fu)} done early on {local_date(fu.done_at or now, zone)}, "
+                f"before its window opened on {local_date(fu.window.opens_at, zone)}",
+                rule.source, fu.done_at or now, fu.key, rule.urgent))
+        if fu.outcome != "open" or rule.alert is None:
+            continue
+        for level in rule.alert.levels:
+            fires_at = fu.window.level_at(level, zone)
+            if fires_at <= now:
+                out.append(AlertCandidate(rule.alert.id, follow_up_key(fu), level.severity,
+                                          _message(rule.alert.title, rule.step, fu, zone),
+                                          rule.alert.source, fires_at, fu.key, rule.urgent))
+    return out
+
+
+def _region(fu: FollowUp) -> str:
+    return f" ({fu.region})" if fu.region else ""
+
+
+def _message(title: str, step: str, fu: FollowUp, zone: tzinfo) -> str:
+    if fu.window.clock_time:
+        return (f"{title}: {step}{_region(fu)} was due by "
+                f"{fu.window.closes_at.astimezone(zone):%Y-%m-%d %H:%M} ({fu.anchor_label})")
+    return (f"{title}: {step}{_region(fu)}, target {target_day(fu.window, zone)}, window closes "
+            f"{closes_day(fu.window, zone)} ({fu.anchor_label})")
+
+
+def alerts_for_checks(d: PathwayDefinition, patient: Patient, timeline: list[Moment],
+                      zone: tzinfo) -> list[AlertCandidate]:
+    out: list[AlertCandidate] = []
+    firsts: dict[tuple[str, str], object] = {}
+    histology = patient.histology
+    for m in timeline:
+        if m.event is None:
+            continue
+        if m.type == "histology_confirmed":
+            histology = m.event.data.get("histology", histology)
+        for cid, check in d.rules.checks.items():
+            if check.event != m.type:
+                continue
+            message = _check_fires(d, check, m, histology, firsts)
+            if message:
+                out.append(AlertCandidate(check.id, f"{cid}:event:{m.seq}", check.severity,
+                                          f"{check.title}: {message} "
+                                          f"(event {m.seq} on {local_date(m.at, zone)})",
+                                          check.source, m.at))
+    return out
+
+
+def _check_fires(d: PathwayDefinition, check: CheckSpec, m: Moment, histology: str | None,
+                 firsts: dict[tuple[str, str], object]) -> str | None:
+    assert m.event is not None
+    data = m.event.data
+    if not all_hold(check.when, data, d.parameter):
+        return None
+    for track, wanted in check.in_state.items():
+        if m.before[track] not in ([wanted] if isinstance(wanted, str) else wanted):
+            return None
+    if check.type == "on_event":
+        if check.histology_missing and histology is not None:
+            return None
+        return ", ".join(f"{k}={v}" for k, v in data.items()) or m.type
+    value = data.get(check.field or "")
+    if check.type == "dose_range":
+        rng = check.ranges.get(histology or "")
+        if rng is None or value is None:
+            return None
+        low, high = float(rng["min"]), float(rng["max"])
+        if low <= float(value) <= high:
+            return None
+        return (f"{value} Gy is outside {low:g}–{high:g} Gy for {histology} "
+                f"({rng['kind']}: {rng['source']})")
+    region = str(data.get(check.per or "", ""))
+    first = firsts.setdefault((check.id, region), value)
+    if first == value:
+        return None
+    return f"{check.field} {value} for {region or 'this region'}, baseline was {first}"
+
+
+def effective(candidates: list[AlertCandidate]) -> list[AlertCandidate]:
+    """Keep the highest level reached per alert instance (a warning escalates to critical)."""
+    best: dict[tuple[str, str], AlertCandidate] = {}
+    for c in candidates:
+        held = best.get((c.rule, c.key))
+        if held is None or c.rank > held.rank:
+            best[(c.rule, c.key)] = c
+    return list(best.values())
+

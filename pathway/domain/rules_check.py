@@ -1,0 +1,94 @@
+"""Cross-checks of the `rules:` section against the tracks, states, events and fields it names."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pathway.domain.conditions import Comparison, Condition
+from pathway.domain.rules_spec import ENROLMENT, CheckSpec, FollowUpRule
+
+if TYPE_CHECKING:
+    from pathway.domain.definition import PathwayDefinition
+
+
+def check_rules(d: PathwayDefinition) -> list[str]:
+    problems: list[str] = []
+    for rid, rule in d.rules.follow_ups.items():
+        problems += _follow_up(d, f"rules.follow_ups.{rid}", rule)
+    for cid, check in d.rules.checks.items():
+        problems += _check(d, f"rules.checks.{cid}", check)
+    return problems
+
+
+def _follow_up(d: PathwayDefinition, at: str, rule: FollowUpRule) -> list[str]:
+    problems: list[str] = []
+    if rule.track not in d.tracks:
+        return [f"{at}.track: unknown track '{rule.track}'"]
+    states = d.tracks[rule.track].states
+    if rule.runs_in != "*":
+        for s in (rule.runs_in,) if isinstance(rule.runs_in, str) else rule.runs_in:
+            if s not in states:
+                problems.append(f"{at}.runs_in: '{s}' is not an active state of track {rule.track}")
+    for i, event in enumerate(rule.anchor.events):
+        if event != ENROLMENT and event not in d.events:
+            problems.append(f"{at}.anchor.events[{i}]: unknown event '{event}'")
+    if not rule.anchor.events and not rule.anchor.on_entry:
+        problems.append(f"{at}.anchor: give events, or on_entry: true")
+    for i, event in enumerate(rule.done.events):
+        if event not in d.events:
+            problems.append(f"{at}.done.events[{i}]: unknown event '{event}'")
+    anchors = [e for e in rule.anchor.events if e != ENROLMENT and e in d.events]
+    problems += _when(d, f"{at}.anchor.when", anchors, rule.anchor.when)
+    problems += _when(d, f"{at}.done.when", [e for e in rule.done.events if e in d.events],
+                      rule.done.when)
+    if rule.per is not None:
+        if not rule.per_values:
+            problems.append(f"{at}.per_values: list the values of '{rule.per}' to follow")
+        for event in rule.done.events:
+            if event in d.events and rule.per not in d.events[event].fields:
+                problems.append(f"{at}.per: done event '{event}' has no field '{rule.per}'")
+    if rule.alert and not rule.alert.levels:
+        problems.append(f"{at}.alert.levels: give at least one level")
+    return problems
+
+
+def _when(d: PathwayDefinition, at: str, events: list[str], when: dict[str, Condition]) -> list[str]:
+    problems: list[str] = []
+    for field, cond in when.items():
+        specs = [d.events[e].fields.get(field) for e in events]
+        if not events or any(s is None for s in specs):
+            problems.append(f"{at}.{field}: not a field of {', '.join(events) or 'any event'}")
+            continue
+        if isinstance(cond, Comparison):
+            for _, ref in cond.bounds():
+                if not isinstance(ref, str) or ref.removeprefix("$") not in d.parameters:
+                    problems.append(f"{at}.{field}: use a declared $parameter, not {ref!r}")
+        for spec in specs:
+            wanted = cond if isinstance(cond, list) else [cond]
+            if spec is not None and spec.type == "choice":
+                bad = [w for w in wanted if w not in (spec.values or ())]
+                if bad:
+                    problems.append(f"{at}.{field}: {bad} not in {list(spec.values or ())}")
+    return problems
+
+
+def _check(d: PathwayDefinition, at: str, check: CheckSpec) -> list[str]:
+    if check.event not in d.events:
+        return [f"{at}.event: unknown event '{check.event}'"]
+    problems = _when(d, f"{at}.when", [check.event], check.when)
+    fields = d.events[check.event].fields
+    if check.type in ("dose_range", "same_as_first") and check.field not in fields:
+        problems.append(f"{at}.field: event '{check.event}' has no field '{check.field}'")
+    if check.type == "same_as_first" and check.per is not None and check.per not in fields:
+        problems.append(f"{at}.per: event '{check.event}' has no field '{check.per}'")
+    if check.type == "dose_range":
+        for name, rng in check.ranges.items():
+            for key in ("min", "max", "source", "kind"):
+                if key not in rng:
+                    problems.append(f"{at}.ranges.{name}: needs '{key}'")
+    for track, state in check.in_state.items():
+        if track not in d.tracks:
+            problems.append(f"{at}.in_state: unknown track '{track}'")
+        elif any(s not in d.track_states(track) for s in ([state] if isinstance(state, str) else state)):
+            problems.append(f"{at}.in_state.{track}: unknown state {state!r}")
+    return problems

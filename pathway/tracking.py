@@ -1,0 +1,212 @@
+"""Keep follow-up and alert rows in step with history and time (used by recording and the sweep)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pathway.domain.alerts import AlertCandidate, alerts_for_checks, alerts_for_follow_ups, effective
+from pathway.domain.errors import NotFound
+from pathway.domain.followups import FollowUp, derive_follow_ups
+from pathway.domain.machine import Pathway
+from pathway.domain.model import Patient, StoredAlert, StoredFollowUp
+from pathway.domain.rules_spec import SEVERITY_RANK, FollowUpRule
+from pathway.domain.timeline import build_timeline
+from pathway.domain.windows import Calendar
+from pathway.ports import UnitOfWork
+
+LIVE = ("open", "acknowledged", "snoozed")
+SWEEP_ACTOR = "sweep"
+
+
+@dataclass
+class Changes:
+    follow_ups_created: int = 0
+    follow_ups_changed: int = 0
+    alerts_opened: int = 0
+    alerts_escalated: int = 0
+    alerts_resolved: int = 0
+    alerts_reopened: int = 0
+    patients: int = 0
+    lines: list[str] = field(default_factory=list)
+
+    def add(self, other: Changes) -> None:
+        for name in ("follow_ups_created", "follow_ups_changed", "alerts_opened",
+                     "alerts_escalated", "alerts_resolved", "alerts_reopened", "patients"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.lines += other.lines
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "lines"} | {"changes": self.lines}
+
+
+def find_patient(uow: UnitOfWork, mrn: str) -> Patient:
+    patient = uow.patients.by_mrn(mrn.strip())
+    if patient is None:
+        raise NotFound(f"no patient with MRN {mrn.strip()!r}; enrol with `pathway enroll MRN` "
+                       "or list patients with `pathway list`")
+    return patient
+
+
+def refresh_patient(uow: UnitOfWork, pathway: Pathway, calendar: Calendar, patient: Patient,
+                    now: datetime) -> Changes:
+    """Derive the patient's follow-ups and alerts from history at `now` and write the difference."""
+    definition = pathway.definition
+    timeline = build_timeline(pathway, patient.enrolled_at, uow.events.for_patient(patient.id))
+    follow_ups = derive_follow_ups(definition, timeline, calendar)
+    changes = Changes(patients=1)
+    ids = _sync_follow_ups(uow, patient, follow_ups, now, calendar, changes,
+                           definition.rules.follow_ups)
+    states = timeline[-1].after if timeline else definition.initial_states()
+    candidates: list[AlertCandidate] = []
+    if not pathway.is_closed(states):
+        candidates = effective(alerts_for_follow_ups(definition, follow_ups, now, calendar.zone)
+                               + alerts_for_checks(definition, patient, timeline, calendar.zone))
+    outcome = {f.key: f for f in follow_ups}
+    _sync_alerts(uow, patient, candidates, ids, outcome, states, definition.content_hash, now,
+                 changes)
+    return changes
+
+
+def _next_check(fu: FollowUp, rules: Mapping[str, FollowUpRule], now: datetime,
+                calendar: Calendar) -> datetime | None:
+    if fu.outcome != "open":
+        return None
+    points = [fu.window.opens_at, fu.window.closes_at]
+    rule = rules[fu.rule]
+    if rule.alert:
+        points += [fu.window.level_at(level, calendar.zone) for level in rule.alert.levels]
+    future = [p for p in points if p > now]
+    return min(future) if future else None
+
+
+def _sync_follow_ups(uow: UnitOfWork, patient: Patient, follow_ups: list[FollowUp], now: datetime,
+                     calendar: Calendar, changes: Changes, rules: Mapping[str, FollowUpRule]
+                     ) -> dict[tuple[str, str, datetime], int]:
+    stored = {(s.rule, s.region, s.anchor_at): s for s in uow.follow_ups.for_patient(patient.id)}
+    inserts: list[dict[str, Any]] = []
+    for fu in follow_ups:
+        values = _values(fu, now, calendar, rules)
+        old = stored.get(fu.key)
+        if old is None:
+            inserts.append({"patient_id": patient.id, "rule": fu.rule, "region": fu.region,
+                            "anchor_at": fu.anchor_at, **values})
+            changes.lines.append(f"patient {patient.id}: {fu.rule}{_r(fu.region)} "
+                                 f"{values['status']} (anchor {fu.anchor_label})")
+        elif _differs(old, values) and uow.follow_ups.update(old.id, old.status, values):
+            changes.follow_ups_changed += 1
+            if old.status != values["status"]:
+                changes.lines.append(f"patient {patient.id}: {fu.rule}{_r(fu.region)} "
+                                     f"{old.status} → {values['status']}")
+    desired = {fu.key for fu in follow_ups}
+    for key, old in stored.items():
+        if key not in desired and old.status not in ("done", "cancelled"):
+            uow.follow_ups.update(old.id, old.status, {
+                "status": "cancelled", "cancel_reason": "no longer applies (history corrected)",
+                "next_check_at": None, "updated_at": now})
+            changes.follow_ups_changed += 1
+    changes.follow_ups_created += uow.follow_ups.insert(inserts)
+    return {(s.rule, s.region, s.anchor_at): s.id for s in uow.follow_ups.for_patient(patient.id)}
+
+
+def _values(fu: FollowUp, now: datetime, calendar: Calendar, rules: Mapping[str, FollowUpRule]
+            ) -> dict[str, Any]:
+    return {"anchor_label": fu.anchor_label, "opens_at": fu.window.opens_at,
+            "target_at": fu.window.target_at, "closes_at": fu.window.closes_at,
+            "clock_time": fu.window.clock_time, "status": fu.status(now), "done_at": fu.done_at,
+            "done_event_id": fu.done_event_id, "late_days": fu.late_days, "early": fu.early,
+            "cancel_reason": fu.cancel_reason, "notes": list(fu.notes),
+            "next_check_at": _next_check(fu, rules, now, calendar),
+            "updated_at": now}
+
+
+def _differs(old: StoredFollowUp, values: dict[str, Any]) -> bool:
+    keys = ("status", "done_at", "late_days", "early", "cancel_reason", "opens_at", "closes_at",
+            "target_at", "next_check_at")
+    return any(getattr(old, k) != values[k] for k in keys) or old.notes != values["notes"]
+
+
+def _r(region: str) -> str:
+    return f" ({region})" if region else ""
+
+
+def _sync_alerts(uow: UnitOfWork, patient: Patient, candidates: list[AlertCandidate],
+                 follow_up_ids: dict[tuple[str, str, datetime], int],
+                 outcome: dict[tuple[str, str, datetime], FollowUp], states: dict[str, str],
+                 pathway_hash: str, now: datetime, changes: Changes) -> None:
+    existing = uow.alerts.for_patient(patient.id)
+    by_level = {(a.rule, a.instance_key, a.severity): a for a in existing}
+    wanted = {(c.rule, c.key): c for c in candidates}
+    for cand in candidates:
+        row = by_level.get((cand.rule, cand.key, cand.severity))
+        if row is None:
+            _open(uow, patient, cand, follow_up_ids, states, pathway_hash, now, changes)
+        else:
+            _maybe_reopen(uow, row, now, changes)
+    for a in existing:
+        c = wanted.get((a.rule, a.instance_key))
+        if a.status not in LIVE:
+            continue
+        if c is not None and SEVERITY_RANK[a.severity] == c.rank:
+            continue
+        if c is not None and SEVERITY_RANK[a.severity] < c.rank:
+            reason = f"escalated to {c.severity}"
+            changes.alerts_escalated += 1
+        else:
+            reason = _why_resolved(a, outcome)
+            changes.alerts_resolved += 1
+        if uow.alerts.update(a.id, a.status, {"status": "resolved", "resolved_at": now,
+                                              "resolution": reason, "updated_at": now}):
+            uow.alerts.add_action(a.id, "resolved", SWEEP_ACTOR, now, reason)
+            changes.lines.append(f"patient {patient.id}: alert {a.id} {a.rule} resolved ({reason})")
+    _hold_behind_urgent(uow, patient.id, now)
+
+
+def _open(uow: UnitOfWork, patient: Patient, c: AlertCandidate,
+          follow_up_ids: dict[tuple[str, str, datetime], int], states: dict[str, str],
+          pathway_hash: str, now: datetime, changes: Changes) -> None:
+    alert_id = uow.alerts.insert({
+        "patient_id": patient.id, "rule": c.rule, "instance_key": c.key, "severity": c.severity,
+        "status": "open", "message": c.message, "source": c.source,
+        "follow_up_id": follow_up_ids.get(c.follow_up) if c.follow_up else None,
+        "states_at_fire": states, "pathway_hash": pathway_hash, "opened_at": c.opened_at,
+        "created_at": now, "updated_at": now, "held": False, "urgent": c.urgent})
+    if alert_id is not None:
+        uow.alerts.add_action(alert_id, "opened", SWEEP_ACTOR, now, c.message)
+        changes.alerts_opened += 1
+        changes.lines.append(f"patient {patient.id}: alert {alert_id} {c.rule} {c.severity} opened")
+
+
+def _maybe_reopen(uow: UnitOfWork, row: StoredAlert, now: datetime, changes: Changes) -> None:
+    expired = (row.status == "snoozed" and row.snoozed_until is not None and row.snoozed_until <= now) \
+        or (row.status == "overridden" and row.override_until is not None and row.override_until <= now) \
+        or row.status == "resolved"
+    if expired and uow.alerts.update(row.id, row.status, {"status": "open", "updated_at": now,
+                                                          "resolved_at": None, "resolution": None}):
+        uow.alerts.add_action(row.id, "reopened", SWEEP_ACTOR, now, f"was {row.status}")
+        changes.alerts_reopened += 1
+        changes.lines.append(f"patient {row.patient_id}: alert {row.id} {row.rule} reopened")
+
+
+def _why_resolved(a: StoredAlert, outcome: dict[tuple[str, str, datetime], FollowUp]) -> str:
+    fu = next((f for f in outcome.values() if a.instance_key.endswith(f.anchor_at.isoformat())
+               and a.instance_key.startswith(f"{f.rule}:{f.region}:")), None)
+    if fu is None:
+        return "no longer applies"
+    if fu.outcome == "done" and fu.done_at is not None:
+        return f"done on {fu.done_at.date()}"
+    if fu.outcome == "cancelled":
+        return f"cancelled: {fu.cancel_reason}"
+    return "no longer applies"
+
+
+def _hold_behind_urgent(uow: UnitOfWork, patient_id: int, now: datetime) -> None:
+    """While an urgent critical alert is live, the patient's other lower alerts are held."""
+    alerts = uow.alerts.for_patient(patient_id)
+    urgent = any(a.urgent and a.severity == "critical" and a.status in LIVE for a in alerts)
+    for a in alerts:
+        hold = urgent and not a.urgent and a.severity != "critical" and a.status in LIVE
+        if a.held != hold:
+            uow.alerts.update(a.id, a.status, {"held": hold, "updated_at": now})
