@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, tzinfo
 
 from pathway.domain.clinical_time import local_date, start_of_day
@@ -205,9 +205,20 @@ def _act(deps: Deps, alert_id: int, by: str, status: str, values: dict[str, obje
 
 
 def follow_ups_of(deps: Deps, mrn: str) -> tuple[list[StoredFollowUp], list[StoredAlert]]:
+    """A patient's follow-ups (status as of now, even between sweeps) and alerts."""
+    now = deps.clock.now()
     with deps.uow() as uow:
         patient = find_patient(uow, mrn)
-        return uow.follow_ups.for_patient(patient.id), uow.alerts.for_patient(patient.id)
+        rows, alerts = uow.follow_ups.for_patient(patient.id), uow.alerts.for_patient(patient.id)
+    return [replace(f, status=live_status(f, now)) for f in rows], alerts
+
+
+def live_status(fu: StoredFollowUp, now: datetime) -> str:
+    if fu.status in ("done", "cancelled"):
+        return fu.status
+    if now < fu.opens_at:
+        return "upcoming"
+    return "due" if now <= fu.closes_at else "overdue"
 
 
 def why(deps: Deps, mrn: str, rule_id: str) -> list[dict[str, object]]:
@@ -232,12 +243,13 @@ def why(deps: Deps, mrn: str, rule_id: str) -> list[dict[str, object]]:
     for fu in latest.values():
         window = Window(fu.opens_at, fu.target_at, fu.closes_at, fu.clock_time)
         levels = [{"severity": lv.severity, "alert": rule.alert.id if rule.alert else None,
-                   "fires_at": window.level_at(lv, zone).astimezone(zone).isoformat()}
+                   "fires_at": _show(window.level_at(lv, zone), zone, clock=True)}
                   for lv in (rule.alert.levels if rule.alert else ())]
         out.append({
             "rule": rule_id, "step": rule.step, "region": fu.region or None,
-            "source": rule.source, "kind": rule.kind, "runs_in": {rule.track: rule.runs_in},
-            "anchor": fu.anchor_label, "anchor_at": fu.anchor_at.astimezone(zone).isoformat(),
+            "source": rule.source, "kind": rule.kind, "track": rule.track,
+            "runs_in": list(definition_states(deps, rule.track, rule.runs_in)),
+            "anchor": fu.anchor_label, "anchor_at": _show(fu.anchor_at, zone, clock=True),
             "interval": {"opens": rule.window.opens, "target": rule.window.target,
                          "closes": rule.window.closes, "recurring": rule.recurring},
             "window": {"opens": _show(fu.opens_at, zone, fu.clock_time),
@@ -252,6 +264,12 @@ def why(deps: Deps, mrn: str, rule_id: str) -> list[dict[str, object]]:
                        for a in alerts if a.follow_up_id == fu.id],
         })
     return out
+
+
+def definition_states(deps: Deps, track: str, runs_in: str | tuple[str, ...]) -> tuple[str, ...]:
+    if runs_in == "*":
+        return deps.pathway.definition.tracks[track].states
+    return (runs_in,) if isinstance(runs_in, str) else runs_in
 
 
 def _anchor_text(events: tuple[str, ...], on_entry: bool) -> str:

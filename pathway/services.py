@@ -90,6 +90,7 @@ def record_event(deps: Deps, mrn: str, event: str, fields: dict[str, Any], *,
         check_not_before_enrolment(occurred_at, patient.enrolled_on, deps.zone)
         states = uow.patients.states(patient.id)
         history = uow.events.for_patient(patient.id)
+        _check_pause(event, history, definition.events)
         if definition.events[event].retracts:
             new_states = _after_retraction(deps.pathway, history, int(data["event_id"]), patient)
             if not reason:
@@ -211,3 +212,18 @@ def _check_clinical_order(history: list[EventRecord], changes: dict[str, tuple[s
                 f"{event} on {local_date(occurred_at, zone)} would change the {track} track before "
                 f"its last change ({e.type} on {local_date(e.occurred_at, zone)}, event {e.id}); "
                 "record events in clinical order, or retract the later one first")
+
+
+def _check_pause(event: str, history: list[EventRecord], events: dict[str, Any]) -> None:
+    """care_paused and care_resumed must alternate: no double pause, no resume without a pause."""
+    if event not in ("care_paused", "care_resumed"):
+        return
+    retracted = {int(e.data["event_id"]) for e in history if events[e.type].retracts}
+    last = next((e for e in reversed(history)
+                 if e.type in ("care_paused", "care_resumed") and e.id not in retracted), None)
+    paused = last is not None and last.type == "care_paused"
+    if event == "care_paused" and paused:
+        raise EventNotAllowed(f"care is already paused since event {last.id if last else '?'}; "
+                              "record care_resumed first")
+    if event == "care_resumed" and not paused:
+        raise EventNotAllowed("care is not paused; nothing to resume")
