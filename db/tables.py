@@ -107,6 +107,7 @@ class AlertRow(SQLModel, table=True):
     updated_at: datetime
     held: bool = False
     urgent: bool = False
+    track: str = Field(default="", max_length=32)
     snoozed_until: datetime | None = None
     override_reason: str | None = Field(default=None, max_length=40)
     override_until: datetime | None = None
@@ -128,4 +129,55 @@ class AlertActionRow(SQLModel, table=True):
     actor: str = Field(max_length=100)
     at: datetime
     note: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
+
+
+class NotificationRow(SQLModel, table=True):
+    """The outbox: written with its alert, delivered by the dispatcher, every attempt recorded."""
+
+    __tablename__ = "notification"
+    __table_args__ = (
+        UniqueConstraint("idempotency_key", name="uq_notification_key"),
+        Index("ix_notification_due", "status", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    alert_id: int = Field(foreign_key="alert.id")
+    patient_id: int = Field(foreign_key="patient.id")
+    channel: str = Field(max_length=16)
+    recipient: str = Field(max_length=300)
+    idempotency_key: str = Field(max_length=200)
+    digest: bool = False
+    status: str = Field(max_length=16)
+    attempts: int = 0
+    next_attempt_at: datetime
+    claimed_at: datetime | None = None
+    last_error: str | None = None
+    created_at: datetime
+    sent_at: datetime | None = None
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
+
+
+class NotificationAttemptRow(SQLModel, table=True):
+    __tablename__ = "notification_attempt"
+    __table_args__ = (Index("ix_notification_attempt_notification", "notification_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    notification_id: int = Field(foreign_key="notification.id")
+    at: datetime
+    outcome: str = Field(max_length=16)
+    error: str | None = None
+
+
+class ReportRunRow(SQLModel, table=True):
+    """One daily report per clinic date, claimed before it is written (several schedulers)."""
+
+    __tablename__ = "report_run"
+    __table_args__ = (UniqueConstraint("report_date", name="uq_report_date"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    report_date: date
+    status: str = Field(max_length=16)
+    created_at: datetime
+    finished_at: datetime | None = None
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))

@@ -6,10 +6,17 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session
 
+from db.notifications import SqlNotificationRepository
 from db.repository import SqlEventRepository, SqlPatientRepository
 from db.tracking import SqlAlertRepository, SqlFollowUpRepository
 from pathway.domain.errors import Conflict
-from pathway.ports import AlertRepository, EventRepository, FollowUpRepository, PatientRepository
+from pathway.ports import (
+    AlertRepository,
+    EventRepository,
+    FollowUpRepository,
+    NotificationRepository,
+    PatientRepository,
+)
 
 
 class SqlUnitOfWork:
@@ -19,6 +26,7 @@ class SqlUnitOfWork:
     events: EventRepository
     follow_ups: FollowUpRepository
     alerts: AlertRepository
+    notifications: NotificationRepository
 
     def __init__(self, engine: Engine, pathway_id: str) -> None:
         self.engine = engine
@@ -30,6 +38,7 @@ class SqlUnitOfWork:
         self.events = SqlEventRepository(self.session)
         self.follow_ups = SqlFollowUpRepository(self.session)
         self.alerts = SqlAlertRepository(self.session)
+        self.notifications = SqlNotificationRepository(self.session)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

@@ -34,7 +34,8 @@ def sweep(deps: Deps) -> Changes:
                 uow.patients.lock(pid)
                 patient = uow.patients.by_id(pid)
                 if patient is not None:
-                    total.add(refresh_patient(uow, deps.pathway, deps.calendar, patient, now))
+                    total.add(refresh_patient(uow, deps.pathway, deps.calendar, patient, now,
+                                              deps.routes))
             uow.commit()
         seen.update(batch)
     return total
@@ -47,7 +48,8 @@ def refresh_all(deps: Deps) -> Changes:
     with deps.uow() as uow:
         for patient, _ in uow.patients.listing(None, None):
             uow.patients.lock(patient.id)
-            total.add(refresh_patient(uow, deps.pathway, deps.calendar, patient, now))
+            total.add(refresh_patient(uow, deps.pathway, deps.calendar, patient, now,
+                                              deps.routes))
         uow.commit()
     return total
 

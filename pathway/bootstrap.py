@@ -16,10 +16,13 @@ from db.unit_of_work import SqlUnitOfWork
 from pathway.clock import SystemClock
 from pathway.domain.errors import PathwayError
 from pathway.domain.machine import Pathway
+from pathway.domain.notify import RetryPolicy
 from pathway.domain.windows import Calendar
 from pathway.pathway_file import load_pathway_file
+from pathway.ports import Sender
 from pathway.services import Deps
 from pathway.settings import Settings, load_settings
+from scheduler.channels import EmailSender, LogSender, SmtpConfig, WebhookSender
 
 
 class DatabaseNotReady(PathwayError):
@@ -31,6 +34,25 @@ class App:
     settings: Settings
     engine: Engine
     deps: Deps
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        return RetryPolicy(max_attempts=self.settings.notify_max_attempts)
+
+    def senders(self) -> dict[str, Sender]:
+        s = self.settings
+        senders: dict[str, Sender] = {"log": LogSender()}
+        if s.smtp_host:
+            senders["email"] = EmailSender(self.smtp())
+        if s.webhook_secret:
+            senders["webhook"] = WebhookSender(s.webhook_secret)
+        return senders
+
+    def smtp(self) -> SmtpConfig:
+        s = self.settings
+        return SmtpConfig(host=s.smtp_host or "localhost", port=s.smtp_port,
+                          starttls=s.smtp_starttls, username=s.smtp_user,
+                          password=s.smtp_password, sender=s.smtp_from)
 
     def check_schema(self) -> None:
         current, head = migrate.current(self.engine), migrate.head()
@@ -61,5 +83,5 @@ def build(environ: Mapping[str, str] | None = None) -> App:
     engine = make_engine(settings.database_url)
     uow = partial(SqlUnitOfWork, engine, definition.pathway.id)
     deps = Deps(uow=uow, clock=SystemClock(), pathway=Pathway(definition), zone=settings.zone,
-                holidays=clinic_calendar(settings))
+                holidays=clinic_calendar(settings), routes=settings.notify)
     return App(settings=settings, engine=engine, deps=deps)

@@ -9,7 +9,15 @@ from types import TracebackType
 from typing import Any, Protocol
 
 from pathway.domain.machine import Pathway
-from pathway.domain.model import EventRecord, NewEvent, Patient, StoredAlert, StoredFollowUp
+from pathway.domain.model import (
+    EventRecord,
+    NewEvent,
+    Notification,
+    Patient,
+    StoredAlert,
+    StoredFollowUp,
+)
+from pathway.domain.notify import DEFAULT_ROUTES, Route
 from pathway.domain.windows import Calendar
 
 
@@ -79,11 +87,37 @@ class AlertRepository(Protocol):
     def actions(self, alert_id: int) -> list[tuple[str, str, datetime, str | None]]: ...
 
 
+class NotificationRepository(Protocol):
+    def add(self, values: dict[str, Any]) -> int | None: ...
+
+    def claim_due(self, now: datetime, limit: int) -> list[Notification]:
+        """Move due `pending` rows to `sending` (SKIP LOCKED on PostgreSQL, compare-and-set)."""
+        ...
+
+    def release_stale(self, claimed_before: datetime) -> int: ...
+
+    def finish(self, notification_id: int, status: str, values: dict[str, Any]) -> bool: ...
+
+    def attempt(self, notification_id: int, at: datetime, outcome: str, error: str | None) -> None: ...
+
+    def listing(self, statuses: tuple[str, ...] | None, alert_id: int | None = None
+                ) -> list[Notification]: ...
+
+    def attempts_of(self, notification_id: int) -> list[tuple[datetime, str, str | None]]: ...
+
+
+class Sender(Protocol):
+    def send(self, notification: Notification) -> None:
+        """Deliver or raise DeliveryFailed (permanent=True for errors a retry cannot fix)."""
+        ...
+
+
 class UnitOfWork(Protocol):
     patients: PatientRepository
     events: EventRepository
     follow_ups: FollowUpRepository
     alerts: AlertRepository
+    notifications: NotificationRepository
 
     def __enter__(self) -> UnitOfWork: ...
 
@@ -102,6 +136,7 @@ class Deps:
     pathway: Pathway
     zone: tzinfo
     holidays: Calendar | None = None
+    routes: tuple[Route, ...] = DEFAULT_ROUTES
 
     @property
     def calendar(self) -> Calendar:

@@ -62,7 +62,7 @@ def enroll(deps: Deps, mrn: str, *, name: str | None = None, birth_date: date | 
         patient = uow.patients.add(mrn, name, birth_date, histology, enrolled_on,
                                    start_of_day(enrolled_on, deps.zone) if on else now,
                                    deps.pathway.definition.initial_states())
-        refresh_patient(uow, deps.pathway, deps.calendar, patient, now)
+        refresh_patient(uow, deps.pathway, deps.calendar, patient, now, deps.routes)
         uow.commit()
     return patient
 
@@ -106,7 +106,8 @@ def record_event(deps: Deps, mrn: str, event: str, fields: dict[str, Any], *,
         record = uow.events.append(NewEvent(
             patient_id=patient.id, type=event, occurred_at=occurred_at, recorded_at=now,
             actor=actor, data=data, reason=reason, changes=changes))
-        tracking = refresh_patient(uow, deps.pathway, deps.calendar, saved, now)
+        tracking = refresh_patient(uow, deps.pathway, deps.calendar, saved, now,
+                                   deps.routes)
         uow.commit()
     return Recorded(patient=saved, event=record, states=new_states, changes=changes,
                     tracking=tracking)

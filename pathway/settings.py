@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
 from config import DEFAULT_PATHWAY
 from pathway.domain.errors import InvalidInput
+from pathway.domain.notify import DEFAULT_ROUTES, Route
 
 PREFIX = "PATHWAY_"
 DEFAULT_DATABASE_URL = "sqlite:///pathway.db"
@@ -35,6 +37,42 @@ class Settings(BaseModel):
     holidays: str | None = None
     actor: str = "coordinator"
     sweep_minutes: int = 5
+    notify: tuple[Route, ...] = DEFAULT_ROUTES
+    notify_max_attempts: int = 8
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_starttls: bool = False
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "pathway@localhost"
+    webhook_secret: str | None = None
+    report_time: str = "07:00"
+    reports_dir: Path = Path("reports")
+    report_recipients: tuple[str, ...] = ()
+
+    @field_validator("report_time")
+    @classmethod
+    def _clock(cls, value: str) -> str:
+        hour, _, minute = value.partition(":")
+        if not (hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60):
+            raise ValueError(f"'{value}' is not a clinic-local time HH:MM")
+        return f"{int(hour):02d}:{int(minute):02d}"
+
+    @field_validator("notify_max_attempts")
+    @classmethod
+    def _attempts(cls, value: int) -> int:
+        if not 1 <= value <= 50:
+            raise ValueError("must be between 1 and 50")
+        return value
+
+    @model_validator(mode="after")
+    def _channels_configured(self) -> Settings:
+        channels = {r.channel for r in self.notify}
+        if ("email" in channels or self.report_recipients) and not self.smtp_host:
+            raise ValueError("email notifications need PATHWAY_SMTP_HOST")
+        if "webhook" in channels and not self.webhook_secret:
+            raise ValueError("webhook notifications need PATHWAY_WEBHOOK_SECRET to sign them")
+        return self
 
     @field_validator("sweep_minutes")
     @classmethod
@@ -86,10 +124,26 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
     for name in Settings.model_fields:
         key = PREFIX + name.upper()
         if environ.get(key):
-            values[name] = environ[key]
+            values[name] = _parse_env(key, name, environ[key])
     try:
         return Settings.model_validate(values)
     except ValidationError as exc:
         err = exc.errors()[0]
-        field = PREFIX + str(err["loc"][0]).upper() if err["loc"] else "settings"
+        loc = ".".join(str(part) for part in err["loc"])
+        field = PREFIX + loc.upper() if loc else "settings"
         raise InvalidInput(f"{field}: {err['msg']}") from None
+
+
+LIST_FIELDS = ("notify", "report_recipients")
+
+
+def _parse_env(key: str, name: str, raw: str) -> Any:
+    """Lists come as JSON (PATHWAY_NOTIFY='[{"channel": "email", "to": "oncall@example.org"}]')."""
+    if name not in LIST_FIELDS:
+        return raw
+    if name == "report_recipients" and not raw.lstrip().startswith("["):
+        return [part.strip() for part in raw.split(",") if part.strip()]
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"{key}: not valid JSON ({exc.msg} at character {exc.pos})") from None

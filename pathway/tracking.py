@@ -12,6 +12,7 @@ from pathway.domain.errors import NotFound
 from pathway.domain.followups import FollowUp, derive_follow_ups
 from pathway.domain.machine import Pathway
 from pathway.domain.model import Patient, StoredAlert, StoredFollowUp
+from pathway.domain.notify import DEFAULT_ROUTES, Route, idempotency_key, lateness
 from pathway.domain.rules_spec import SEVERITY_RANK, FollowUpRule
 from pathway.domain.timeline import build_timeline
 from pathway.domain.windows import Calendar
@@ -51,7 +52,7 @@ def find_patient(uow: UnitOfWork, mrn: str) -> Patient:
 
 
 def refresh_patient(uow: UnitOfWork, pathway: Pathway, calendar: Calendar, patient: Patient,
-                    now: datetime) -> Changes:
+                    now: datetime, routes: tuple[Route, ...] = DEFAULT_ROUTES) -> Changes:
     """Derive the patient's follow-ups and alerts from history at `now` and write the difference."""
     definition = pathway.definition
     timeline = build_timeline(pathway, patient.enrolled_at, uow.events.for_patient(patient.id))
@@ -66,7 +67,7 @@ def refresh_patient(uow: UnitOfWork, pathway: Pathway, calendar: Calendar, patie
                                + alerts_for_checks(definition, patient, timeline, calendar.zone))
     outcome = {f.key: f for f in follow_ups}
     _sync_alerts(uow, patient, candidates, ids, outcome, states, definition.content_hash, now,
-                 changes)
+                 changes, routes)
     return changes
 
 
@@ -135,16 +136,19 @@ def _r(region: str) -> str:
 def _sync_alerts(uow: UnitOfWork, patient: Patient, candidates: list[AlertCandidate],
                  follow_up_ids: dict[tuple[str, str, datetime], int],
                  outcome: dict[tuple[str, str, datetime], FollowUp], states: dict[str, str],
-                 pathway_hash: str, now: datetime, changes: Changes) -> None:
+                 pathway_hash: str, now: datetime, changes: Changes, routes: tuple[Route, ...]
+                 ) -> None:
     existing = uow.alerts.for_patient(patient.id)
     by_level = {(a.rule, a.instance_key, a.severity): a for a in existing}
     wanted = {(c.rule, c.key): c for c in candidates}
     for cand in candidates:
         row = by_level.get((cand.rule, cand.key, cand.severity))
         if row is None:
-            _open(uow, patient, cand, follow_up_ids, states, pathway_hash, now, changes)
-        else:
-            _maybe_reopen(uow, row, now, changes)
+            alert_id = _open(uow, patient, cand, follow_up_ids, states, pathway_hash, now, changes)
+            if alert_id is not None:
+                enqueue(uow, alert_id, patient.id, cand, routes, now)
+        elif _maybe_reopen(uow, row, now, changes):
+            enqueue(uow, row.id, patient.id, cand, routes, now, again=now)
     for a in existing:
         c = wanted.get((a.rule, a.instance_key))
         if a.status not in LIVE:
@@ -166,20 +170,45 @@ def _sync_alerts(uow: UnitOfWork, patient: Patient, candidates: list[AlertCandid
 
 def _open(uow: UnitOfWork, patient: Patient, c: AlertCandidate,
           follow_up_ids: dict[tuple[str, str, datetime], int], states: dict[str, str],
-          pathway_hash: str, now: datetime, changes: Changes) -> None:
+          pathway_hash: str, now: datetime, changes: Changes) -> int | None:
     alert_id = uow.alerts.insert({
         "patient_id": patient.id, "rule": c.rule, "instance_key": c.key, "severity": c.severity,
         "status": "open", "message": c.message, "source": c.source,
         "follow_up_id": follow_up_ids.get(c.follow_up) if c.follow_up else None,
         "states_at_fire": states, "pathway_hash": pathway_hash, "opened_at": c.opened_at,
-        "created_at": now, "updated_at": now, "held": False, "urgent": c.urgent})
+        "created_at": now, "updated_at": now, "held": False, "urgent": c.urgent,
+        "track": c.track})
     if alert_id is not None:
         uow.alerts.add_action(alert_id, "opened", SWEEP_ACTOR, now, c.message)
         changes.alerts_opened += 1
         changes.lines.append(f"patient {patient.id}: alert {alert_id} {c.rule} {c.severity} opened")
+    return alert_id
 
 
-def _maybe_reopen(uow: UnitOfWork, row: StoredAlert, now: datetime, changes: Changes) -> None:
+def enqueue(uow: UnitOfWork, alert_id: int, patient_id: int, c: AlertCandidate,
+            routes: tuple[Route, ...], now: datetime, again: datetime | None = None) -> int:
+    """Write the alert's notifications in the same transaction as the alert (the outbox)."""
+    payload = {"alert_id": alert_id, "patient_id": patient_id, "rule": c.rule,
+               "severity": c.severity, "title": c.title or c.rule, "message": c.message,
+               "source": c.source, "track": c.track, "opened_at": c.opened_at.isoformat(),
+               "late": lateness(c.closes_at, now)}
+    added = 0
+    for route in routes:
+        if not route.matches(c.severity, c.track):
+            continue
+        key = idempotency_key(alert_id, c.severity, route.channel, route.recipient)
+        if again is not None:
+            key = f"{key}-reopened-{again.isoformat()}"[:200]
+        if uow.notifications.add({
+                "alert_id": alert_id, "patient_id": patient_id, "channel": route.channel,
+                "recipient": route.recipient, "idempotency_key": key, "digest": route.digest,
+                "status": "digest" if route.digest else "pending", "attempts": 0,
+                "next_attempt_at": now, "created_at": now, "payload": payload}) is not None:
+            added += 1
+    return added
+
+
+def _maybe_reopen(uow: UnitOfWork, row: StoredAlert, now: datetime, changes: Changes) -> bool:
     expired = (row.status == "snoozed" and row.snoozed_until is not None and row.snoozed_until <= now) \
         or (row.status == "overridden" and row.override_until is not None and row.override_until <= now) \
         or row.status == "resolved"
@@ -188,6 +217,8 @@ def _maybe_reopen(uow: UnitOfWork, row: StoredAlert, now: datetime, changes: Cha
         uow.alerts.add_action(row.id, "reopened", SWEEP_ACTOR, now, f"was {row.status}")
         changes.alerts_reopened += 1
         changes.lines.append(f"patient {row.patient_id}: alert {row.id} {row.rule} reopened")
+        return True
+    return False
 
 
 def _why_resolved(a: StoredAlert, outcome: dict[tuple[str, str, datetime], FollowUp]) -> str:

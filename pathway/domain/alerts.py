@@ -25,6 +25,9 @@ class AlertCandidate:
     opened_at: datetime
     follow_up: tuple[str, str, datetime] | None = None
     urgent: bool = False
+    title: str = ""
+    track: str = ""
+    closes_at: datetime | None = None
 
     @property
     def rank(self) -> int:
@@ -45,7 +48,8 @@ def alerts_for_follow_ups(d: PathwayDefinition, follow_ups: list[FollowUp], now:
                 rule.early_alert, follow_up_key(fu), "info",
                 f"{rule.step}{_region(fu)} done early on {local_date(fu.done_at or now, zone)}, "
                 f"before its window opened on {local_date(fu.window.opens_at, zone)}",
-                rule.source, fu.done_at or now, fu.key, rule.urgent))
+                rule.source, fu.done_at or now, fu.key, rule.urgent, f"{rule.step} done early",
+                rule.track))
         if fu.outcome != "open" or rule.alert is None:
             continue
         for level in rule.alert.levels:
@@ -53,7 +57,8 @@ def alerts_for_follow_ups(d: PathwayDefinition, follow_ups: list[FollowUp], now:
             if fires_at <= now:
                 out.append(AlertCandidate(rule.alert.id, follow_up_key(fu), level.severity,
                                           _message(rule.alert.title, rule.step, fu, zone),
-                                          rule.alert.source, fires_at, fu.key, rule.urgent))
+                                          rule.alert.source, fires_at, fu.key, rule.urgent,
+                                          rule.alert.title, rule.track, fu.window.closes_at))
     return out
 
 
@@ -84,10 +89,12 @@ def alerts_for_checks(d: PathwayDefinition, patient: Patient, timeline: list[Mom
                 continue
             message = _check_fires(d, check, m, histology, firsts)
             if message:
+                track = next((t for t, spec in d.tracks.items()
+                              if any(tr.event == m.type for tr in spec.transitions)), "")
                 out.append(AlertCandidate(check.id, f"{cid}:event:{m.seq}", check.severity,
                                           f"{check.title}: {message} "
                                           f"(event {m.seq} on {local_date(m.at, zone)})",
-                                          check.source, m.at))
+                                          check.source, m.at, title=check.title, track=track))
     return out
 
 

@@ -38,3 +38,11 @@ class Conflict(PathwayError):
 
 class PermissionDenied(PathwayError):
     """The acting user's role does not allow this action."""
+
+
+class DeliveryFailed(PathwayError):
+    """A notification channel could not deliver; `permanent` failures are not retried."""
+
+    def __init__(self, message: str, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.permanent = permanent

@@ -95,3 +95,20 @@ class StoredAlert:
     acted_by: str | None = None
     note: str | None = None
     states_at_fire: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Notification:
+    id: int
+    alert_id: int
+    patient_id: int
+    channel: str
+    recipient: str
+    idempotency_key: str
+    digest: bool
+    status: str
+    attempts: int
+    next_attempt_at: datetime
+    payload: dict[str, Any]
+    last_error: str | None = None
+    sent_at: datetime | None = None

@@ -1,0 +1,82 @@
+"""The notification outbox: claims that never hand one row to two dispatchers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from db.tables import NotificationAttemptRow, NotificationRow
+from db.tracking import _insert
+from pathway.domain.model import Notification
+
+
+def to_notification(r: NotificationRow) -> Notification:
+    assert r.id is not None
+    return Notification(id=r.id, alert_id=r.alert_id, patient_id=r.patient_id, channel=r.channel,
+                        recipient=r.recipient, idempotency_key=r.idempotency_key, digest=r.digest,
+                        status=r.status, attempts=r.attempts, next_attempt_at=r.next_attempt_at,
+                        payload=dict(r.payload or {}), last_error=r.last_error, sent_at=r.sent_at)
+
+
+class SqlNotificationRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, values: dict[str, Any]) -> int | None:
+        stmt = (_insert(self.session)(NotificationRow).values(**values)
+                .on_conflict_do_nothing(index_elements=["idempotency_key"])
+                .returning(col(NotificationRow.id)))
+        row = self.session.execute(stmt).first()
+        return int(row[0]) if row else None
+
+    def claim_due(self, now: datetime, limit: int) -> list[Notification]:
+        query = (select(NotificationRow)
+                 .where(col(NotificationRow.status) == "pending",
+                        col(NotificationRow.next_attempt_at) <= now)
+                 .order_by(col(NotificationRow.next_attempt_at)).limit(limit))
+        if self.session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        claimed: list[Notification] = []
+        for row in self.session.exec(query).all():
+            assert row.id is not None
+            if self.finish(row.id, "pending", {"status": "sending", "claimed_at": now}):
+                claimed.append(to_notification(row))
+        return claimed
+
+    def release_stale(self, claimed_before: datetime) -> int:
+        """Rows left `sending` by a crashed dispatcher go back to pending (same idempotency key)."""
+        result = self.session.execute(
+            update(NotificationRow)
+            .where(col(NotificationRow.status) == "sending",
+                   col(NotificationRow.claimed_at) < claimed_before)
+            .values(status="pending", claimed_at=None))
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    def finish(self, notification_id: int, status: str, values: dict[str, Any]) -> bool:
+        result = self.session.execute(
+            update(NotificationRow).where(col(NotificationRow.id) == notification_id,
+                                          col(NotificationRow.status) == status).values(**values))
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    def attempt(self, notification_id: int, at: datetime, outcome: str, error: str | None) -> None:
+        self.session.add(NotificationAttemptRow(notification_id=notification_id, at=at,
+                                                outcome=outcome, error=error))
+        self.session.flush()
+
+    def listing(self, statuses: tuple[str, ...] | None, alert_id: int | None = None
+                ) -> list[Notification]:
+        query = select(NotificationRow).order_by(col(NotificationRow.id))
+        if statuses:
+            query = query.where(col(NotificationRow.status).in_(statuses))
+        if alert_id is not None:
+            query = query.where(NotificationRow.alert_id == alert_id)
+        return [to_notification(r) for r in self.session.exec(query).all()]
+
+    def attempts_of(self, notification_id: int) -> list[tuple[datetime, str, str | None]]:
+        rows = self.session.exec(select(NotificationAttemptRow)
+                                 .where(NotificationAttemptRow.notification_id == notification_id)
+                                 .order_by(col(NotificationAttemptRow.id))).all()
+        return [(r.at, r.outcome, r.error) for r in rows]

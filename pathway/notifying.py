@@ -1,0 +1,109 @@
+"""Deliver the outbox: claim, re-check the alert, send, record the attempt; retry or give up."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from pathway.domain.errors import DeliveryFailed
+from pathway.domain.model import Notification
+from pathway.domain.notify import RetryPolicy
+from pathway.ports import Deps, Sender
+
+CLAIM_LEASE = timedelta(minutes=10)  # a claim older than this belongs to a dispatcher that died
+HELD_DELAY = timedelta(minutes=5)
+
+
+@dataclass
+class Dispatched:
+    sent: int = 0
+    retried: int = 0
+    dead: int = 0
+    cancelled: int = 0
+    deferred: int = 0
+    released: int = 0
+    lines: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        return dict(self.__dict__)
+
+
+def dispatch(deps: Deps, senders: Mapping[str, Sender], policy: RetryPolicy,
+             jitter: Callable[[], float], limit: int = 100) -> Dispatched:
+    """One pass over the due notifications; the clock is read once.
+
+    A notification whose alert is no longer open (resolved because the step was recorded,
+    acknowledged, overridden) is cancelled unsent; one whose alert is held behind an urgent alert
+    waits. A crash between send and record leaves the row `sending`; after the lease it is sent
+    again with the same idempotency key, which receivers use to drop the duplicate.
+    """
+    now = deps.clock.now()
+    report = Dispatched()
+    with deps.uow() as uow:
+        report.released = uow.notifications.release_stale(now - CLAIM_LEASE)
+        claimed = uow.notifications.claim_due(now, limit)
+        uow.commit()
+    for n in claimed:
+        _deliver(deps, senders, policy, jitter, n, report)
+    return report
+
+
+def _deliver(deps: Deps, senders: Mapping[str, Sender], policy: RetryPolicy,
+             jitter: Callable[[], float], n: Notification, report: Dispatched) -> None:
+    now = deps.clock.now()
+    with deps.uow() as uow:
+        alert = uow.alerts.get(n.alert_id)
+        if alert is None or alert.status != "open":
+            why = f"alert is {alert.status if alert else 'gone'}; not sent"
+            uow.notifications.finish(n.id, "sending", {"status": "cancelled", "last_error": why})
+            uow.notifications.attempt(n.id, now, "cancelled", why)
+            uow.commit()
+            report.cancelled += 1
+            report.lines.append(f"notification {n.id}: cancelled ({why})")
+            return
+        if alert.held:
+            uow.notifications.finish(n.id, "sending", {"status": "pending", "claimed_at": None,
+                                                       "next_attempt_at": now + HELD_DELAY})
+            uow.commit()
+            report.deferred += 1
+            return
+    sender = senders.get(n.channel)
+    error: DeliveryFailed | None = None
+    try:
+        if sender is None:
+            raise DeliveryFailed(f"channel '{n.channel}' is not configured", permanent=True)
+        sender.send(n)
+    except DeliveryFailed as exc:
+        error = exc
+    except Exception as exc:  # a channel bug must not kill the dispatcher; retry it
+        error = DeliveryFailed(f"{type(exc).__name__}: {exc}")
+    _record(deps, policy, jitter, n, error, report)
+
+
+def _record(deps: Deps, policy: RetryPolicy, jitter: Callable[[], float], n: Notification,
+            error: DeliveryFailed | None, report: Dispatched) -> None:
+    now = deps.clock.now()
+    attempts = n.attempts + 1
+    with deps.uow() as uow:
+        if error is None:
+            uow.notifications.finish(n.id, "sending", {"status": "sent", "sent_at": now,
+                                                       "attempts": attempts, "last_error": None})
+            uow.notifications.attempt(n.id, now, "sent", None)
+            report.sent += 1
+            report.lines.append(f"notification {n.id}: sent by {n.channel} to {n.recipient}")
+        elif error.permanent or attempts >= policy.max_attempts:
+            uow.notifications.finish(n.id, "sending", {"status": "dead", "attempts": attempts,
+                                                       "last_error": str(error)})
+            uow.notifications.attempt(n.id, now, "dead", str(error))
+            report.dead += 1
+            report.lines.append(f"notification {n.id}: dead after {attempts} attempt(s): {error}")
+        else:
+            retry_at = now + policy.next_delay(attempts, jitter())
+            uow.notifications.finish(n.id, "sending", {
+                "status": "pending", "attempts": attempts, "last_error": str(error),
+                "claimed_at": None, "next_attempt_at": retry_at})
+            uow.notifications.attempt(n.id, now, "retry", str(error))
+            report.retried += 1
+            report.lines.append(f"notification {n.id}: retry at {retry_at:%H:%M:%S} ({error})")
+        uow.commit()
