@@ -107,7 +107,7 @@ def worklist(deps: Deps, as_of: date | None = None, within: int | None = None,
                 by_follow_up[alert.follow_up_id] = alert
     items: list[WorkItem] = []
     for fu, mrn in rows:
-        kind = "soon" if at < fu.opens_at else ("due" if at <= fu.closes_at else "overdue")
+        kind = "soon" if at < fu.opens_at else ("due" if at < fu.closes_at else "overdue")
         step = (rules[fu.rule].step if fu.rule in rules else fu.rule) + \
             (f" ({fu.region})" if fu.region else "")
         a = by_follow_up.pop(fu.id, None)
@@ -126,7 +126,7 @@ def worklist(deps: Deps, as_of: date | None = None, within: int | None = None,
 
 
 def _days_late(fu: StoredFollowUp, at: datetime, deps: Deps) -> int:
-    if at <= fu.closes_at:
+    if at < fu.closes_at:
         return 0
     return (local_date(at, deps.zone) - local_date(fu.closes_at - timedelta(microseconds=1),
                                                     deps.zone)).days
@@ -220,7 +220,7 @@ def live_status(fu: StoredFollowUp, now: datetime) -> str:
         return fu.status
     if now < fu.opens_at:
         return "upcoming"
-    return "due" if now <= fu.closes_at else "overdue"
+    return "due" if now < fu.closes_at else "overdue"
 
 
 def why(deps: Deps, mrn: str, rule_id: str) -> list[dict[str, object]]:

@@ -44,7 +44,8 @@ class FollowUp:
 
     @property
     def late_days(self) -> int:
-        if self.done_at is None or self.done_at <= self.window.closes_at:
+        """Days after the window's last day (closes_at is the first instant past the window)."""
+        if self.done_at is None or self.done_at < self.window.closes_at:
             return 0
         return (self.done_at - self.window.closes_at) // timedelta(days=1) + 1
 
@@ -53,7 +54,7 @@ class FollowUp:
             return self.outcome
         if now < self.window.opens_at:
             return "upcoming"
-        return "due" if now <= self.window.closes_at else "overdue"
+        return "due" if now < self.window.closes_at else "overdue"
 
 
 @dataclass
@@ -101,7 +102,8 @@ def derive_follow_ups(definition: PathwayDefinition, timeline: list[Moment], cal
             if walk.current is not None:
                 walk.out.append(walk.current)
             result += walk.out
-    return result
+    unique = {fu.key: fu for fu in result}  # last word per instance (storage key is unique)
+    return list(unique.values())
 
 
 def _label(m: Moment) -> str:
@@ -115,6 +117,8 @@ def _step(w: _Walk, m: Moment, definition: PathwayDefinition) -> None:
         return
     is_done = m.type in rule.done.events and all_hold(rule.done.when, data, w.param) and (
         rule.per is None or data.get(rule.per) == w.region)
+    if is_done and rule.recurring and w.current is not None and w.current.anchor_at == m.at:
+        is_done = False  # done at the anchor instant: it is the new baseline, the window stands
     if is_done and w.current is not None:
         w.close("done", done_at=m.at, done_event_id=m.seq)
         if rule.recurring and w.runs(m.after, definition) and not w.paused:

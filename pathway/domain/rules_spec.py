@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
@@ -15,6 +15,12 @@ Severity = Literal["info", "warning", "critical"]
 SEVERITY_RANK: dict[str, int] = {"info": 1, "warning": 2, "critical": 3}
 ENROLMENT = "enrolment"
 _EPOCH = datetime(2001, 1, 1, tzinfo=UTC)
+_REFERENCE = date(2000, 1, 1)  # two years, one of them leap: every month length is tried
+
+
+def _ordered_from(parts: list[Duration], day: date) -> bool:
+    opens, target, closes = (p.add_to_date(day) for p in parts)
+    return opens <= target <= closes
 
 
 def _duration(text: str) -> str:
@@ -65,16 +71,18 @@ class WindowSpec(_Strict):
 
     @model_validator(mode="after")
     def _ordered(self) -> WindowSpec:
+        """opens <= target <= closes from every anchor day (months and days may be mixed)."""
         parts = [Duration.parse(p) for p in (self.opens, self.target or self.opens, self.closes)]
         if len({p.is_clock_time for p in parts}) > 1:
             raise ValueError("mix of clock-time (h, min) and calendar (d, w, mo) durations")
         if parts[0].is_clock_time:
-            hours = [p.add_to_instant(_EPOCH).timestamp() for p in parts]
+            points = [p.add_to_instant(_EPOCH) for p in parts]
+            ordered = points[0] <= points[1] <= points[2]
         else:
-            hours = [float(p.add_to_date(date(2001, 1, 31)).toordinal()) for p in parts]
-        if not hours[0] <= hours[1] <= hours[2]:
-            raise ValueError(f"must be opens <= target <= closes (got {self.opens}, "
-                             f"{self.target}, {self.closes})")
+            ordered = all(_ordered_from(parts, _REFERENCE + timedelta(days=i)) for i in range(731))
+        if not ordered:
+            raise ValueError(f"must be opens <= target <= closes from any anchor day (got "
+                             f"{self.opens}, {self.target}, {self.closes})")
         return self
 
     @property

@@ -1,7 +1,8 @@
 """Follow-up windows: anchor + rule -> (opens, target, closes), in the clinic's local calendar.
 
 Calendar windows count clinic-local days: a window opens at the start of its first day and closes at
-the end of its last day. A target falling on a weekend or holiday moves to the previous working
+the end of its last day (closes_at is the first instant after it: overdue from then on). A target
+falling on a weekend or holiday moves to the previous working
 day (only when a holiday calendar is configured). Clock-time windows (hours, minutes) count elapsed
 time from the anchor instant and are never shifted.
 """
@@ -66,10 +67,10 @@ def compute_window(spec: WindowSpec, anchor: datetime, calendar: Calendar) -> Wi
     shift = None
     reason = calendar.non_working(target_day)
     if reason:
-        moved = target_day
-        while calendar.non_working(moved) and moved > opens_day:
+        moved = target_day - timedelta(days=1)
+        while moved >= opens_day and calendar.non_working(moved):
             moved -= timedelta(days=1)
-        if moved != target_day:
+        if moved >= opens_day:  # else no working day earlier in the window: the target stays
             shift = f"target moved from {target_day} ({reason}) to {moved}, the previous working day"
             target_day = moved
     return Window(opens_at=start_of_day(opens_day, zone),

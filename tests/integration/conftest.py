@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import Engine, text
@@ -11,6 +11,7 @@ from sqlalchemy import Engine, text
 from pathway import services
 from pathway.domain.model import Patient
 from pathway.services import Deps
+from tests.fakes import FixedClock
 
 ACTOR = "j.smith"
 
@@ -38,4 +39,45 @@ def patient(deps: Deps) -> Patient:
     services.enroll(deps, "MRN-1", histology="sts", on=date(2026, 2, 20))
     services.record_event(deps, "MRN-1", "neuro_exam", {"finding": "baseline"},
                           on=date(2026, 2, 21), actor=ACTOR)
+    return services.status(deps, "MRN-1").patient
+
+
+# --- follow-ups and alerts ----------------------------------------------------------------------
+
+MDT_RT = {"resectability": "unresectable", "plan": "definitive_rt"}
+ENROLLED_ON = date(2026, 3, 2)
+RT_COMPLETED_ON = date(2026, 5, 1)
+TO_SURVEILLANCE = [  # (clinic date, event, fields): every enrolment step done on time
+    (date(2026, 3, 3), "neuro_exam", {"finding": "baseline"}),
+    (date(2026, 3, 3), "pain_score", {"nrs": "1"}),
+    (date(2026, 3, 4), "fracture_risk_assessed", {"sins": "4"}),
+    (date(2026, 3, 4), "palliative_referral", {}),
+    (date(2026, 3, 5), "mdt_decision", MDT_RT),
+    (date(2026, 3, 20), "rt_started", {}),
+    (RT_COMPLETED_ON, "rt_completed", {}),
+]
+
+
+def morning(day: date, hour: int = 9) -> datetime:
+    """An instant on a clinic day (09:00 UTC is 09:00 or 10:00 in London)."""
+    return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
+
+
+def follow_to_surveillance(deps: Deps, clock: FixedClock, mrn: str = "MRN-1") -> None:
+    """Enrol on 2026-03-02 and walk through definitive RT, each step recorded on its day.
+
+    Afterwards (clock: 2026-05-01 09:00 UTC) T09 response imaging is upcoming for pelvis_sacrum
+    and chest (window 2026-06-12 .. 2026-07-24, A10 warning from 07-25, critical from 08-22) and
+    T10 physical examination is upcoming (window 2026-06-02 .. 2026-07-02, A16 from 07-03).
+    """
+    clock.current = morning(ENROLLED_ON)
+    services.enroll(deps, mrn, histology="sts", on=ENROLLED_ON)
+    for day, event, fields in TO_SURVEILLANCE:
+        clock.current = morning(day)
+        services.record_event(deps, mrn, event, fields, on=day, actor=ACTOR)
+
+
+@pytest.fixture
+def in_surveillance(deps: Deps, clock: FixedClock) -> Patient:
+    follow_to_surveillance(deps, clock)
     return services.status(deps, "MRN-1").patient
