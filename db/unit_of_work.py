@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session
 
 from db.notifications import SqlNotificationRepository
+from db.reporting import SqlReportRepository
 from db.repository import SqlEventRepository, SqlPatientRepository
 from db.tracking import SqlAlertRepository, SqlFollowUpRepository
 from pathway.domain.errors import Conflict
@@ -16,6 +17,7 @@ from pathway.ports import (
     FollowUpRepository,
     NotificationRepository,
     PatientRepository,
+    ReportRepository,
 )
 
 
@@ -27,6 +29,7 @@ class SqlUnitOfWork:
     follow_ups: FollowUpRepository
     alerts: AlertRepository
     notifications: NotificationRepository
+    reports: ReportRepository
 
     def __init__(self, engine: Engine, pathway_id: str) -> None:
         self.engine = engine
@@ -39,6 +42,7 @@ class SqlUnitOfWork:
         self.follow_ups = SqlFollowUpRepository(self.session)
         self.alerts = SqlAlertRepository(self.session)
         self.notifications = SqlNotificationRepository(self.session)
+        self.reports = SqlReportRepository(self.session)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

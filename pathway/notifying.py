@@ -8,8 +8,8 @@ from datetime import timedelta
 
 from pathway.domain.errors import DeliveryFailed
 from pathway.domain.model import Notification
-from pathway.domain.notify import RetryPolicy
-from pathway.ports import Deps, Sender
+from pathway.domain.notify import RetryPolicy, text_body
+from pathway.ports import Deps, Mailer, Sender
 
 CLAIM_LEASE = timedelta(minutes=10)  # a claim older than this belongs to a dispatcher that died
 HELD_DELAY = timedelta(minutes=5)
@@ -107,3 +107,40 @@ def _record(deps: Deps, policy: RetryPolicy, jitter: Callable[[], float], n: Not
             report.retried += 1
             report.lines.append(f"notification {n.id}: retry at {retry_at:%H:%M:%S} ({error})")
         uow.commit()
+
+
+def send_digests(deps: Deps, mailer: Mailer | None, senders: Mapping[str, Sender]) -> int:
+    """Bundle the digest notifications (info alerts) into one message per recipient; once a day."""
+    now = deps.clock.now()
+    with deps.uow() as uow:
+        waiting = uow.notifications.listing(("digest",))
+        open_ids = {n.alert_id for n in waiting
+                    if (a := uow.alerts.get(n.alert_id)) is not None and a.status == "open"}
+    by_recipient: dict[tuple[str, str], list[Notification]] = {}
+    for n in waiting:
+        by_recipient.setdefault((n.channel, n.recipient), []).append(n)
+    sent = 0
+    for (channel, recipient), items in by_recipient.items():
+        live = [n for n in items if n.alert_id in open_ids]
+        error = None
+        if live:
+            try:
+                if channel == "email" and mailer is not None:
+                    mailer.send_mail((recipient,), f"[INFO] {len(live)} alert(s) in today's digest",
+                                     "\n\n".join(text_body(n.payload) for n in live), None)
+                else:
+                    for n in live:
+                        senders[channel].send(n)
+            except DeliveryFailed as exc:
+                error = str(exc)
+        with deps.uow() as uow:
+            for n in items:
+                status = "cancelled" if n.alert_id not in open_ids else (
+                    "digest" if error else "sent")
+                if status != "digest":
+                    uow.notifications.finish(n.id, "digest", {"status": status, "sent_at": now,
+                                                              "attempts": n.attempts + 1})
+                uow.notifications.attempt(n.id, now, "digest-error" if error else status, error)
+            uow.commit()
+        sent += 0 if error else len(live)
+    return sent

@@ -18,6 +18,7 @@ from pathway.domain.model import (
     StoredFollowUp,
 )
 from pathway.domain.notify import DEFAULT_ROUTES, Route
+from pathway.domain.report import AlertFact, FollowUpFact
 from pathway.domain.windows import Calendar
 
 
@@ -106,6 +107,36 @@ class NotificationRepository(Protocol):
     def attempts_of(self, notification_id: int) -> list[tuple[datetime, str, str | None]]: ...
 
 
+class ReportRepository(Protocol):
+    def counts_by_state(self) -> dict[str, dict[str, int]]: ...
+
+    def follow_up_facts(self, open_only: bool, since: datetime | None = None
+                        ) -> list[FollowUpFact]: ...
+
+    def alert_facts(self, resolved_since: datetime) -> list[AlertFact]: ...
+
+    def actions_since(self, since: datetime | None) -> list[tuple[str, int, str, str | None]]: ...
+
+    def events_of(self, types: tuple[str, ...], recorded_since: datetime | None = None
+                  ) -> list[tuple[int, str, str, datetime, dict[str, Any]]]: ...
+
+    def patients(self) -> list[tuple[int, str, date, dict[str, str]]]: ...
+
+    def claim_run(self, day: date, now: datetime, stale_before: datetime) -> int | None: ...
+
+    def finish_run(self, run_id: int, now: datetime, data: dict[str, Any]) -> None: ...
+
+    def run_for(self, day: date) -> tuple[str, dict[str, Any]] | None: ...
+
+    def previous(self, before: date) -> dict[str, Any] | None: ...
+
+
+class Mailer(Protocol):
+    def send_mail(self, to: tuple[str, ...], subject: str, text: str, html: str | None) -> None:
+        """Send one message or raise DeliveryFailed."""
+        ...
+
+
 class Sender(Protocol):
     def send(self, notification: Notification) -> None:
         """Deliver or raise DeliveryFailed (permanent=True for errors a retry cannot fix)."""
@@ -118,6 +149,7 @@ class UnitOfWork(Protocol):
     follow_ups: FollowUpRepository
     alerts: AlertRepository
     notifications: NotificationRepository
+    reports: ReportRepository
 
     def __enter__(self) -> UnitOfWork: ...
 

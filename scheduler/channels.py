@@ -52,6 +52,14 @@ class EmailSender:
     def __init__(self, config: SmtpConfig) -> None:
         self.config = config
 
+    def send_mail(self, to: tuple[str, ...], subject: str, text: str, html: str | None) -> None:
+        msg = EmailMessage()
+        msg["Subject"], msg["From"], msg["To"] = subject, self.config.sender, ", ".join(to)
+        msg.set_content(text)
+        if html:
+            msg.add_alternative(html, subtype="html")
+        send_message(self.config, msg)
+
     def send(self, notification: Notification) -> None:
         msg = build_email(notification.payload, notification.recipient, self.config.sender,
                           notification.idempotency_key)

@@ -1,30 +1,75 @@
 """The reminder process: APScheduler 3.x as a clock for a few periodic jobs (never one job per item).
 
 The schedule lives in the database; a missed or doubled run does no harm because every job is
-idempotent. A catch-up sweep runs before the scheduler starts, so downtime is made up at once.
+idempotent. Before the scheduler starts, a catch-up pass runs the sweep, delivers what is due and
+writes today's report if it is past the report time and the report is missing.
 """
 
 from __future__ import annotations
 
 import logging
+import random
 import signal
+from dataclasses import dataclass, field
+from datetime import time
 from types import FrameType
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobEvent
 from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
 
-from pathway.ports import Deps
+from pathway.domain.clinical_time import local_date
+from pathway.domain.notify import RetryPolicy
+from pathway.notifying import dispatch
+from pathway.ports import Deps, Sender
 from scheduler.jobs import sweep_job
+from scheduler.report_job import ReportConfig, daily_report_job, report_missing
 
 log = logging.getLogger("pathway.scheduler")
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
 
 
-def build_scheduler(deps: Deps, sweep_minutes: int) -> BlockingScheduler:
+@dataclass(frozen=True)
+class Jobs:
+    deps: Deps
+    sweep_minutes: int = 5
+    senders: dict[str, Sender] | None = None
+    policy: RetryPolicy = field(default_factory=RetryPolicy)
+    report_time: str = "07:00"
+    report: ReportConfig | None = None
+
+    def dispatch(self) -> None:
+        result = dispatch(self.deps, self.senders or {}, self.policy, random.random)
+        if result.sent or result.retried or result.dead or result.cancelled:
+            log.info("notify: %d sent, %d to retry, %d dead, %d cancelled", result.sent,
+                     result.retried, result.dead, result.cancelled)
+
+    def daily_report(self) -> None:
+        if self.report is not None:
+            daily_report_job(self.deps, self.report, self.senders)
+
+    def report_due_now(self) -> bool:
+        now = self.deps.clock.now().astimezone(self.deps.zone)
+        hour, minute = (int(x) for x in self.report_time.split(":"))
+        return self.report is not None and now.time() >= time(hour, minute) and \
+            local_date(now, self.deps.zone) == now.date() and report_missing(self.deps)
+
+
+def build_scheduler(jobs: Jobs | Deps, sweep_minutes: int | None = None) -> BlockingScheduler:
     """A scheduler with its jobs declared but not started (tests inspect it as it is)."""
+    if not isinstance(jobs, Jobs):
+        jobs = Jobs(jobs, sweep_minutes or 5)
     scheduler = BlockingScheduler(timezone="UTC", job_defaults=JOB_DEFAULTS)
-    scheduler.add_job(sweep_job, "interval", minutes=sweep_minutes, args=[deps], id="sweep",
-                      name="sweep follow-ups and alerts", replace_existing=True)
+    scheduler.add_job(sweep_job, "interval", minutes=jobs.sweep_minutes, args=[jobs.deps],
+                      id="sweep", name="sweep follow-ups and alerts", replace_existing=True)
+    if jobs.senders is not None:
+        scheduler.add_job(jobs.dispatch, "interval", minutes=1, id="notify",
+                          name="deliver notifications", replace_existing=True)
+    if jobs.report is not None:
+        hour, minute = (int(x) for x in jobs.report_time.split(":"))
+        scheduler.add_job(jobs.daily_report, CronTrigger(hour=hour, minute=minute,
+                                                         timezone=jobs.deps.zone),
+                          id="daily_report", name="daily status report", replace_existing=True)
     scheduler.add_listener(_on_problem, EVENT_JOB_ERROR | EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES)
     return scheduler
 
@@ -34,11 +79,22 @@ def _on_problem(event: JobEvent) -> None:
     log.error("job %s: %s", event.job_id, repr(exc) if exc else f"event code {event.code}")
 
 
-def run(deps: Deps, sweep_minutes: int) -> None:
-    """Catch up, then run in the foreground until SIGINT or SIGTERM; stop cleanly."""
+def catch_up(jobs: Jobs) -> None:
     log.info("catch-up sweep before starting")
-    sweep_job(deps)
-    scheduler = build_scheduler(deps, sweep_minutes)
+    sweep_job(jobs.deps)
+    if jobs.senders is not None:
+        jobs.dispatch()
+    if jobs.report_due_now():
+        log.info("catch-up: today's report is missing")
+        jobs.daily_report()
+
+
+def run(jobs: Jobs | Deps, sweep_minutes: int | None = None) -> None:
+    """Catch up, then run in the foreground until SIGINT or SIGTERM; stop cleanly."""
+    if not isinstance(jobs, Jobs):
+        jobs = Jobs(jobs, sweep_minutes or 5)
+    catch_up(jobs)
+    scheduler = build_scheduler(jobs)
 
     def stop(signum: int, _frame: FrameType | None) -> None:
         log.info("received %s: stopping after the running job", signal.Signals(signum).name)
@@ -46,6 +102,6 @@ def run(deps: Deps, sweep_minutes: int) -> None:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    log.info("scheduler running: sweep every %d minute(s)", sweep_minutes)
+    log.info("scheduler running: sweep every %d minute(s)", jobs.sweep_minutes)
     scheduler.start()
     log.info("scheduler stopped")

@@ -11,6 +11,7 @@ from pathway import alerting
 from pathway.cli import render, render_care
 from pathway.cli.common import JsonOpt, app, get_app, handles_errors
 from pathway.domain.clinical_time import parse_date
+from scheduler.channels import EmailSender
 
 By = Annotated[str, typer.Option("--by", help="Who is acting (recorded on the alert).")]
 
@@ -172,11 +173,18 @@ def scheduler_cmd(
 
     Example: pathway scheduler --sweep-minutes 5
     """
-    from scheduler.runner import run
+    from scheduler.report_job import ReportConfig
+    from scheduler.runner import Jobs, run
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     application = get_app()
-    minutes = sweep_minutes or application.settings.sweep_minutes
+    settings = application.settings
+    minutes = sweep_minutes or settings.sweep_minutes
     if not 1 <= minutes <= 1440:
         raise typer.BadParameter("--sweep-minutes must be between 1 and 1440")
-    run(application.deps, minutes)
+    senders = application.senders()
+    mailer = senders.get("email")
+    report = ReportConfig(settings.reports_dir, settings.report_recipients,
+                          mailer if isinstance(mailer, EmailSender) else None)
+    run(Jobs(application.deps, minutes, senders, application.retry_policy, settings.report_time,
+             report))

@@ -117,19 +117,21 @@ def _key(row: dict[str, Any]) -> str:
 
 
 def _steps(s: Snapshot, today: date) -> tuple[list[dict[str, Any]], ...]:
+    """Overdue: the window has closed. Due today: open, target day reached. Next 7 days: target soon."""
     overdue, due_today, soon = [], [], []
     for f in s.open_follow_ups:
         row = _row(f, today, s.zone)
-        closes = date.fromisoformat(row["closes"])
-        opens = date.fromisoformat(row["opens"])
+        target = local_date(f.target_at - timedelta(microseconds=1), s.zone)
+        row["target"] = target.isoformat()
         if s.at >= f.closes_at:
             overdue.append(row)
-        elif closes == today or (opens <= today and f.target_at <= s.at + timedelta(days=1)):
+        elif target <= today and s.at >= f.opens_at:
             due_today.append(row)
-        elif opens <= today + timedelta(days=7):
+        elif target <= today + timedelta(days=7):
             soon.append(row)
     overdue.sort(key=lambda r: -r["days_late"])
-    return overdue, sorted(due_today, key=lambda r: r["closes"]), sorted(soon, key=lambda r: r["opens"])
+    return (overdue, sorted(due_today, key=lambda r: r["closes"]),
+            sorted(soon, key=lambda r: r["target"]))
 
 
 def _news(s: Snapshot, keys: dict[str, list[str]], previous: dict[str, Any] | None,

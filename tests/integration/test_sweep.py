@@ -40,9 +40,10 @@ def live_alerts(deps: Deps, mrn: str = "MRN-1") -> list[tuple[str, str, str]]:
                   for a, _ in alerting.list_alerts(deps, "live", mrn))
 
 
-def row_counts(engine: Engine) -> tuple[int, int, int]:
+def row_counts(engine: Engine) -> tuple[int, ...]:
+    """Rows in (follow_up, alert, alert_action)."""
     with engine.connect() as conn:
-        return tuple(conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()  # type: ignore[return-value]
+        return tuple(int(conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
                      for table in ("follow_up", "alert", "alert_action"))
 
 

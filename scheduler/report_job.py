@@ -1,0 +1,71 @@
+"""The daily report job: exactly one report per clinic date, written to files and mailed."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from pathway import render_report, reports
+from pathway.domain.clinical_time import local_date
+from pathway.domain.errors import DeliveryFailed
+from pathway.notifying import send_digests
+from pathway.ports import Deps, Mailer, Sender
+
+log = logging.getLogger("pathway.report")
+STALE_RUN = timedelta(minutes=30)
+
+
+@dataclass(frozen=True)
+class ReportConfig:
+    reports_dir: Path
+    recipients: tuple[str, ...] = ()
+    mailer: Mailer | None = None
+
+
+def write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def daily_report_job(deps: Deps, config: ReportConfig, senders: dict[str, Sender] | None = None
+                     ) -> Path | None:
+    """Claim today's report (no-op if another process has it), build, write, mail, finish."""
+    now = deps.clock.now()
+    today = local_date(now, deps.zone)
+    with deps.uow() as uow:
+        run_id = uow.reports.claim_run(today, now, now - STALE_RUN)
+        uow.commit()
+    if run_id is None:
+        log.info("report for %s: already written or being written by another process", today)
+        return None
+    built = reports.build(deps)
+    html_path = config.reports_dir / f"{today.isoformat()}.html"
+    write_atomically(html_path, render_report.to_html(built))
+    write_atomically(config.reports_dir / f"{today.isoformat()}.json", render_report.to_json(built))
+    mailed = ""
+    if config.recipients and config.mailer is not None:
+        try:
+            config.mailer.send_mail(config.recipients, f"Daily status report {today}",
+                                    render_report.to_markdown(built), render_report.to_html(built))
+            mailed = "mailed"
+        except DeliveryFailed as exc:
+            mailed = f"mail failed: {exc}"
+            log.error("report for %s written but not mailed: %s", today, exc)
+    with deps.uow() as uow:
+        uow.reports.finish_run(run_id, deps.clock.now(), reports.as_json(built) | {"mail": mailed})
+        uow.commit()
+    send_digests(deps, config.mailer, senders or {})
+    log.info("report for %s written to %s %s", today, html_path, mailed)
+    return html_path
+
+
+def report_missing(deps: Deps) -> bool:
+    today = local_date(deps.clock.now(), deps.zone)
+    with deps.uow() as uow:
+        run = uow.reports.run_for(today)
+    return run is None or run[0] != "done"
