@@ -10,7 +10,7 @@ from pathway.domain.errors import Conflict, InvalidInput, NotFound, PermissionDe
 from pathway.domain.model import StoredAlert, StoredFollowUp
 from pathway.domain.rules_spec import SEVERITY_RANK
 from pathway.domain.windows import Window
-from pathway.ports import Deps
+from pathway.ports import Deps, UnitOfWork
 from pathway.tracking import LIVE, Changes, find_patient, refresh_patient
 
 OVERRIDE_REASONS = ("contraindication", "patient_preference", "clinical_judgement", "data_error",
@@ -72,7 +72,7 @@ class WorkItem:
 
     def sort_key(self) -> tuple[int, int, int, float]:
         """Most severe alert first; then overdue (latest first), due (closing first), soon."""
-        order = {"overdue": 0, "alert": 1, "due": 2, "soon": 3}[self.kind]
+        order = {"overdue": 0, "alert": 1, "undelivered": 1, "due": 2, "soon": 3}[self.kind]
         rank = -SEVERITY_RANK.get(self.severity or "", 0)
         point = self.opens if self.kind == "soon" else self.closes
         return (rank, order, -self.days_late, point.timestamp() if point else 0.0)
@@ -99,6 +99,7 @@ def worklist(deps: Deps, as_of: date | None = None, within: int | None = None,
     with deps.uow() as uow:
         rows = uow.follow_ups.worklist(("upcoming", "due", "overdue"), horizon)
         alerts = uow.alerts.listing(("open",))
+        undelivered = _undelivered(uow)
     by_follow_up: dict[int, StoredAlert] = {}
     for alert, _ in alerts:
         if alert.follow_up_id is not None:
@@ -119,10 +120,26 @@ def worklist(deps: Deps, as_of: date | None = None, within: int | None = None,
         if alert.follow_up_id is None or alert.id in {a.id for a in by_follow_up.values()}:
             items.append(WorkItem(mrn, "alert", alert.rule, alert.message, alert.severity,
                                   alert.source, None, None, 0, alert.id, alert.rule, alert.held))
+    items += undelivered
     if severity:
         floor = SEVERITY_RANK[severity]
         items = [i for i in items if SEVERITY_RANK.get(i.severity or "", 0) >= floor]
     return sorted(items, key=WorkItem.sort_key)
+
+
+def _undelivered(uow: UnitOfWork) -> list[WorkItem]:
+    """Notifications that could not be delivered: someone must pass the message on by hand."""
+    items = []
+    for n in uow.notifications.listing(("dead",)):
+        alert = uow.alerts.get(n.alert_id)
+        patient = uow.patients.by_id(n.patient_id)
+        if alert is None or patient is None or alert.status not in LIVE:
+            continue
+        items.append(WorkItem(patient.mrn, "undelivered", alert.rule,
+                              f"notification {n.id} by {n.channel} to {n.recipient} failed: "
+                              f"{n.last_error}", alert.severity, alert.message, None, None, 0,
+                              alert.id, alert.rule))
+    return items
 
 
 def _days_late(fu: StoredFollowUp, at: datetime, deps: Deps) -> int:
@@ -141,6 +158,11 @@ def list_alerts(deps: Deps, status: str | None = None, mrn: str | None = None
         None if status == "all" else (str(status),))
     with deps.uow() as uow:
         return uow.alerts.listing(statuses, mrn)
+
+
+def undelivered_alert_ids(deps: Deps) -> set[int]:
+    with deps.uow() as uow:
+        return {n.alert_id for n in uow.notifications.listing(("dead",))}
 
 
 def acknowledge(deps: Deps, alert_id: int, by: str, note: str | None = None) -> StoredAlert:

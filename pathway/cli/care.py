@@ -77,10 +77,12 @@ def alerts(
     """
     application = get_app()
     rows = alerting.list_alerts(application.deps, status, mrn)
+    dead = alerting.undelivered_alert_ids(application.deps)
     if json_:
-        render.dump_json([render_care.alert_json(a, m) for a, m in rows])
+        render.dump_json([render_care.alert_json(a, m) | {"notification_dead": a.id in dead}
+                          for a, m in rows])
     else:
-        render_care.alerts_table(rows, application.deps.zone)
+        render_care.alerts_table(rows, application.deps.zone, dead)
 
 
 @app.command()

@@ -66,12 +66,14 @@ def follow_ups_table(rows: list[StoredFollowUp], rules: dict[str, FollowUpRule],
     console.print(table)
 
 
-def alerts_table(rows: list[tuple[StoredAlert, str]], zone: tzinfo) -> None:
+def alerts_table(rows: list[tuple[StoredAlert, str]], zone: tzinfo,
+                 dead: set[int] | None = None) -> None:
     table = Table(show_header=True, header_style="bold")
     for col in ("id", "MRN", "rule", "severity", "status", "opened", "message"):
         table.add_column(col, no_wrap=col in ("MRN", "opened"))
     for a, mrn in rows:
-        status = a.status + (" (held)" if a.held else "")
+        status = a.status + (" (held)" if a.held else "") + \
+            (" (notification dead)" if dead and a.id in dead else "")
         table.add_row(str(a.id), mrn, a.rule, a.severity, status,
                       day(a.opened_at, zone, clock=True), a.message, style=COLOURS.get(a.severity))
     console.print(table)
@@ -97,8 +99,9 @@ def worklist_lines(items: list[WorkItem], zone: tzinfo) -> None:
         colour = COLOURS.get(i.severity or i.kind, "")
         alert = f"  [alert {i.alert_id} {i.alert_rule}{', held' if i.held else ''}]" \
             if i.alert_id else ""
-        if i.kind == "alert":
-            console.print(f"[{colour}]{flag:8}[/] {i.mrn:10} {i.step}{alert}")
+        if i.kind in ("alert", "undelivered"):
+            prefix = "UNDELIVERED " if i.kind == "undelivered" else ""
+            console.print(f"[{colour}]{flag:8}[/] {i.mrn:10} {prefix}{i.step}{alert}")
             continue
         window = (f"{day(i.opens, zone, clock=i.clock_time)} – "
                   f"{day(i.closes, zone, end=True, clock=i.clock_time)}")
