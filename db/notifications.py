@@ -32,6 +32,12 @@ class SqlNotificationRepository:
         row = self.session.execute(stmt).first()
         return int(row[0]) if row else None
 
+    def add_many(self, values: list[dict[str, Any]]) -> None:
+        if values:
+            t = NotificationRow.__table__  # type: ignore[attr-defined]
+            self.session.execute(_insert(self.session)(t).on_conflict_do_nothing(
+                index_elements=["idempotency_key"]), values)
+
     def claim_due(self, now: datetime, limit: int) -> list[Notification]:
         query = (select(NotificationRow)
                  .where(col(NotificationRow.status) == "pending",

@@ -53,6 +53,20 @@ class SqlPatientRepository:
         row = self.session.get(PatientRow, patient_id)
         return to_patient(row) if row else None
 
+    def lock_many(self, patient_ids: list[int]) -> None:
+        """Lock in id order, so two sweepers never wait on each other in a cycle."""
+        self.session.execute(select(PatientRow.id).where(col(PatientRow.id).in_(patient_ids))
+                             .order_by(col(PatientRow.id)).with_for_update())
+
+    def states_many(self, patient_ids: list[int]) -> dict[int, dict[str, str]]:
+        out: dict[int, dict[str, str]] = {pid: {} for pid in patient_ids}
+        rows = self.session.execute(
+            select(TrackStateRow.patient_id, TrackStateRow.track, TrackStateRow.state)
+            .where(col(TrackStateRow.patient_id).in_(patient_ids)))
+        for pid, track, state in rows:
+            out[pid][track] = state
+        return out
+
     def lock(self, patient_id: int) -> None:
         self.session.execute(select(PatientRow.id).where(PatientRow.id == patient_id)
                              .with_for_update())

@@ -59,6 +59,8 @@ class FollowUpRow(SQLModel, table=True):
         Index("ix_follow_up_next_check", "next_check_at"),
         Index("ix_follow_up_status_closes", "status", "closes_at"),
         Index("ix_follow_up_patient", "patient_id", "status"),
+        Index("ix_follow_up_next_alert", "next_alert_at"),
+        Index("ix_follow_up_status_opens", "status", "opens_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -80,6 +82,18 @@ class FollowUpRow(SQLModel, table=True):
     notes: list[str] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
     next_check_at: datetime | None = None
     updated_at: datetime
+    instance_key: str = Field(default="", max_length=120)
+    track: str = Field(default="", max_length=32)
+    urgent: bool = False
+    alert_rule: str | None = Field(default=None, max_length=16)
+    alert_title: str | None = None
+    alert_source: str | None = None
+    alert_message: str | None = None
+    info_at: datetime | None = None
+    warning_at: datetime | None = None
+    critical_at: datetime | None = None
+    raised: int = 0
+    next_alert_at: datetime | None = None
 
 
 class AlertRow(SQLModel, table=True):
@@ -88,6 +102,7 @@ class AlertRow(SQLModel, table=True):
         UniqueConstraint("patient_id", "rule", "instance_key", "severity", name="uq_alert_level"),
         Index("ix_alert_status_severity", "status", "severity"),
         Index("ix_alert_patient_status", "patient_id", "status"),
+        Index("ix_alert_follow_up", "follow_up_id", "status"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -181,3 +196,28 @@ class ReportRunRow(SQLModel, table=True):
     created_at: datetime
     finished_at: datetime | None = None
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
+
+
+class UserRow(SQLModel, table=True):
+    """A person who may sign in; the API token is kept only as its SHA-256 hash."""
+
+    __tablename__ = "app_user"
+    __table_args__ = (UniqueConstraint("name", name="uq_app_user_name"),
+                      UniqueConstraint("token_hash", name="uq_app_user_token"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100)
+    role: str = Field(max_length=16)
+    token_hash: str = Field(max_length=64)
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+
+class AppSettingRow(SQLModel, table=True):
+    """Small values the processes share, e.g. the session signing secret (written once)."""
+
+    __tablename__ = "app_setting"
+
+    key: str = Field(primary_key=True, max_length=64)
+    value: str
+    created_at: datetime

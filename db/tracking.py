@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import and_, bindparam, case, func, insert, or_, update
+from sqlalchemy import select as columns
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
@@ -21,6 +22,23 @@ def _insert(session: Session) -> Any:
     return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
 
 
+_FU_FIELDS = [f for f in StoredFollowUp.__dataclass_fields__ if f != "notes"]
+_FU_COLUMNS = [FollowUpRow.__table__.c[f] for f in _FU_FIELDS]  # type: ignore[attr-defined]
+_FU_NOTES = FollowUpRow.__table__.c["notes"]  # type: ignore[attr-defined]
+_ALERT_FIELDS = list(StoredAlert.__dataclass_fields__)
+_ALERT_COLUMNS = [AlertRow.__table__.c[f] for f in _ALERT_FIELDS]  # type: ignore[attr-defined]
+
+
+def follow_ups_from(rows: Any) -> list[StoredFollowUp]:
+    """Plain tuples straight into domain records: no ORM objects on the hot paths."""
+    return [StoredFollowUp(**dict(zip(_FU_FIELDS, row[:-1], strict=True)),
+                           notes=list(row[-1] or [])) for row in rows]
+
+
+def alerts_from(rows: Any) -> list[StoredAlert]:
+    return [StoredAlert(**dict(zip(_ALERT_FIELDS, row, strict=True))) for row in rows]
+
+
 def to_follow_up(r: FollowUpRow) -> StoredFollowUp:
     assert r.id is not None
     return StoredFollowUp(
@@ -28,7 +46,11 @@ def to_follow_up(r: FollowUpRow) -> StoredFollowUp:
         anchor_label=r.anchor_label, opens_at=r.opens_at, target_at=r.target_at,
         closes_at=r.closes_at, clock_time=r.clock_time, status=r.status, done_at=r.done_at,
         late_days=r.late_days, early=r.early, cancel_reason=r.cancel_reason,
-        notes=list(r.notes or []), next_check_at=r.next_check_at)
+        notes=list(r.notes or []), next_check_at=r.next_check_at, raised=r.raised,
+        next_alert_at=r.next_alert_at, instance_key=r.instance_key, alert_rule=r.alert_rule,
+        alert_title=r.alert_title, alert_source=r.alert_source, alert_message=r.alert_message,
+        track=r.track, urgent=r.urgent, info_at=r.info_at, warning_at=r.warning_at,
+        critical_at=r.critical_at)
 
 
 def to_alert(r: AlertRow) -> StoredAlert:
@@ -47,9 +69,9 @@ class SqlFollowUpRepository:
         self.session = session
 
     def for_patient(self, patient_id: int) -> list[StoredFollowUp]:
-        rows = self.session.exec(select(FollowUpRow).where(FollowUpRow.patient_id == patient_id)
-                                 .order_by(col(FollowUpRow.closes_at))).all()
-        return [to_follow_up(r) for r in rows]
+        query = columns(*_FU_COLUMNS, _FU_NOTES).where(_FU_COLUMNS[1] == patient_id) \
+            .order_by(FollowUpRow.__table__.c.closes_at)  # type: ignore[attr-defined]
+        return follow_ups_from(self.session.execute(query))
 
     def insert(self, values: list[dict[str, Any]]) -> int:
         if not values:
@@ -65,22 +87,75 @@ class SqlFollowUpRepository:
         return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
     def patients_to_check(self, now: datetime, limit: int) -> list[int]:
-        follow = select(FollowUpRow.patient_id).where(col(FollowUpRow.next_check_at) <= now)
+        """Patients with a snooze or an override that has run out (their alerts may reopen)."""
         alerts = select(AlertRow.patient_id).where(or_(
             and_(col(AlertRow.status) == "snoozed", col(AlertRow.snoozed_until) <= now),
             and_(col(AlertRow.status) == "overridden", col(AlertRow.override_until) <= now)))
-        ids = {pid for (pid,) in self.session.execute(follow.distinct().limit(limit))}
-        ids |= {pid for (pid,) in self.session.execute(alerts.distinct().limit(limit))}
-        return sorted(ids)[:limit]
+        return sorted({pid for (pid,) in self.session.execute(alerts.distinct().limit(limit))})
 
-    def worklist(self, statuses: tuple[str, ...], until: datetime
-                 ) -> list[tuple[StoredFollowUp, str]]:
+    def advance_statuses(self, now: datetime) -> tuple[int, int]:
+        """Time alone moves open follow-ups: upcoming -> due -> overdue. Set-based, idempotent."""
+        f = FollowUpRow
+        overdue = self.session.execute(
+            update(f).where(col(f.status).in_(("upcoming", "due")), col(f.closes_at) <= now)
+            .values(status="overdue", updated_at=now))
+        due = self.session.execute(
+            update(f).where(col(f.status) == "upcoming", col(f.opens_at) <= now)
+            .values(status="due", updated_at=now))
+        return int(due.rowcount or 0), int(overdue.rowcount or 0)  # type: ignore[attr-defined]
+
+    def alerts_due(self, now: datetime, limit: int) -> list[StoredFollowUp]:
+        query = (columns(*_FU_COLUMNS, _FU_NOTES)
+                 .where(col(FollowUpRow.next_alert_at) <= now,
+                        col(FollowUpRow.status).in_(OPEN_FOLLOW_UP))
+                 .order_by(col(FollowUpRow.patient_id), col(FollowUpRow.id)).limit(limit))
+        return follow_ups_from(self.session.execute(query))
+
+    def alerts_due_for(self, patient_ids: list[int], now: datetime) -> list[StoredFollowUp]:
+        query = (columns(*_FU_COLUMNS, _FU_NOTES)
+                 .where(col(FollowUpRow.patient_id).in_(patient_ids),
+                        col(FollowUpRow.next_alert_at) <= now,
+                        col(FollowUpRow.status).in_(OPEN_FOLLOW_UP))
+                 .order_by(col(FollowUpRow.patient_id), col(FollowUpRow.id)))
+        return follow_ups_from(self.session.execute(query))
+
+    def set_raised(self, changes: list[dict[str, Any]]) -> None:
+        """Many (id, raised, next_alert_at) in one executemany; callers hold the patients' locks."""
+        if changes:
+            t = FollowUpRow.__table__  # type: ignore[attr-defined]
+            self.session.execute(
+                update(t).where(t.c.id == bindparam("fid"))
+                .values(raised=bindparam("new_raised"), next_alert_at=bindparam("next_at"),
+                        updated_at=bindparam("now")), changes)
+
+
+    def worklist(self, statuses: tuple[str, ...], until: datetime, at: datetime | None = None,
+                 limit: int | None = None) -> list[tuple[StoredFollowUp, str]]:
+        """Open follow-ups opening before `until`, most urgent first: the severity of their open
+        alert, then overdue (longest first), due (closing first), soon; `limit` keeps the top."""
+        f, a = FollowUpRow.__table__, AlertRow.__table__  # type: ignore[attr-defined]
+        severity = case((a.c.severity == "critical", 3), (a.c.severity == "warning", 2),
+                        (a.c.severity == "info", 1), else_=0)
+        when = at or until
+        stage = case((f.c.closes_at <= when, 0), (f.c.opens_at <= when, 1), else_=2)
         query = (
-            select(FollowUpRow, PatientRow.mrn)
-            .join(PatientRow, col(PatientRow.id) == col(FollowUpRow.patient_id))
-            .where(col(FollowUpRow.status).in_(statuses), col(FollowUpRow.opens_at) <= until)
-            .order_by(col(FollowUpRow.closes_at)))
-        return [(to_follow_up(r), mrn) for r, mrn in self.session.execute(query)]
+            columns(*_FU_COLUMNS, _FU_NOTES, col(PatientRow.mrn))
+            .join(PatientRow, col(PatientRow.id) == f.c.patient_id)
+            .outerjoin(a, and_(a.c.follow_up_id == f.c.id, a.c.status == "open"))
+            .where(f.c.status.in_(statuses), f.c.opens_at <= until)
+            .order_by(severity.desc(), stage, f.c.closes_at, f.c.id))
+        if limit:
+            query = query.limit(limit)
+        rows = self.session.execute(query).all()
+        return list(zip(follow_ups_from(r[:-1] for r in rows), (r[-1] for r in rows),
+                        strict=True))
+
+    def counts(self, at: datetime, until: datetime) -> dict[str, int]:
+        f = FollowUpRow.__table__  # type: ignore[attr-defined]
+        stage = case((f.c.closes_at <= at, "overdue"), (f.c.opens_at <= at, "due"), else_="soon")
+        query = (columns(stage, func.count()).where(f.c.status.in_(OPEN_FOLLOW_UP),
+                                                    f.c.opens_at <= until).group_by(stage))
+        return {k: int(n) for k, n in self.session.execute(query)}
 
 
 class SqlAlertRepository:
@@ -88,9 +163,23 @@ class SqlAlertRepository:
         self.session = session
 
     def for_patient(self, patient_id: int) -> list[StoredAlert]:
-        rows = self.session.exec(select(AlertRow).where(AlertRow.patient_id == patient_id)
-                                 .order_by(col(AlertRow.id))).all()
-        return [to_alert(r) for r in rows]
+        query = columns(*_ALERT_COLUMNS).where(col(AlertRow.patient_id) == patient_id) \
+            .order_by(col(AlertRow.id))
+        return alerts_from(self.session.execute(query))
+
+    def insert_many(self, values: list[dict[str, Any]]) -> list[tuple[int, int, str, str, str]]:
+        """Insert alert levels (duplicates skipped); return (id, patient, rule, key, severity)."""
+        if not values:
+            return []
+        t = AlertRow.__table__  # type: ignore[attr-defined]
+        stmt = (_insert(self.session)(t).on_conflict_do_nothing(
+            index_elements=["patient_id", "rule", "instance_key", "severity"])
+            .returning(t.c.id, t.c.patient_id, t.c.rule, t.c.instance_key, t.c.severity))
+        return [tuple(r) for r in self.session.execute(stmt, values)]
+
+    def add_actions(self, values: list[dict[str, Any]]) -> None:
+        if values:
+            self.session.execute(insert(AlertActionRow.__table__), values)  # type: ignore[attr-defined]
 
     def get(self, alert_id: int) -> StoredAlert | None:
         row = self.session.get(AlertRow, alert_id)
@@ -110,15 +199,28 @@ class SqlAlertRepository:
                                    col(AlertRow.status) == expected_status).values(**values))
         return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
-    def listing(self, statuses: tuple[str, ...] | None, mrn: str | None = None
-                ) -> list[tuple[StoredAlert, str]]:
-        query = select(AlertRow, PatientRow.mrn).join(
+    def listing(self, statuses: tuple[str, ...] | None, mrn: str | None = None,
+                limit: int | None = None) -> list[tuple[StoredAlert, str]]:
+        """Alerts in id order; with `limit`, the most severe first."""
+        query = columns(*_ALERT_COLUMNS, col(PatientRow.mrn)).join(
             PatientRow, col(PatientRow.id) == col(AlertRow.patient_id))
         if statuses:
             query = query.where(col(AlertRow.status).in_(statuses))
         if mrn:
             query = query.where(col(PatientRow.mrn) == mrn)
-        return [(to_alert(r), m) for r, m in self.session.execute(query.order_by(col(AlertRow.id)))]
+        if limit:
+            a = AlertRow.__table__  # type: ignore[attr-defined]
+            rank = case((a.c.severity == "critical", 3), (a.c.severity == "warning", 2), else_=1)
+            query = query.order_by(rank.desc(), col(AlertRow.opened_at)).limit(limit)
+        else:
+            query = query.order_by(col(AlertRow.id))
+        rows = self.session.execute(query).all()
+        return list(zip(alerts_from(r[:-1] for r in rows), (r[-1] for r in rows), strict=True))
+
+    def severity_counts(self, statuses: tuple[str, ...]) -> dict[str, int]:
+        query = (columns(col(AlertRow.severity), func.count())
+                 .where(col(AlertRow.status).in_(statuses)).group_by(col(AlertRow.severity)))
+        return {s: int(n) for s, n in self.session.execute(query)}
 
     def add_action(self, alert_id: int, action: str, actor: str, at: datetime,
                    note: str | None = None, data: dict[str, Any] | None = None) -> None:

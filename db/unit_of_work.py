@@ -6,6 +6,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session
 
+from db.accounts import SqlUserRepository
 from db.notifications import SqlNotificationRepository
 from db.reporting import SqlReportRepository
 from db.repository import SqlEventRepository, SqlPatientRepository
@@ -18,6 +19,7 @@ from pathway.ports import (
     NotificationRepository,
     PatientRepository,
     ReportRepository,
+    UserRepository,
 )
 
 
@@ -30,6 +32,7 @@ class SqlUnitOfWork:
     alerts: AlertRepository
     notifications: NotificationRepository
     reports: ReportRepository
+    users: UserRepository
 
     def __init__(self, engine: Engine, pathway_id: str) -> None:
         self.engine = engine
@@ -43,6 +46,7 @@ class SqlUnitOfWork:
         self.alerts = SqlAlertRepository(self.session)
         self.notifications = SqlNotificationRepository(self.session)
         self.reports = SqlReportRepository(self.session)
+        self.users = SqlUserRepository(self.session)
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

@@ -11,23 +11,43 @@ from pathway.domain.model import StoredAlert, StoredFollowUp
 from pathway.domain.rules_spec import SEVERITY_RANK
 from pathway.domain.windows import Window
 from pathway.ports import Deps, UnitOfWork
-from pathway.tracking import LIVE, Changes, find_patient, refresh_patient
+from pathway.tracking import (
+    LIVE,
+    Changes,
+    find_patient,
+    hold_behind_urgent,
+    raise_levels,
+    refresh_patient,
+)
 
 OVERRIDE_REASONS = ("contraindication", "patient_preference", "clinical_judgement", "data_error",
                     "outside_indication", "already_done_elsewhere")
 ROLES = ("viewer", "coordinator", "clinician", "admin")
 BATCH = 200
+RAISE_BATCH = 2000
 
 
 def sweep(deps: Deps) -> Changes:
-    """Move every follow-up and alert forward to now (read once); idempotent and safe in parallel."""
+    """Move every follow-up and alert forward to now (read once); idempotent and safe in parallel.
+
+    Time alone changes statuses and raises alert levels, so this is set-based over the stored
+    windows and alert plans; history is re-derived only for patients whose snooze or override ran
+    out (their alerts may reopen). Recording an event re-derives that patient at once.
+    """
     now = deps.clock.now()
     total = Changes()
+    with deps.uow() as uow:
+        due, overdue = uow.follow_ups.advance_statuses(now)
+        uow.commit()
+    total.follow_ups_changed += due + overdue
+    if due or overdue:
+        total.lines.append(f"{due} follow-up(s) became due, {overdue} overdue")
+    _raise_levels(deps, now, total)
     seen: set[int] = set()
     while True:
         with deps.uow() as uow:
-            batch = [pid for pid in uow.follow_ups.patients_to_check(now, BATCH + len(seen))
-                     if pid not in seen][:BATCH]
+            batch = [p for p in uow.follow_ups.patients_to_check(now, BATCH + len(seen))
+                     if p not in seen][:BATCH]
             if not batch:
                 break
             for pid in batch:
@@ -39,6 +59,25 @@ def sweep(deps: Deps) -> Changes:
             uow.commit()
         seen.update(batch)
     return total
+
+
+def _raise_levels(deps: Deps, now: datetime, total: Changes) -> None:
+    """Raise due alert levels in batches of patients: lock them, re-read their rows, raise."""
+    pathway_hash = deps.pathway.definition.content_hash
+    done: set[int] = set()
+    while True:
+        with deps.uow() as uow:
+            due = [f for f in uow.follow_ups.alerts_due(now, RAISE_BATCH + len(done))
+                   if f.patient_id not in done]
+            patients = sorted({f.patient_id for f in due})[:BATCH]
+            if not patients:
+                break
+            uow.patients.lock_many(patients)
+            rows = uow.follow_ups.alerts_due_for(patients, now)
+            raise_levels(uow, rows, pathway_hash, now, deps.routes, total)
+            total.patients += len(patients)
+            uow.commit()
+        done.update(patients)
 
 
 def refresh_all(deps: Deps) -> Changes:
@@ -79,7 +118,7 @@ class WorkItem:
 
 
 def worklist(deps: Deps, as_of: date | None = None, within: int | None = None,
-             severity: str | None = None) -> list[WorkItem]:
+             severity: str | None = None, limit: int | None = None) -> list[WorkItem]:
     """Every patient's actionable items, one line each, most urgent first.
 
     A step with an open alert carries the alert's severity on its line; alerts raised by checks
@@ -97,8 +136,8 @@ def worklist(deps: Deps, as_of: date | None = None, within: int | None = None,
     horizon = at + timedelta(days=within if within is not None else 7)
     rules = deps.pathway.definition.rules.follow_ups
     with deps.uow() as uow:
-        rows = uow.follow_ups.worklist(("upcoming", "due", "overdue"), horizon)
-        alerts = uow.alerts.listing(("open",))
+        rows = uow.follow_ups.worklist(("upcoming", "due", "overdue"), horizon, at, limit)
+        alerts = uow.alerts.listing(("open",), limit=limit)
         undelivered = _undelivered(uow)
     by_follow_up: dict[int, StoredAlert] = {}
     for alert, _ in alerts:
@@ -113,7 +152,8 @@ def worklist(deps: Deps, as_of: date | None = None, within: int | None = None,
             (f" ({fu.region})" if fu.region else "")
         a = by_follow_up.pop(fu.id, None)
         items.append(WorkItem(mrn, kind, fu.rule, step, a.severity if a else None,
-                              fu.anchor_label, fu.opens_at, fu.closes_at, _days_late(fu, at, deps),
+                              fu.anchor_label, fu.opens_at, fu.closes_at,
+                              _days_late(fu, at, as_of or today, deps),
                               a.id if a else None, a.rule if a else None, a.held if a else False,
                               fu.clock_time))
     for alert, mrn in alerts:
@@ -124,7 +164,23 @@ def worklist(deps: Deps, as_of: date | None = None, within: int | None = None,
     if severity:
         floor = SEVERITY_RANK[severity]
         items = [i for i in items if SEVERITY_RANK.get(i.severity or "", 0) >= floor]
-    return sorted(items, key=WorkItem.sort_key)
+    items.sort(key=WorkItem.sort_key)
+    return items[:limit] if limit else items
+
+
+def worklist_counts(deps: Deps, as_of: date | None = None, within: int | None = None
+                    ) -> dict[str, int]:
+    """How many steps are overdue, due and soon, and how many alerts are open, by severity."""
+    now = deps.clock.now()
+    today = local_date(now, deps.zone)
+    at = now if as_of is None or as_of == today else start_of_day(as_of + timedelta(days=1),
+                                                                     deps.zone)
+    horizon = at + timedelta(days=within if within is not None else 7)
+    with deps.uow() as uow:
+        counts = uow.follow_ups.counts(at, horizon)
+        by_severity = uow.alerts.severity_counts(("open",))
+    return {k: counts.get(k, 0) for k in ("overdue", "due", "soon")} | {
+        f"{s}_alerts": by_severity.get(s, 0) for s in ("critical", "warning", "info")}
 
 
 def _undelivered(uow: UnitOfWork) -> list[WorkItem]:
@@ -142,11 +198,11 @@ def _undelivered(uow: UnitOfWork) -> list[WorkItem]:
     return items
 
 
-def _days_late(fu: StoredFollowUp, at: datetime, deps: Deps) -> int:
+def _days_late(fu: StoredFollowUp, at: datetime, day: date, deps: Deps) -> int:
+    """Days past the window's last clinic day, counted on the clinic date the list is for."""
     if at < fu.closes_at:
         return 0
-    return (local_date(at, deps.zone) - local_date(fu.closes_at - timedelta(microseconds=1),
-                                                    deps.zone)).days
+    return (day - local_date(fu.closes_at - timedelta(microseconds=1), deps.zone)).days
 
 
 def list_alerts(deps: Deps, status: str | None = None, mrn: str | None = None
@@ -222,6 +278,7 @@ def _act(deps: Deps, alert_id: int, by: str, status: str, values: dict[str, obje
                                                           **values}):
             raise Conflict(f"alert {alert_id} changed meanwhile; reload and try again")
         uow.alerts.add_action(alert_id, status, by.strip(), now, note, dict(data or {}))
+        hold_behind_urgent(uow, alert.patient_id, now)
         updated = uow.alerts.get(alert_id)
         uow.commit()
     assert updated is not None

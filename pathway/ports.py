@@ -40,6 +40,10 @@ class PatientRepository(Protocol):
         """Hold the patient's row until commit (PostgreSQL FOR UPDATE; SQLite already serialises)."""
         ...
 
+    def lock_many(self, patient_ids: list[int]) -> None: ...
+
+    def states_many(self, patient_ids: list[int]) -> dict[int, dict[str, str]]: ...
+
     def states(self, patient_id: int) -> dict[str, str]: ...
 
     def save(self, patient: Patient, states: dict[str, str], at: datetime,
@@ -66,8 +70,18 @@ class FollowUpRepository(Protocol):
 
     def patients_to_check(self, now: datetime, limit: int) -> list[int]: ...
 
-    def worklist(self, statuses: tuple[str, ...], until: datetime
-                 ) -> list[tuple[StoredFollowUp, str]]: ...
+    def advance_statuses(self, now: datetime) -> tuple[int, int]: ...
+
+    def alerts_due(self, now: datetime, limit: int) -> list[StoredFollowUp]: ...
+
+    def alerts_due_for(self, patient_ids: list[int], now: datetime) -> list[StoredFollowUp]: ...
+
+    def set_raised(self, changes: list[dict[str, Any]]) -> None: ...
+
+    def worklist(self, statuses: tuple[str, ...], until: datetime, at: datetime | None = None,
+                 limit: int | None = None) -> list[tuple[StoredFollowUp, str]]: ...
+
+    def counts(self, at: datetime, until: datetime) -> dict[str, int]: ...
 
 
 class AlertRepository(Protocol):
@@ -75,12 +89,18 @@ class AlertRepository(Protocol):
 
     def get(self, alert_id: int) -> StoredAlert | None: ...
 
+    def severity_counts(self, statuses: tuple[str, ...]) -> dict[str, int]: ...
+
+    def insert_many(self, values: list[dict[str, Any]]) -> list[tuple[int, int, str, str, str]]: ...
+
+    def add_actions(self, values: list[dict[str, Any]]) -> None: ...
+
     def insert(self, values: dict[str, Any]) -> int | None: ...
 
     def update(self, alert_id: int, expected_status: str, values: dict[str, Any]) -> bool: ...
 
-    def listing(self, statuses: tuple[str, ...] | None, mrn: str | None = None
-                ) -> list[tuple[StoredAlert, str]]: ...
+    def listing(self, statuses: tuple[str, ...] | None, mrn: str | None = None,
+                limit: int | None = None) -> list[tuple[StoredAlert, str]]: ...
 
     def add_action(self, alert_id: int, action: str, actor: str, at: datetime,
                    note: str | None = None, data: dict[str, Any] | None = None) -> None: ...
@@ -90,6 +110,8 @@ class AlertRepository(Protocol):
 
 class NotificationRepository(Protocol):
     def add(self, values: dict[str, Any]) -> int | None: ...
+
+    def add_many(self, values: list[dict[str, Any]]) -> None: ...
 
     def claim_due(self, now: datetime, limit: int) -> list[Notification]:
         """Move due `pending` rows to `sending` (SKIP LOCKED on PostgreSQL, compare-and-set)."""
@@ -150,6 +172,7 @@ class UnitOfWork(Protocol):
     alerts: AlertRepository
     notifications: NotificationRepository
     reports: ReportRepository
+    users: UserRepository
 
     def __enter__(self) -> UnitOfWork: ...
 
@@ -173,3 +196,34 @@ class Deps:
     @property
     def calendar(self) -> Calendar:
         return self.holidays or Calendar(self.zone)
+
+
+@dataclass(frozen=True)
+class User:
+    """A person who signs in; only a hash of their API token is stored."""
+
+    id: int
+    name: str
+    role: str
+    created_at: datetime
+    revoked_at: datetime | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+
+class UserRepository(Protocol):
+    def add(self, name: str, role: str, token_hash: str, at: datetime) -> User: ...
+
+    def by_id(self, user_id: int) -> User | None: ...
+
+    def by_name(self, name: str) -> User | None: ...
+
+    def by_token_hash(self, token_hash: str) -> User | None: ...
+
+    def listing(self) -> list[User]: ...
+
+    def revoke(self, user_id: int, at: datetime) -> bool:
+        """Mark an active user revoked (compare-and-set); False if already revoked."""
+        ...

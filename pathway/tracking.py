@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
-from pathway.domain.alerts import AlertCandidate, alerts_for_checks, alerts_for_follow_ups, effective
+from pathway.domain.alerts import (
+    AlertCandidate,
+    alerts_for_checks,
+    alerts_for_follow_ups,
+    effective,
+    follow_up_key,
+    follow_up_message,
+)
+from pathway.domain.clinical_time import local_date
 from pathway.domain.errors import NotFound
 from pathway.domain.followups import FollowUp, derive_follow_ups
 from pathway.domain.machine import Pathway
@@ -67,7 +75,7 @@ def refresh_patient(uow: UnitOfWork, pathway: Pathway, calendar: Calendar, patie
                                + alerts_for_checks(definition, patient, timeline, calendar.zone))
     outcome = {f.key: f for f in follow_ups}
     _sync_alerts(uow, patient, candidates, ids, outcome, states, definition.content_hash, now,
-                 changes, routes)
+                 changes, routes, calendar.zone)
     return changes
 
 
@@ -120,12 +128,40 @@ def _values(fu: FollowUp, now: datetime, calendar: Calendar, rules: Mapping[str,
             "done_event_id": fu.done_event_id, "late_days": fu.late_days, "early": fu.early,
             "cancel_reason": fu.cancel_reason, "notes": list(fu.notes),
             "next_check_at": _next_check(fu, rules, now, calendar),
-            "updated_at": now}
+            "updated_at": now, **alert_plan(fu, rules[fu.rule], now, calendar)}
+
+
+def alert_plan(fu: FollowUp, rule: FollowUpRule, now: datetime, calendar: Calendar
+               ) -> dict[str, Any]:
+    """What the set-based sweep needs to raise this instance's alert levels without history."""
+    plan: dict[str, Any] = {"instance_key": follow_up_key(fu), "track": rule.track,
+                            "urgent": rule.urgent, "alert_rule": None, "alert_title": None,
+                            "alert_source": None, "alert_message": None, "info_at": None,
+                            "warning_at": None, "critical_at": None, "raised": 0,
+                            "next_alert_at": None}
+    if rule.alert is None:
+        return plan
+    at: dict[str, datetime] = {}
+    for level in rule.alert.levels:
+        when = fu.window.level_at(level, calendar.zone)
+        at[level.severity] = min(when, at.get(level.severity, when))
+    reached = [SEVERITY_RANK[s] for s, when in at.items() if when <= now]
+    raised = max(reached, default=0)
+    later = [when for s, when in at.items() if SEVERITY_RANK[s] > raised and when > now]
+    plan.update({"alert_rule": rule.alert.id, "alert_title": rule.alert.title,
+                 "alert_source": rule.alert.source,
+                 "alert_message": follow_up_message(rule.alert.title, rule.step, fu, calendar.zone),
+                 "info_at": at.get("info"), "warning_at": at.get("warning"),
+                 "critical_at": at.get("critical"),
+                 "raised": raised if fu.outcome == "open" else 0,
+                 "next_alert_at": min(later) if later and fu.outcome == "open" else None})
+    return plan
 
 
 def _differs(old: StoredFollowUp, values: dict[str, Any]) -> bool:
     keys = ("status", "done_at", "late_days", "early", "cancel_reason", "opens_at", "closes_at",
-            "target_at", "next_check_at")
+            "target_at", "next_check_at", "raised", "next_alert_at", "instance_key",
+            "alert_message")
     return any(getattr(old, k) != values[k] for k in keys) or old.notes != values["notes"]
 
 
@@ -136,15 +172,16 @@ def _r(region: str) -> str:
 def _sync_alerts(uow: UnitOfWork, patient: Patient, candidates: list[AlertCandidate],
                  follow_up_ids: dict[tuple[str, str, datetime], int],
                  outcome: dict[tuple[str, str, datetime], FollowUp], states: dict[str, str],
-                 pathway_hash: str, now: datetime, changes: Changes, routes: tuple[Route, ...]
-                 ) -> None:
+                 pathway_hash: str, now: datetime, changes: Changes, routes: tuple[Route, ...],
+                 zone: tzinfo) -> None:
     existing = uow.alerts.for_patient(patient.id)
     by_level = {(a.rule, a.instance_key, a.severity): a for a in existing}
     wanted = {(c.rule, c.key): c for c in candidates}
     for cand in candidates:
         row = by_level.get((cand.rule, cand.key, cand.severity))
         if row is None:
-            alert_id = _open(uow, patient, cand, follow_up_ids, states, pathway_hash, now, changes)
+            alert_id = _open(uow, patient.id, cand, follow_up_ids, states, pathway_hash, now,
+                             changes)
             if alert_id is not None:
                 enqueue(uow, alert_id, patient.id, cand, routes, now)
         elif _maybe_reopen(uow, row, now, changes):
@@ -159,20 +196,20 @@ def _sync_alerts(uow: UnitOfWork, patient: Patient, candidates: list[AlertCandid
             reason = f"escalated to {c.severity}"
             changes.alerts_escalated += 1
         else:
-            reason = _why_resolved(a, outcome)
+            reason = _why_resolved(a, outcome, zone)
             changes.alerts_resolved += 1
         if uow.alerts.update(a.id, a.status, {"status": "resolved", "resolved_at": now,
                                               "resolution": reason, "updated_at": now}):
             uow.alerts.add_action(a.id, "resolved", SWEEP_ACTOR, now, reason)
             changes.lines.append(f"patient {patient.id}: alert {a.id} {a.rule} resolved ({reason})")
-    _hold_behind_urgent(uow, patient.id, now)
+    hold_behind_urgent(uow, patient.id, now)
 
 
-def _open(uow: UnitOfWork, patient: Patient, c: AlertCandidate,
+def _open(uow: UnitOfWork, patient_id: int, c: AlertCandidate,
           follow_up_ids: dict[tuple[str, str, datetime], int], states: dict[str, str],
           pathway_hash: str, now: datetime, changes: Changes) -> int | None:
     alert_id = uow.alerts.insert({
-        "patient_id": patient.id, "rule": c.rule, "instance_key": c.key, "severity": c.severity,
+        "patient_id": patient_id, "rule": c.rule, "instance_key": c.key, "severity": c.severity,
         "status": "open", "message": c.message, "source": c.source,
         "follow_up_id": follow_up_ids.get(c.follow_up) if c.follow_up else None,
         "states_at_fire": states, "pathway_hash": pathway_hash, "opened_at": c.opened_at,
@@ -181,29 +218,16 @@ def _open(uow: UnitOfWork, patient: Patient, c: AlertCandidate,
     if alert_id is not None:
         uow.alerts.add_action(alert_id, "opened", SWEEP_ACTOR, now, c.message)
         changes.alerts_opened += 1
-        changes.lines.append(f"patient {patient.id}: alert {alert_id} {c.rule} {c.severity} opened")
+        changes.lines.append(f"patient {patient_id}: alert {alert_id} {c.rule} {c.severity} opened")
     return alert_id
 
 
 def enqueue(uow: UnitOfWork, alert_id: int, patient_id: int, c: AlertCandidate,
             routes: tuple[Route, ...], now: datetime, again: datetime | None = None) -> int:
     """Write the alert's notifications in the same transaction as the alert (the outbox)."""
-    payload = {"alert_id": alert_id, "patient_id": patient_id, "rule": c.rule,
-               "severity": c.severity, "title": c.title or c.rule, "message": c.message,
-               "source": c.source, "track": c.track, "opened_at": c.opened_at.isoformat(),
-               "late": lateness(c.closes_at, now)}
     added = 0
-    for route in routes:
-        if not route.matches(c.severity, c.track):
-            continue
-        key = idempotency_key(alert_id, c.severity, route.channel, route.recipient)
-        if again is not None:
-            key = f"{key}-reopened-{again.isoformat()}"[:200]
-        if uow.notifications.add({
-                "alert_id": alert_id, "patient_id": patient_id, "channel": route.channel,
-                "recipient": route.recipient, "idempotency_key": key, "digest": route.digest,
-                "status": "digest" if route.digest else "pending", "attempts": 0,
-                "next_attempt_at": now, "created_at": now, "payload": payload}) is not None:
+    for row in outbox_rows(alert_id, patient_id, c, routes, now, again):
+        if uow.notifications.add(row) is not None:
             added += 1
     return added
 
@@ -221,19 +245,20 @@ def _maybe_reopen(uow: UnitOfWork, row: StoredAlert, now: datetime, changes: Cha
     return False
 
 
-def _why_resolved(a: StoredAlert, outcome: dict[tuple[str, str, datetime], FollowUp]) -> str:
+def _why_resolved(a: StoredAlert, outcome: dict[tuple[str, str, datetime], FollowUp],
+                  zone: tzinfo) -> str:
     fu = next((f for f in outcome.values() if a.instance_key.endswith(f.anchor_at.isoformat())
                and a.instance_key.startswith(f"{f.rule}:{f.region}:")), None)
     if fu is None:
         return "no longer applies"
     if fu.outcome == "done" and fu.done_at is not None:
-        return f"done on {fu.done_at.date()}"
+        return f"done on {local_date(fu.done_at, zone)}"
     if fu.outcome == "cancelled":
         return f"cancelled: {fu.cancel_reason}"
     return "no longer applies"
 
 
-def _hold_behind_urgent(uow: UnitOfWork, patient_id: int, now: datetime) -> None:
+def hold_behind_urgent(uow: UnitOfWork, patient_id: int, now: datetime) -> None:
     """While an urgent critical alert is live, the patient's other lower alerts are held."""
     alerts = uow.alerts.for_patient(patient_id)
     urgent = any(a.urgent and a.severity == "critical" and a.status in LIVE for a in alerts)
@@ -241,3 +266,86 @@ def _hold_behind_urgent(uow: UnitOfWork, patient_id: int, now: datetime) -> None
         hold = urgent and not a.urgent and a.severity != "critical" and a.status in LIVE
         if a.held != hold:
             uow.alerts.update(a.id, a.status, {"held": hold, "updated_at": now})
+
+
+LEVELS = ((1, "info"), (2, "warning"), (3, "critical"))
+
+
+def raise_levels(uow: UnitOfWork, rows: list[StoredFollowUp], pathway_hash: str, now: datetime,
+                 routes: tuple[Route, ...], changes: Changes) -> None:
+    """Raise the highest alert level each follow-up has reached; the caller holds the locks.
+
+    Set-based: one executemany per table (follow-up levels, alerts, audit, outbox), so a catch-up
+    after downtime costs a few statements per batch instead of several per alert.
+    """
+    states = uow.patients.states_many(sorted({f.patient_id for f in rows}))
+    raised: list[dict[str, Any]] = []
+    wanted: dict[tuple[int, str, str, str], tuple[StoredFollowUp, AlertCandidate]] = {}
+    for fu in rows:
+        at = {1: fu.info_at, 2: fu.warning_at, 3: fu.critical_at}
+        target = max([r for r, when in at.items() if when is not None and when <= now] + [fu.raised])
+        later = [when for r, when in at.items() if when is not None and r > target and when > now]
+        raised.append({"fid": fu.id, "new_raised": target, "next_at": min(later, default=None),
+                       "now": now})
+        opened_at = at.get(target)
+        if target > fu.raised and fu.alert_rule is not None and opened_at is not None:
+            severity = dict(LEVELS)[target]
+            cand = AlertCandidate(fu.alert_rule, fu.instance_key, severity, fu.alert_message or "",
+                                  fu.alert_source or "", opened_at,
+                                  (fu.rule, fu.region, fu.anchor_at), fu.urgent,
+                                  fu.alert_title or fu.alert_rule, fu.track, fu.closes_at)
+            wanted[(fu.patient_id, cand.rule, cand.key, severity)] = (fu, cand)
+    uow.follow_ups.set_raised(raised)
+    inserted = uow.alerts.insert_many([{
+        "patient_id": fu.patient_id, "rule": c.rule, "instance_key": c.key,
+        "severity": c.severity, "status": "open", "message": c.message, "source": c.source,
+        "follow_up_id": fu.id, "states_at_fire": states.get(fu.patient_id, {}),
+        "pathway_hash": pathway_hash, "opened_at": c.opened_at, "created_at": now,
+        "updated_at": now, "held": False, "urgent": c.urgent, "track": c.track}
+        for fu, c in wanted.values()])
+    actions, outbox, escalated, urgent = [], [], [], set()
+    for alert_id, pid, rule, key, severity in inserted:
+        fu, c = wanted[(pid, rule, key, severity)]
+        actions.append({"alert_id": alert_id, "action": "opened", "actor": SWEEP_ACTOR, "at": now,
+                        "note": c.message, "data": {}})
+        outbox += outbox_rows(alert_id, pid, c, routes, now)
+        changes.alerts_opened += 1
+        changes.lines.append(f"patient {pid}: alert {alert_id} {rule} {severity} opened")
+        if severity != "info":
+            escalated.append((pid, rule, key, severity))
+        if c.urgent and severity == "critical":
+            urgent.add(pid)
+    uow.alerts.add_actions(actions)
+    uow.notifications.add_many(outbox)
+    for pid, rule, key, severity in escalated:
+        for a in uow.alerts.for_patient(pid) if SEVERITY_RANK[severity] > 1 else ():
+            lower = a.rule == rule and a.instance_key == key and a.status in LIVE and \
+                SEVERITY_RANK[a.severity] < SEVERITY_RANK[severity]
+            if lower and uow.alerts.update(a.id, a.status, {
+                    "status": "resolved", "resolved_at": now,
+                    "resolution": f"escalated to {severity}", "updated_at": now}):
+                uow.alerts.add_action(a.id, "resolved", SWEEP_ACTOR, now, f"escalated to {severity}")
+                changes.alerts_escalated += 1
+    for pid in urgent:
+        hold_behind_urgent(uow, pid, now)
+
+
+def outbox_rows(alert_id: int, patient_id: int, c: AlertCandidate, routes: tuple[Route, ...],
+                now: datetime, again: datetime | None = None) -> list[dict[str, Any]]:
+    payload = {"alert_id": alert_id, "patient_id": patient_id, "rule": c.rule,
+               "severity": c.severity, "title": c.title or c.rule, "message": c.message,
+               "source": c.source, "track": c.track, "opened_at": c.opened_at.isoformat(),
+               "late": lateness(c.closes_at, now)}
+    rows = []
+    for route in routes:
+        if not route.matches(c.severity, c.track):
+            continue
+        key = idempotency_key(alert_id, c.severity, route.channel, route.recipient)
+        if again is not None:
+            key = f"{key}-reopened-{again.isoformat()}"[:200]
+        rows.append({"alert_id": alert_id, "patient_id": patient_id, "channel": route.channel,
+                     "recipient": route.recipient, "idempotency_key": key, "digest": route.digest,
+                     "status": "digest" if route.digest else "pending", "attempts": 0,
+                     "next_attempt_at": now, "created_at": now, "payload": payload,
+                     "claimed_at": None, "last_error": None, "sent_at": None})
+    return rows

@@ -117,8 +117,9 @@ class WebhookSender:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 status = response.status
         except urllib.error.HTTPError as exc:
-            permanent = 400 <= exc.code < 500 and exc.code not in (408, 429)
-            raise DeliveryFailed(f"webhook answered HTTP {exc.code}", permanent) from None
+            with exc:  # close the error response: no socket left waiting for the collector
+                permanent = 400 <= exc.code < 500 and exc.code not in (408, 429)
+                raise DeliveryFailed(f"webhook answered HTTP {exc.code}", permanent) from None
         except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:
             raise DeliveryFailed(f"webhook unreachable: {exc}") from None
         if not 200 <= status < 300:

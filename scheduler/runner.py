@@ -15,6 +15,7 @@ from datetime import time
 from types import FrameType
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobEvent
+from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 
@@ -105,3 +106,20 @@ def run(jobs: Jobs | Deps, sweep_minutes: int | None = None) -> None:
     log.info("scheduler running: sweep every %d minute(s)", jobs.sweep_minutes)
     scheduler.start()
     log.info("scheduler stopped")
+
+
+def start_background(jobs: Jobs) -> BackgroundScheduler:
+    """The same jobs in a daemon thread (for `pathway serve --with-scheduler`); stop with shutdown().
+
+    The catch-up pass runs at once as a one-off job, so the web app does not wait for it.
+    """
+    blueprint = build_scheduler(jobs)
+    scheduler = BackgroundScheduler(timezone="UTC", job_defaults=JOB_DEFAULTS, daemon=True)
+    scheduler.add_job(catch_up, args=[jobs], id="catch_up", name="catch-up before the schedule")
+    for job in blueprint.get_jobs():
+        scheduler.add_job(job.func, job.trigger, args=job.args, kwargs=job.kwargs, id=job.id,
+                          name=job.name, replace_existing=True)
+    scheduler.add_listener(_on_problem, EVENT_JOB_ERROR | EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES)
+    scheduler.start()
+    log.info("background scheduler running: sweep every %d minute(s)", jobs.sweep_minutes)
+    return scheduler

@@ -8,7 +8,6 @@ import typer
 
 from db import migrate
 from pathway import alerting, services
-from pathway.bootstrap import build
 from pathway.cli import render, render_care
 from pathway.cli.common import JsonOpt, app, get_app, handles_errors
 from pathway.demo import load_demo
@@ -171,7 +170,7 @@ def events(json_: JsonOpt = False) -> None:
 
     Example: pathway events --json
     """
-    pathway = build().deps.pathway
+    pathway = get_app(check=False).deps.pathway
     tracks_of = {name: pathway.tracks_of(name) for name in pathway.definition.events}
     if json_:
         render.dump_json(render.catalogue_json(pathway.definition, tracks_of))
@@ -222,3 +221,5 @@ from pathway.cli import care as _care  # noqa: E402,F401  (registers the follow-
 from pathway.cli import import_cmd as _import  # noqa: E402,F401
 from pathway.cli import notify_cmds as _notify  # noqa: E402,F401
 from pathway.cli import report_cmds as _report  # noqa: E402,F401
+from pathway.cli import serve_cmd as _serve  # noqa: E402,F401
+from pathway.cli import users_cmds as _users  # noqa: E402,F401

@@ -48,19 +48,27 @@ def due(
                                                     "(default 7).")] = None,
     severity: Annotated[str | None, typer.Option(help="Only alerts of this severity or "
                                                       "higher: info, warning, critical.")] = None,
+    limit: Annotated[int, typer.Option(help="Show the N most urgent lines (0: all).")] = 200,
     json_: JsonOpt = False,
 ) -> None:
     """The worklist: open alerts, overdue, due and soon-due steps, most urgent first.
 
     Example: pathway due --within 14
     """
+    if limit < 0:
+        raise typer.BadParameter("must be 0 (all) or more", param_hint="--limit")
     application = get_app()
-    items = alerting.worklist(application.deps, parse_date(as_of, "--as-of") if as_of else None,
-                              within, severity)
+    day = parse_date(as_of, "--as-of") if as_of else None
+    items = alerting.worklist(application.deps, day, within, severity, limit or None)
     if json_:
         render.dump_json(render_care.worklist_json(items, application.deps.zone))
-    else:
-        render_care.worklist_lines(items, application.deps.zone)
+        return
+    render_care.worklist_lines(items, application.deps.zone)
+    if limit and len(items) >= limit:
+        counts = alerting.worklist_counts(application.deps, day, within)
+        print(f"showing the {limit} most urgent lines of "
+              + ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in counts.items() if n)
+              + "; --limit 0 shows all")
 
 
 @app.command()
@@ -179,11 +187,11 @@ def scheduler_cmd(
     from scheduler.runner import Jobs, run
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    if sweep_minutes is not None and not 1 <= sweep_minutes <= 1440:
+        raise typer.BadParameter("must be between 1 and 1440", param_hint="--sweep-minutes")
     application = get_app()
     settings = application.settings
-    minutes = sweep_minutes or settings.sweep_minutes
-    if not 1 <= minutes <= 1440:
-        raise typer.BadParameter("--sweep-minutes must be between 1 and 1440")
+    minutes = settings.sweep_minutes if sweep_minutes is None else sweep_minutes
     senders = application.senders()
     mailer = senders.get("email")
     report = ReportConfig(settings.reports_dir, settings.report_recipients,

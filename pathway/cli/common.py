@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable
 from typing import Annotated, ParamSpec, TypeVar
 
+import click
 import typer
 
 from pathway.bootstrap import App, build
@@ -32,7 +33,8 @@ def handles_errors(fn: Callable[P, R]) -> Callable[P, R]:
         except PathwayError as exc:
             print(f"error: {exc}", file=sys.stderr)
             raise typer.Exit(2) from None
-        except (typer.Exit, typer.Abort, KeyboardInterrupt):
+        except (typer.Exit, typer.Abort, typer.BadParameter, click.ClickException,
+                KeyboardInterrupt):
             raise
         except Exception as exc:
             if os.environ.get("PATHWAY_DEBUG"):
@@ -40,11 +42,18 @@ def handles_errors(fn: Callable[P, R]) -> Callable[P, R]:
             print(f"internal error: {type(exc).__name__}: {exc} (nothing was saved; rerun with "
                   "PATHWAY_DEBUG=1 for the traceback and report it)", file=sys.stderr)
             raise typer.Exit(1) from None
+        finally:
+            while _OPENED:
+                _OPENED.pop().engine.dispose()
     return wrapper
+
+
+_OPENED: list[App] = []  # engines opened by the running command, closed when it returns
 
 
 def get_app(check: bool = True) -> App:
     application = build()
+    _OPENED.append(application)
     if check:
         application.check_schema()
     return application

@@ -56,7 +56,7 @@ def alerts_for_follow_ups(d: PathwayDefinition, follow_ups: list[FollowUp], now:
             fires_at = fu.window.level_at(level, zone)
             if fires_at <= now:
                 out.append(AlertCandidate(rule.alert.id, follow_up_key(fu), level.severity,
-                                          _message(rule.alert.title, rule.step, fu, zone),
+                                          follow_up_message(rule.alert.title, rule.step, fu, zone),
                                           rule.alert.source, fires_at, fu.key, rule.urgent,
                                           rule.alert.title, rule.track, fu.window.closes_at))
     return out
@@ -66,7 +66,7 @@ def _region(fu: FollowUp) -> str:
     return f" ({fu.region})" if fu.region else ""
 
 
-def _message(title: str, step: str, fu: FollowUp, zone: tzinfo) -> str:
+def follow_up_message(title: str, step: str, fu: FollowUp, zone: tzinfo) -> str:
     if fu.window.clock_time:
         return (f"{title}: {step}{_region(fu)} was due by "
                 f"{fu.window.closes_at.astimezone(zone):%Y-%m-%d %H:%M} ({fu.anchor_label})")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+from pathway.domain.clinical_time import local_date
 from pathway.domain.conditions import ParamLookup, all_hold
 from pathway.domain.definition import PathwayDefinition
 from pathway.domain.rules_spec import ENROLMENT, FollowUpRule
@@ -69,6 +70,10 @@ class _Walk:
     paused: str | None = None
     resume_pending: bool = False
 
+    def day(self, m: Moment) -> str:
+        """The clinic-local date of a moment, for the texts coordinators read."""
+        return local_date(m.at, self.calendar.zone).isoformat()
+
     def runs(self, states: dict[str, str], definition: PathwayDefinition) -> bool:
         state = states[self.rule.track]
         if self.rule.runs_in == "*":
@@ -84,7 +89,7 @@ class _Walk:
     def open(self, m: Moment, label: str, notes: tuple[str, ...] = ()) -> None:
         if self.current is not None and self.current.anchor_at == m.at:
             return
-        self.close("cancelled", cancel_reason=f"superseded: {label} on {m.at.date()}")
+        self.close("cancelled", cancel_reason=f"superseded: {label} on {self.day(m)}")
         window = compute_window(self.rule.window, m.at, self.calendar)
         notes = notes + ((window.shift,) if window.shift else ())
         self.current = FollowUp(self.rule_id, self.region, m.at, label,
@@ -133,7 +138,7 @@ def _step(w: _Walk, m: Moment, definition: PathwayDefinition) -> None:
             elif w.runs(m.after, definition):
                 w.open(m, _label(m))
         elif rule.anchor.reset_on_mismatch and w.current is not None:
-            w.close("cancelled", cancel_reason=f"superseded: {_label(m)} on {m.at.date()}")
+            w.close("cancelled", cancel_reason=f"superseded: {_label(m)} on {w.day(m)}")
     if rule.anchor.on_entry and rule.track in m.changes and not w.runs(m.before, definition) \
             and w.runs(m.after, definition):
         if w.paused:
@@ -142,19 +147,19 @@ def _step(w: _Walk, m: Moment, definition: PathwayDefinition) -> None:
             w.open(m, f"entered {m.after[rule.track]} ({m.type}, event {m.seq})")
     if w.current is not None and not w.runs(m.after, definition):
         w.close("cancelled", cancel_reason=f"{rule.track} moved to {m.after[rule.track]} "
-                                           f"({m.type} on {m.at.date()})")
+                                           f"({m.type} on {w.day(m)})")
 
 
 def _pause_or_resume(w: _Walk, m: Moment, definition: PathwayDefinition) -> None:
     reason = m.event.data.get("reason_code", "") if m.event else ""
     if m.type == PAUSE and not w.paused:
-        w.paused = f"paused on {m.at.date()} ({reason})"
+        w.paused = f"paused on {w.day(m)} ({reason})"
         if w.current is not None:
             w.resume_pending = True
             w.close("cancelled", cancel_reason=w.paused)
         return
     if m.type == RESUME and w.paused:
-        note = f"{w.paused}, resumed on {m.at.date()}: window re-anchored on the resume date"
+        note = f"{w.paused}, resumed on {w.day(m)}: window re-anchored on the resume date"
         w.paused = None
         if w.resume_pending and w.runs(m.after, definition):
             w.open(m, f"care resumed (event {m.seq})", notes=(note,))

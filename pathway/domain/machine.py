@@ -72,6 +72,7 @@ class TrackMachine:
                     "trigger": tr.event, "source": source, "dest": tr.dest,
                     "conditions": [guard] if tr.when else [],
                 })
+        self._events = frozenset(event for event, _ in self._guards)
         self.machine = Machine(
             model=None, states=list(self.states), initial=None, transitions=machine_transitions,
             auto_transitions=False, send_event=True, ignore_invalid_triggers=False,
@@ -83,8 +84,8 @@ class TrackMachine:
         exits = [TransitionSpec(event=e, source="*", dest=s) for e, s in definition.exits.items()]
         return [*transitions, *exits]
 
-    def events(self) -> set[str]:
-        return {event for event, _ in self._guards}
+    def events(self) -> frozenset[str]:
+        return self._events
 
     def allowed(self, state: str) -> list[str]:
         return sorted({event for event, source in self._guards if source == state})
@@ -113,9 +114,13 @@ class Pathway:
     def __init__(self, definition: PathwayDefinition) -> None:
         self.definition = definition
         self.tracks = {name: TrackMachine(definition, name) for name in definition.tracks}
+        self._tracks_of: dict[str, list[str]] = {}
 
     def tracks_of(self, event: str) -> list[str]:
-        return [name for name, m in self.tracks.items() if event in m.events()]
+        cached = self._tracks_of.get(event)
+        if cached is None:
+            cached = self._tracks_of[event] = [n for n, m in self.tracks.items() if event in m.events()]
+        return cached
 
     def allowed_events(self, states: Mapping[str, str]) -> list[str]:
         allowed = {e for name, m in self.tracks.items() for e in m.allowed(states[name])}

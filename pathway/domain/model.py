@@ -72,6 +72,18 @@ class StoredFollowUp:
     cancel_reason: str | None
     notes: list[str]
     next_check_at: datetime | None
+    raised: int = 0
+    next_alert_at: datetime | None = None
+    instance_key: str = ""
+    alert_rule: str | None = None
+    alert_title: str | None = None
+    alert_source: str | None = None
+    alert_message: str | None = None
+    track: str = ""
+    urgent: bool = False
+    info_at: datetime | None = None
+    warning_at: datetime | None = None
+    critical_at: datetime | None = None
 
 
 @dataclass(frozen=True)

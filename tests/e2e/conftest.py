@@ -1,11 +1,10 @@
-"""The real `pathway` CLI on a SQLite file, with the system clock under freezegun's control."""
+"""The real `pathway` CLI on SQLite and on PostgreSQL, the system clock under freezegun's control."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, Protocol
 
 import pytest
@@ -29,8 +28,8 @@ def frozen() -> Iterator[FrozenDateTimeFactory]:
 
 
 @pytest.fixture
-def cli_env(tmp_path: Path) -> dict[str, str | None]:
-    return {"PATHWAY_DATABASE_URL": f"sqlite:///{tmp_path / 'pathway.db'}",
+def cli_env(database_url: str) -> dict[str, str | None]:
+    return {"PATHWAY_DATABASE_URL": database_url,
             "PATHWAY_TIMEZONE": "Europe/London",
             "PATHWAY_CONFIG": None, "PATHWAY_ACTOR": None, "PATHWAY_PATHWAY_FILE": None,
             "PATHWAY_HOLIDAYS": None, "PATHWAY_DEBUG": None}

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import Engine, text
@@ -12,6 +15,9 @@ from pathway import services
 from pathway.domain.model import Patient
 from pathway.services import Deps
 from tests.fakes import FixedClock
+
+if TYPE_CHECKING:  # imported lazily below, so only the notification tests need aiosmtpd
+    from tests.integration.notify_fixtures import SmtpSink, WebhookReceiver
 
 ACTOR = "j.smith"
 
@@ -81,3 +87,28 @@ def follow_to_surveillance(deps: Deps, clock: FixedClock, mrn: str = "MRN-1") ->
 def in_surveillance(deps: Deps, clock: FixedClock) -> Patient:
     follow_to_surveillance(deps, clock)
     return services.status(deps, "MRN-1").patient
+
+
+# --- notification receivers (see notify_fixtures.py) ----------------------------------------------
+
+
+@pytest.fixture
+def smtp_sink() -> Iterator[SmtpSink]:
+    """An SMTP server on a free local port, not yet started (tests start and stop it)."""
+    from tests.integration.notify_fixtures import SmtpSink, free_port
+
+    sink = SmtpSink(free_port())
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture
+def receiver() -> Iterator[WebhookReceiver]:
+    """A running local webhook endpoint; set `receiver.script` to the status codes to answer."""
+    from tests.integration.notify_fixtures import WebhookReceiver
+
+    server = WebhookReceiver()
+    server.start()
+    yield server
+    server.stop()
+    gc.collect()  # finalise client sockets the test leaked while its warning filters still apply

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -75,7 +75,6 @@ def test_the_sweep_moves_follow_ups_from_upcoming_to_due_to_overdue_and_opens_th
     assert (statuses(deps)[imaging], statuses(deps)[("T09", "chest")], statuses(deps)[exam]) == \
         ("due", "due", "due")
     assert changes.follow_ups_changed == 3 and changes.alerts_opened == 0
-    assert "patient 1: T09 (pelvis_sacrum) upcoming → due" in changes.lines
     assert live_alerts(deps) == []
 
     clock.current = morning(date(2026, 7, 25))
@@ -96,7 +95,6 @@ def test_a_second_sweep_at_the_same_instant_changes_nothing(
     second = alerting.sweep(deps)
 
     assert nothing_changed(second), second.as_dict()
-    assert second.patients == 0
     assert (row_counts(engine), statuses(deps), live_alerts(deps)) == before
 
 
@@ -146,7 +144,7 @@ def test_a_sweep_leaves_patients_with_nothing_due_alone(
 
     changes = alerting.sweep(deps)
 
-    assert nothing_changed(changes) and changes.patients == 0
+    assert nothing_changed(changes), changes.as_dict()
     assert row_counts(engine) == before
 
 
@@ -171,6 +169,11 @@ def finish(process: subprocess.Popen[str]) -> dict[str, Any]:
     assert process.returncode == 0, (process.returncode, out, err)
     result: dict[str, Any] = json.loads(out)
     return result
+
+
+def per_item(result: dict[str, Any]) -> list[str]:
+    """The reported changes that name one patient's follow-up or alert (not running totals)."""
+    return [line for line in result["changes"] if line.startswith("patient ")]
 
 
 @contextmanager
@@ -208,7 +211,7 @@ def test_two_sweeps_in_parallel_processes_do_one_sweeps_worth_of_work(
     assert reference["alerts_opened"] >= 12 * 3 and reference["follow_ups_changed"] >= 12 * 3
     for name in COUNTERS:
         assert sum(r[name] for r in results) == reference[name], (name, results, reference)
-    assert sorted(results[0]["changes"] + results[1]["changes"]) == sorted(reference["changes"])
+    assert sorted(per_item(results[0]) + per_item(results[1])) == sorted(per_item(reference))
     assert duplicates(engine) == []
     follow_ups, alerts, _ = row_counts(engine)
     assert (follow_ups - before[0], alerts - before[1]) == (reference["follow_ups_created"],
@@ -216,12 +219,3 @@ def test_two_sweeps_in_parallel_processes_do_one_sweeps_worth_of_work(
     again = finish(start_sweep(database_url))
     assert [again[name] for name in COUNTERS] == [0] * len(COUNTERS)
 
-
-def test_a_sweep_is_limited_to_patients_whose_next_check_has_come(
-        deps: Deps, clock: FixedClock) -> None:
-    follow_to_surveillance(deps, clock, "MRN-A")
-    follow_to_surveillance(deps, clock, "MRN-B")
-    clock.current = morning(date(2026, 6, 15))
-    assert alerting.sweep(deps).patients == 2
-    clock.current += timedelta(hours=1)
-    assert alerting.sweep(deps).patients == 0

@@ -1,0 +1,141 @@
+"""Accounts and roles: who may sign in (by API token) and what each role may do.
+
+Tokens are shown once when issued and stored only as a SHA-256 hash. Every write a user makes is
+recorded under their name (the `actor` of an event, the `by` of an alert action).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+
+from pathway.domain.errors import Conflict, InvalidInput, NotFound, PathwayError, PermissionDenied
+from pathway.ports import Deps, User
+
+ROLES = ("viewer", "coordinator", "clinician", "admin")
+_WRITERS = ("coordinator", "clinician", "admin")
+_CLINICIANS = ("clinician", "admin")
+PERMISSIONS: dict[str, tuple[str, ...]] = {
+    "read": ROLES,
+    "enrol": _WRITERS,
+    "record": _WRITERS,
+    "acknowledge": _WRITERS,
+    "snooze": _WRITERS,
+    "override": _WRITERS,
+    "override_critical": _CLINICIANS,  # enforced by pathway.alerting.override(role=...)
+    "record_decision": _CLINICIANS,
+    "manage_users": ("admin",),
+}
+DECISION_EVENTS = frozenset({"mdt_decision"})
+USER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
+
+
+class NotSignedIn(PathwayError):
+    """No token, or a token that is unknown or revoked."""
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    user: User
+    token: str
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def add_user(deps: Deps, name: str, role: str) -> IssuedToken:
+    """Create a user with a fresh token (shown once). Raises InvalidInput or Conflict."""
+    name = _valid_name(name)
+    if role not in ROLES:
+        raise InvalidInput(f"role must be one of {', '.join(ROLES)}")
+    token = secrets.token_urlsafe(32)
+    now = deps.clock.now()
+    with deps.uow() as uow:
+        existing = uow.users.by_name(name)
+        if existing is not None:
+            was = "" if existing.active else " (revoked; names are never reused)"
+            raise Conflict(f"user {name} already exists{was}")
+        user = uow.users.add(name, role, hash_token(token), now)
+        uow.commit()
+    return IssuedToken(user=user, token=token)
+
+
+def list_users(deps: Deps) -> list[User]:
+    with deps.uow() as uow:
+        return uow.users.listing()
+
+
+def revoke_user(deps: Deps, name: str) -> User:
+    """Revoke a user's token at once (their sessions end too). Raises NotFound or Conflict."""
+    now = deps.clock.now()
+    with deps.uow() as uow:
+        user = uow.users.by_name(name.strip())
+        if user is None:
+            raise NotFound(f"no user {name.strip()!r}; see `pathway users list`")
+        if not uow.users.revoke(user.id, now):
+            raise Conflict(f"user {user.name} is already revoked")
+        revoked = uow.users.by_id(user.id)
+        uow.commit()
+    assert revoked is not None
+    return revoked
+
+
+def authenticate(deps: Deps, token: str) -> User:
+    """The active user holding this token; raises NotSignedIn."""
+    token = token.strip()
+    if not token or len(token) > 200:
+        raise NotSignedIn("sign in with your API token")
+    with deps.uow() as uow:
+        user = uow.users.by_token_hash(hash_token(token))
+    if user is None or not user.active:
+        raise NotSignedIn("this token is not valid or has been revoked; ask an admin for a new one")
+    return user
+
+
+def signed_in(deps: Deps, user_id: int) -> User:
+    """The user behind a web session, checked again on every request (revocation ends it)."""
+    with deps.uow() as uow:
+        user = uow.users.by_id(user_id)
+    if user is None or not user.active:
+        raise NotSignedIn("your session has ended; sign in again")
+    return user
+
+
+def allows(role: str, action: str) -> bool:
+    return role in PERMISSIONS.get(action, ())
+
+
+def permissions(role: str) -> list[str]:
+    return [action for action, roles in PERMISSIONS.items() if role in roles]
+
+
+def require(user: User, action: str) -> None:
+    """Raise PermissionDenied unless the user's role allows the action."""
+    if not allows(user.role, action):
+        roles = " or ".join(PERMISSIONS.get(action, ("nobody",)))
+        raise PermissionDenied(f"{user.name} is a {user.role}: {action.replace('_', ' ')} needs "
+                               f"the role {roles}")
+
+
+def may_record(role: str, event: str) -> bool:
+    return allows(role, "record") and (event not in DECISION_EVENTS
+                                       or allows(role, "record_decision"))
+
+
+def require_event(user: User, event: str) -> None:
+    """Recording needs a writer; clinical decisions (an MDT decision) need a clinician or admin."""
+    require(user, "record")
+    if event in DECISION_EVENTS and not allows(user.role, "record_decision"):
+        raise PermissionDenied(f"{user.name} is a {user.role}: recording {event} needs a "
+                               "clinician or admin")
+
+
+def _valid_name(name: str) -> str:
+    name = name.strip()
+    if not USER_NAME.match(name):
+        raise InvalidInput(f"user name {name!r} is not valid: use 1-64 letters, digits, '.', '_', "
+                           "'@' or '-', starting with a letter or digit")
+    return name

@@ -1,0 +1,53 @@
+"""`pathway serve`: the coordinator web app and JSON API under uvicorn."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated
+
+import typer
+
+from pathway.cli.common import app, get_app, handles_errors
+from pathway.domain.errors import InvalidInput
+from scheduler.channels import EmailSender
+
+WEB_APP = "pathway.web.app:from_environment"  # by name: the CLI does not import the web layer
+
+
+@app.command()
+@handles_errors
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    with_scheduler: Annotated[bool, typer.Option(
+        "--with-scheduler", help="Also run the reminder jobs in this process.")] = False,
+) -> None:
+    """Serve the web pages and the JSON API (/api/v1); sign in with a token from `pathway users add`.
+
+    Example: pathway serve --port 8000 --with-scheduler
+    """
+    import uvicorn
+
+    from scheduler.report_job import ReportConfig
+    from scheduler.runner import Jobs, start_background
+
+    if not 1 <= port <= 65535:
+        raise InvalidInput("--port must be between 1 and 65535")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    application = get_app()  # refuses here, in one line, a database that is not ready
+    scheduler = None
+    if with_scheduler:
+        settings = application.settings
+        senders = application.senders()
+        mailer = senders.get("email")
+        report = ReportConfig(settings.reports_dir, settings.report_recipients,
+                              mailer if isinstance(mailer, EmailSender) else None)
+        scheduler = start_background(Jobs(application.deps, settings.sweep_minutes, senders,
+                                          application.retry_policy, settings.report_time, report))
+    try:
+        uvicorn.run(WEB_APP, factory=True, host=host, port=port, log_level="info",
+                    proxy_headers=False)
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=True)
+        application.engine.dispose()

@@ -1,0 +1,74 @@
+"""/api/v1/patients: list, enrol, detail, history, record an event, why a step is due."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request
+
+from pathway import accounts, alerting, services
+from pathway.ports import User
+from pathway.web import present, schemas
+from pathway.web.auth import CurrentUser, deps_of, may
+
+router = APIRouter(prefix="/patients", tags=["patients"])
+Mrn = Annotated[str, Path(min_length=1, max_length=64, pattern=services.MRN_PATTERN.pattern,
+                          description="the patient's MRN")]
+Recorder = Annotated[User, may("record")]
+Enroller = Annotated[User, may("enrol")]
+
+
+@router.get("", response_model=list[schemas.PatientOut])
+def list_patients(request: Request, _: CurrentUser,
+                  track: Annotated[str | None, Query(max_length=32)] = None,
+                  state: Annotated[str | None, Query(max_length=64)] = None) -> Any:
+    deps = deps_of(request)
+    order = deps.pathway.definition.tracks
+    rows = services.list_patients(deps, track, state)
+    return [present.patient(p, {t: tracks[t] for t in order if t in tracks}) for p, tracks in rows]
+
+
+@router.post("", status_code=201, response_model=schemas.PatientOut)
+def enrol(request: Request, body: schemas.EnrolIn, _: Enroller) -> Any:
+    deps = deps_of(request)
+    p = services.enroll(deps, body.mrn, name=body.name, birth_date=body.birth_date,
+                        histology=body.histology, on=body.enrolled_on)
+    return present.patient(p, services.status(deps, p.mrn).states)
+
+
+@router.get("/{mrn:path}/events", response_model=list[schemas.EventOut])
+def history(request: Request, mrn: Mrn, _: CurrentUser) -> Any:
+    h = services.history(deps_of(request), mrn)
+    return [present.event(e, e.id in h.retracted) for e in h.events]
+
+
+@router.post("/{mrn:path}/events", status_code=201, response_model=schemas.RecordedOut)
+def record(request: Request, mrn: Mrn, body: schemas.RecordIn, user: Recorder) -> Any:
+    accounts.require_event(user, body.event.strip().lower())
+    done = services.record_event(
+        deps_of(request), mrn, body.event.strip().lower(), dict(body.fields), on=body.on,
+        at=body.at, reason=body.reason, actor=user.name, expected_version=body.expected_version)
+    return schemas.RecordedOut(event=present.event(done.event), version=done.patient.version,
+                               tracks=done.states,
+                               changes={t: list(c) for t, c in done.changes.items()})
+
+
+@router.get("/{mrn:path}/why/{rule}", response_model=list[dict[str, Any]])
+def why(request: Request, mrn: Mrn, rule: Annotated[str, Path(max_length=16)],
+        _: CurrentUser) -> Any:
+    return alerting.why(deps_of(request), mrn, rule)
+
+
+@router.get("/{mrn:path}", response_model=schemas.PatientDetail)
+def detail(request: Request, mrn: Mrn, _: CurrentUser) -> Any:
+    deps = deps_of(request)
+    view = services.status(deps, mrn, recent=0)
+    follow_ups, alerts = alerting.follow_ups_of(deps, mrn)
+    dead = alerting.undelivered_alert_ids(deps)
+    rules = deps.pathway.definition.rules.follow_ups
+    base = present.patient(view.patient, view.states)
+    return schemas.PatientDetail(
+        **base.model_dump(), name=view.patient.name, birth_date=view.patient.birth_date,
+        allowed_events=view.allowed_events,
+        follow_ups=[present.follow_up(f, rules, deps.zone) for f in follow_ups],
+        alerts=[present.alert(a, view.patient.mrn, dead) for a in alerts])

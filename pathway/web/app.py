@@ -1,0 +1,76 @@
+"""The FastAPI application: JSON API under /api/v1, server-rendered pages, static assets.
+
+Every route needs a signed-in user except the sign-in page and /static. The OpenAPI document
+(/openapi.json) is served to signed-in users only; there is no Swagger UI (it would need a CDN).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+import pathway
+from db.accounts import shared_secret
+from pathway.bootstrap import App, build
+from pathway.web import (
+    api_care,
+    api_pathway,
+    api_patients,
+    api_users,
+    errors,
+    pages_auth,
+    pages_pathway,
+    pages_patient,
+    pages_worklist,
+)
+from pathway.web.auth import CurrentUser
+from pathway.web.schemas import ERRORS
+from pathway.web.security import SecurityHeaders
+
+SESSION_HOURS = 12
+
+def create_app(application: App, secret_key: str | None = None,
+               secure_cookies: bool = False) -> FastAPI:
+    """The web app over the same services as the CLI.
+
+    The session cookie is signed with `secret_key` (PATHWAY_SECRET_KEY) or else with a secret
+    generated once and kept in the database, so that several processes accept each other's cookies.
+    """
+    deps = application.deps
+    secret = secret_key or shared_secret(application.engine, deps.clock.now())
+    app = FastAPI(title="Sacral pathway API", version=pathway.__version__,
+                  description="Care-pathway engine: decision support for clinicians, not a "
+                              "substitute for clinical judgement. Authenticate with "
+                              "`Authorization: Bearer <token>` (`pathway users add`).",
+                  docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.deps = deps
+    errors.install(app)
+    api = APIRouter(prefix="/api/v1", responses=ERRORS)
+    for module in (api_patients, api_care, api_pathway, api_users):
+        api.include_router(module.router)
+    app.include_router(api)
+
+    @app.get("/openapi.json", include_in_schema=False)
+    def openapi(_: CurrentUser) -> JSONResponse:
+        return JSONResponse(app.openapi())
+
+    for pages in (pages_auth, pages_worklist, pages_patient, pages_pathway):
+        app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
+    app.add_middleware(SessionMiddleware, secret_key=secret, session_cookie="pathway_session",
+                       max_age=SESSION_HOURS * 3600, same_site="lax", https_only=secure_cookies)
+    app.add_middleware(SecurityHeaders)
+    return app
+
+
+def from_environment() -> FastAPI:
+    """The app as `pathway serve` runs it (uvicorn factory): settings from PATHWAY_* variables."""
+    application = build()
+    application.check_schema()
+    return create_app(application, secret_key=os.environ.get("PATHWAY_SECRET_KEY") or None,
+                      secure_cookies=os.environ.get("PATHWAY_SECURE_COOKIES") == "1")

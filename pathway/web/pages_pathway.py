@@ -1,0 +1,31 @@
+"""Page: the pathway's state diagrams, with one patient's current states when `?mrn=` is given."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+from markupsafe import Markup
+
+from pathway import services
+from pathway.web.auth import CurrentUser, deps_of
+from pathway.web.diagram_svg import diagram_svg
+from pathway.web.templating import page
+
+router = APIRouter(include_in_schema=False)
+MRN = services.MRN_PATTERN.pattern
+
+
+@router.get("/pathway", response_class=HTMLResponse)
+def pathway(request: Request, _: CurrentUser,
+            mrn: Annotated[str | None, Query(max_length=64, pattern=MRN + "|^$")] = None) -> HTMLResponse:
+    deps = deps_of(request)
+    definition = deps.pathway.definition
+    view = services.status(deps, mrn) if mrn else None
+    states = view.states if view else {}
+    tracks = [(name, spec.description, states.get(name),
+               Markup(diagram_svg(definition, name, states.get(name))))
+              for name, spec in definition.tracks.items()]
+    return page(request, "pathway.html", {"definition": definition, "tracks": tracks,
+                                          "patient": view.patient if view else None})

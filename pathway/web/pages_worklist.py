@@ -1,0 +1,78 @@
+"""Pages: the worklist (home), alerts with their actions, and the daily report."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from pathway import alerting, render_report, reports, services
+from pathway.domain.clinical_time import parse_date
+from pathway.ports import User
+from pathway.web import views
+from pathway.web.auth import CurrentUser, deps_of, flash, may
+from pathway.web.schemas import AlertId, ClinicDate
+from pathway.web.security import csp_allowing_styles_of
+from pathway.web.templating import page
+
+router = APIRouter(include_in_schema=False)
+MRN = services.MRN_PATTERN.pattern
+Choice = Annotated[str | None, Query(max_length=64)]
+Note = Annotated[str, Form(max_length=2000)]
+ICON = '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">'
+NAV = ('<nav class="meta"><a href="/">← Worklist</a> · <a href="/alerts">Alerts</a> · '
+       '<a href="/pathway">Pathway</a> · <a href="/api/v1/report">JSON</a></nav>')
+
+
+@router.get("/", response_class=HTMLResponse)
+def worklist(request: Request, _: CurrentUser, severity: Choice = None, track: Choice = None,
+             state: Choice = None, kind: Choice = None,
+             within: Annotated[int | None, Query(ge=0, le=366)] = None) -> HTMLResponse:
+    filters = views.WorklistFilters(severity or None, track or None, state or None, kind or None,
+                                    within)
+    return page(request, "worklist.html", views.worklist(deps_of(request), filters))
+
+
+@router.get("/alerts", response_class=HTMLResponse)
+def alerts(request: Request, user: CurrentUser, status: Choice = None,
+           mrn: Annotated[str | None, Query(max_length=64, pattern=MRN + "|^$")] = None
+           ) -> HTMLResponse:
+    context = views.alerts(deps_of(request), user, status or None, mrn or None)
+    return page(request, "alerts.html", context)
+
+
+@router.post("/alerts/{alert_id}/acknowledge")
+def acknowledge(request: Request, alert_id: AlertId, user: Annotated[User, may("acknowledge")],
+                note: Note = "") -> Response:
+    alerting.acknowledge(deps_of(request), alert_id, user.name, note.strip() or None)
+    return _done(request, f"Alert {alert_id} acknowledged.")
+
+
+@router.post("/alerts/{alert_id}/snooze")
+def snooze(request: Request, alert_id: AlertId, user: Annotated[User, may("snooze")],
+           until: Annotated[ClinicDate, Form()], note: Note) -> Response:
+    alerting.snooze(deps_of(request), alert_id, until, user.name, note)
+    return _done(request, f"Alert {alert_id} snoozed until {until}.")
+
+
+@router.post("/alerts/{alert_id}/override")
+def override(request: Request, alert_id: AlertId, user: Annotated[User, may("override")],
+             reason: Annotated[str, Form(max_length=40)], note: Note,
+             until: Annotated[str, Form(max_length=10)] = "") -> Response:
+    until_day = parse_date(until, "until") if until.strip() else None
+    alerting.override(deps_of(request), alert_id, reason, note, user.name, role=user.role,
+                      until=until_day)
+    return _done(request, f"Alert {alert_id} overridden ({reason}).")
+
+
+@router.get("/report", response_class=HTMLResponse)
+def report(request: Request, _: CurrentUser, as_of: ClinicDate | None = None) -> HTMLResponse:
+    html = render_report.to_html(reports.build(deps_of(request), as_of))
+    html = html.replace("</head>", f"{ICON}\n</head>", 1).replace("<body>", f"<body>\n{NAV}", 1)
+    return HTMLResponse(html, headers={"Content-Security-Policy": csp_allowing_styles_of(html)})
+
+
+def _done(request: Request, message: str) -> Response:
+    flash(request, "ok", message)
+    return RedirectResponse(getattr(request.state, "back", None) or "/alerts", status_code=303)

@@ -1,0 +1,134 @@
+"""What the worklist and alerts pages show: service results arranged for the templates."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import tzinfo
+from typing import Any
+from urllib.parse import urlencode
+
+from pathway import accounts, alerting, services
+from pathway.alerting import WorkItem
+from pathway.domain.definition import PathwayDefinition
+from pathway.domain.errors import InvalidInput
+from pathway.domain.model import StoredAlert
+from pathway.domain.rules_spec import SEVERITY_RANK
+from pathway.ports import Deps, User
+from pathway.tracking import LIVE
+from pathway.web.fmt import day, when
+
+KINDS = {"overdue": "Overdue", "due": "Due", "soon": "Due soon", "alert": "Alerts",
+         "undelivered": "Not delivered"}
+SEVERITIES = ("info", "warning", "critical")
+ALERT_STATUSES = ("live", "all", "open", "acknowledged", "snoozed", "overridden", "resolved")
+
+
+@dataclass(frozen=True)
+class AlertLine:
+    alert: StoredAlert
+    mrn: str
+    opened: str
+    dead: bool
+    can_acknowledge: bool
+    can_snooze: bool
+    can_override: bool
+    override_hint: str = ""
+
+
+@dataclass(frozen=True)
+class WorkLine:
+    item: WorkItem
+    track: str
+    window: str
+
+
+@dataclass(frozen=True)
+class WorklistFilters:
+    severity: str | None = None
+    track: str | None = None
+    state: str | None = None
+    kind: str | None = None
+    within: int | None = None
+
+
+def alert_lines(rows: list[tuple[StoredAlert, str]], user: User, zone: tzinfo, dead: set[int]
+                ) -> list[AlertLine]:
+    lines = []
+    for a, mrn in rows:
+        critical_blocked = a.severity == "critical" and not accounts.allows(user.role,
+                                                                            "override_critical")
+        may_override = a.status in LIVE and accounts.allows(user.role, "override")
+        lines.append(AlertLine(
+            a, mrn, when(a.opened_at, zone), a.id in dead,
+            can_acknowledge=a.status in ("open", "snoozed")
+            and accounts.allows(user.role, "acknowledge"),
+            can_snooze=a.status in ("open", "acknowledged") and accounts.allows(user.role, "snooze"),
+            can_override=may_override and not critical_blocked,
+            override_hint="only a clinician may override a critical alert"
+            if may_override and critical_blocked else ""))
+    return lines
+
+
+def rule_tracks(definition: PathwayDefinition) -> dict[str, str]:
+    """The track each timing rule, its alerts and each check belong to."""
+    out: dict[str, str] = {}
+    for rule_id, rule in definition.rules.follow_ups.items():
+        out[rule_id] = rule.track
+        for alert_id in (rule.alert.id if rule.alert else None, rule.early_alert):
+            if alert_id:
+                out.setdefault(alert_id, rule.track)
+    for check in definition.rules.checks.values():
+        out.setdefault(check.id, next((t for t, spec in definition.tracks.items()
+                                       if any(tr.event == check.event for tr in spec.transitions)),
+                                      ""))
+    return out
+
+
+def worklist(deps: Deps, f: WorklistFilters) -> dict[str, Any]:
+    definition = deps.pathway.definition
+    if f.kind is not None and f.kind not in KINDS:
+        raise InvalidInput(f"kind must be one of {', '.join(KINDS)}")
+    if f.track is not None and f.track not in definition.tracks:
+        raise InvalidInput(f"unknown track '{f.track}'; tracks: {', '.join(definition.tracks)}")
+    items = alerting.worklist(deps, None, f.within, f.severity)
+    tracks = rule_tracks(definition)
+    if f.track:
+        items = [i for i in items if tracks.get(i.rule) == f.track]
+    if f.state:
+        in_state = {p.mrn for p, _ in services.list_patients(deps, f.track, f.state)}
+        items = [i for i in items if i.mrn in in_state]
+    counts = Counter(i.kind for i in items)
+    shown = [i for i in items if f.kind is None or i.kind == f.kind]
+    lines = [WorkLine(i, tracks.get(i.rule, ""), _window(i, deps.zone)) for i in shown]
+    return {"lines": lines, "counts": counts, "kinds": KINDS, "filters": f,
+            "severities": SEVERITIES, "states": states_by_track(definition),
+            "total": sum(counts.values()), "all_link": _link(f, None),
+            "links": {kind: _link(f, kind) for kind in KINDS}}
+
+
+def _link(f: WorklistFilters, kind: str | None) -> str:
+    params = {"severity": f.severity, "track": f.track, "state": f.state, "within": f.within,
+              "kind": kind}
+    query = urlencode({k: v for k, v in params.items() if v is not None})
+    return f"/?{query}" if query else "/"
+
+
+def states_by_track(definition: PathwayDefinition) -> dict[str, tuple[str, ...]]:
+    return {t: definition.track_states(t) for t in definition.tracks}
+
+
+def _window(i: WorkItem, zone: tzinfo) -> str:
+    if i.opens is None or i.closes is None:
+        return ""
+    return (f"{day(i.opens, zone, clock=i.clock_time)} – "
+            f"{day(i.closes, zone, end=True, clock=i.clock_time)}")
+
+
+def alerts(deps: Deps, user: User, status: str | None, mrn: str | None) -> dict[str, Any]:
+    rows = sorted(alerting.list_alerts(deps, status, mrn),
+                  key=lambda r: (-SEVERITY_RANK[r[0].severity], r[0].opened_at))
+    dead = alerting.undelivered_alert_ids(deps)
+    return {"lines": alert_lines(rows, user, deps.zone, dead), "status": status or "live",
+            "statuses": ALERT_STATUSES, "mrn": mrn or "", "reasons": alerting.OVERRIDE_REASONS,
+            "today": day(deps.clock.now(), deps.zone)}
