@@ -133,8 +133,9 @@ def run(db: str, patients: int, reps: int, workdir: Path, pg_url: str) -> list[d
                                                         {}, actor="bench"),
                         lambda i: raw.record_event(active[(i + 100) % len(active)], now),
                         event_reps))
-    rows.append(measure("worklist for today", lambda i: alerting.worklist(deps),
-                        lambda i: raw.worklist(now), reps))
+    rows.append(measure("worklist for today (200 most urgent lines)",
+                        lambda i: alerting.worklist(deps, limit=200),
+                        lambda i: raw.worklist(now, limit=200), reps))
     rows.append(measure("daily report", lambda i: reports.build(deps),
                         lambda i: raw.report(now), reps))
 

@@ -28,7 +28,10 @@ class SqlReportRepository:
             out.setdefault(track, {})[state] = int(n)
         return out
 
-    def follow_up_facts(self, open_only: bool, since: datetime | None = None) -> list[FollowUpFact]:
+    def follow_up_facts(self, open_only: bool, since: datetime | None = None,
+                        named: dict[str, tuple[str, int | None]] | None = None
+                        ) -> list[FollowUpFact]:
+        """Facts for the report; `named` maps a rule to its step name and recurrence in days."""
         f = FollowUpRow
         query = columns(col(f.patient_id), col(PatientRow.mrn), col(f.rule), col(f.region),
                         col(f.opens_at), col(f.target_at), col(f.closes_at), col(f.status),
@@ -41,16 +44,33 @@ class SqlReportRepository:
             query = query.where(col(FollowUpRow.status).in_(("done", "cancelled")),
                                 (col(FollowUpRow.closes_at) >= since)
                                 | (col(FollowUpRow.done_at) >= since))
-        return [FollowUpFact(pid, mrn, rule, "", region, o, t, c, status, done)
-                for pid, mrn, rule, region, o, t, c, status, done in self.session.execute(query)]
+        names = named or {}
+        facts = []
+        for pid, mrn, rule, region, o, t, c, status, done in self.session.execute(query):
+            step, every = names.get(rule, (rule, None))
+            facts.append(FollowUpFact(pid, mrn, rule, step, region, o, t, c, status, done, every))
+        return facts
 
     def alert_facts(self, resolved_since: datetime) -> list[AlertFact]:
-        query = select(AlertRow, PatientRow.mrn).join(
+        a = AlertRow
+        query = columns(col(a.id), col(a.patient_id), col(PatientRow.mrn), col(a.rule),
+                        col(a.severity), col(a.status), col(a.message), col(a.opened_at),
+                        col(a.resolved_at)).join(
             PatientRow, col(PatientRow.id) == col(AlertRow.patient_id)).where(
             col(AlertRow.status).in_(("open", "acknowledged", "snoozed"))
             | (col(AlertRow.resolved_at) >= resolved_since))
-        return [AlertFact(a.id or 0, a.patient_id, mrn, a.rule, a.severity, a.status, a.message,
-                          a.opened_at, a.resolved_at) for a, mrn in self.session.execute(query)]
+        return [AlertFact(*row) for row in self.session.execute(query)]
+
+    def last_event_per_patient(self, event_type: str, excluded: set[int]
+                               ) -> dict[str, datetime]:
+        """The latest `event_type` of each patient (by MRN), leaving out retracted events."""
+        query = (columns(col(PatientRow.mrn), func.max(col(EventRow.occurred_at)))
+                 .join(PatientRow, col(PatientRow.id) == col(EventRow.patient_id))
+                 .where(col(EventRow.type) == event_type)
+                 .group_by(col(PatientRow.mrn)))
+        if excluded:
+            query = query.where(col(EventRow.id).not_in(excluded))
+        return {mrn: at for mrn, at in self.session.execute(query)}  # max() keeps the UTC type
 
     def actions_since(self, since: datetime | None) -> list[tuple[str, int, str, str | None]]:
         if since is None:

@@ -45,8 +45,9 @@ class SqlPatientRepository:
         self.session.flush()
         return to_patient(row)
 
-    def by_mrn(self, mrn: str) -> Patient | None:
-        row = self.session.exec(select(PatientRow).where(PatientRow.mrn == mrn)).first()
+    def by_mrn(self, mrn: str, lock: bool = False) -> Patient | None:
+        query = select(PatientRow).where(PatientRow.mrn == mrn)
+        row = self.session.exec(query.with_for_update() if lock else query).first()
         return to_patient(row) if row else None
 
     def by_id(self, patient_id: int) -> Patient | None:
@@ -78,7 +79,7 @@ class SqlPatientRepository:
         return dict(rows)
 
     def save(self, patient: Patient, states: dict[str, str], at: datetime,
-             histology: str | None = None) -> Patient:
+             histology: str | None = None, old: dict[str, str] | None = None) -> Patient:
         values: dict[str, Any] = {"version": patient.version + 1, "updated_at": at}
         if histology is not None:
             values["histology"] = histology
@@ -89,7 +90,7 @@ class SqlPatientRepository:
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise Conflict(f"patient {patient.id} was changed by someone else meanwhile "
                            f"(expected version {patient.version}); reload and try again")
-        old = self.states(patient.id)
+        old = old if old is not None else self.states(patient.id)
         for track, state in states.items():
             if old.get(track) != state:
                 self.session.execute(
@@ -97,7 +98,6 @@ class SqlPatientRepository:
                     .where(col(TrackStateRow.patient_id) == patient.id,
                            col(TrackStateRow.track) == track)
                     .values(state=state, entered_at=at))
-        self.session.expire_all()
         return Patient(**{**patient.__dict__, "version": patient.version + 1,
                           "histology": histology or patient.histology})
 

@@ -95,12 +95,12 @@ class SqlFollowUpRepository:
 
     def advance_statuses(self, now: datetime) -> tuple[int, int]:
         """Time alone moves open follow-ups: upcoming -> due -> overdue. Set-based, idempotent."""
-        f = FollowUpRow
+        f = FollowUpRow.__table__  # type: ignore[attr-defined]
         overdue = self.session.execute(
-            update(f).where(col(f.status).in_(("upcoming", "due")), col(f.closes_at) <= now)
+            update(f).where(f.c.status.in_(("upcoming", "due")), f.c.closes_at <= now)
             .values(status="overdue", updated_at=now))
         due = self.session.execute(
-            update(f).where(col(f.status) == "upcoming", col(f.opens_at) <= now)
+            update(f).where(f.c.status == "upcoming", f.c.opens_at <= now)
             .values(status="due", updated_at=now))
         return int(due.rowcount or 0), int(overdue.rowcount or 0)  # type: ignore[attr-defined]
 
@@ -176,6 +176,22 @@ class SqlAlertRepository:
             index_elements=["patient_id", "rule", "instance_key", "severity"])
             .returning(t.c.id, t.c.patient_id, t.c.rule, t.c.instance_key, t.c.severity))
         return [tuple(r) for r in self.session.execute(stmt, values)]
+
+    def live_for(self, patient_ids: list[int]) -> list[StoredAlert]:
+        query = columns(*_ALERT_COLUMNS).where(col(AlertRow.patient_id).in_(patient_ids),
+                                               col(AlertRow.status).in_(LIVE_ALERT))
+        return alerts_from(self.session.execute(query))
+
+    def resolve_many(self, alert_ids: list[int], resolution: str, now: datetime) -> list[int]:
+        """Resolve the still-live ones among `alert_ids`; returns those it resolved."""
+        if not alert_ids:
+            return []
+        t = AlertRow.__table__  # type: ignore[attr-defined]
+        result = self.session.execute(
+            update(t).where(t.c.id.in_(alert_ids), t.c.status.in_(LIVE_ALERT))
+            .values(status="resolved", resolved_at=now, resolution=resolution, updated_at=now)
+            .returning(t.c.id))
+        return [int(r[0]) for r in result]
 
     def add_actions(self, values: list[dict[str, Any]]) -> None:
         if values:

@@ -12,23 +12,11 @@ import secrets
 from dataclasses import dataclass
 
 from pathway.domain.errors import Conflict, InvalidInput, NotFound, PathwayError, PermissionDenied
+from pathway.domain.roles import DECISION_EVENTS, PERMISSIONS, ROLES, allows
 from pathway.ports import Deps, User
 
-ROLES = ("viewer", "coordinator", "clinician", "admin")
-_WRITERS = ("coordinator", "clinician", "admin")
-_CLINICIANS = ("clinician", "admin")
-PERMISSIONS: dict[str, tuple[str, ...]] = {
-    "read": ROLES,
-    "enrol": _WRITERS,
-    "record": _WRITERS,
-    "acknowledge": _WRITERS,
-    "snooze": _WRITERS,
-    "override": _WRITERS,
-    "override_critical": _CLINICIANS,  # enforced by pathway.alerting.override(role=...)
-    "record_decision": _CLINICIANS,
-    "manage_users": ("admin",),
-}
-DECISION_EVENTS = frozenset({"mdt_decision"})
+__all__ = ["DECISION_EVENTS", "PERMISSIONS", "ROLES", "allows"]
+
 USER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 
 
@@ -102,10 +90,6 @@ def signed_in(deps: Deps, user_id: int) -> User:
     if user is None or not user.active:
         raise NotSignedIn("your session has ended; sign in again")
     return user
-
-
-def allows(role: str, action: str) -> bool:
-    return role in PERMISSIONS.get(action, ())
 
 
 def permissions(role: str) -> list[str]:

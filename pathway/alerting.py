@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, tzinfo
 
-from pathway.domain.clinical_time import local_date, start_of_day
+from pathway.domain.clinical_time import local_date, plausible, start_of_day
 from pathway.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from pathway.domain.events import clean_text
 from pathway.domain.model import StoredAlert, StoredFollowUp
+from pathway.domain.roles import PERMISSIONS, ROLES, allows
 from pathway.domain.rules_spec import SEVERITY_RANK
 from pathway.domain.windows import Window
 from pathway.ports import Deps, UnitOfWork
@@ -22,7 +24,6 @@ from pathway.tracking import (
 
 OVERRIDE_REASONS = ("contraindication", "patient_preference", "clinical_judgement", "data_error",
                     "outside_indication", "already_done_elsewhere")
-ROLES = ("viewer", "coordinator", "clinician", "admin")
 BATCH = 200
 RAISE_BATCH = 2000
 
@@ -127,6 +128,8 @@ def worklist(deps: Deps, as_of: date | None = None, within: int | None = None,
     """
     if severity is not None and severity not in SEVERITY_RANK:
         raise InvalidInput(f"--severity must be one of {', '.join(SEVERITY_RANK)}")
+    if as_of is not None:
+        plausible(as_of, "--as-of")
     if within is not None and not 0 <= within <= 366:
         raise InvalidInput("--within must be between 0 and 366 days")
     now = deps.clock.now()
@@ -250,9 +253,10 @@ def override(deps: Deps, alert_id: int, reason: str, note: str, by: str, role: s
         alert = uow.alerts.get(alert_id)
     if alert is None:
         raise NotFound(f"no alert {alert_id}; see `pathway alerts`")
-    if role not in ("clinician", "admin") and (alert.severity == "critical" or role == "viewer"):
-        raise PermissionDenied(f"alert {alert_id} is {alert.severity}: only a clinician may "
-                               "override it")
+    needed = "override_critical" if alert.severity == "critical" else "override"
+    if not allows(role, needed):
+        raise PermissionDenied(f"alert {alert_id} is {alert.severity}: only a "
+                               f"{' or '.join(PERMISSIONS[needed])} may override it, not a {role}")
     now = deps.clock.now()
     if until is not None and until <= local_date(now, deps.zone):
         raise InvalidInput(f"--until {until} must be a future date")
@@ -265,8 +269,10 @@ def override(deps: Deps, alert_id: int, reason: str, note: str, by: str, role: s
 def _act(deps: Deps, alert_id: int, by: str, status: str, values: dict[str, object],
          allowed_from: tuple[str, ...], note: str | None, data: dict[str, object] | None = None
          ) -> StoredAlert:
-    if not by.strip():
+    by = clean_text(by, "--by", 100)
+    if not by:
         raise InvalidInput("--by needs the name of the person acting")
+    note = clean_text(note, "--note") if note is not None else None
     now = deps.clock.now()
     with deps.uow() as uow:
         alert = uow.alerts.get(alert_id)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from typing import Any
@@ -14,16 +13,16 @@ from pathway.domain.clinical_time import (
     start_of_day,
 )
 from pathway.domain.errors import Conflict, EventNotAllowed, InvalidInput, NotFound
-from pathway.domain.events import coerce, validate_event_data
+from pathway.domain.events import MRN_PATTERN, clean_text, coerce, validate_event_data
+from pathway.domain.followups import scope_of
 from pathway.domain.history import replay
 from pathway.domain.machine import Pathway
 from pathway.domain.model import EventRecord, NewEvent, Patient, PatientView
 from pathway.ports import Deps, UnitOfWork
 from pathway.tracking import Changes, find_patient, refresh_patient
 
-__all__ = ["Deps", "find_patient"]
+__all__ = ["MRN_PATTERN", "Deps", "find_patient"]
 
-MRN_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")
 
 
 @dataclass(frozen=True)
@@ -46,6 +45,7 @@ def enroll(deps: Deps, mrn: str, *, name: str | None = None, birth_date: date | 
            histology: str | None = None, on: date | None = None) -> Patient:
     """Enrol a patient; raises InvalidInput (bad MRN, date or histology) or Conflict (duplicate)."""
     mrn = _valid_mrn(mrn)
+    name = clean_text(name, "--name", 200) or None if name is not None else None
     now = deps.clock.now()
     today = local_date(now, deps.zone)
     enrolled_on = on or today
@@ -78,12 +78,11 @@ def record_event(deps: Deps, mrn: str, event: str, fields: dict[str, Any], *,
     definition = deps.pathway.definition
     data = validate_event_data(definition, event, fields)
     actor = _valid_actor(actor)
+    reason = clean_text(reason, "--reason") or None if reason is not None else None
     now = deps.clock.now()
     occurred_at = occurred_instant(on, at, deps.zone, now)
     with deps.uow() as uow:
-        patient = _patient(uow, mrn)
-        uow.patients.lock(patient.id)
-        patient = _patient(uow, mrn)
+        patient = find_patient(uow, mrn, lock=True)
         if expected_version is not None and expected_version != patient.version:
             raise Conflict(f"patient {patient.id} is at version {patient.version}, not "
                            f"{expected_version}: someone recorded something meanwhile; reload")
@@ -102,12 +101,15 @@ def record_event(deps: Deps, mrn: str, event: str, fields: dict[str, Any], *,
             _check_clinical_order(history, changes, occurred_at, event, deps.zone, definition
                                   .events)
         histology = data.get("histology") if event == "histology_confirmed" else None
-        saved = uow.patients.save(patient, new_states, now, histology=histology)
+        saved = uow.patients.save(patient, new_states, now, histology=histology, old=states)
         record = uow.events.append(NewEvent(
             patient_id=patient.id, type=event, occurred_at=occurred_at, recorded_at=now,
             actor=actor, data=data, reason=reason, changes=changes))
-        tracking = refresh_patient(uow, deps.pathway, deps.calendar, saved, now,
-                                   deps.routes)
+        types = {event} | ({t.type for t in history if t.id == data.get("event_id")}
+                           if definition.events[event].retracts else set())
+        scope = scope_of(definition, types, set(changes))
+        tracking = refresh_patient(uow, deps.pathway, deps.calendar, saved, now, deps.routes,
+                                   scope, events=[*history, record])
         uow.commit()
     return Recorded(patient=saved, event=record, states=new_states, changes=changes,
                     tracking=tracking)
@@ -173,7 +175,7 @@ def _valid_mrn(mrn: str) -> str:
 
 
 def _valid_actor(actor: str) -> str:
-    actor = actor.strip()
+    actor = clean_text(actor, "--by", 100)
     if not actor or len(actor) > 100:
         raise InvalidInput("--by needs the name of the person recording (1-100 characters)")
     return actor

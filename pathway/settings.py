@@ -49,6 +49,8 @@ class Settings(BaseModel):
     report_time: str = "07:00"
     reports_dir: Path = Path("reports")
     report_recipients: tuple[str, ...] = ()
+    secret_key: str | None = None
+    secure_cookies: bool = False
 
     @field_validator("report_time")
     @classmethod

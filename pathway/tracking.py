@@ -17,9 +17,10 @@ from pathway.domain.alerts import (
 )
 from pathway.domain.clinical_time import local_date
 from pathway.domain.errors import NotFound
-from pathway.domain.followups import FollowUp, derive_follow_ups
+from pathway.domain.events import MRN_PATTERN
+from pathway.domain.followups import FollowUp, Scope, derive_follow_ups
 from pathway.domain.machine import Pathway
-from pathway.domain.model import Patient, StoredAlert, StoredFollowUp
+from pathway.domain.model import EventRecord, Patient, StoredAlert, StoredFollowUp
 from pathway.domain.notify import DEFAULT_ROUTES, Route, idempotency_key, lateness
 from pathway.domain.rules_spec import SEVERITY_RANK, FollowUpRule
 from pathway.domain.timeline import build_timeline
@@ -51,31 +52,45 @@ class Changes:
         return {k: v for k, v in self.__dict__.items() if k != "lines"} | {"changes": self.lines}
 
 
-def find_patient(uow: UnitOfWork, mrn: str) -> Patient:
-    patient = uow.patients.by_mrn(mrn.strip())
+def find_patient(uow: UnitOfWork, mrn: str, lock: bool = False) -> Patient:
+    """The patient with this MRN; `lock` holds the row until commit (concurrent writers wait)."""
+    mrn = mrn.strip()
+    patient = uow.patients.by_mrn(mrn, lock=lock) if MRN_PATTERN.match(mrn) else None
     if patient is None:
-        raise NotFound(f"no patient with MRN {mrn.strip()!r}; enrol with `pathway enroll MRN` "
+        raise NotFound(f"no patient with MRN {mrn!r}; enrol with `pathway enroll MRN` "
                        "or list patients with `pathway list`")
     return patient
 
 
 def refresh_patient(uow: UnitOfWork, pathway: Pathway, calendar: Calendar, patient: Patient,
-                    now: datetime, routes: tuple[Route, ...] = DEFAULT_ROUTES) -> Changes:
-    """Derive the patient's follow-ups and alerts from history at `now` and write the difference."""
+                    now: datetime, routes: tuple[Route, ...] = DEFAULT_ROUTES,
+                    scope: Scope | None = None, events: list[EventRecord] | None = None
+                    ) -> Changes:
+    """Derive the patient's follow-ups and alerts from history at `now` and write the difference.
+
+    With a `scope` (the rules an event can change), only those rules and their alerts are
+    re-derived and compared; the others cannot have changed.
+    """
     definition = pathway.definition
-    timeline = build_timeline(pathway, patient.enrolled_at, uow.events.for_patient(patient.id))
-    follow_ups = derive_follow_ups(definition, timeline, calendar)
+    history = events if events is not None else uow.events.for_patient(patient.id)
+    timeline = build_timeline(pathway, patient.enrolled_at, history)
+    states = timeline[-1].after if timeline else definition.initial_states()
+    if scope is not None and pathway.is_closed(states):
+        scope = None  # an exit closes everything at once
+    follow_ups = derive_follow_ups(definition, timeline, calendar,
+                                   scope.rules if scope else None)
     changes = Changes(patients=1)
     ids = _sync_follow_ups(uow, patient, follow_ups, now, calendar, changes,
-                           definition.rules.follow_ups)
-    states = timeline[-1].after if timeline else definition.initial_states()
+                           definition.rules.follow_ups, scope)
     candidates: list[AlertCandidate] = []
     if not pathway.is_closed(states):
-        candidates = effective(alerts_for_follow_ups(definition, follow_ups, now, calendar.zone)
-                               + alerts_for_checks(definition, patient, timeline, calendar.zone))
+        candidates = effective(
+            alerts_for_follow_ups(definition, follow_ups, now, calendar.zone)
+            + alerts_for_checks(definition, patient, timeline, calendar.zone,
+                                scope.checks if scope else None))
     outcome = {f.key: f for f in follow_ups}
     _sync_alerts(uow, patient, candidates, ids, outcome, states, definition.content_hash, now,
-                 changes, routes, calendar.zone)
+                 changes, routes, calendar.zone, scope)
     return changes
 
 
@@ -92,9 +107,10 @@ def _next_check(fu: FollowUp, rules: Mapping[str, FollowUpRule], now: datetime,
 
 
 def _sync_follow_ups(uow: UnitOfWork, patient: Patient, follow_ups: list[FollowUp], now: datetime,
-                     calendar: Calendar, changes: Changes, rules: Mapping[str, FollowUpRule]
-                     ) -> dict[tuple[str, str, datetime], int]:
-    stored = {(s.rule, s.region, s.anchor_at): s for s in uow.follow_ups.for_patient(patient.id)}
+                     calendar: Calendar, changes: Changes, rules: Mapping[str, FollowUpRule],
+                     scope: Scope | None) -> dict[tuple[str, str, datetime], int]:
+    stored = {(s.rule, s.region, s.anchor_at): s for s in uow.follow_ups.for_patient(patient.id)
+              if scope is None or s.rule in scope.rules}
     inserts: list[dict[str, Any]] = []
     for fu in follow_ups:
         values = _values(fu, now, calendar, rules)
@@ -117,6 +133,8 @@ def _sync_follow_ups(uow: UnitOfWork, patient: Patient, follow_ups: list[FollowU
                 "next_check_at": None, "updated_at": now})
             changes.follow_ups_changed += 1
     changes.follow_ups_created += uow.follow_ups.insert(inserts)
+    if not inserts:
+        return {key: s.id for key, s in stored.items()}
     return {(s.rule, s.region, s.anchor_at): s.id for s in uow.follow_ups.for_patient(patient.id)}
 
 
@@ -173,8 +191,9 @@ def _sync_alerts(uow: UnitOfWork, patient: Patient, candidates: list[AlertCandid
                  follow_up_ids: dict[tuple[str, str, datetime], int],
                  outcome: dict[tuple[str, str, datetime], FollowUp], states: dict[str, str],
                  pathway_hash: str, now: datetime, changes: Changes, routes: tuple[Route, ...],
-                 zone: tzinfo) -> None:
-    existing = uow.alerts.for_patient(patient.id)
+                 zone: tzinfo, scope: Scope | None = None) -> None:
+    existing = [a for a in uow.alerts.for_patient(patient.id)
+                if scope is None or scope.alert_key_matches(a.instance_key)]
     by_level = {(a.rule, a.instance_key, a.severity): a for a in existing}
     wanted = {(c.rule, c.key): c for c in candidates}
     for cand in candidates:
@@ -315,17 +334,19 @@ def raise_levels(uow: UnitOfWork, rows: list[StoredFollowUp], pathway_hash: str,
             escalated.append((pid, rule, key, severity))
         if c.urgent and severity == "critical":
             urgent.add(pid)
-    uow.alerts.add_actions(actions)
     uow.notifications.add_many(outbox)
-    for pid, rule, key, severity in escalated:
-        for a in uow.alerts.for_patient(pid) if SEVERITY_RANK[severity] > 1 else ():
-            lower = a.rule == rule and a.instance_key == key and a.status in LIVE and \
-                SEVERITY_RANK[a.severity] < SEVERITY_RANK[severity]
-            if lower and uow.alerts.update(a.id, a.status, {
-                    "status": "resolved", "resolved_at": now,
-                    "resolution": f"escalated to {severity}", "updated_at": now}):
-                uow.alerts.add_action(a.id, "resolved", SWEEP_ACTOR, now, f"escalated to {severity}")
-                changes.alerts_escalated += 1
+    raised_to = {(pid, rule, key): SEVERITY_RANK[sev] for pid, rule, key, sev in escalated}
+    lower: dict[str, list[int]] = {}
+    for a in uow.alerts.live_for(sorted({pid for pid, *_ in escalated})) if escalated else []:
+        rank = raised_to.get((a.patient_id, a.rule, a.instance_key), 0)
+        if SEVERITY_RANK[a.severity] < rank:
+            lower.setdefault(dict(LEVELS)[rank], []).append(a.id)
+    for severity, ids in lower.items():
+        for alert_id in uow.alerts.resolve_many(ids, f"escalated to {severity}", now):
+            actions.append({"alert_id": alert_id, "action": "resolved", "actor": SWEEP_ACTOR,
+                            "at": now, "note": f"escalated to {severity}", "data": {}})
+            changes.alerts_escalated += 1
+    uow.alerts.add_actions(actions)
     for pid in urgent:
         hold_behind_urgent(uow, pid, now)
 

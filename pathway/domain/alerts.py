@@ -75,7 +75,7 @@ def follow_up_message(title: str, step: str, fu: FollowUp, zone: tzinfo) -> str:
 
 
 def alerts_for_checks(d: PathwayDefinition, patient: Patient, timeline: list[Moment],
-                      zone: tzinfo) -> list[AlertCandidate]:
+                      zone: tzinfo, only: frozenset[str] | None = None) -> list[AlertCandidate]:
     out: list[AlertCandidate] = []
     firsts: dict[tuple[str, str], object] = {}
     histology = patient.histology
@@ -85,7 +85,7 @@ def alerts_for_checks(d: PathwayDefinition, patient: Patient, timeline: list[Mom
         if m.type == "histology_confirmed":
             histology = m.event.data.get("histology", histology)
         for cid, check in d.rules.checks.items():
-            if check.event != m.type:
+            if check.event != m.type or (only is not None and cid not in only):
                 continue
             message = _check_fires(d, check, m, histology, firsts)
             if message:

@@ -43,16 +43,28 @@ def _show(instant: datetime, zone: tzinfo) -> str:
     return instant.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
 
 
+FIRST_YEAR, LAST_YEAR = 1900, 2199
+
+
+def plausible(day: date, what: str) -> date:
+    """Dates far outside a clinical record's span are typing errors (and overflow arithmetic)."""
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise InvalidInput(f"{what}: {day} is outside {FIRST_YEAR}-{LAST_YEAR}; check the year")
+    return day
+
+
 def parse_date(text: str, what: str) -> date:
     try:
-        return date.fromisoformat(text.strip())
+        return plausible(date.fromisoformat(text.strip()), what)
     except ValueError:
         raise InvalidInput(f"{what}: '{text}' is not a date (use YYYY-MM-DD)") from None
 
 
 def parse_datetime(text: str, what: str) -> datetime:
     try:
-        return datetime.fromisoformat(text.strip())
+        value = datetime.fromisoformat(text.strip())
+        plausible(value.date(), what)
+        return value
     except ValueError:
         raise InvalidInput(f"{what}: '{text}' is not a date and time (use YYYY-MM-DDTHH:MM)"
                            ) from None

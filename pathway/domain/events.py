@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
@@ -9,6 +10,17 @@ from pathway.domain.definition import EventSpec, FieldSpec, PathwayDefinition
 from pathway.domain.errors import InvalidInput, NotFound
 
 EventData = dict[str, Any]
+MRN_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")
+
+
+def clean_text(value: str, where: str, limit: int = 2000) -> str:
+    """Free text as people type it: no control characters (PostgreSQL refuses NUL), bounded."""
+    text = value.strip()
+    if any(ord(c) < 32 and c not in "\t\n\r" for c in text):
+        raise InvalidInput(f"{where}: contains a control character; type plain text")
+    if len(text) > limit:
+        raise InvalidInput(f"{where}: longer than {limit} characters")
+    return text
 
 
 def event_spec(definition: PathwayDefinition, event: str) -> EventSpec:
@@ -53,7 +65,7 @@ def coerce(event: str, name: str, field: FieldSpec, value: Any) -> Any:
             return date.fromisoformat(str(value)).isoformat()
         except ValueError:
             raise InvalidInput(f"{where}: '{value}' is not a date (use YYYY-MM-DD)") from None
-    text = str(value).strip()
+    text = clean_text(str(value), where)
     if not text:
         raise InvalidInput(f"{where}: empty text")
     return text

@@ -96,10 +96,43 @@ class _Walk:
                                 m.event.id if m.event else None, window, notes=notes)
 
 
-def derive_follow_ups(definition: PathwayDefinition, timeline: list[Moment], calendar: Calendar
-                      ) -> list[FollowUp]:
+@dataclass(frozen=True)
+class Scope:
+    """The rules and checks an event can change; None everywhere means all of them."""
+
+    rules: frozenset[str]
+    checks: frozenset[str]
+
+    def alert_key_matches(self, instance_key: str) -> bool:
+        head = instance_key.split(":", 1)[0]
+        return head in self.rules or head in self.checks
+
+
+def scope_of(definition: PathwayDefinition, event_types: set[str], changed_tracks: set[str]
+             ) -> Scope:
+    """Rules whose follow-ups may differ after events of these types and these state changes.
+
+    A rule depends on its anchor and done events, on pauses, and on its track's state (runs_in,
+    on_entry); a check on its event and, for histology-dependent checks, on histology_confirmed.
+    """
+    pausing = bool(event_types & {PAUSE, RESUME})
+    rules = frozenset(
+        rid for rid, r in definition.rules.follow_ups.items()
+        if event_types & {*r.anchor.events, *r.done.events} or r.track in changed_tracks
+        or (pausing and r.pausable))
+    checks = frozenset(
+        cid for cid, c in definition.rules.checks.items()
+        if c.event in event_types or ("histology_confirmed" in event_types
+                                      and (c.type == "dose_range" or c.histology_missing)))
+    return Scope(rules, checks)
+
+
+def derive_follow_ups(definition: PathwayDefinition, timeline: list[Moment], calendar: Calendar,
+                      only: frozenset[str] | None = None) -> list[FollowUp]:
     result: list[FollowUp] = []
     for rule_id, rule in definition.rules.follow_ups.items():
+        if only is not None and rule_id not in only:
+            continue
         for region in rule.per_values or ("",):
             walk = _Walk(rule_id, rule, region, calendar, definition.parameter)
             for m in timeline:

@@ -6,7 +6,6 @@ Every route needs a signed-in user except the sign-in page and /static. The Open
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
@@ -72,5 +71,6 @@ def from_environment() -> FastAPI:
     """The app as `pathway serve` runs it (uvicorn factory): settings from PATHWAY_* variables."""
     application = build()
     application.check_schema()
-    return create_app(application, secret_key=os.environ.get("PATHWAY_SECRET_KEY") or None,
-                      secure_cookies=os.environ.get("PATHWAY_SECURE_COOKIES") == "1")
+    settings = application.settings
+    return create_app(application, secret_key=settings.secret_key,
+                      secure_cookies=settings.secure_cookies)
