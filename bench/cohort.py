@@ -67,6 +67,12 @@ def history(rng: random.Random, days_enrolled: int) -> list[Step]:
         elif rng.random() < 0.03:
             steps.append((day + 3, "death", {}))
             break
+    last = max(s[0] for s in steps)
+    if last + 120 < days_enrolled and not any(s[1] == "death" for s in steps):
+        # histories that stop long ago end: most patients with metastatic disease leave the
+        # pathway (death, transfer or loss to follow-up) within a year or two
+        ending = rng.choice(["death", "death", "transfer", "lost_to_follow_up"])
+        steps.append((last + rng.randint(30, 90), ending, {}))
     return sorted((s for s in steps if s[0] <= days_enrolled), key=lambda s: s[0])
 
 

@@ -55,21 +55,20 @@ class Raw:
 
     def worklist(self, now: datetime, days: int = 7, limit: int = 200) -> int:
         """The same ordering as the engine: alert severity, then overdue, due, soon."""
-        p, ts = self.p, self._ts(now)
+        p = self.p
         cur = self.conn.cursor()
         cur.execute(
             f"SELECT f.*, p.mrn FROM follow_up f JOIN patient p ON p.id = f.patient_id "
-            f"LEFT JOIN alert a ON a.follow_up_id = f.id AND a.status = 'open' "
-            f"WHERE f.status IN {OPEN} AND f.opens_at <= {p} ORDER BY "
-            f"CASE a.severity WHEN 'critical' THEN 3 WHEN 'warning' THEN 2 WHEN 'info' THEN 1 "
-            f"ELSE 0 END DESC, CASE WHEN f.closes_at <= {p} THEN 0 WHEN f.opens_at <= {p} THEN 1 "
-            f"ELSE 2 END, f.closes_at, f.id LIMIT {limit}",
-            (self._ts(now + timedelta(days=days)), ts, ts))
+            f"WHERE f.status IN {OPEN} AND f.opens_at <= {p} "
+            f"ORDER BY f.raised DESC, f.closes_at, f.id LIMIT {limit}",
+            (self._ts(now + timedelta(days=days)),))
         rows = cur.fetchall()
-        cur.execute(f"SELECT a.*, p.mrn FROM alert a JOIN patient p ON p.id = a.patient_id "
-                    f"WHERE a.status = 'open' ORDER BY CASE a.severity WHEN 'critical' THEN 3 "
-                    f"WHEN 'warning' THEN 2 ELSE 1 END DESC, a.opened_at LIMIT {limit}")
-        alerts = cur.fetchall()
+        alerts: list[Any] = []
+        for severity in ("critical", "warning", "info"):
+            cur.execute(f"SELECT a.*, p.mrn FROM alert a JOIN patient p ON p.id = a.patient_id "
+                        f"WHERE a.status = 'open' AND a.severity = '{severity}' "
+                        f"ORDER BY a.opened_at LIMIT {limit - len(alerts)}")
+            alerts += cur.fetchall()
         self.conn.rollback()
         return len(rows) + len(alerts)
 

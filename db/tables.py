@@ -1,7 +1,7 @@
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -61,6 +61,9 @@ class FollowUpRow(SQLModel, table=True):
         Index("ix_follow_up_patient", "patient_id", "status"),
         Index("ix_follow_up_next_alert", "next_alert_at"),
         Index("ix_follow_up_status_opens", "status", "opens_at"),
+        Index("ix_follow_up_urgency", text("raised DESC"), "closes_at", "id",
+              sqlite_where=text("status IN ('upcoming', 'due', 'overdue')"),
+              postgresql_where=text("status IN ('upcoming', 'due', 'overdue')")),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -103,6 +106,7 @@ class AlertRow(SQLModel, table=True):
         Index("ix_alert_status_severity", "status", "severity"),
         Index("ix_alert_patient_status", "patient_id", "status"),
         Index("ix_alert_follow_up", "follow_up_id", "status"),
+        Index("ix_alert_severity_opened", "status", "severity", "opened_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, func, insert, or_, update
+from sqlalchemy import and_, bindparam, case, func, insert, or_, text, update
 from sqlalchemy import select as columns
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -131,19 +131,19 @@ class SqlFollowUpRepository:
 
     def worklist(self, statuses: tuple[str, ...], until: datetime, at: datetime | None = None,
                  limit: int | None = None) -> list[tuple[StoredFollowUp, str]]:
-        """Open follow-ups opening before `until`, most urgent first: the severity of their open
-        alert, then overdue (longest first), due (closing first), soon; `limit` keeps the top."""
-        f, a = FollowUpRow.__table__, AlertRow.__table__  # type: ignore[attr-defined]
-        severity = case((a.c.severity == "critical", 3), (a.c.severity == "warning", 2),
-                        (a.c.severity == "info", 1), else_=0)
-        when = at or until
-        stage = case((f.c.closes_at <= when, 0), (f.c.opens_at <= when, 1), else_=2)
+        """Open follow-ups opening before `until`, most urgent first: the highest alert level
+        raised, then the earliest window end (overdue longest first); `limit` keeps the top.
+
+        The order follows the partial index ix_follow_up_urgency, so the top lines are read
+        without sorting every open follow-up of the cohort.
+        """
+        f = FollowUpRow.__table__  # type: ignore[attr-defined]
+        open_rows = text("follow_up.status IN ('upcoming', 'due', 'overdue')")
         query = (
             columns(*_FU_COLUMNS, _FU_NOTES, col(PatientRow.mrn))
             .join(PatientRow, col(PatientRow.id) == f.c.patient_id)
-            .outerjoin(a, and_(a.c.follow_up_id == f.c.id, a.c.status == "open"))
-            .where(f.c.status.in_(statuses), f.c.opens_at <= until)
-            .order_by(severity.desc(), stage, f.c.closes_at, f.c.id))
+            .where(open_rows, f.c.status.in_(statuses), f.c.opens_at <= until)
+            .order_by(f.c.raised.desc(), f.c.closes_at, f.c.id))
         if limit:
             query = query.limit(limit)
         rows = self.session.execute(query).all()
@@ -224,13 +224,15 @@ class SqlAlertRepository:
             query = query.where(col(AlertRow.status).in_(statuses))
         if mrn:
             query = query.where(col(PatientRow.mrn) == mrn)
-        if limit:
-            a = AlertRow.__table__  # type: ignore[attr-defined]
-            rank = case((a.c.severity == "critical", 3), (a.c.severity == "warning", 2), else_=1)
-            query = query.order_by(rank.desc(), col(AlertRow.opened_at)).limit(limit)
+        if limit:  # most severe first, each severity along ix_alert_severity_opened
+            rows: list[Any] = []
+            for severity in ("critical", "warning", "info"):
+                if len(rows) < limit:
+                    rows += self.session.execute(
+                        query.where(col(AlertRow.severity) == severity)
+                        .order_by(col(AlertRow.opened_at)).limit(limit - len(rows))).all()
         else:
-            query = query.order_by(col(AlertRow.id))
-        rows = self.session.execute(query).all()
+            rows = list(self.session.execute(query.order_by(col(AlertRow.id))).all())
         return list(zip(alerts_from(r[:-1] for r in rows), (r[-1] for r in rows), strict=True))
 
     def severity_counts(self, statuses: tuple[str, ...]) -> dict[str, int]:

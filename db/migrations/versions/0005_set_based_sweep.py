@@ -34,9 +34,16 @@ def upgrade() -> None:
     op.create_index("ix_follow_up_next_alert", "follow_up", ["next_alert_at"])
     op.create_index("ix_follow_up_status_opens", "follow_up", ["status", "opens_at"])
     op.create_index("ix_alert_follow_up", "alert", ["follow_up_id", "status"])
+    op.create_index("ix_alert_severity_opened", "alert", ["status", "severity", "opened_at"])
+    open_rows = sa.text("status IN ('upcoming', 'due', 'overdue')")
+    op.create_index("ix_follow_up_urgency", "follow_up",
+                    [sa.text("raised DESC"), "closes_at", "id"],
+                    sqlite_where=open_rows, postgresql_where=open_rows)
 
 
 def downgrade() -> None:
+    op.drop_index("ix_follow_up_urgency", "follow_up")
+    op.drop_index("ix_alert_severity_opened", "alert")
     op.drop_index("ix_alert_follow_up", "alert")
     op.drop_index("ix_follow_up_status_opens", "follow_up")
     op.drop_index("ix_follow_up_next_alert", "follow_up")
