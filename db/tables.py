@@ -56,7 +56,6 @@ class FollowUpRow(SQLModel, table=True):
     __tablename__ = "follow_up"
     __table_args__ = (
         UniqueConstraint("patient_id", "rule", "region", "anchor_at", name="uq_follow_up_instance"),
-        Index("ix_follow_up_next_check", "next_check_at"),
         Index("ix_follow_up_status_closes", "status", "closes_at"),
         Index("ix_follow_up_patient", "patient_id", "status"),
         Index("ix_follow_up_next_alert", "next_alert_at"),
@@ -83,7 +82,6 @@ class FollowUpRow(SQLModel, table=True):
     early: bool = False
     cancel_reason: str | None = None
     notes: list[str] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
-    next_check_at: datetime | None = None
     updated_at: datetime
     instance_key: str = Field(default="", max_length=120)
     track: str = Field(default="", max_length=32)

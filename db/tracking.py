@@ -39,20 +39,6 @@ def alerts_from(rows: Any) -> list[StoredAlert]:
     return [StoredAlert(**dict(zip(_ALERT_FIELDS, row, strict=True))) for row in rows]
 
 
-def to_follow_up(r: FollowUpRow) -> StoredFollowUp:
-    assert r.id is not None
-    return StoredFollowUp(
-        id=r.id, patient_id=r.patient_id, rule=r.rule, region=r.region, anchor_at=r.anchor_at,
-        anchor_label=r.anchor_label, opens_at=r.opens_at, target_at=r.target_at,
-        closes_at=r.closes_at, clock_time=r.clock_time, status=r.status, done_at=r.done_at,
-        late_days=r.late_days, early=r.early, cancel_reason=r.cancel_reason,
-        notes=list(r.notes or []), next_check_at=r.next_check_at, raised=r.raised,
-        next_alert_at=r.next_alert_at, instance_key=r.instance_key, alert_rule=r.alert_rule,
-        alert_title=r.alert_title, alert_source=r.alert_source, alert_message=r.alert_message,
-        track=r.track, urgent=r.urgent, info_at=r.info_at, warning_at=r.warning_at,
-        critical_at=r.critical_at)
-
-
 def to_alert(r: AlertRow) -> StoredAlert:
     assert r.id is not None
     return StoredAlert(

@@ -94,18 +94,6 @@ def refresh_patient(uow: UnitOfWork, pathway: Pathway, calendar: Calendar, patie
     return changes
 
 
-def _next_check(fu: FollowUp, rules: Mapping[str, FollowUpRule], now: datetime,
-                calendar: Calendar) -> datetime | None:
-    if fu.outcome != "open":
-        return None
-    points = [fu.window.opens_at, fu.window.closes_at]
-    rule = rules[fu.rule]
-    if rule.alert:
-        points += [fu.window.level_at(level, calendar.zone) for level in rule.alert.levels]
-    future = [p for p in points if p > now]
-    return min(future) if future else None
-
-
 def _sync_follow_ups(uow: UnitOfWork, patient: Patient, follow_ups: list[FollowUp], now: datetime,
                      calendar: Calendar, changes: Changes, rules: Mapping[str, FollowUpRule],
                      scope: Scope | None) -> dict[tuple[str, str, datetime], int]:
@@ -130,7 +118,7 @@ def _sync_follow_ups(uow: UnitOfWork, patient: Patient, follow_ups: list[FollowU
         if key not in desired and old.status not in ("done", "cancelled"):
             uow.follow_ups.update(old.id, old.status, {
                 "status": "cancelled", "cancel_reason": "no longer applies (history corrected)",
-                "next_check_at": None, "updated_at": now})
+                "updated_at": now})
             changes.follow_ups_changed += 1
     changes.follow_ups_created += uow.follow_ups.insert(inserts)
     if not inserts:
@@ -145,7 +133,6 @@ def _values(fu: FollowUp, now: datetime, calendar: Calendar, rules: Mapping[str,
             "clock_time": fu.window.clock_time, "status": fu.status(now), "done_at": fu.done_at,
             "done_event_id": fu.done_event_id, "late_days": fu.late_days, "early": fu.early,
             "cancel_reason": fu.cancel_reason, "notes": list(fu.notes),
-            "next_check_at": _next_check(fu, rules, now, calendar),
             "updated_at": now, **alert_plan(fu, rules[fu.rule], now, calendar)}
 
 
@@ -178,7 +165,7 @@ def alert_plan(fu: FollowUp, rule: FollowUpRule, now: datetime, calendar: Calend
 
 def _differs(old: StoredFollowUp, values: dict[str, Any]) -> bool:
     keys = ("status", "done_at", "late_days", "early", "cancel_reason", "opens_at", "closes_at",
-            "target_at", "next_check_at", "raised", "next_alert_at", "instance_key",
+            "target_at", "raised", "next_alert_at", "instance_key",
             "alert_message")
     return any(getattr(old, k) != values[k] for k in keys) or old.notes != values["notes"]
 

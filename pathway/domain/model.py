@@ -71,7 +71,6 @@ class StoredFollowUp:
     early: bool
     cancel_reason: str | None
     notes: list[str]
-    next_check_at: datetime | None
     raised: int = 0
     next_alert_at: datetime | None = None
     instance_key: str = ""

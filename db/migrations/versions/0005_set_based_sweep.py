@@ -1,5 +1,6 @@
 """Follow-up columns for a set-based sweep: the alert each instance raises, its level instants,
-the highest level raised so far and when the next one is due.
+the highest level raised so far and when the next one is due (replacing the per-patient
+next_check_at).
 
 Revision ID: 0005
 Revises: 0004
@@ -18,7 +19,9 @@ UTC = sqlmodel.sql.sqltypes.UTCDateTime
 
 
 def upgrade() -> None:
+    op.drop_index("ix_follow_up_next_check", "follow_up")  # the per-patient re-check it served
     with op.batch_alter_table("follow_up") as batch:
+        batch.drop_column("next_check_at")
         batch.add_column(sa.Column("instance_key", sa.String(120), nullable=False, server_default=""))
         batch.add_column(sa.Column("track", sa.String(32), nullable=False, server_default=""))
         batch.add_column(sa.Column("urgent", sa.Boolean(), nullable=False, server_default=sa.false()))
@@ -52,3 +55,5 @@ def downgrade() -> None:
                      "alert_message", "alert_source", "alert_title", "alert_rule", "urgent",
                      "track", "instance_key"):
             batch.drop_column(name)
+        batch.add_column(sa.Column("next_check_at", UTC(), nullable=True))
+    op.create_index("ix_follow_up_next_check", "follow_up", ["next_check_at"])
