@@ -47,8 +47,7 @@ def sweep(deps: Deps) -> Changes:
     seen: set[int] = set()
     while True:
         with deps.uow() as uow:
-            batch = [p for p in uow.follow_ups.patients_to_check(now, BATCH + len(seen))
-                     if p not in seen][:BATCH]
+            batch = [p for p in uow.follow_ups.patients_to_check(now, BATCH) if p not in seen]
             if not batch:
                 break
             for pid in batch:
@@ -68,9 +67,10 @@ def _raise_levels(deps: Deps, now: datetime, total: Changes) -> None:
     done: set[int] = set()
     while True:
         with deps.uow() as uow:
-            due = [f for f in uow.follow_ups.alerts_due(now, RAISE_BATCH + len(done))
-                   if f.patient_id not in done]
-            patients = sorted({f.patient_id for f in due})[:BATCH]
+            # raised rows leave this query (their next level is later); `done` only guards
+            # against rows another process holds, so the loop always ends
+            due = uow.follow_ups.alerts_due(now, RAISE_BATCH)
+            patients = sorted({f.patient_id for f in due} - done)[:BATCH]
             if not patients:
                 break
             uow.patients.lock_many(patients)
