@@ -90,6 +90,13 @@ class SqlFollowUpRepository:
             .values(status="due", updated_at=now))
         return int(due.rowcount or 0), int(overdue.rowcount or 0)  # type: ignore[attr-defined]
 
+    def patients_with_alerts_due(self, now: datetime, limit: int) -> list[int]:
+        query = (columns(col(FollowUpRow.patient_id)).distinct()
+                 .where(col(FollowUpRow.next_alert_at) <= now,
+                        col(FollowUpRow.status).in_(OPEN_FOLLOW_UP))
+                 .order_by(col(FollowUpRow.patient_id)).limit(limit))
+        return [int(pid) for (pid,) in self.session.execute(query)]
+
     def alerts_due(self, now: datetime, limit: int) -> list[StoredFollowUp]:
         query = (columns(*_FU_COLUMNS, _FU_NOTES)
                  .where(col(FollowUpRow.next_alert_at) <= now,

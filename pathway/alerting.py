@@ -25,7 +25,6 @@ from pathway.tracking import (
 OVERRIDE_REASONS = ("contraindication", "patient_preference", "clinical_judgement", "data_error",
                     "outside_indication", "already_done_elsewhere")
 BATCH = 200
-RAISE_BATCH = 2000
 
 
 def sweep(deps: Deps) -> Changes:
@@ -69,8 +68,8 @@ def _raise_levels(deps: Deps, now: datetime, total: Changes) -> None:
         with deps.uow() as uow:
             # raised rows leave this query (their next level is later); `done` only guards
             # against rows another process holds, so the loop always ends
-            due = uow.follow_ups.alerts_due(now, RAISE_BATCH)
-            patients = sorted({f.patient_id for f in due} - done)[:BATCH]
+            due = uow.follow_ups.patients_with_alerts_due(now, BATCH + len(done))
+            patients = sorted(set(due) - done)[:BATCH]
             if not patients:
                 break
             uow.patients.lock_many(patients)
