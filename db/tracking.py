@@ -97,13 +97,6 @@ class SqlFollowUpRepository:
                  .order_by(col(FollowUpRow.patient_id)).limit(limit))
         return [int(pid) for (pid,) in self.session.execute(query)]
 
-    def alerts_due(self, now: datetime, limit: int) -> list[StoredFollowUp]:
-        query = (columns(*_FU_COLUMNS, _FU_NOTES)
-                 .where(col(FollowUpRow.next_alert_at) <= now,
-                        col(FollowUpRow.status).in_(OPEN_FOLLOW_UP))
-                 .order_by(col(FollowUpRow.patient_id), col(FollowUpRow.id)).limit(limit))
-        return follow_ups_from(self.session.execute(query))
-
     def alerts_due_for(self, patient_ids: list[int], now: datetime) -> list[StoredFollowUp]:
         query = (columns(*_FU_COLUMNS, _FU_NOTES)
                  .where(col(FollowUpRow.patient_id).in_(patient_ids),

@@ -93,7 +93,7 @@ class Settings(BaseModel):
         country, _, subdiv = value.partition("-")
         try:
             holiday_calendars.country_holidays(country.upper(), subdiv=subdiv.upper() or None)
-        except NotImplementedError:
+        except NotImplementedError:  # how `holidays` says it has no such calendar
             raise ValueError(f"'{value}' is not a known holiday calendar; use a country code "
                              "such as GB or FR, optionally with a subdivision: GB-SCT") from None
         return value.upper()
