@@ -5,15 +5,43 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import and_, case, func, or_, text, update
 from sqlalchemy import select as columns
 from sqlmodel import Session, col, select
 
 from db.tables import AlertActionRow, AlertRow, EventRow, FollowUpRow, PatientRow, ReportRunRow, TrackStateRow
 from db.tracking import _insert
-from pathway.domain.report import AlertFact, FollowUpFact
+from pathway.domain.report import AlertFact, ReportBounds
 
 OPEN = ("upcoming", "due", "overdue")
+LIVE = ("open", "acknowledged", "snoozed")
+OPEN_ROWS = text("follow_up.status IN ('upcoming', 'due', 'overdue')")  # literal: partial indexes
+_F = FollowUpRow.__table__  # type: ignore[attr-defined]
+_P = PatientRow.__table__  # type: ignore[attr-defined]
+_A = AlertRow.__table__  # type: ignore[attr-defined]
+_E = EventRow.__table__  # type: ignore[attr-defined]
+_T = TrackStateRow.__table__  # type: ignore[attr-defined]
+
+
+def _section(name: str, b: ReportBounds) -> tuple[Any, list[Any]]:
+    """The WHERE clause and ordering of one section of open steps (see ReportBounds)."""
+    open_rows, f = OPEN_ROWS, _F.c
+    due_today = and_(f.closes_at > b.at, f.opens_at <= b.at, f.target_at <= b.day_end)
+    due_soon = and_(f.closes_at > b.at, or_(f.opens_at > b.at, f.target_at > b.day_end),
+                    f.target_at <= b.week_end)
+    new = f.id > (b.previous_last_id or 0)
+    sections = {
+        "overdue": (f.closes_at <= b.at, [f.closes_at]),
+        "due_today": (due_today, [f.closes_at]),
+        "due_soon": (due_soon, [f.target_at]),
+        "newly_overdue": (and_(f.closes_at <= b.at, or_(f.closes_at > (b.previous_at or b.at),
+                                                        new)), [f.closes_at]),
+        "newly_due": (and_(f.closes_at > b.at, f.target_at <= b.week_end,
+                           or_(f.target_at > (b.previous_week_end or b.week_end), new)),
+                      [f.target_at]),
+    }
+    where, order = sections[name]
+    return and_(open_rows, where), order
 
 
 class SqlReportRepository:
@@ -28,49 +56,135 @@ class SqlReportRepository:
             out.setdefault(track, {})[state] = int(n)
         return out
 
-    def follow_up_facts(self, open_only: bool, since: datetime | None = None,
-                        named: dict[str, tuple[str, int | None]] | None = None
-                        ) -> list[FollowUpFact]:
-        """Facts for the report; `named` maps a rule to its step name and recurrence in days."""
-        f = FollowUpRow
-        query = columns(col(f.patient_id), col(PatientRow.mrn), col(f.rule), col(f.region),
-                        col(f.opens_at), col(f.target_at), col(f.closes_at), col(f.status),
-                        col(f.done_at)).join(
-            PatientRow, col(PatientRow.id) == col(FollowUpRow.patient_id))
-        if open_only:
-            query = query.where(col(FollowUpRow.status).in_(OPEN))
-        else:
-            assert since is not None
-            query = query.where(col(FollowUpRow.status).in_(("done", "cancelled")),
-                                (col(FollowUpRow.closes_at) >= since)
-                                | (col(FollowUpRow.done_at) >= since))
-        names = named or {}
-        facts = []
-        for pid, mrn, rule, region, o, t, c, status, done in self.session.execute(query):
-            step, every = names.get(rule, (rule, None))
-            facts.append(FollowUpFact(pid, mrn, rule, step, region, o, t, c, status, done, every))
-        return facts
+    def step_counts(self, b: ReportBounds) -> dict[str, int]:
+        """How many open steps each section holds, from two scans of ix_follow_up_open_closes."""
+        f, hint = _F.c, "INDEXED BY ix_follow_up_open_closes"
+        counts: dict[str, int] = {}
+        for window, names in ((f.closes_at <= b.at, ("overdue", "newly_overdue")),
+                              (and_(f.closes_at > b.at, f.target_at <= b.week_end),
+                               ("due_today", "due_soon", "newly_due"))):
+            query = columns(*(func.sum(case((_section(n, b)[0], 1), else_=0)) for n in names))
+            row = self.session.execute(query.select_from(_F).where(OPEN_ROWS, window)
+                                       .with_hint(_F, hint, "sqlite")).one()
+            counts |= {n: int(v or 0) for n, v in zip(names, row, strict=True)}
+        return counts
 
-    def alert_facts(self, resolved_since: datetime) -> list[AlertFact]:
-        a = AlertRow
-        query = columns(col(a.id), col(a.patient_id), col(PatientRow.mrn), col(a.rule),
-                        col(a.severity), col(a.status), col(a.message), col(a.opened_at),
-                        col(a.resolved_at)).join(
-            PatientRow, col(PatientRow.id) == col(AlertRow.patient_id)).where(
-            col(AlertRow.status).in_(("open", "acknowledged", "snoozed"))
-            | (col(AlertRow.resolved_at) >= resolved_since))
-        return [AlertFact(*row) for row in self.session.execute(query)]
+    def steps(self, section: str, b: ReportBounds, limit: int
+              ) -> list[tuple[str, str, str, datetime, datetime, datetime]]:
+        """The first rows of one report section: (mrn, rule, region, opens, target, closes).
 
-    def last_event_per_patient(self, event_type: str, excluded: set[int]
-                               ) -> dict[str, datetime]:
-        """The latest `event_type` of each patient (by MRN), leaving out retracted events."""
-        query = (columns(col(PatientRow.mrn), func.max(col(EventRow.occurred_at)))
-                 .join(PatientRow, col(PatientRow.id) == col(EventRow.patient_id))
-                 .where(col(EventRow.type) == event_type)
-                 .group_by(col(PatientRow.mrn)))
+        The ids are picked along ix_follow_up_open_closes alone; the table is visited for the
+        listed rows only.
+        """
+        where, order = _section(section, b)
+        ids = self.session.execute(
+            columns(_F.c.id).where(where).with_hint(_F, "INDEXED BY ix_follow_up_open_closes",
+                                                    "sqlite")
+            .order_by(*order, _F.c.id).limit(limit)).scalars().all()
+        rows = {r[0]: r[1:] for r in self.session.execute(
+            columns(_F.c.id, _F.c.patient_id, _F.c.rule, _F.c.region, _F.c.opens_at,
+                    _F.c.target_at, _F.c.closes_at).where(_F.c.id.in_(ids)))}
+        mrns = self._mrns({r[0] for r in rows.values()})
+        return [(mrns[rows[i][0]], *rows[i][1:]) for i in ids]
+
+    def _mrns(self, patient_ids: set[int]) -> dict[int, str]:
+        if not patient_ids:
+            return {}
+        return dict(self.session.execute(
+            columns(_P.c.id, _P.c.mrn).where(_P.c.id.in_(sorted(patient_ids)))).all())
+
+    def mrns_with_overdue(self, rules: tuple[str, ...], at: datetime, limit: int
+                          ) -> tuple[int, list[str]]:
+        where = OPEN_ROWS & (_F.c.closes_at <= at) & _F.c.rule.in_(rules)
+        mrns = columns(_P.c.mrn).join(_F, _F.c.patient_id == _P.c.id).where(where).distinct()
+        total = self.session.execute(columns(func.count()).select_from(mrns.subquery())).scalar()
+        first = self.session.execute(mrns.order_by(_P.c.mrn).limit(limit)).scalars().all()
+        return int(total or 0), list(first)
+
+    def live_alerts(self, severity: str, limit: int) -> tuple[int, list[AlertFact]]:
+        """Live alerts of one severity, oldest first (along ix_alert_severity_opened)."""
+        where = _A.c.status.in_(LIVE) & (_A.c.severity == severity)
+        total = self.session.execute(columns(func.count()).select_from(_A).where(where)).scalar()
+        rows = self.session.execute(
+            columns(_A.c.id, _A.c.patient_id, _A.c.rule, _A.c.severity, _A.c.status,
+                    _A.c.message, _A.c.opened_at).where(where)
+            .order_by(_A.c.opened_at, _A.c.id).limit(limit)).all()
+        mrns = self._mrns({r[1] for r in rows})
+        return int(total or 0), [AlertFact(i, mrns[pid], *rest) for i, pid, *rest in rows]
+
+    def active_patients(self, exit_states: tuple[str, ...]) -> tuple[int, int]:
+        """(enrolled, still on the pathway)."""
+        enrolled = self.session.execute(columns(func.count()).select_from(_P)).scalar()
+        active = self.session.execute(columns(func.count()).select_from(_T).where(
+            _T.c.track == "main", _T.c.state.not_in(exit_states))).scalar()
+        return int(enrolled or 0), int(active or 0)
+
+    def active_without_event(self, event_type: str, since: datetime, exit_states: tuple[str, ...],
+                             excluded: set[int], limit: int) -> tuple[int, list[str]]:
+        """Active patients with no `event_type` (leaving out retracted events) since `since`."""
+        recent = columns(_E.c.patient_id).where(_E.c.type == event_type, _E.c.occurred_at >= since)
         if excluded:
-            query = query.where(col(EventRow.id).not_in(excluded))
-        return {mrn: at for mrn, at in self.session.execute(query)}  # max() keeps the UTC type
+            recent = recent.where(_E.c.id.not_in(excluded))
+        where = (_T.c.track == "main") & _T.c.state.not_in(exit_states) \
+            & _T.c.patient_id.not_in(recent)
+        total = self.session.execute(columns(func.count()).select_from(_T).where(where)).scalar()
+        first = self.session.execute(
+            columns(_P.c.mrn).join(_T, _T.c.patient_id == _P.c.id).where(where)
+            .order_by(_P.c.mrn).limit(limit)).scalars().all()
+        return int(total or 0), list(first)
+
+    def quality_counts(self, since: datetime, at: datetime) -> dict[str, dict[str, int]]:
+        """Steps judged in the period, per rule and outcome (cancelled ones are not judged).
+
+        A step counts when its window closed in the period or it was done in the period; done
+        before the window opened is early, after it closed late; never done, missed. Two
+        disjoint indexed queries: windows closed in the period, and steps done in it otherwise.
+        """
+        outcome = case((_F.c.done_at.is_(None), "missed"), (_F.c.done_at < _F.c.opens_at, "early"),
+                       (_F.c.done_at < _F.c.closes_at, "on_time"), else_="late")
+        closed_in = and_(_F.c.closes_at >= since, _F.c.closes_at <= at)
+        judged = text("follow_up.status IN ('upcoming', 'due', 'overdue', 'done')")
+        out: dict[str, dict[str, int]] = {}
+        for where in (and_(judged, closed_in),
+                      and_(_F.c.done_at >= since, _F.c.status == "done", ~closed_in)):
+            for rule, kind, n in self.session.execute(
+                    columns(_F.c.rule, outcome, func.count()).where(where)
+                    .group_by(_F.c.rule, outcome)):
+                counts = out.setdefault(rule, {})
+                counts[kind] = counts.get(kind, 0) + int(n)
+        return out
+
+    def alert_open_days(self, since: datetime) -> list[float]:
+        """Days each alert resolved since `since` stayed open (computed in SQL, one float a row)."""
+        if self.session.get_bind().dialect.name == "postgresql":
+            days = func.extract("epoch", _A.c.resolved_at - _A.c.opened_at) / 86400.0
+        else:
+            days = func.julianday(_A.c.resolved_at) - func.julianday(_A.c.opened_at)
+        rows = self.session.execute(columns(days).where(_A.c.resolved_at >= since)).scalars()
+        return [float(d) for d in rows]
+
+    def rt_events(self, since: datetime, at: datetime) -> list[tuple[int, int, str, datetime]]:
+        """(event id, patient, type, when) of the unresectable / definitive-RT decisions and the
+        RT starts of the patients whose radiotherapy started in the period."""
+        started = columns(_E.c.patient_id).where(_E.c.type == "rt_started",
+                                                 _E.c.occurred_at >= since, _E.c.occurred_at <= at)
+        decision = and_(_E.c.type == "mdt_decision",
+                        _E.c.data["resectability"].as_string() == "unresectable",
+                        _E.c.data["plan"].as_string() == "definitive_rt")
+        query = (columns(_E.c.id, _E.c.patient_id, _E.c.type, _E.c.occurred_at)
+                 .where(_E.c.patient_id.in_(started),
+                        or_(_E.c.type == "rt_started", decision)))
+        return [(i, p, t, w) for i, p, t, w in self.session.execute(query)]
+
+    def forecast_buckets(self, rules: tuple[str, ...]) -> list[tuple[str, datetime, int]]:
+        """Open steps of `rules` counted per rule and target instant (targets fall on day ends)."""
+        query = (columns(_F.c.rule, _F.c.target_at, func.count())
+                 .where(OPEN_ROWS, _F.c.rule.in_(rules))
+                 .group_by(_F.c.rule, _F.c.target_at))
+        return [(r, t, int(n)) for r, t, n in self.session.execute(query)]
+
+    def last_follow_up_id(self) -> int:
+        return int(self.session.execute(columns(func.max(_F.c.id))).scalar() or 0)
 
     def actions_since(self, since: datetime | None) -> list[tuple[str, int, str, str | None]]:
         if since is None:
@@ -92,15 +206,34 @@ class SqlReportRepository:
             query = query.where(col(EventRow.recorded_at) > recorded_since)
         return [(i, m, t, at, dict(d or {})) for i, m, t, at, d in self.session.execute(query)]
 
-    def patients(self) -> list[tuple[int, str, date, dict[str, str]]]:
-        rows = self.session.execute(
-            columns(col(PatientRow.id), col(PatientRow.mrn), col(PatientRow.enrolled_on))
-            .order_by(col(PatientRow.mrn))).all()
+    def patient_lines(self, at: datetime) -> list[tuple[str, date, dict[str, str], int,
+                                                        tuple[str, str, datetime] | None,
+                                                        dict[str, int]]]:
+        """Per patient: (mrn, enrolled on, states, overdue steps, next open step (rule, region,
+        target), live alerts per severity), in MRN order, from four set-based queries."""
         states: dict[int, dict[str, str]] = {}
-        for pid, track, state in self.session.execute(
-                select(TrackStateRow.patient_id, TrackStateRow.track, TrackStateRow.state)):
+        for pid, track, state in self.session.execute(columns(_T.c.patient_id, _T.c.track,
+                                                              _T.c.state)):
             states.setdefault(pid, {})[track] = state
-        return [(pid, mrn, on, states.get(pid, {})) for pid, mrn, on in rows]
+        open_rows = _F.c.status.in_(OPEN)
+        overdue = dict(self.session.execute(
+            columns(_F.c.patient_id, func.count()).where(open_rows, _F.c.closes_at <= at)
+            .group_by(_F.c.patient_id)).all())
+        nxt: dict[int, tuple[str, str, datetime]] = {}
+        for pid, rule, region, target in self.session.execute(
+                columns(_F.c.patient_id, _F.c.rule, _F.c.region, _F.c.target_at)
+                .where(open_rows, _F.c.closes_at > at)
+                .order_by(_F.c.patient_id, _F.c.target_at, _F.c.id)):
+            nxt.setdefault(pid, (rule, region, target))
+        alerts: dict[int, dict[str, int]] = {}
+        for pid, severity, n in self.session.execute(
+                columns(_A.c.patient_id, _A.c.severity, func.count())
+                .where(_A.c.status.in_(LIVE)).group_by(_A.c.patient_id, _A.c.severity)):
+            alerts.setdefault(pid, {})[severity] = int(n)
+        return [(mrn, on, states.get(pid, {}), int(overdue.get(pid, 0)), nxt.get(pid),
+                 alerts.get(pid, {}))
+                for pid, mrn, on in self.session.execute(
+                    columns(_P.c.id, _P.c.mrn, _P.c.enrolled_on).order_by(_P.c.mrn))]
 
     def claim_run(self, day: date, now: datetime, stale_before: datetime) -> int | None:
         """Claim the report for `day`: a new row, or one left `running` by a process that died."""

@@ -1,14 +1,62 @@
+"""Patients, their track states and their history.
+
+The statements on the recording path are Core statements against the tables, built once here and
+executed on the session's connection: no ORM objects and no per-call statement building.
+"""
+
 from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import Connection, bindparam, insert, update
+from sqlalchemy import select as columns
 from sqlmodel import Session, col, select
 
 from db.tables import EventRow, PatientRow, TrackStateRow
 from pathway.domain.errors import Conflict
 from pathway.domain.model import EventRecord, NewEvent, Patient
+
+_P = PatientRow.__table__  # type: ignore[attr-defined]
+_T = TrackStateRow.__table__  # type: ignore[attr-defined]
+_E = EventRow.__table__  # type: ignore[attr-defined]
+
+# the order of Patient's fields
+_PATIENT_COLUMNS = (_P.c.id, _P.c.mrn, _P.c.enrolled_on, _P.c.enrolled_at, _P.c.histology,
+                    _P.c.name, _P.c.birth_date, _P.c.version)
+_EVENT_COLUMNS = (_E.c.id, _E.c.patient_id, _E.c.type, _E.c.occurred_at, _E.c.recorded_at,
+                  _E.c.actor, _E.c.data, _E.c.reason, _E.c.changes)
+
+_PATIENT_BY_MRN = columns(*_PATIENT_COLUMNS).where(_P.c.mrn == bindparam("mrn"))
+_PATIENT_BY_MRN_LOCKED = _PATIENT_BY_MRN.with_for_update()
+_PATIENT_BY_ID = columns(*_PATIENT_COLUMNS).where(_P.c.id == bindparam("pid"))
+# the patient and its track states in one statement; FOR UPDATE OF patient on PostgreSQL
+_PATIENT_STATES_BY_MRN = (
+    columns(*_PATIENT_COLUMNS, _T.c.track, _T.c.state)
+    .select_from(_P.outerjoin(_T, _T.c.patient_id == _P.c.id))
+    .where(_P.c.mrn == bindparam("mrn"))
+    .order_by(_T.c.track))
+_PATIENT_STATES_BY_MRN_LOCKED = _PATIENT_STATES_BY_MRN.with_for_update(of=_P)
+_LOCK = columns(_P.c.id).where(_P.c.id == bindparam("pid")).with_for_update()
+_STATES = columns(_T.c.track, _T.c.state).where(_T.c.patient_id == bindparam("pid"))
+# compare-and-set on the version; SET takes the parameters named like columns
+_SAVE = update(_P).where(_P.c.id == bindparam("b_id"), _P.c.version == bindparam("b_version"))
+_SET_STATE = update(_T).where(_T.c.patient_id == bindparam("b_patient"),
+                              _T.c.track == bindparam("b_track"))
+_EVENT_INSERT = insert(_E).returning(_E.c.id)
+_EVENTS_OF = columns(*_EVENT_COLUMNS).where(_E.c.patient_id == bindparam("pid")).order_by(_E.c.id)
+
+
+def connection(session: Session) -> Connection:
+    """The session's connection (its transaction begins here): Core statements run on it.
+
+    Kept in `session.info` until the session lets it go (commit, rollback, close), because asking
+    the session each time costs more than most of the statements it runs.
+    """
+    conn: Connection | None = session.info.get("connection")
+    if conn is None or conn.closed:
+        conn = session.info["connection"] = session.connection()
+    return conn
 
 
 def to_patient(row: PatientRow) -> Patient:
@@ -18,12 +66,13 @@ def to_patient(row: PatientRow) -> Patient:
                    birth_date=row.birth_date, version=row.version)
 
 
-def to_event(row: EventRow) -> EventRecord:
-    assert row.id is not None
-    changes = {k: (v[0], v[1]) for k, v in (row.changes or {}).items()}
-    return EventRecord(id=row.id, patient_id=row.patient_id, type=row.type,
-                       occurred_at=row.occurred_at, recorded_at=row.recorded_at, actor=row.actor,
-                       data=dict(row.data or {}), reason=row.reason, changes=changes)
+def _patient(row: Any) -> Patient:
+    return Patient(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7])
+
+
+def _event(row: Any) -> EventRecord:
+    return EventRecord(row[0], row[1], row[2], row[3], row[4], row[5], dict(row[6] or {}), row[7],
+                       {k: (v[0], v[1]) for k, v in (row[8] or {}).items()})
 
 
 class SqlPatientRepository:
@@ -46,13 +95,21 @@ class SqlPatientRepository:
         return to_patient(row)
 
     def by_mrn(self, mrn: str, lock: bool = False) -> Patient | None:
-        query = select(PatientRow).where(PatientRow.mrn == mrn)
-        row = self.session.exec(query.with_for_update() if lock else query).first()
-        return to_patient(row) if row else None
+        row = connection(self.session).execute(
+            _PATIENT_BY_MRN_LOCKED if lock else _PATIENT_BY_MRN, {"mrn": mrn}).first()
+        return _patient(row) if row else None
+
+    def by_mrn_with_states(self, mrn: str, lock: bool = False
+                           ) -> tuple[Patient, dict[str, str]] | None:
+        rows = connection(self.session).execute(
+            _PATIENT_STATES_BY_MRN_LOCKED if lock else _PATIENT_STATES_BY_MRN, {"mrn": mrn}).all()
+        if not rows:
+            return None
+        return _patient(rows[0]), {r[8]: r[9] for r in rows if r[8] is not None}
 
     def by_id(self, patient_id: int) -> Patient | None:
-        row = self.session.get(PatientRow, patient_id)
-        return to_patient(row) if row else None
+        row = connection(self.session).execute(_PATIENT_BY_ID, {"pid": patient_id}).first()
+        return _patient(row) if row else None
 
     def lock_many(self, patient_ids: list[int]) -> None:
         """Lock in id order, so two sweepers never wait on each other in a cycle."""
@@ -69,35 +126,27 @@ class SqlPatientRepository:
         return out
 
     def lock(self, patient_id: int) -> None:
-        self.session.execute(select(PatientRow.id).where(PatientRow.id == patient_id)
-                             .with_for_update())
+        connection(self.session).execute(_LOCK, {"pid": patient_id})
 
     def states(self, patient_id: int) -> dict[str, str]:
-        rows = self.session.exec(
-            select(TrackStateRow.track, TrackStateRow.state)
-            .where(TrackStateRow.patient_id == patient_id)).all()
-        return dict(rows)
+        rows = connection(self.session).execute(_STATES, {"pid": patient_id})
+        return {track: state for track, state in rows}
 
     def save(self, patient: Patient, states: dict[str, str], at: datetime,
              histology: str | None = None, old: dict[str, str] | None = None) -> Patient:
-        values: dict[str, Any] = {"version": patient.version + 1, "updated_at": at}
+        conn = connection(self.session)
+        params: dict[str, Any] = {"b_id": patient.id, "b_version": patient.version,
+                                  "version": patient.version + 1, "updated_at": at}
         if histology is not None:
-            values["histology"] = histology
-        result = self.session.execute(
-            update(PatientRow)
-            .where(col(PatientRow.id) == patient.id, col(PatientRow.version) == patient.version)
-            .values(**values))
-        if result.rowcount != 1:  # type: ignore[attr-defined]
+            params["histology"] = histology
+        if conn.execute(_SAVE, params).rowcount != 1:
             raise Conflict(f"patient {patient.id} was changed by someone else meanwhile "
                            f"(expected version {patient.version}); reload and try again")
         old = old if old is not None else self.states(patient.id)
-        for track, state in states.items():
-            if old.get(track) != state:
-                self.session.execute(
-                    update(TrackStateRow)
-                    .where(col(TrackStateRow.patient_id) == patient.id,
-                           col(TrackStateRow.track) == track)
-                    .values(state=state, entered_at=at))
+        moved = [{"b_patient": patient.id, "b_track": track, "state": state, "entered_at": at}
+                 for track, state in states.items() if old.get(track) != state]
+        if moved:
+            conn.execute(_SET_STATE, moved)
         return Patient(**{**patient.__dict__, "version": patient.version + 1,
                           "histology": histology or patient.histology})
 
@@ -128,15 +177,16 @@ class SqlEventRepository:
         self.session = session
 
     def append(self, event: NewEvent) -> EventRecord:
-        row = EventRow(patient_id=event.patient_id, type=event.type,
-                       occurred_at=event.occurred_at, recorded_at=event.recorded_at,
-                       actor=event.actor, reason=event.reason, data=dict(event.data),
-                       changes={k: list(v) for k, v in event.changes.items()})
-        self.session.add(row)
-        self.session.flush()
-        return to_event(row)
+        data = dict(event.data)
+        row = connection(self.session).execute(_EVENT_INSERT, {
+            "patient_id": event.patient_id, "type": event.type, "occurred_at": event.occurred_at,
+            "recorded_at": event.recorded_at, "actor": event.actor, "reason": event.reason,
+            "data": data, "changes": {k: list(v) for k, v in event.changes.items()}}).one()
+        return EventRecord(id=int(row[0]), patient_id=event.patient_id, type=event.type,
+                           occurred_at=event.occurred_at, recorded_at=event.recorded_at,
+                           actor=event.actor, data=dict(data), reason=event.reason,
+                           changes={k: (v[0], v[1]) for k, v in event.changes.items()})
 
     def for_patient(self, patient_id: int) -> list[EventRecord]:
-        rows = self.session.exec(select(EventRow).where(EventRow.patient_id == patient_id)
-                                 .order_by(col(EventRow.id))).all()
-        return [to_event(r) for r in rows]
+        return [_event(r) for r in connection(self.session).execute(_EVENTS_OF,
+                                                                     {"pid": patient_id})]

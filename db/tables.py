@@ -6,6 +6,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
+OPEN_ROWS = text("status IN ('upcoming', 'due', 'overdue')")
 
 
 class PatientRow(SQLModel, table=True):
@@ -38,7 +39,8 @@ class EventRow(SQLModel, table=True):
     """Append-only: database triggers refuse UPDATE and DELETE."""
 
     __tablename__ = "event"
-    __table_args__ = (Index("ix_event_patient", "patient_id", "id"),)
+    __table_args__ = (Index("ix_event_patient", "patient_id", "id"),
+                      Index("ix_event_type_time", "type", "occurred_at", "patient_id"))
 
     id: int | None = Field(default=None, primary_key=True)
     patient_id: int = Field(foreign_key="patient.id")
@@ -56,13 +58,20 @@ class FollowUpRow(SQLModel, table=True):
     __tablename__ = "follow_up"
     __table_args__ = (
         UniqueConstraint("patient_id", "rule", "region", "anchor_at", name="uq_follow_up_instance"),
-        Index("ix_follow_up_status_closes", "status", "closes_at"),
+        Index("ix_follow_up_status_closes", "status", "closes_at", "rule", "done_at", "opens_at"),
         Index("ix_follow_up_patient", "patient_id", "status"),
-        Index("ix_follow_up_next_alert", "next_alert_at"),
+        Index("ix_follow_up_alert_due", "next_alert_at", "patient_id", sqlite_where=OPEN_ROWS,
+              postgresql_where=OPEN_ROWS),
+        Index("ix_follow_up_open_closes", "closes_at", "id", "opens_at", "target_at",
+              sqlite_where=OPEN_ROWS, postgresql_where=OPEN_ROWS),
+        Index("ix_follow_up_open_rule", "rule", "closes_at", "target_at", sqlite_where=OPEN_ROWS,
+              postgresql_where=OPEN_ROWS),
+        Index("ix_follow_up_done", "done_at", "closes_at", "rule", "opens_at",
+              sqlite_where=text("done_at IS NOT NULL"),
+              postgresql_where=text("done_at IS NOT NULL")),
         Index("ix_follow_up_status_opens", "status", "opens_at"),
         Index("ix_follow_up_urgency", text("raised DESC"), "closes_at", "id",
-              sqlite_where=text("status IN ('upcoming', 'due', 'overdue')"),
-              postgresql_where=text("status IN ('upcoming', 'due', 'overdue')")),
+              sqlite_where=OPEN_ROWS, postgresql_where=OPEN_ROWS),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -105,6 +114,8 @@ class AlertRow(SQLModel, table=True):
         Index("ix_alert_patient_status", "patient_id", "status"),
         Index("ix_alert_follow_up", "follow_up_id", "status"),
         Index("ix_alert_severity_opened", "status", "severity", "opened_at"),
+        Index("ix_alert_resolved", "resolved_at", sqlite_where=text("resolved_at IS NOT NULL"),
+              postgresql_where=text("resolved_at IS NOT NULL")),
     )
 
     id: int | None = Field(default=None, primary_key=True)

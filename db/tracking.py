@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, func, insert, or_, text, update
+from sqlalchemy import Connection, and_, bindparam, case, func, insert, or_, text, update
 from sqlalchemy import select as columns
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
+from db.repository import connection
 from db.tables import AlertActionRow, AlertRow, FollowUpRow, PatientRow
-from pathway.domain.model import StoredAlert, StoredFollowUp
+from pathway.domain.model import AlertLine, StoredAlert, StoredFollowUp, WorkStep
 
 OPEN_FOLLOW_UP = ("upcoming", "due", "overdue")
 LIVE_ALERT = ("open", "acknowledged", "snoozed")
+OPEN_ROWS = text("follow_up.status IN ('upcoming', 'due', 'overdue')")  # literal: partial indexes
 
 
 def _insert(session: Session) -> Any:
@@ -50,27 +53,94 @@ def to_alert(r: AlertRow) -> StoredAlert:
         states_at_fire=dict(r.states_at_fire or {}))
 
 
+# Statements of one patient's refresh (recording an event), built once: Core against the tables,
+# run on the session's connection, rows mapped positionally into the domain records.
+_F = FollowUpRow.__table__  # type: ignore[attr-defined]
+_A = AlertRow.__table__  # type: ignore[attr-defined]
+_FU_ROW = [_F.c[f] for f in StoredFollowUp.__dataclass_fields__]  # the dataclass's field order
+_FU_NOTES_AT = list(StoredFollowUp.__dataclass_fields__).index("notes")
+_FU_OF = columns(*_FU_ROW).where(_F.c.patient_id == bindparam("pid")).order_by(_F.c.closes_at)
+_FU_OF_RULES: dict[frozenset[str], Any] = {}  # one statement per set of rules (few: one per scope)
+_FU_INSERT = {name: ins(_F).on_conflict_do_nothing(
+    index_elements=["patient_id", "rule", "region", "anchor_at"])
+    .returning(_F.c.rule, _F.c.region, _F.c.anchor_at, _F.c.id)
+    for name, ins in (("sqlite", sqlite_insert), ("postgresql", pg_insert))}
+# compare-and-set: SET takes the parameters named like columns
+_FU_UPDATE = update(_F).where(_F.c.id == bindparam("b_id"), _F.c.status == bindparam("b_status"))
+_ALERTS_OF = columns(*_ALERT_COLUMNS).where(_A.c.patient_id == bindparam("pid")).order_by(_A.c.id)
+_ALERT_BY_ID = columns(*_ALERT_COLUMNS).where(_A.c.id == bindparam("aid"))
+_ALERT_INSERT = {name: ins(_A).on_conflict_do_nothing(
+    index_elements=["patient_id", "rule", "instance_key", "severity"]).returning(_A.c.id)
+    for name, ins in (("sqlite", sqlite_insert), ("postgresql", pg_insert))}
+_ALERT_UPDATE = update(_A).where(_A.c.id == bindparam("b_id"), _A.c.status == bindparam("b_status"))
+_ACTION_INSERT = insert(AlertActionRow.__table__)  # type: ignore[attr-defined]
+
+
+def _dialect(conn: Connection) -> str:
+    return "postgresql" if conn.dialect.name == "postgresql" else "sqlite"
+
+
+def _follow_ups_of_rules(rules: frozenset[str]) -> Any:
+    """`rule IN (...)` as one bound parameter per rule: an expanding IN is rebuilt per call."""
+    stmt = _FU_OF_RULES.get(rules)
+    if stmt is None:
+        if len(_FU_OF_RULES) > 1000:
+            _FU_OF_RULES.clear()
+        match = or_(*(_F.c.rule == bindparam(None, r) for r in sorted(rules)))
+        stmt = _FU_OF_RULES[rules] = (columns(*_FU_ROW)
+                                      .where(_F.c.patient_id == bindparam("pid"), match)
+                                      .order_by(_F.c.closes_at))
+    return stmt
+
+
+def _follow_up(row: Any) -> StoredFollowUp:
+    values = list(row)
+    values[_FU_NOTES_AT] = list(values[_FU_NOTES_AT] or [])
+    return StoredFollowUp(*values)
+
+
+_P = PatientRow.__table__  # type: ignore[attr-defined]
+_WORKLIST = (columns(_F.c.id, _F.c.rule, _F.c.region, _F.c.anchor_label, _F.c.opens_at,
+                     _F.c.closes_at, _F.c.clock_time, _P.c.mrn)
+             .join(_P, _P.c.id == _F.c.patient_id)
+             .where(OPEN_ROWS, _F.c.status.in_(bindparam("statuses", expanding=True)),
+                    _F.c.opens_at <= bindparam("until"))
+             .order_by(_F.c.raised.desc(), _F.c.closes_at, _F.c.id))
+_WORKLIST_TOP = _WORKLIST.limit(bindparam("limit"))
+_OPEN_LINES = (columns(_A.c.id, _A.c.follow_up_id, _A.c.rule, _A.c.severity, _A.c.message,
+                       _A.c.source, _A.c.held, _P.c.mrn)
+               .join(_P, _P.c.id == _A.c.patient_id)
+               .where(_A.c.status == "open", _A.c.severity == bindparam("severity"))
+               .order_by(_A.c.opened_at).limit(bindparam("limit")))
+
+
 class SqlFollowUpRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def for_patient(self, patient_id: int) -> list[StoredFollowUp]:
-        query = columns(*_FU_COLUMNS, _FU_NOTES).where(_FU_COLUMNS[1] == patient_id) \
-            .order_by(FollowUpRow.__table__.c.closes_at)  # type: ignore[attr-defined]
-        return follow_ups_from(self.session.execute(query))
+    def for_patient(self, patient_id: int, rules: Collection[str] | None = None
+                    ) -> list[StoredFollowUp]:
+        conn = connection(self.session)
+        if rules is None:
+            rows = conn.execute(_FU_OF, {"pid": patient_id})
+        elif not rules:
+            return []
+        else:
+            rows = conn.execute(_follow_ups_of_rules(frozenset(rules)), {"pid": patient_id})
+        return [_follow_up(r) for r in rows]
 
-    def insert(self, values: list[dict[str, Any]]) -> int:
+    def insert(self, values: list[dict[str, Any]]) -> dict[tuple[str, str, datetime], int]:
+        """Insert (duplicates skipped); the ids of the rows inserted, by (rule, region, anchor)."""
         if not values:
-            return 0
-        stmt = _insert(self.session)(FollowUpRow).values(values).on_conflict_do_nothing(
-            index_elements=["patient_id", "rule", "region", "anchor_at"])
-        return int(self.session.execute(stmt).rowcount or 0)  # type: ignore[attr-defined]
+            return {}
+        conn = connection(self.session)
+        return {(r[0], r[1], r[2]): int(r[3])
+                for r in conn.execute(_FU_INSERT[_dialect(conn)], values)}
 
     def update(self, follow_up_id: int, expected_status: str, values: dict[str, Any]) -> bool:
-        result = self.session.execute(
-            update(FollowUpRow).where(col(FollowUpRow.id) == follow_up_id,
-                                      col(FollowUpRow.status) == expected_status).values(**values))
-        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+        result = connection(self.session).execute(
+            _FU_UPDATE, {**values, "b_id": follow_up_id, "b_status": expected_status})
+        return bool(result.rowcount == 1)
 
     def patients_to_check(self, now: datetime, limit: int) -> list[int]:
         """Patients with a snooze or an override that has run out (their alerts may reopen)."""
@@ -90,18 +160,18 @@ class SqlFollowUpRepository:
             .values(status="due", updated_at=now))
         return int(due.rowcount or 0), int(overdue.rowcount or 0)  # type: ignore[attr-defined]
 
-    def patients_with_alerts_due(self, now: datetime, limit: int) -> list[int]:
-        query = (columns(col(FollowUpRow.patient_id)).distinct()
-                 .where(col(FollowUpRow.next_alert_at) <= now,
-                        col(FollowUpRow.status).in_(OPEN_FOLLOW_UP))
-                 .order_by(col(FollowUpRow.patient_id)).limit(limit))
-        return [int(pid) for (pid,) in self.session.execute(query)]
+    def patients_with_alerts_due(self, now: datetime) -> list[int]:
+        """Every patient with an alert level due, read along the partial index ix_follow_up_alert_due
+        (the literal IN matches its WHERE; ordering by patient in SQL would walk the whole table)."""
+        query = columns(col(FollowUpRow.patient_id)).where(col(FollowUpRow.next_alert_at) <= now,
+                                                           OPEN_ROWS)
+        return sorted({int(pid) for (pid,) in self.session.execute(query)})
 
     def alerts_due_for(self, patient_ids: list[int], now: datetime) -> list[StoredFollowUp]:
         query = (columns(*_FU_COLUMNS, _FU_NOTES)
                  .where(col(FollowUpRow.patient_id).in_(patient_ids),
                         col(FollowUpRow.next_alert_at) <= now,
-                        col(FollowUpRow.status).in_(OPEN_FOLLOW_UP))
+                        OPEN_ROWS)
                  .order_by(col(FollowUpRow.patient_id), col(FollowUpRow.id)))
         return follow_ups_from(self.session.execute(query))
 
@@ -116,25 +186,16 @@ class SqlFollowUpRepository:
 
 
     def worklist(self, statuses: tuple[str, ...], until: datetime, at: datetime | None = None,
-                 limit: int | None = None) -> list[tuple[StoredFollowUp, str]]:
+                 limit: int | None = None) -> list[WorkStep]:
         """Open follow-ups opening before `until`, most urgent first: the highest alert level
         raised, then the earliest window end (overdue longest first); `limit` keeps the top.
 
         The order follows the partial index ix_follow_up_urgency, so the top lines are read
         without sorting every open follow-up of the cohort.
         """
-        f = FollowUpRow.__table__  # type: ignore[attr-defined]
-        open_rows = text("follow_up.status IN ('upcoming', 'due', 'overdue')")
-        query = (
-            columns(*_FU_COLUMNS, _FU_NOTES, col(PatientRow.mrn))
-            .join(PatientRow, col(PatientRow.id) == f.c.patient_id)
-            .where(open_rows, f.c.status.in_(statuses), f.c.opens_at <= until)
-            .order_by(f.c.raised.desc(), f.c.closes_at, f.c.id))
-        if limit:
-            query = query.limit(limit)
-        rows = self.session.execute(query).all()
-        return list(zip(follow_ups_from(r[:-1] for r in rows), (r[-1] for r in rows),
-                        strict=True))
+        params = {"statuses": list(statuses), "until": until, "limit": limit}
+        query = _WORKLIST_TOP if limit else _WORKLIST
+        return [WorkStep(*r) for r in self.session.connection().execute(query, params)]
 
     def counts(self, at: datetime, until: datetime) -> dict[str, int]:
         f = FollowUpRow.__table__  # type: ignore[attr-defined]
@@ -149,9 +210,8 @@ class SqlAlertRepository:
         self.session = session
 
     def for_patient(self, patient_id: int) -> list[StoredAlert]:
-        query = columns(*_ALERT_COLUMNS).where(col(AlertRow.patient_id) == patient_id) \
-            .order_by(col(AlertRow.id))
-        return alerts_from(self.session.execute(query))
+        rows = connection(self.session).execute(_ALERTS_OF, {"pid": patient_id})
+        return [StoredAlert(*r) for r in rows]
 
     def insert_many(self, values: list[dict[str, Any]]) -> list[tuple[int, int, str, str, str]]:
         """Insert alert levels (duplicates skipped); return (id, patient, rule, key, severity)."""
@@ -184,22 +244,18 @@ class SqlAlertRepository:
             self.session.execute(insert(AlertActionRow.__table__), values)  # type: ignore[attr-defined]
 
     def get(self, alert_id: int) -> StoredAlert | None:
-        row = self.session.get(AlertRow, alert_id)
-        return to_alert(row) if row else None
+        row = connection(self.session).execute(_ALERT_BY_ID, {"aid": alert_id}).first()
+        return StoredAlert(*row) if row else None
 
     def insert(self, values: dict[str, Any]) -> int | None:
-        stmt = (_insert(self.session)(AlertRow).values(**values)
-                .on_conflict_do_nothing(index_elements=["patient_id", "rule", "instance_key",
-                                                        "severity"])
-                .returning(col(AlertRow.id)))
-        row = self.session.execute(stmt).first()
+        conn = connection(self.session)
+        row = conn.execute(_ALERT_INSERT[_dialect(conn)], values).first()
         return int(row[0]) if row else None
 
     def update(self, alert_id: int, expected_status: str, values: dict[str, Any]) -> bool:
-        result = self.session.execute(
-            update(AlertRow).where(col(AlertRow.id) == alert_id,
-                                   col(AlertRow.status) == expected_status).values(**values))
-        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+        result = connection(self.session).execute(
+            _ALERT_UPDATE, {**values, "b_id": alert_id, "b_status": expected_status})
+        return bool(result.rowcount == 1)
 
     def listing(self, statuses: tuple[str, ...] | None, mrn: str | None = None,
                 limit: int | None = None) -> list[tuple[StoredAlert, str]]:
@@ -221,6 +277,16 @@ class SqlAlertRepository:
             rows = list(self.session.execute(query.order_by(col(AlertRow.id))).all())
         return list(zip(alerts_from(r[:-1] for r in rows), (r[-1] for r in rows), strict=True))
 
+    def open_lines(self, limit: int) -> list[AlertLine]:
+        """Open alerts, most severe first, oldest first within a severity, at most `limit`."""
+        rows: list[Any] = []
+        for severity in ("critical", "warning", "info"):
+            if len(rows) < limit:
+                rows += self.session.connection().execute(
+                    _OPEN_LINES, {"severity": severity, "limit": limit - len(rows)}).all()
+        return [AlertLine(i, f, rule, sev, msg, src, bool(held), mrn)
+                for i, f, rule, sev, msg, src, held, mrn in rows]
+
     def severity_counts(self, statuses: tuple[str, ...]) -> dict[str, int]:
         query = (columns(col(AlertRow.severity), func.count())
                  .where(col(AlertRow.status).in_(statuses)).group_by(col(AlertRow.severity)))
@@ -228,9 +294,9 @@ class SqlAlertRepository:
 
     def add_action(self, alert_id: int, action: str, actor: str, at: datetime,
                    note: str | None = None, data: dict[str, Any] | None = None) -> None:
-        self.session.add(AlertActionRow(alert_id=alert_id, action=action, actor=actor, at=at,
-                                        note=note, data=data or {}))
-        self.session.flush()
+        connection(self.session).execute(_ACTION_INSERT, {
+            "alert_id": alert_id, "action": action, "actor": actor, "at": at, "note": note,
+            "data": data or {}})
 
     def actions(self, alert_id: int) -> list[tuple[str, str, datetime, str | None]]:
         rows = self.session.exec(select(AlertActionRow).where(AlertActionRow.alert_id == alert_id)

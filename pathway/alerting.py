@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, tzinfo
+from functools import cache
 
 from pathway.domain.clinical_time import local_date, plausible, start_of_day
 from pathway.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from pathway.domain.events import clean_text
-from pathway.domain.model import StoredAlert, StoredFollowUp
+from pathway.domain.model import AlertLine, StoredAlert, StoredFollowUp
 from pathway.domain.roles import PERMISSIONS, ROLES, allows
 from pathway.domain.rules_spec import SEVERITY_RANK
 from pathway.domain.windows import Window
@@ -61,23 +63,22 @@ def sweep(deps: Deps) -> Changes:
 
 
 def _raise_levels(deps: Deps, now: datetime, total: Changes) -> None:
-    """Raise due alert levels in batches of patients: lock them, re-read their rows, raise."""
+    """Raise due alert levels in batches of patients: lock them, re-read their rows, raise.
+
+    The due patients are listed once along the next_alert_at index; each batch re-reads its rows
+    under the lock, so rows another process raised meanwhile are no longer due and are skipped.
+    """
     pathway_hash = deps.pathway.definition.content_hash
-    done: set[int] = set()
-    while True:
+    with deps.uow() as uow:
+        due = uow.follow_ups.patients_with_alerts_due(now)
+    for start in range(0, len(due), BATCH):
+        patients = due[start:start + BATCH]
         with deps.uow() as uow:
-            # raised rows leave this query (their next level is later); `done` only guards
-            # against rows another process holds, so the loop always ends
-            due = uow.follow_ups.patients_with_alerts_due(now, BATCH + len(done))
-            patients = sorted(set(due) - done)[:BATCH]
-            if not patients:
-                break
             uow.patients.lock_many(patients)
             rows = uow.follow_ups.alerts_due_for(patients, now)
             raise_levels(uow, rows, pathway_hash, now, deps.routes, total)
-            total.patients += len(patients)
+            total.patients += len({r.patient_id for r in rows})
             uow.commit()
-        done.update(patients)
 
 
 def refresh_all(deps: Deps) -> Changes:
@@ -139,28 +140,32 @@ def worklist(deps: Deps, as_of: date | None = None, within: int | None = None,
     rules = deps.pathway.definition.rules.follow_ups
     with deps.uow() as uow:
         rows = uow.follow_ups.worklist(("upcoming", "due", "overdue"), horizon, at, limit)
-        alerts = uow.alerts.listing(("open",), limit=limit)
+        alerts = uow.alerts.open_lines(limit) if limit else [
+            AlertLine(a.id, a.follow_up_id, a.rule, a.severity, a.message, a.source, a.held, mrn)
+            for a, mrn in uow.alerts.listing(("open",))]
         undelivered = _undelivered(uow)
-    by_follow_up: dict[int, StoredAlert] = {}
-    for alert, _ in alerts:
+    by_follow_up: dict[int, AlertLine] = {}
+    for alert in alerts:
         if alert.follow_up_id is not None:
             held = by_follow_up.get(alert.follow_up_id)
             if held is None or SEVERITY_RANK[alert.severity] > SEVERITY_RANK[held.severity]:
                 by_follow_up[alert.follow_up_id] = alert
     items: list[WorkItem] = []
-    for fu, mrn in rows:
+    late = _days_late(at, as_of or today, deps.zone)
+    for fu in rows:
         kind = "soon" if at < fu.opens_at else ("due" if at < fu.closes_at else "overdue")
         step = (rules[fu.rule].step if fu.rule in rules else fu.rule) + \
             (f" ({fu.region})" if fu.region else "")
         a = by_follow_up.pop(fu.id, None)
-        items.append(WorkItem(mrn, kind, fu.rule, step, a.severity if a else None,
+        items.append(WorkItem(fu.mrn, kind, fu.rule, step, a.severity if a else None,
                               fu.anchor_label, fu.opens_at, fu.closes_at,
-                              _days_late(fu, at, as_of or today, deps),
+                              late(fu.closes_at),
                               a.id if a else None, a.rule if a else None, a.held if a else False,
                               fu.clock_time))
-    for alert, mrn in alerts:
-        if alert.follow_up_id is None or alert.id in {a.id for a in by_follow_up.values()}:
-            items.append(WorkItem(mrn, "alert", alert.rule, alert.message, alert.severity,
+    unlisted = {a.id for a in by_follow_up.values()}
+    for alert in alerts:
+        if alert.follow_up_id is None or alert.id in unlisted:
+            items.append(WorkItem(alert.mrn, "alert", alert.rule, alert.message, alert.severity,
                                   alert.source, None, None, 0, alert.id, alert.rule, alert.held))
     items += undelivered
     if severity:
@@ -200,11 +205,15 @@ def _undelivered(uow: UnitOfWork) -> list[WorkItem]:
     return items
 
 
-def _days_late(fu: StoredFollowUp, at: datetime, day: date, deps: Deps) -> int:
-    """Days past the window's last clinic day, counted on the clinic date the list is for."""
-    if at < fu.closes_at:
-        return 0
-    return (day - local_date(fu.closes_at - timedelta(microseconds=1), deps.zone)).days
+def _days_late(at: datetime, day: date, zone: tzinfo) -> Callable[[datetime], int]:
+    """Days past a window's last clinic day, counted on the clinic date the list is for (windows
+    share their closing instants, so each is converted to a clinic date once)."""
+    @cache
+    def late(closes_at: datetime) -> int:
+        if at < closes_at:
+            return 0
+        return (day - local_date(closes_at - timedelta(microseconds=1), zone)).days
+    return late
 
 
 def list_alerts(deps: Deps, status: str | None = None, mrn: str | None = None

@@ -10,7 +10,20 @@ from pathway.domain.clinical_time import local_date, plausible, start_of_day
 from pathway.domain.definition import PathwayDefinition
 from pathway.domain.durations import Duration
 from pathway.domain.errors import InvalidInput
-from pathway.domain.report import QUALITY_DAYS, DailyReport, FollowUpFact, Snapshot, build_report
+from pathway.domain.report import (
+    EXAM_RULES,
+    IMAGING_RULES,
+    LIST_LIMIT,
+    PALLIATIVE_RULES,
+    DailyReport,
+    ForecastBucket,
+    Listed,
+    ReportBounds,
+    Snapshot,
+    StepFact,
+    build_report,
+    report_bounds,
+)
 from pathway.ports import Deps, UnitOfWork
 
 STALE_RUN = timedelta(minutes=30)
@@ -45,32 +58,50 @@ def build(deps: Deps, as_of: date | None = None) -> DailyReport:
     at = report_instant(deps, as_of)
     with deps.uow() as uow:
         previous = uow.reports.previous(local_date(at, deps.zone))
-        snapshot = gather(deps, uow, at, previous)
-    return build_report(snapshot, previous)
+        snapshot = gather(deps, uow, report_bounds(at, deps.zone, previous))
+    return build_report(snapshot)
 
 
-def gather(deps: Deps, uow: UnitOfWork, at: datetime, previous: dict[str, Any] | None) -> Snapshot:
+def gather(deps: Deps, uow: UnitOfWork, b: ReportBounds) -> Snapshot:
+    """Counts and first rows of every section, each from one or two set-based queries."""
     definition = deps.pathway.definition
-    since = at - timedelta(days=QUALITY_DAYS)
-    prev_at = datetime.fromisoformat(previous["generated_at"]) if previous else None
     names = _rule_names(deps)
-    patients = uow.reports.patients()
-    exits = set(definition.exit_states)
-    active = {mrn for _, mrn, _, states in patients if states.get("main") not in exits}
+    exits = tuple(definition.exit_states)
+    enrolled, active = uow.reports.active_patients(exits)
     gone = _retracted(uow)
-    last_pain = uow.reports.last_event_per_patient("pain_score", gone)
     actions = [("escalated" if a == "resolved" and (note or "").startswith("escalated") else a,
-                alert_id, mrn) for a, alert_id, mrn, note in uow.reports.actions_since(prev_at)]
+                alert_id, mrn) for a, alert_id, mrn, note in uow.reports.actions_since(b.previous_at)]
+    sections = ("overdue", "due_today", "due_soon") + (
+        ("newly_overdue", "newly_due") if b.previous_at else ())
+    counts = uow.reports.step_counts(b)
+    steps = {name: Listed(counts[name], _steps(uow, name, b, names)) for name in sections}
+    for name in ("newly_overdue", "newly_due"):
+        steps.setdefault(name, Listed(0, []))
     return Snapshot(
-        at=at, zone=deps.zone, patients=len(patients), active_patients=len(active),
-        by_state=_in_pathway_order(definition, uow.reports.counts_by_state()),
-        open_follow_ups=uow.reports.follow_up_facts(True, named=names),
-        closed_follow_ups=uow.reports.follow_up_facts(False, since, named=names),
-        alerts=uow.reports.alert_facts(since), actions_since=actions,
-        left_since=[(mrn, t) for _, mrn, t, _, _ in uow.reports.events_of(EXIT_EVENTS, prev_at)]
-        if prev_at else [],
-        last_pain_score={mrn: last_pain.get(mrn) for mrn in active},
-        rt_delays_days=_rt_delays(uow, since, at, gone))
+        at=b.at, zone=deps.zone, patients=enrolled, active_patients=active,
+        by_state=_in_pathway_order(definition, uow.reports.counts_by_state()), steps=steps,
+        alerts={s: Listed(*uow.reports.live_alerts(s, LIST_LIMIT))
+                for s in ("critical", "warning", "info")},
+        no_pain_score=Listed(*uow.reports.active_without_event(
+            "pain_score", b.pain_since, exits, gone, LIST_LIMIT)),
+        palliative_overdue=Listed(*uow.reports.mrns_with_overdue(PALLIATIVE_RULES, b.at,
+                                                                 LIST_LIMIT)),
+        quality=uow.reports.quality_counts(b.quality_since, b.at),
+        alert_open_days=uow.reports.alert_open_days(b.quality_since),
+        actions_since=actions,
+        left_since=[(mrn, t) for _, mrn, t, _, _ in uow.reports.events_of(EXIT_EVENTS,
+                                                                        b.previous_at)]
+        if b.previous_at else [],
+        rt_delays_days=_rt_delays(uow, b.quality_since, b.at, gone),
+        forecast=[ForecastBucket(rule, target, n, names.get(rule, (rule, None))[1])
+                  for rule, target, n in uow.reports.forecast_buckets(IMAGING_RULES + EXAM_RULES)],
+        last_follow_up_id=uow.reports.last_follow_up_id(), has_previous=b.previous_at is not None)
+
+
+def _steps(uow: UnitOfWork, section: str, b: ReportBounds,
+           names: dict[str, tuple[str, int | None]]) -> list[StepFact]:
+    return [StepFact(mrn, rule, names.get(rule, (rule, None))[0], region, o, t, c)
+            for mrn, rule, region, o, t, c in uow.reports.steps(section, b, LIST_LIMIT)]
 
 
 def _rule_names(deps: Deps) -> dict[str, tuple[str, int | None]]:
@@ -98,19 +129,18 @@ def _retracted(uow: UnitOfWork) -> set[int]:
 
 def _rt_delays(uow: UnitOfWork, since: datetime, at: datetime, gone: set[int]) -> list[float]:
     """Days from an unresectable / definitive-RT decision to the first fraction after it."""
-    decisions: dict[str, datetime] = {}
-    starts: dict[str, list[datetime]] = {}
-    for event_id, mrn, kind, when, data in uow.reports.events_of(("mdt_decision", "rt_started")):
+    decisions: dict[int, datetime] = {}
+    starts: dict[int, list[datetime]] = {}
+    for event_id, patient_id, kind, when in uow.reports.rt_events(since, at):
         if event_id in gone:
             continue
-        if kind == "mdt_decision" and data.get("resectability") == "unresectable" \
-                and data.get("plan") == "definitive_rt":
-            decisions[mrn] = min(when, decisions.get(mrn, when))
-        elif kind == "rt_started":
-            starts.setdefault(mrn, []).append(when)
+        if kind == "mdt_decision":
+            decisions[patient_id] = min(when, decisions.get(patient_id, when))
+        else:
+            starts.setdefault(patient_id, []).append(when)
     delays = []
-    for mrn, decided in decisions.items():
-        first = min((s for s in starts.get(mrn, []) if s >= decided), default=None)
+    for patient_id, decided in decisions.items():
+        first = min((s for s in starts.get(patient_id, []) if s >= decided), default=None)
         if first is not None and since <= first <= at:
             delays.append((first - decided).total_seconds() / 86400)
     return delays
@@ -119,30 +149,19 @@ def _rt_delays(uow: UnitOfWork, since: datetime, at: datetime, gone: set[int]) -
 def patient_lines(deps: Deps) -> list[PatientLine]:
     """One line per patient, for the CSV export."""
     now = deps.clock.now()
-    with deps.uow() as uow:
-        patients = uow.reports.patients()
-        follow_ups = uow.reports.follow_up_facts(True, named=_rule_names(deps))
-        alerts = [a for a in uow.reports.alert_facts(now) if a.status in ("open", "acknowledged",
-                                                                         "snoozed")]
+    names = _rule_names(deps)
     rank = {"info": 1, "warning": 2, "critical": 3}
-    by_mrn: dict[str, list[FollowUpFact]] = {}
-    for f in follow_ups:
-        by_mrn.setdefault(f.mrn, []).append(f)
-    alerts_of: dict[str, list[Any]] = {}
-    for a in alerts:
-        alerts_of.setdefault(a.mrn, []).append(a)
+    with deps.uow() as uow:
+        rows = uow.reports.patient_lines(now)
     lines = []
-    for _, mrn, enrolled_on, states in patients:
-        mine = sorted(by_mrn.get(mrn, []), key=lambda f: f.target_at)
-        upcoming = [f for f in mine if f.closes_at > now]
-        theirs = alerts_of.get(mrn, [])
-        top = max(theirs, key=lambda a: rank[a.severity], default=None)
-        nxt = upcoming[0] if upcoming else None
+    for mrn, enrolled_on, states, overdue, nxt, alerts in rows:
+        step = ""
+        if nxt is not None:
+            step = names.get(nxt[0], (nxt[0], None))[0]
         lines.append(PatientLine(
-            mrn, enrolled_on, states, sum(1 for f in mine if f.closes_at <= now),
-            nxt.step if nxt else "",
-            local_date(nxt.target_at - timedelta(microseconds=1), deps.zone).isoformat()
-            if nxt else "", len(theirs), top.severity if top else ""))
+            mrn, enrolled_on, states, overdue, step,
+            local_date(nxt[2] - timedelta(microseconds=1), deps.zone).isoformat() if nxt else "",
+            sum(alerts.values()), max(alerts, key=lambda s: rank[s], default="")))
     return lines
 
 

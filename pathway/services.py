@@ -19,7 +19,7 @@ from pathway.domain.history import replay
 from pathway.domain.machine import Pathway
 from pathway.domain.model import EventRecord, NewEvent, Patient, PatientView
 from pathway.ports import Deps, UnitOfWork
-from pathway.tracking import Changes, find_patient, refresh_patient
+from pathway.tracking import Changes, find_patient, refresh_patient, unknown_patient
 
 __all__ = ["MRN_PATTERN", "Deps", "find_patient"]
 
@@ -82,12 +82,11 @@ def record_event(deps: Deps, mrn: str, event: str, fields: dict[str, Any], *,
     now = deps.clock.now()
     occurred_at = occurred_instant(on, at, deps.zone, now)
     with deps.uow() as uow:
-        patient = find_patient(uow, mrn, lock=True)
+        patient, states = _locked_with_states(uow, mrn)
         if expected_version is not None and expected_version != patient.version:
             raise Conflict(f"patient {patient.id} is at version {patient.version}, not "
                            f"{expected_version}: someone recorded something meanwhile; reload")
         check_not_before_enrolment(occurred_at, patient.enrolled_on, deps.zone)
-        states = uow.patients.states(patient.id)
         history = uow.events.for_patient(patient.id)
         _check_pause(event, history, definition.events)
         if definition.events[event].retracts:
@@ -164,6 +163,15 @@ def verify_replay(deps: Deps) -> list[str]:
 
 def _patient(uow: UnitOfWork, mrn: str) -> Patient:
     return find_patient(uow, mrn)
+
+
+def _locked_with_states(uow: UnitOfWork, mrn: str) -> tuple[Patient, dict[str, str]]:
+    """find_patient(lock=True) and the patient's track states, in one read."""
+    mrn = mrn.strip()
+    found = uow.patients.by_mrn_with_states(mrn, lock=True) if MRN_PATTERN.match(mrn) else None
+    if found is None:
+        raise unknown_patient(mrn)
+    return found
 
 
 def _valid_mrn(mrn: str) -> str:

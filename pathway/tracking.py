@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, tzinfo
 from typing import Any
 
@@ -57,9 +57,13 @@ def find_patient(uow: UnitOfWork, mrn: str, lock: bool = False) -> Patient:
     mrn = mrn.strip()
     patient = uow.patients.by_mrn(mrn, lock=lock) if MRN_PATTERN.match(mrn) else None
     if patient is None:
-        raise NotFound(f"no patient with MRN {mrn!r}; enrol with `pathway enroll MRN` "
-                       "or list patients with `pathway list`")
+        raise unknown_patient(mrn)
     return patient
+
+
+def unknown_patient(mrn: str) -> NotFound:
+    return NotFound(f"no patient with MRN {mrn!r}; enrol with `pathway enroll MRN` "
+                    "or list patients with `pathway list`")
 
 
 def refresh_patient(uow: UnitOfWork, pathway: Pathway, calendar: Calendar, patient: Patient,
@@ -97,8 +101,8 @@ def refresh_patient(uow: UnitOfWork, pathway: Pathway, calendar: Calendar, patie
 def _sync_follow_ups(uow: UnitOfWork, patient: Patient, follow_ups: list[FollowUp], now: datetime,
                      calendar: Calendar, changes: Changes, rules: Mapping[str, FollowUpRule],
                      scope: Scope | None) -> dict[tuple[str, str, datetime], int]:
-    stored = {(s.rule, s.region, s.anchor_at): s for s in uow.follow_ups.for_patient(patient.id)
-              if scope is None or s.rule in scope.rules}
+    stored = {(s.rule, s.region, s.anchor_at): s
+              for s in uow.follow_ups.for_patient(patient.id, scope.rules if scope else None)}
     inserts: list[dict[str, Any]] = []
     for fu in follow_ups:
         values = _values(fu, now, calendar, rules)
@@ -108,7 +112,8 @@ def _sync_follow_ups(uow: UnitOfWork, patient: Patient, follow_ups: list[FollowU
                             "anchor_at": fu.anchor_at, **values})
             changes.lines.append(f"patient {patient.id}: {fu.rule}{_r(fu.region)} "
                                  f"{values['status']} (anchor {fu.anchor_label})")
-        elif _differs(old, values) and uow.follow_ups.update(old.id, old.status, values):
+        elif _differs(old, values) and uow.follow_ups.update(old.id, old.status,
+                                                             _changed(old, values)):
             changes.follow_ups_changed += 1
             if old.status != values["status"]:
                 changes.lines.append(f"patient {patient.id}: {fu.rule}{_r(fu.region)} "
@@ -120,9 +125,12 @@ def _sync_follow_ups(uow: UnitOfWork, patient: Patient, follow_ups: list[FollowU
                 "status": "cancelled", "cancel_reason": "no longer applies (history corrected)",
                 "updated_at": now})
             changes.follow_ups_changed += 1
-    changes.follow_ups_created += uow.follow_ups.insert(inserts)
-    if not inserts:
-        return {key: s.id for key, s in stored.items()}
+    inserted = uow.follow_ups.insert(inserts)
+    changes.follow_ups_created += len(inserted)
+    ids = {key: s.id for key, s in stored.items()}
+    if len(inserted) == len(inserts):
+        return ids | inserted
+    # a row we did not read was in the way: read the ids back
     return {(s.rule, s.region, s.anchor_at): s.id for s in uow.follow_ups.for_patient(patient.id)}
 
 
@@ -170,8 +178,38 @@ def _differs(old: StoredFollowUp, values: dict[str, Any]) -> bool:
     return any(getattr(old, k) != values[k] for k in keys) or old.notes != values["notes"]
 
 
+_STORED = frozenset(StoredFollowUp.__dataclass_fields__)
+
+
+def _changed(old: StoredFollowUp, values: dict[str, Any]) -> dict[str, Any]:
+    """The values that differ from the row as read (and those it does not carry): writing only
+    these leaves the row as writing all of them would, with fewer columns and index entries."""
+    return {k: v for k, v in values.items() if k not in _STORED or getattr(old, k) != v}
+
+
 def _r(region: str) -> str:
     return f" ({region})" if region else ""
+
+
+class _Alerts:
+    """A patient's alerts as they now stand: read once, kept up to date with our own writes.
+
+    `known` turns False when a write did not go as expected (a row we did not read, or a
+    compare-and-set that found another status): then only a fresh read tells.
+    """
+
+    def __init__(self, alerts: list[StoredAlert]) -> None:
+        self.rows = {a.id: a for a in alerts}
+        self.known = True
+
+    def now_is(self, alert: StoredAlert) -> None:
+        self.rows[alert.id] = alert
+
+    def lost(self) -> None:
+        self.known = False
+
+    def current(self) -> list[StoredAlert] | None:
+        return list(self.rows.values()) if self.known else None
 
 
 def _sync_alerts(uow: UnitOfWork, patient: Patient, candidates: list[AlertCandidate],
@@ -179,18 +217,19 @@ def _sync_alerts(uow: UnitOfWork, patient: Patient, candidates: list[AlertCandid
                  outcome: dict[tuple[str, str, datetime], FollowUp], states: dict[str, str],
                  pathway_hash: str, now: datetime, changes: Changes, routes: tuple[Route, ...],
                  zone: tzinfo, scope: Scope | None = None) -> None:
-    existing = [a for a in uow.alerts.for_patient(patient.id)
-                if scope is None or scope.alert_key_matches(a.instance_key)]
+    alerts = uow.alerts.for_patient(patient.id)
+    seen = _Alerts(alerts)
+    existing = [a for a in alerts if scope is None or scope.alert_key_matches(a.instance_key)]
     by_level = {(a.rule, a.instance_key, a.severity): a for a in existing}
     wanted = {(c.rule, c.key): c for c in candidates}
     for cand in candidates:
         row = by_level.get((cand.rule, cand.key, cand.severity))
         if row is None:
             alert_id = _open(uow, patient.id, cand, follow_up_ids, states, pathway_hash, now,
-                             changes)
+                             changes, seen)
             if alert_id is not None:
                 enqueue(uow, alert_id, patient.id, cand, routes, now)
-        elif _maybe_reopen(uow, row, now, changes):
+        elif _maybe_reopen(uow, row, now, changes, seen):
             enqueue(uow, row.id, patient.id, cand, routes, now, again=now)
     for a in existing:
         c = wanted.get((a.rule, a.instance_key))
@@ -208,16 +247,21 @@ def _sync_alerts(uow: UnitOfWork, patient: Patient, candidates: list[AlertCandid
                                               "resolution": reason, "updated_at": now}):
             uow.alerts.add_action(a.id, "resolved", SWEEP_ACTOR, now, reason)
             changes.lines.append(f"patient {patient.id}: alert {a.id} {a.rule} resolved ({reason})")
-    hold_behind_urgent(uow, patient.id, now)
+            seen.now_is(replace(a, status="resolved", resolved_at=now, resolution=reason))
+        else:
+            seen.lost()
+    hold_behind_urgent(uow, patient.id, now, seen.current())
 
 
 def _open(uow: UnitOfWork, patient_id: int, c: AlertCandidate,
           follow_up_ids: dict[tuple[str, str, datetime], int], states: dict[str, str],
-          pathway_hash: str, now: datetime, changes: Changes) -> int | None:
+          pathway_hash: str, now: datetime, changes: Changes, seen: _Alerts | None = None
+          ) -> int | None:
+    follow_up_id = follow_up_ids.get(c.follow_up) if c.follow_up else None
     alert_id = uow.alerts.insert({
         "patient_id": patient_id, "rule": c.rule, "instance_key": c.key, "severity": c.severity,
         "status": "open", "message": c.message, "source": c.source,
-        "follow_up_id": follow_up_ids.get(c.follow_up) if c.follow_up else None,
+        "follow_up_id": follow_up_id,
         "states_at_fire": states, "pathway_hash": pathway_hash, "opened_at": c.opened_at,
         "created_at": now, "updated_at": now, "held": False, "urgent": c.urgent,
         "track": c.track})
@@ -225,6 +269,14 @@ def _open(uow: UnitOfWork, patient_id: int, c: AlertCandidate,
         uow.alerts.add_action(alert_id, "opened", SWEEP_ACTOR, now, c.message)
         changes.alerts_opened += 1
         changes.lines.append(f"patient {patient_id}: alert {alert_id} {c.rule} {c.severity} opened")
+        if seen is not None:
+            seen.now_is(StoredAlert(
+                id=alert_id, patient_id=patient_id, rule=c.rule, instance_key=c.key,
+                severity=c.severity, status="open", message=c.message, source=c.source,
+                opened_at=c.opened_at, follow_up_id=follow_up_id, held=False, urgent=c.urgent,
+                states_at_fire=dict(states)))
+    elif seen is not None:
+        seen.lost()  # the level exists already, in a row we did not read
     return alert_id
 
 
@@ -238,16 +290,23 @@ def enqueue(uow: UnitOfWork, alert_id: int, patient_id: int, c: AlertCandidate,
     return added
 
 
-def _maybe_reopen(uow: UnitOfWork, row: StoredAlert, now: datetime, changes: Changes) -> bool:
+def _maybe_reopen(uow: UnitOfWork, row: StoredAlert, now: datetime, changes: Changes,
+                  seen: _Alerts | None = None) -> bool:
     expired = (row.status == "snoozed" and row.snoozed_until is not None and row.snoozed_until <= now) \
         or (row.status == "overridden" and row.override_until is not None and row.override_until <= now) \
         or row.status == "resolved"
-    if expired and uow.alerts.update(row.id, row.status, {"status": "open", "updated_at": now,
-                                                          "resolved_at": None, "resolution": None}):
+    if not expired:
+        return False
+    if uow.alerts.update(row.id, row.status, {"status": "open", "updated_at": now,
+                                              "resolved_at": None, "resolution": None}):
         uow.alerts.add_action(row.id, "reopened", SWEEP_ACTOR, now, f"was {row.status}")
         changes.alerts_reopened += 1
         changes.lines.append(f"patient {row.patient_id}: alert {row.id} {row.rule} reopened")
+        if seen is not None:
+            seen.now_is(replace(row, status="open", resolved_at=None, resolution=None))
         return True
+    if seen is not None:
+        seen.lost()
     return False
 
 
@@ -264,9 +323,14 @@ def _why_resolved(a: StoredAlert, outcome: dict[tuple[str, str, datetime], Follo
     return "no longer applies"
 
 
-def hold_behind_urgent(uow: UnitOfWork, patient_id: int, now: datetime) -> None:
-    """While an urgent critical alert is live, the patient's other lower alerts are held."""
-    alerts = uow.alerts.for_patient(patient_id)
+def hold_behind_urgent(uow: UnitOfWork, patient_id: int, now: datetime,
+                       alerts: list[StoredAlert] | None = None) -> None:
+    """While an urgent critical alert is live, the patient's other lower alerts are held.
+
+    `alerts`, when given, are all the patient's alerts as they stand now (saves reading them).
+    """
+    if alerts is None:
+        alerts = uow.alerts.for_patient(patient_id)
     urgent = any(a.urgent and a.severity == "critical" and a.status in LIVE for a in alerts)
     for a in alerts:
         hold = urgent and not a.urgent and a.severity != "critical" and a.status in LIVE

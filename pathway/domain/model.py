@@ -86,6 +86,34 @@ class StoredFollowUp:
 
 
 @dataclass(frozen=True)
+class WorkStep:
+    """An open follow-up as a worklist line needs it (only the columns it reads)."""
+
+    id: int
+    rule: str
+    region: str
+    anchor_label: str
+    opens_at: datetime
+    closes_at: datetime
+    clock_time: bool
+    mrn: str
+
+
+@dataclass(frozen=True)
+class AlertLine:
+    """A live alert as a worklist line needs it."""
+
+    id: int
+    follow_up_id: int | None
+    rule: str
+    severity: str
+    message: str
+    source: str
+    held: bool
+    mrn: str
+
+
+@dataclass(frozen=True)
 class StoredAlert:
     id: int
     patient_id: int

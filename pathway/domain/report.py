@@ -1,22 +1,65 @@
-"""The daily status report as data (no formatting): pure, from a snapshot the adapter gathers."""
+"""The daily status report as data (no formatting): pure, from a snapshot the adapter gathers.
+
+The storage adapter classifies and counts in SQL along the bounds computed here (`ReportBounds`),
+so the report costs the same whatever the cohort size: every list holds its first LIST_LIMIT rows
+and the report carries the full count of each (`totals`).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from statistics import median
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-from pathway.domain.clinical_time import local_date
+from pathway.domain.clinical_time import local_date, start_of_day
 
 QUALITY_DAYS = 90
 FORECAST_WEEKS = 12
 PAIN_SCORE_DAYS = 30
+SOON_DAYS = 7
+LIST_LIMIT = 100
+OUTCOMES = ("on_time", "early", "late", "missed")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
-class FollowUpFact:
-    patient_id: int
+class ReportBounds:
+    """The instants that split open steps into the report's sections.
+
+    Overdue: the window closed at or before `at`. Due today: the window is open and the target
+    clinic day is today or past (`target_at <= day_end`, targets being the end of their day).
+    Next 7 days: not due today, target within seven clinic days (`target_at <= week_end`).
+    Newly overdue / due: the same, since the previous report (`previous_at`, `previous_week_end`)
+    or created since it (follow-up ids above `previous_last_id`).
+    """
+
+    at: datetime
+    day_end: datetime
+    week_end: datetime
+    quality_since: datetime
+    pain_since: datetime
+    previous_at: datetime | None
+    previous_week_end: datetime | None
+    previous_last_id: int | None
+
+
+def report_bounds(at: datetime, zone: tzinfo, previous: dict[str, Any] | None) -> ReportBounds:
+    today = local_date(at, zone)
+    prev_at = datetime.fromisoformat(previous["generated_at"]) if previous else None
+    prev_day = date.fromisoformat(previous["date"]) if previous and "date" in previous else None
+    return ReportBounds(
+        at=at, day_end=start_of_day(today + timedelta(days=1), zone),
+        week_end=start_of_day(today + timedelta(days=SOON_DAYS + 1), zone),
+        quality_since=at - timedelta(days=QUALITY_DAYS),
+        pain_since=at - timedelta(days=PAIN_SCORE_DAYS), previous_at=prev_at,
+        previous_week_end=start_of_day(prev_day + timedelta(days=SOON_DAYS + 1), zone)
+        if prev_day else None,
+        previous_last_id=previous.get("last_follow_up_id") if previous else None)
+
+
+@dataclass(frozen=True)
+class StepFact:
     mrn: str
     rule: str
     step: str
@@ -24,43 +67,56 @@ class FollowUpFact:
     opens_at: datetime
     target_at: datetime
     closes_at: datetime
-    status: str
-    done_at: datetime | None
-    recurring_days: int | None = None  # the rule's target interval, for the forecast
 
 
 @dataclass(frozen=True)
 class AlertFact:
     id: int
-    patient_id: int
     mrn: str
     rule: str
     severity: str
     status: str
     message: str
     opened_at: datetime
-    resolved_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Listed(Generic[T]):
+    """The first rows of a section (at most LIST_LIMIT) and how many there are in all."""
+
+    total: int
+    items: list[T]
+
+
+@dataclass(frozen=True)
+class ForecastBucket:
+    rule: str
+    target_at: datetime
+    count: int
+    recurring_days: int | None  # the rule's target interval, for projected recurrences
 
 
 @dataclass(frozen=True)
 class Snapshot:
-    """Everything the report needs, gathered by the storage adapter in set-based queries."""
+    """Everything the report needs, counted and listed by the storage adapter in SQL."""
 
     at: datetime
     zone: tzinfo
     patients: int
     active_patients: int
     by_state: dict[str, dict[str, int]]
-    open_follow_ups: list[FollowUpFact]
-    closed_follow_ups: list[FollowUpFact]  # done or cancelled, closing within the quality period
-    alerts: list[AlertFact]  # live ones and those resolved in the quality period
+    steps: dict[str, Listed[StepFact]]  # overdue, due_today, due_soon, newly_overdue, newly_due
+    alerts: dict[str, Listed[AlertFact]]  # live alerts by severity, oldest first
+    no_pain_score: Listed[str]  # MRNs of active patients without an NRS in 30 days
+    palliative_overdue: Listed[str]  # MRNs with a palliative referral past its window
+    quality: dict[str, dict[str, int]]  # rule -> outcome -> steps judged in the period
+    alert_open_days: list[float]  # alerts resolved in the period: days open
     actions_since: list[tuple[str, int, str]]  # (action, alert id, mrn) since the previous report
     left_since: list[tuple[str, str]]  # (mrn, exit event)
-    last_pain_score: dict[str, datetime | None]  # mrn of every active patient -> last NRS
     rt_delays_days: list[float]  # unresectable/definitive-RT decision -> first fraction
-    imaging_rules: tuple[str, ...] = ("T09",)
-    exam_rules: tuple[str, ...] = ("T10",)
-    palliative_rules: tuple[str, ...] = ("T16",)
+    forecast: list[ForecastBucket]
+    last_follow_up_id: int = 0
+    has_previous: bool = False
 
 
 @dataclass
@@ -79,109 +135,75 @@ class DailyReport:
     palliative_referral_overdue: list[str]
     quality: dict[str, Any]
     forecast: list[dict[str, Any]]
-    keys: dict[str, list[str]] = field(default_factory=dict)  # for tomorrow's "what changed"
+    totals: dict[str, int] = field(default_factory=dict)  # full counts of the capped lists
+    last_follow_up_id: int = 0  # for tomorrow's "what changed"
 
 
-def build_report(s: Snapshot, previous: dict[str, Any] | None) -> DailyReport:
+def build_report(s: Snapshot) -> DailyReport:
     today = local_date(s.at, s.zone)
-    overdue, due_today, soon = _steps(s, today)
-    live = [a for a in s.alerts if a.status in ("open", "acknowledged", "snoozed")]
-    by_severity: dict[str, list[dict[str, Any]]] = {"critical": [], "warning": [], "info": []}
-    for a in sorted(live, key=lambda a: a.opened_at):
-        by_severity.setdefault(a.severity, []).append({
-            "id": a.id, "mrn": a.mrn, "rule": a.rule, "status": a.status, "message": a.message,
-            "age_days": (s.at - a.opened_at).days})
-    keys = {"overdue": sorted(_key(r) for r in overdue),
-            "due": sorted(_key(r) for r in due_today + soon)}
+    rows = {name: [_row(f, today, s.zone) for f in listed.items] for name, listed in s.steps.items()}
+    by_severity = {severity: [{"id": a.id, "mrn": a.mrn, "rule": a.rule, "status": a.status,
+                               "message": a.message, "age_days": (s.at - a.opened_at).days}
+                              for a in listed.items]
+                   for severity, listed in s.alerts.items()}
+    news, news_totals = _news(s, rows)
+    totals = {"overdue": s.steps["overdue"].total, "due_today": s.steps["due_today"].total,
+              "due_next_7_days": s.steps["due_soon"].total,
+              "no_pain_score_30_days": s.no_pain_score.total,
+              "palliative_referral_overdue": s.palliative_overdue.total,
+              **{f"alerts_{sev}": listed.total for sev, listed in s.alerts.items()},
+              **news_totals}
     return DailyReport(
         date=today, generated_at=s.at, cohort=s.patients, active=s.active_patients,
-        by_state=s.by_state, overdue=overdue, due_today=due_today, due_next_7_days=soon,
-        alerts_by_severity=by_severity, news=_news(s, keys, previous, overdue, due_today + soon),
-        no_pain_score_30_days=sorted(
-            mrn for mrn, at in s.last_pain_score.items()
-            if at is None or at < s.at - timedelta(days=PAIN_SCORE_DAYS)),
-        palliative_referral_overdue=sorted({r["mrn"] for r in overdue
-                                            if r["rule"] in s.palliative_rules}),
-        quality=_quality(s), forecast=_forecast(s, today), keys=keys)
+        by_state=s.by_state, overdue=rows["overdue"], due_today=rows["due_today"],
+        due_next_7_days=rows["due_soon"], alerts_by_severity=by_severity, news=news,
+        no_pain_score_30_days=list(s.no_pain_score.items),
+        palliative_referral_overdue=list(s.palliative_overdue.items),
+        quality=_quality(s), forecast=_forecast(s, today), totals=totals,
+        last_follow_up_id=s.last_follow_up_id)
 
 
-def _row(f: FollowUpFact, today: date, zone: tzinfo) -> dict[str, Any]:
+def _row(f: StepFact, today: date, zone: tzinfo) -> dict[str, Any]:
     closes = local_date(f.closes_at - timedelta(microseconds=1), zone)
+    target = local_date(f.target_at - timedelta(microseconds=1), zone)
     return {"mrn": f.mrn, "rule": f.rule, "step": f.step + (f" ({f.region})" if f.region else ""),
-            "opens": local_date(f.opens_at, zone).isoformat(), "closes": closes.isoformat(),
-            "days_late": max(0, (today - closes).days)}
+            "opens": local_date(f.opens_at, zone).isoformat(), "target": target.isoformat(),
+            "closes": closes.isoformat(), "days_late": max(0, (today - closes).days)}
 
 
 def _key(row: dict[str, Any]) -> str:
     return f"{row['mrn']} {row['rule']} {row['step']}"
 
 
-def _steps(s: Snapshot, today: date) -> tuple[list[dict[str, Any]], ...]:
-    """Overdue: the window has closed. Due today: open, target day reached. Next 7 days: target soon."""
-    overdue, due_today, soon = [], [], []
-    for f in s.open_follow_ups:
-        row = _row(f, today, s.zone)
-        target = local_date(f.target_at - timedelta(microseconds=1), s.zone)
-        row["target"] = target.isoformat()
-        if s.at >= f.closes_at:
-            overdue.append(row)
-        elif target <= today and s.at >= f.opens_at:
-            due_today.append(row)
-        elif target <= today + timedelta(days=7):
-            soon.append(row)
-    overdue.sort(key=lambda r: -r["days_late"])
-    return (overdue, sorted(due_today, key=lambda r: r["closes"]),
-            sorted(soon, key=lambda r: r["target"]))
-
-
-def _news(s: Snapshot, keys: dict[str, list[str]], previous: dict[str, Any] | None,
-          overdue: list[dict[str, Any]], due: list[dict[str, Any]]) -> dict[str, list[str]]:
-    before = (previous or {}).get("keys", {})
+def _news(s: Snapshot, rows: dict[str, list[dict[str, Any]]]
+          ) -> tuple[dict[str, list[str]], dict[str, int]]:
     news: dict[str, list[str]] = {
-        "newly_overdue": [k for k in keys["overdue"] if k not in set(before.get("overdue", []))],
-        "newly_due": [k for k in keys["due"] if k not in set(before.get("due", []))],
+        "newly_overdue": [_key(r) for r in rows["newly_overdue"]] if s.has_previous else [],
+        "newly_due": [_key(r) for r in rows["newly_due"]] if s.has_previous else [],
         "escalated": [], "resolved": [], "acknowledged": [],
         "left_pathway": [f"{mrn} ({event})" for mrn, event in s.left_since]}
     for action, alert_id, mrn in s.actions_since:
-        if action == "acknowledged":
-            news["acknowledged"].append(f"{mrn} alert {alert_id}")
-        elif action == "escalated":
-            news["escalated"].append(f"{mrn} alert {alert_id}")
-        elif action == "resolved":
-            news["resolved"].append(f"{mrn} alert {alert_id}")
-    if previous is None:
-        news["newly_overdue"], news["newly_due"] = [], []
-    return news
+        if action in ("acknowledged", "escalated", "resolved"):
+            news[action].append(f"{mrn} alert {alert_id}")
+    totals = {f"news_{k}": len(v) for k, v in news.items()}
+    if s.has_previous:
+        totals["news_newly_overdue"] = s.steps["newly_overdue"].total
+        totals["news_newly_due"] = s.steps["newly_due"].total
+    return {k: v[:LIST_LIMIT] for k, v in news.items()}, totals
 
 
 def _quality(s: Snapshot) -> dict[str, Any]:
-    since = s.at - timedelta(days=QUALITY_DAYS)
-    per_rule: dict[str, dict[str, int]] = {}
-    for f in s.closed_follow_ups + s.open_follow_ups:
-        if f.status == "cancelled" or not (since <= f.closes_at <= s.at or
-                                           (f.done_at is not None and f.done_at >= since)):
-            continue
-        if f.done_at is None:
-            if f.closes_at > s.at:
-                continue
-            outcome = "missed"
-        elif f.done_at < f.opens_at:
-            outcome = "early"
-        elif f.done_at < f.closes_at:
-            outcome = "on_time"
-        else:
-            outcome = "late"
-        counts = per_rule.setdefault(f.rule, {"on_time": 0, "early": 0, "late": 0, "missed": 0})
-        counts[outcome] += 1
-    rates = {rule: {**c, "total": sum(c.values()),
-                    **{f"{k}_rate": round(v / sum(c.values()), 3) for k, v in c.items()}}
-             for rule, c in sorted(per_rule.items())}
-    open_days = [(a.resolved_at - a.opened_at).total_seconds() / 86400 for a in s.alerts
-                 if a.resolved_at is not None and a.resolved_at >= since]
+    rates = {}
+    for rule, counts in sorted(s.quality.items()):
+        c = {k: counts.get(k, 0) for k in OUTCOMES}
+        total = sum(c.values())
+        if total:
+            rates[rule] = {**c, "total": total,
+                           **{f"{k}_rate": round(v / total, 3) for k, v in c.items()}}
     return {"period_days": QUALITY_DAYS, "by_rule": rates,
             "median_days_decision_to_rt": _median(s.rt_delays_days),
-            "median_days_alert_open": _median(open_days),
-            "alerts_resolved": len(open_days)}
+            "median_days_alert_open": _median(s.alert_open_days),
+            "alerts_resolved": len(s.alert_open_days)}
 
 
 def _median(values: list[float]) -> float | None:
@@ -195,14 +217,19 @@ def _forecast(s: Snapshot, today: date) -> list[dict[str, Any]]:
         {"week_of": (start + timedelta(weeks=i)).isoformat(), "imaging": 0, "exams": 0}
         for i in range(FORECAST_WEEKS)]
     end = start + timedelta(weeks=FORECAST_WEEKS)
-    for f in s.open_follow_ups:
-        kind = "imaging" if f.rule in s.imaging_rules else "exams" if f.rule in s.exam_rules else None
+    for b in s.forecast:
+        kind = "imaging" if b.rule in IMAGING_RULES else "exams" if b.rule in EXAM_RULES else None
         if kind is None:
             continue
-        due = max(local_date(f.target_at - timedelta(microseconds=1), s.zone), today)
+        due = max(local_date(b.target_at - timedelta(microseconds=1), s.zone), today)
         while due < end:
-            weeks[(due - start).days // 7][kind] += 1
-            if not f.recurring_days:
+            weeks[(due - start).days // 7][kind] += b.count
+            if not b.recurring_days:
                 break
-            due += timedelta(days=f.recurring_days)
+            due += timedelta(days=b.recurring_days)
     return weeks
+
+
+IMAGING_RULES = ("T09",)
+EXAM_RULES = ("T10",)
+PALLIATIVE_RULES = ("T16",)
