@@ -7,6 +7,7 @@ from sqlmodel import Field, SQLModel
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 OPEN_ROWS = text("status IN ('upcoming', 'due', 'overdue')")
+PAUSED = text("status IN ('snoozed', 'overridden')")
 
 
 class PatientRow(SQLModel, table=True):
@@ -114,6 +115,8 @@ class AlertRow(SQLModel, table=True):
         Index("ix_alert_patient_status", "patient_id", "status"),
         Index("ix_alert_follow_up", "follow_up_id", "status"),
         Index("ix_alert_severity_opened", "status", "severity", "opened_at"),
+        Index("ix_alert_expiring", "snoozed_until", "override_until", "patient_id",
+              sqlite_where=PAUSED, postgresql_where=PAUSED),
         Index("ix_alert_resolved", "resolved_at", sqlite_where=text("resolved_at IS NOT NULL"),
               postgresql_where=text("resolved_at IS NOT NULL")),
     )

@@ -143,11 +143,14 @@ class SqlFollowUpRepository:
         return bool(result.rowcount == 1)
 
     def patients_to_check(self, now: datetime, limit: int) -> list[int]:
-        """Patients with a snooze or an override that has run out (their alerts may reopen)."""
-        alerts = select(AlertRow.patient_id).where(or_(
-            and_(col(AlertRow.status) == "snoozed", col(AlertRow.snoozed_until) <= now),
-            and_(col(AlertRow.status) == "overridden", col(AlertRow.override_until) <= now)))
-        return sorted({pid for (pid,) in self.session.execute(alerts.distinct().limit(limit))})
+        """Patients with a snooze or an override that has run out (their alerts may reopen),
+        read along the partial index ix_alert_expiring (the literal IN matches its WHERE)."""
+        a = AlertRow.__table__  # type: ignore[attr-defined]
+        query = columns(a.c.patient_id).where(
+            text("alert.status IN ('snoozed', 'overridden')"),
+            or_(and_(a.c.status == "snoozed", a.c.snoozed_until <= now),
+                and_(a.c.status == "overridden", a.c.override_until <= now)))
+        return sorted(set(self.session.connection().execute(query).scalars()))[:limit]
 
     def advance_statuses(self, now: datetime) -> tuple[int, int]:
         """Time alone moves open follow-ups: upcoming -> due -> overdue. Set-based, idempotent."""

@@ -1,0 +1,25 @@
+"""A partial index over snoozed and overridden alerts, so the sweep finds the ones that ran out
+without scanning every alert.
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-11-29
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0007"
+down_revision = "0006"
+branch_labels = None
+depends_on = None
+
+PAUSED = sa.text("status IN ('snoozed', 'overridden')")
+
+
+def upgrade() -> None:
+    op.create_index("ix_alert_expiring", "alert", ["snoozed_until", "override_until", "patient_id"],
+                    sqlite_where=PAUSED, postgresql_where=PAUSED)
+
+
+def downgrade() -> None:
+    op.drop_index("ix_alert_expiring", "alert")
