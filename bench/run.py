@@ -10,6 +10,7 @@ medians, the ratio to raw SQL and the peak Python memory of the engine's operati
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import shutil
 import sqlite3
@@ -51,6 +52,8 @@ def timed(fn: Callable[[], Any], trace: bool = False) -> tuple[float, int]:
 def measure(name: str, ours: Callable[[int], Any], raw: Callable[[int], Any], reps: int,
             unit: str = "ms") -> dict[str, Any]:
     ours_t, raw_t, peaks = [], [], []
+    raw(-1)  # warm up (for the sweeps: a sweep at the time of the last one, nothing to do)
+    ours(-1)
     for i in range(reps):
         start = time.perf_counter()
         raw(i)
@@ -86,6 +89,7 @@ def prepare(db: str, patients: int, workdir: Path, pg_url: str) -> tuple[str, Ca
         def copy() -> str:
             target = workdir / f"copy-{uuid.uuid4().hex[:6]}.db"
             shutil.copy(base, target)
+            os.sync()  # the copy's write-back would otherwise land inside the timed commits
             return f"sqlite:///{target}"
         return url, copy
     admin = create_engine(pg_url.replace("postgresql://", "postgresql+psycopg://"),

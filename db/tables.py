@@ -60,7 +60,6 @@ class FollowUpRow(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("patient_id", "rule", "region", "anchor_at", name="uq_follow_up_instance"),
         Index("ix_follow_up_status_closes", "status", "closes_at", "rule", "done_at", "opens_at"),
-        Index("ix_follow_up_patient", "patient_id", "status"),
         Index("ix_follow_up_alert_due", "next_alert_at", "patient_id", sqlite_where=OPEN_ROWS,
               postgresql_where=OPEN_ROWS),
         Index("ix_follow_up_open_closes", "closes_at", "id", "opens_at", "target_at",

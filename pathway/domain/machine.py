@@ -57,6 +57,19 @@ class Guard:
         return " and ".join(explain(f, c, p) for f, c in self._when.items()) or "no conditions"
 
 
+ACCEPTED_CACHE = 10_000
+
+
+def _key(state: str, event: str, data: EventData) -> tuple[Any, ...] | None:
+    """A hashable key for the transition's inputs, or None when a field value is unhashable."""
+    items = tuple(sorted(data.items()))
+    try:
+        hash(items)
+    except TypeError:
+        return None
+    return (state, event, items)
+
+
 class TrackMachine:
     def __init__(self, definition: PathwayDefinition, track: str) -> None:
         spec = definition.tracks[track]
@@ -73,6 +86,7 @@ class TrackMachine:
                     "conditions": [guard] if tr.when else [],
                 })
         self._events = frozenset(event for event, _ in self._guards)
+        self._accepted: dict[tuple[Any, ...], str] = {}
         self.machine = Machine(
             model=None, states=list(self.states), initial=None, transitions=machine_transitions,
             auto_transitions=False, send_event=True, ignore_invalid_triggers=False,
@@ -91,9 +105,26 @@ class TrackMachine:
         return sorted({event for event, source in self._guards if source == state})
 
     def fire(self, state: str, event: str, data: EventData) -> str:
-        """Return the new state; raise EventNotAllowed or GuardRefused with the reason."""
+        """Return the new state; raise EventNotAllowed or GuardRefused with the reason.
+
+        The guards read only the event's fields, so an accepted (state, event, fields) always
+        leads to the same state: it is remembered, and replaying a history costs a lookup per
+        event instead of a trip through the machine.
+        """
         if (event, state) not in self._guards:
             raise EventNotAllowed(f"'{event}' is not allowed in {self.name} state '{state}'")
+        key = _key(state, event, data)
+        known = self._accepted.get(key) if key is not None else None
+        if known is not None:
+            return known
+        dest = self._trigger(state, event, data)
+        if key is not None:
+            if len(self._accepted) >= ACCEPTED_CACHE:
+                self._accepted.clear()
+            self._accepted[key] = dest
+        return dest
+
+    def _trigger(self, state: str, event: str, data: EventData) -> str:
         cursor = _Cursor(state)
         trigger: Callable[..., bool] = self.machine.events[event].trigger
         try:

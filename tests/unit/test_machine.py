@@ -302,3 +302,19 @@ def test_the_machines_are_shared_and_never_register_patients(
         pathway.fire(states, "exam_done", {})
     assert {name: len(track.machine.models) for name, track in pathway.tracks.items()} == before
     assert all(n == 0 for n in before.values())
+
+
+def test_a_remembered_transition_is_reused_only_for_the_same_state_event_and_fields(
+        pathway: Pathway, definition: PathwayDefinition) -> None:
+    accepted = [fire_one(pathway, definition, "main", "assessment", "mdt_decision", dict(RT_PLAN))
+                for _ in range(2)]
+    assert [o.states["main"] for o in accepted] == ["rt_planning", "rt_planning"]
+
+    with pytest.raises(GuardRefused):
+        fire_one(pathway, definition, "main", "assessment", "mdt_decision",
+                 {"resectability": "unresectable", "plan": "systemic"})
+    with pytest.raises(EventNotAllowed):
+        fire_one(pathway, definition, "main", "surveillance", "mdt_decision", dict(RT_PLAN))
+    resected = fire_one(pathway, definition, "main", "assessment", "mdt_decision",
+                        {"resectability": "resectable", "plan": "surgery"})
+    assert resected.states["main"] == "surgical_pathway"
