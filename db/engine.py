@@ -4,8 +4,22 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, event
+from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
 from sqlalchemy.engine import make_url
 from sqlmodel import create_engine
+
+
+def _indexed_by(self: SQLiteCompiler, table: Any, text: str | None) -> str | None:
+    """Render `select(...).with_hint(table, "INDEXED BY ix", "sqlite")` after the table name.
+
+    SQLAlchemy's SQLite compiler drops table hints; SQLite's INDEXED BY goes where MySQL's index
+    hints go. Used where SQLite's planner, from average statistics, would pick a status index
+    over the partial index that answers the query (the report's counts: 0.2 s -> 0.01 s).
+    """
+    return text
+
+
+SQLiteCompiler.get_from_hint_text = _indexed_by  # type: ignore[method-assign, assignment]
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
