@@ -46,32 +46,32 @@ def to_html(report: DailyReport) -> str:
 
 def to_markdown(report: DailyReport) -> str:
     out = [f"# Daily status report — {report.date}", "",
-           f"Cohort: {report.cohort} patients ({report.active} on the pathway). "
+           f"Cohort: {report.cohort:,} patients ({report.active:,} on the pathway). "
            f"Generated {report.generated_at:%Y-%m-%d %H:%M} UTC. Decision support for clinicians.",
            "", "## What changed since the previous report", ""]
     news = [f"- {NEWS_TITLES[k]} ({report.totals.get(f'news_{k}', len(v))}): {', '.join(v)}"
             + _more(report, f"news_{k}", v) for k, v in report.news.items() if v]
     out += news or ["- Nothing new."]
-    out += ["", f"## Overdue steps ({report.totals.get('overdue', len(report.overdue))})", ""]
+    out += ["", f"## Overdue steps ({report.totals.get('overdue', len(report.overdue)):,})", ""]
     out += _md_table(["MRN", "rule", "step", "window closed", "days late"],
                      [[r["mrn"], r["rule"], r["step"], r["closes"], r["days_late"]]
                       for r in report.overdue])
     out += _shown(report, "overdue", report.overdue)
     out += ["", f"## Due today (target reached, window open) "
-                f"({report.totals.get('due_today', len(report.due_today))})", ""]
+                f"({report.totals.get('due_today', len(report.due_today)):,})", ""]
     out += _md_table(["MRN", "rule", "step", "target", "closes"],
                      [[r["mrn"], r["rule"], r["step"], r["target"], r["closes"]]
                       for r in report.due_today])
     out += _shown(report, "due_today", report.due_today)
     out += ["", f"## Due in the next 7 days (by target) "
-                f"({report.totals.get('due_next_7_days', len(report.due_next_7_days))})", ""]
+                f"({report.totals.get('due_next_7_days', len(report.due_next_7_days)):,})", ""]
     out += _md_table(["MRN", "rule", "step", "opens", "target", "closes"],
                      [[r["mrn"], r["rule"], r["step"], r["opens"], r["target"], r["closes"]]
                       for r in report.due_next_7_days])
     out += _shown(report, "due_next_7_days", report.due_next_7_days)
     out += ["", "## Open alerts", ""]
     for severity, alerts in report.alerts_by_severity.items():
-        out += [f"### {severity} ({report.totals.get(f'alerts_{severity}', len(alerts))})", ""]
+        out += [f"### {severity} ({report.totals.get(f'alerts_{severity}', len(alerts)):,})", ""]
         out += _md_table(["id", "MRN", "rule", "age (days)", "message"],
                          [[a["id"], a["mrn"], a["rule"], a["age_days"], a["message"]]
                           for a in alerts])
