@@ -19,7 +19,8 @@ from pathway.domain.history import replay
 from pathway.domain.machine import Pathway
 from pathway.domain.model import EventRecord, NewEvent, Patient, PatientView
 from pathway.ports import Deps, UnitOfWork
-from pathway.tracking import Changes, find_patient, refresh_patient, unknown_patient
+from pathway.raising import Changes
+from pathway.tracking import find_patient, refresh_patient, unknown_patient
 
 __all__ = ["MRN_PATTERN", "Deps", "find_patient"]
 

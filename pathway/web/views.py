@@ -15,7 +15,7 @@ from pathway.domain.errors import InvalidInput
 from pathway.domain.model import StoredAlert
 from pathway.domain.rules_spec import SEVERITY_RANK
 from pathway.ports import Deps, User
-from pathway.tracking import LIVE
+from pathway.raising import LIVE
 from pathway.web.fmt import day, when
 
 KINDS = {"overdue": "Overdue", "due": "Due", "soon": "Due soon", "alert": "Alerts",

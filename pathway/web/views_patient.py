@@ -16,7 +16,7 @@ from pathway.domain.definition import FieldSpec
 from pathway.domain.model import EventRecord, StoredFollowUp
 from pathway.domain.rules_spec import FollowUpRule
 from pathway.ports import Deps, User
-from pathway.tracking import LIVE
+from pathway.raising import LIVE
 from pathway.web.fmt import day, local_day, when
 from pathway.web.timeline_svg import Band, Mark, Row, timeline_svg
 from pathway.web.views import alert_lines

@@ -17,8 +17,8 @@ from sqlalchemy import Engine, text
 
 from pathway import alerting
 from pathway.domain.model import Patient
+from pathway.raising import Changes
 from pathway.services import Deps
-from pathway.tracking import Changes
 from tests.conftest import PG_ADMIN_URL
 from tests.fakes import FixedClock
 from tests.integration.conftest import follow_to_surveillance, morning
