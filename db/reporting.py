@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, text, update
+from sqlalchemy import and_, case, false, func, or_, text, update
 from sqlalchemy import select as columns
 from sqlmodel import Session, col, select
 
@@ -30,7 +30,8 @@ def _section(name: str, b: ReportBounds) -> tuple[Any, list[Any]]:
     due_today = and_(f.closes_at > b.at, f.opens_at <= b.at, f.target_at <= b.day_end)
     due_soon = and_(f.closes_at > b.at, or_(f.opens_at > b.at, f.target_at > b.day_end),
                     f.target_at <= b.week_end)
-    new = f.id > (b.previous_last_id or 0)
+    # created since the previous report; a report stored before ids were kept knows of none
+    new = f.id > b.previous_last_id if b.previous_last_id is not None else false()
     sections = {
         "overdue": (f.closes_at <= b.at, [f.closes_at]),
         "due_today": (due_today, [f.closes_at]),

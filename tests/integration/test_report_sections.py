@@ -169,3 +169,14 @@ def test_active_patients_without_a_pain_score_in_30_days_leave_out_retracted_sco
 
     assert gaps == (3, ["MRN-1", "MRN-3", "MRN-6"])  # MRN-7 has died: not listed
     assert first == (2, ["MRN-1"])
+
+
+def test_a_previous_report_without_follow_up_ids_makes_news_of_time_alone(
+        deps: Deps, stored: dict[str, Any]) -> None:
+    b = report_bounds(AT, LONDON, PREVIOUS)  # stored before reports kept the last follow-up id
+    with deps.uow() as uow:
+        counts = uow.reports.step_counts(b)
+        newly_due = [(m, r) for m, r, *_ in uow.reports.steps("newly_due", b, 10)]
+
+    assert (counts["newly_overdue"], counts["newly_due"]) == (1, 1)
+    assert newly_due == [("MRN-4", "T01")]
