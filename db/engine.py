@@ -43,6 +43,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")  # take the write lock up front: no lost updates
+        if conn.get_execution_options().get("pathway_read_only"):
+            conn.exec_driver_sql("BEGIN")  # a reader: a snapshot at its first read, no lock
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")  # take the write lock up front: no lost updates
 
     return engine

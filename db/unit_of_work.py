@@ -22,6 +22,8 @@ from pathway.ports import (
     UserRepository,
 )
 
+READ_ONLY = {"pathway_read_only": True, "postgresql_readonly": True}  # see db.engine's BEGIN
+
 
 class SqlUnitOfWork:
     """One database transaction; leaving the block without commit() rolls back."""
@@ -34,9 +36,10 @@ class SqlUnitOfWork:
     reports: ReportRepository
     users: UserRepository
 
-    def __init__(self, engine: Engine, pathway_id: str) -> None:
-        self.engine = engine
+    def __init__(self, engine: Engine, pathway_id: str, read_only: bool = False) -> None:
+        self.engine = engine.execution_options(**READ_ONLY) if read_only else engine
         self.pathway_id = pathway_id
+        self.read_only = read_only
 
     def __enter__(self) -> SqlUnitOfWork:
         self.session = Session(self.engine, expire_on_commit=False)
@@ -61,6 +64,8 @@ class SqlUnitOfWork:
             raise Conflict("the database is busy with another writer; try again") from exc
 
     def commit(self) -> None:
+        if self.read_only:
+            raise RuntimeError("a read-only unit of work cannot commit; use deps.uow()")
         self.session.commit()
 
     def rollback(self) -> None:

@@ -52,7 +52,7 @@ def add_user(deps: Deps, name: str, role: str) -> IssuedToken:
 
 
 def list_users(deps: Deps) -> list[User]:
-    with deps.uow() as uow:
+    with deps.read() as uow:
         return uow.users.listing()
 
 
@@ -85,7 +85,7 @@ def authenticate(deps: Deps, token: str) -> User:
 
 def signed_in(deps: Deps, user_id: int) -> User:
     """The user behind a web session, checked again on every request (revocation ends it)."""
-    with deps.uow() as uow:
+    with deps.read() as uow:
         user = uow.users.by_id(user_id)
     if user is None or not user.active:
         raise NotSignedIn("your session has ended; sign in again")

@@ -132,7 +132,7 @@ def worklist(deps: Deps, as_of: date | None = None, within: int | None = None,
                                                                      deps.zone)
     horizon = at + timedelta(days=within if within is not None else 7)
     rules = deps.pathway.definition.rules.follow_ups
-    with deps.uow() as uow:
+    with deps.read() as uow:
         rows = uow.follow_ups.worklist(("upcoming", "due", "overdue"), horizon, at, limit)
         alerts = uow.alerts.open_lines(limit) if limit else [
             AlertLine(a.id, a.follow_up_id, a.rule, a.severity, a.message, a.source, a.held, mrn)
@@ -177,7 +177,7 @@ def worklist_counts(deps: Deps, as_of: date | None = None, within: int | None = 
     at = now if as_of is None or as_of == today else start_of_day(as_of + timedelta(days=1),
                                                                      deps.zone)
     horizon = at + timedelta(days=within if within is not None else 7)
-    with deps.uow() as uow:
+    with deps.read() as uow:
         counts = uow.follow_ups.counts(at, horizon)
         by_severity = uow.alerts.severity_counts(("open",))
     return {k: counts.get(k, 0) for k in ("overdue", "due", "soon")} | {
@@ -217,12 +217,12 @@ def list_alerts(deps: Deps, status: str | None = None, mrn: str | None = None
         raise InvalidInput(f"--status must be one of live, all, {', '.join(known)}")
     statuses: tuple[str, ...] | None = LIVE if status in (None, "live") else (
         None if status == "all" else (str(status),))
-    with deps.uow() as uow:
+    with deps.read() as uow:
         return uow.alerts.listing(statuses, mrn)
 
 
 def undelivered_alert_ids(deps: Deps) -> set[int]:
-    with deps.uow() as uow:
+    with deps.read() as uow:
         return {n.alert_id for n in uow.notifications.listing(("dead",))}
 
 
@@ -296,7 +296,7 @@ def _act(deps: Deps, alert_id: int, by: str, status: str, values: dict[str, obje
 def follow_ups_of(deps: Deps, mrn: str) -> tuple[list[StoredFollowUp], list[StoredAlert]]:
     """A patient's follow-ups (status as of now, even between sweeps) and alerts."""
     now = deps.clock.now()
-    with deps.uow() as uow:
+    with deps.read() as uow:
         patient = find_patient(uow, mrn)
         rows, alerts = uow.follow_ups.for_patient(patient.id), uow.alerts.for_patient(patient.id)
     return [replace(f, status=live_status(f, now)) for f in rows], alerts

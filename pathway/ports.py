@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from types import TracebackType
@@ -224,14 +224,23 @@ class UnitOfWork(Protocol):
     def rollback(self) -> None: ...
 
 
+class UnitOfWorkFactory(Protocol):
+    def __call__(self, read_only: bool = False) -> UnitOfWork: ...
+
+
 @dataclass(frozen=True)
 class Deps:
-    uow: Callable[[], UnitOfWork]
+    uow: UnitOfWorkFactory
     clock: Clock
     pathway: Pathway
     zone: tzinfo
     holidays: Calendar | None = None
     routes: tuple[Route, ...] = DEFAULT_ROUTES
+
+    def read(self) -> UnitOfWork:
+        """A unit of work that only reads: one snapshot, never the write lock (SQLite) and a
+        READ ONLY transaction (PostgreSQL), so lists and reports do not hold up recording."""
+        return self.uow(read_only=True)
 
     @property
     def calendar(self) -> Calendar:

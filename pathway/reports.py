@@ -56,7 +56,7 @@ def report_instant(deps: Deps, as_of: date | None) -> datetime:
 def build(deps: Deps, as_of: date | None = None) -> DailyReport:
     """The report as of the end of `as_of` (default: now), compared with the last stored report."""
     at = report_instant(deps, as_of)
-    with deps.uow() as uow:
+    with deps.read() as uow:
         previous = uow.reports.previous(local_date(at, deps.zone))
         snapshot = gather(deps, uow, report_bounds(at, deps.zone, previous))
     return build_report(snapshot)
@@ -151,7 +151,7 @@ def patient_lines(deps: Deps) -> list[PatientLine]:
     now = deps.clock.now()
     names = _rule_names(deps)
     rank = {"info": 1, "warning": 2, "critical": 3}
-    with deps.uow() as uow:
+    with deps.read() as uow:
         rows = uow.reports.patient_lines(now)
     lines = []
     for mrn, enrolled_on, states, overdue, nxt, alerts in rows:

@@ -116,7 +116,7 @@ def record_event(deps: Deps, mrn: str, event: str, fields: dict[str, Any], *,
 
 
 def status(deps: Deps, mrn: str, recent: int = 10) -> PatientView:
-    with deps.uow() as uow:
+    with deps.read() as uow:
         patient = _patient(uow, mrn)
         stored = uow.patients.states(patient.id)
         events = uow.events.for_patient(patient.id)
@@ -128,7 +128,7 @@ def status(deps: Deps, mrn: str, recent: int = 10) -> PatientView:
 
 
 def history(deps: Deps, mrn: str) -> History:
-    with deps.uow() as uow:
+    with deps.read() as uow:
         patient = _patient(uow, mrn)
         events = uow.events.for_patient(patient.id)
     retractions = {n for n, s in deps.pathway.definition.events.items() if s.retracts}
@@ -147,14 +147,14 @@ def list_patients(deps: Deps, track: str | None = None, state: str | None = None
         if state not in known:
             raise InvalidInput(f"unknown state '{state}'" + (f" in track {track}" if track else "")
                                + f"; states: {', '.join(sorted(known))}")
-    with deps.uow() as uow:
+    with deps.read() as uow:
         return uow.patients.listing(track, state)
 
 
 def verify_replay(deps: Deps) -> list[str]:
     """Rebuild every patient's tracks from history; list the patients whose stored state differs."""
     mismatches: list[str] = []
-    with deps.uow() as uow:
+    with deps.read() as uow:
         for patient, stored in uow.patients.listing(None, None):
             rebuilt = replay(deps.pathway, uow.events.for_patient(patient.id))
             if rebuilt != stored:

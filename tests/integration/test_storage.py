@@ -113,6 +113,28 @@ def test_two_open_transactions_on_postgresql_cannot_both_save_the_same_version(
     assert services.status(deps, "MRN-1").states["pain"] == "controlled"
 
 
+
+def test_a_reader_in_the_middle_of_a_list_does_not_hold_up_recording(
+        deps: Deps, engine: Engine, patient: Patient) -> None:
+    """Lists and reports read in their own transaction without the write lock: an event recorded
+    meanwhile is written at once (with the lock, SQLite would make it wait for the reader)."""
+    with deps.read() as reading:
+        assert reading.patients.by_mrn("MRN-1") is not None  # the read transaction is open
+        services.record_event(deps, "MRN-1", "pain_score", {"nrs": "2"}, actor=ACTOR)
+        with pytest.raises(RuntimeError, match="read-only"):
+            reading.commit()
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM event WHERE type = 'pain_score'")).scalar() == 1
+
+
+def test_a_read_only_unit_of_work_cannot_write_on_postgresql(deps: Deps, engine: Engine,
+                                                            patient: Patient) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no read-only transactions; commit() refuses instead")
+    with deps.read() as reading, pytest.raises(SQLAlchemyError, match="read-only"):
+        reading.session.execute(text("UPDATE patient SET version = version + 1"))
+
+
 # --- refusals write nothing ---------------------------------------------------------------------
 
 REFUSALS = [
