@@ -42,17 +42,6 @@ def alerts_from(rows: Any) -> list[StoredAlert]:
     return [StoredAlert(**dict(zip(_ALERT_FIELDS, row, strict=True))) for row in rows]
 
 
-def to_alert(r: AlertRow) -> StoredAlert:
-    assert r.id is not None
-    return StoredAlert(
-        id=r.id, patient_id=r.patient_id, rule=r.rule, instance_key=r.instance_key,
-        severity=r.severity, status=r.status, message=r.message, source=r.source,
-        opened_at=r.opened_at, follow_up_id=r.follow_up_id, held=r.held, urgent=r.urgent,
-        snoozed_until=r.snoozed_until, override_until=r.override_until,
-        resolved_at=r.resolved_at, resolution=r.resolution, acted_by=r.acted_by, note=r.note,
-        states_at_fire=dict(r.states_at_fire or {}))
-
-
 # Statements of one patient's refresh (recording an event), built once: Core against the tables,
 # run on the session's connection, rows mapped positionally into the domain records.
 _F = FollowUpRow.__table__  # type: ignore[attr-defined]
