@@ -100,7 +100,8 @@ _OPEN_LINES = (columns(_A.c.id, _A.c.follow_up_id, _A.c.rule, _A.c.severity, _A.
                        _A.c.source, _A.c.held, _P.c.mrn)
                .join(_P, _P.c.id == _A.c.patient_id)
                .where(_A.c.status == "open", _A.c.severity == bindparam("severity"))
-               .order_by(_A.c.opened_at).limit(bindparam("limit")))
+               .order_by(_A.c.opened_at))
+_OPEN_LINES_TOP = _OPEN_LINES.limit(bindparam("limit"))
 
 
 class SqlFollowUpRepository:
@@ -249,33 +250,27 @@ class SqlAlertRepository:
             _ALERT_UPDATE, {**values, "b_id": alert_id, "b_status": expected_status})
         return bool(result.rowcount == 1)
 
-    def listing(self, statuses: tuple[str, ...] | None, mrn: str | None = None,
-                limit: int | None = None) -> list[tuple[StoredAlert, str]]:
-        """Alerts in id order; with `limit`, the most severe first."""
+    def listing(self, statuses: tuple[str, ...] | None, mrn: str | None = None
+                ) -> list[tuple[StoredAlert, str]]:
+        """Alerts in id order, with their patient's MRN."""
         query = columns(*_ALERT_COLUMNS, col(PatientRow.mrn)).join(
             PatientRow, col(PatientRow.id) == col(AlertRow.patient_id))
         if statuses:
             query = query.where(col(AlertRow.status).in_(statuses))
         if mrn:
             query = query.where(col(PatientRow.mrn) == mrn)
-        if limit:  # most severe first, each severity along ix_alert_severity_opened
-            rows: list[Any] = []
-            for severity in ("critical", "warning", "info"):
-                if len(rows) < limit:
-                    rows += self.session.execute(
-                        query.where(col(AlertRow.severity) == severity)
-                        .order_by(col(AlertRow.opened_at)).limit(limit - len(rows))).all()
-        else:
-            rows = list(self.session.execute(query.order_by(col(AlertRow.id))).all())
+        rows = list(self.session.execute(query.order_by(col(AlertRow.id))).all())
         return list(zip(alerts_from(r[:-1] for r in rows), (r[-1] for r in rows), strict=True))
 
-    def open_lines(self, limit: int) -> list[AlertLine]:
-        """Open alerts, most severe first, oldest first within a severity, at most `limit`."""
+    def open_lines(self, limit: int | None = None) -> list[AlertLine]:
+        """Open alerts, most severe first, oldest first within a severity; at most `limit`."""
         rows: list[Any] = []
         for severity in ("critical", "warning", "info"):
-            if len(rows) < limit:
+            if limit is None:
+                rows += self.session.connection().execute(_OPEN_LINES, {"severity": severity}).all()
+            elif len(rows) < limit:
                 rows += self.session.connection().execute(
-                    _OPEN_LINES, {"severity": severity, "limit": limit - len(rows)}).all()
+                    _OPEN_LINES_TOP, {"severity": severity, "limit": limit - len(rows)}).all()
         return [AlertLine(i, f, rule, sev, msg, src, bool(held), mrn)
                 for i, f, rule, sev, msg, src, held, mrn in rows]
 

@@ -134,9 +134,7 @@ def worklist(deps: Deps, as_of: date | None = None, within: int | None = None,
     rules = deps.pathway.definition.rules.follow_ups
     with deps.read() as uow:
         rows = uow.follow_ups.worklist(("upcoming", "due", "overdue"), horizon, at, limit)
-        alerts = uow.alerts.open_lines(limit) if limit else [
-            AlertLine(a.id, a.follow_up_id, a.rule, a.severity, a.message, a.source, a.held, mrn)
-            for a, mrn in uow.alerts.listing(("open",))]
+        alerts = uow.alerts.open_lines(limit or None)
         undelivered = _undelivered(uow)
     by_follow_up: dict[int, AlertLine] = {}
     for alert in alerts:

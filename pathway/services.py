@@ -20,7 +20,7 @@ from pathway.domain.machine import Pathway
 from pathway.domain.model import EventRecord, NewEvent, Patient, PatientView
 from pathway.ports import Deps, UnitOfWork
 from pathway.raising import Changes
-from pathway.tracking import find_patient, refresh_patient, unknown_patient
+from pathway.tracking import find_patient, lock_patient_with_states, refresh_patient
 
 __all__ = ["MRN_PATTERN", "Deps", "find_patient"]
 
@@ -83,7 +83,7 @@ def record_event(deps: Deps, mrn: str, event: str, fields: dict[str, Any], *,
     now = deps.clock.now()
     occurred_at = occurred_instant(on, at, deps.zone, now)
     with deps.uow() as uow:
-        patient, states = _locked_with_states(uow, mrn)
+        patient, states = lock_patient_with_states(uow, mrn)
         if expected_version is not None and expected_version != patient.version:
             raise Conflict(f"patient {patient.id} is at version {patient.version}, not "
                            f"{expected_version}: someone recorded something meanwhile; reload")
@@ -164,15 +164,6 @@ def verify_replay(deps: Deps) -> list[str]:
 
 def _patient(uow: UnitOfWork, mrn: str) -> Patient:
     return find_patient(uow, mrn)
-
-
-def _locked_with_states(uow: UnitOfWork, mrn: str) -> tuple[Patient, dict[str, str]]:
-    """find_patient(lock=True) and the patient's track states, in one read."""
-    mrn = mrn.strip()
-    found = uow.patients.by_mrn_with_states(mrn, lock=True) if MRN_PATTERN.match(mrn) else None
-    if found is None:
-        raise unknown_patient(mrn)
-    return found
 
 
 def _valid_mrn(mrn: str) -> str:

@@ -38,6 +38,15 @@ def find_patient(uow: UnitOfWork, mrn: str, lock: bool = False) -> Patient:
     return patient
 
 
+def lock_patient_with_states(uow: UnitOfWork, mrn: str) -> tuple[Patient, dict[str, str]]:
+    """find_patient(lock=True) and the patient's track states, in one read."""
+    mrn = mrn.strip()
+    found = uow.patients.by_mrn_with_states(mrn, lock=True) if MRN_PATTERN.match(mrn) else None
+    if found is None:
+        raise unknown_patient(mrn)
+    return found
+
+
 def unknown_patient(mrn: str) -> NotFound:
     return NotFound(f"no patient with MRN {mrn!r}; enrol with `pathway enroll MRN` "
                     "or list patients with `pathway list`")
