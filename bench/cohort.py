@@ -36,33 +36,44 @@ def history(rng: random.Random, days_enrolled: int) -> list[Step]:
     steps: list[Step] = [(1, "neuro_exam", {"finding": "baseline"}), (1, "pain_score", {"nrs": nrs})]
     if nrs >= 3:
         steps.append((1, "pain_assessment_detailed", {}))
-    steps += [(2, "imaging_done", {"region": "pelvis_sacrum", "modality": "MRI"}),
-              (2, "imaging_done", {"region": "chest", "modality": "CT"}),
-              (5, "fracture_risk_assessed", {"sins": rng.randint(0, 12)})]
+    steps += [
+        (2, "imaging_done", {"region": "pelvis_sacrum", "modality": "MRI"}),
+        (2, "imaging_done", {"region": "chest", "modality": "CT"}),
+        (5, "fracture_risk_assessed", {"sins": rng.randint(0, 12)}),
+    ]
     mdt = rng.randint(7, 16)
     roll = rng.random()
     if roll < 0.08:
-        return [*steps, (mdt, "mdt_decision", {"resectability": "unresectable", "plan": "bsc"}),
-                (mdt + 2, "palliative_referral", {})]
+        return [
+            *steps,
+            (mdt, "mdt_decision", {"resectability": "unresectable", "plan": "bsc"}),
+            (mdt + 2, "palliative_referral", {}),
+        ]
     if roll < 0.15:
         return [*steps, (mdt, "mdt_decision", {"resectability": "resectable", "plan": "surgery"})]
     start = mdt + rng.randint(7, 35)
-    steps += [(mdt, "mdt_decision", {"resectability": "unresectable", "plan": "definitive_rt"}),
-              (mdt + 5, "rt_plan_approved", {"total_dose_gy": 63.0, "fractions": 35}),
-              (start, "rt_started", {}), (start + 48, "rt_completed", {}),
-              (start + rng.randint(20, 60), "palliative_referral", {})]
+    steps += [
+        (mdt, "mdt_decision", {"resectability": "unresectable", "plan": "definitive_rt"}),
+        (mdt + 5, "rt_plan_approved", {"total_dose_gy": 63.0, "fractions": 35}),
+        (start, "rt_started", {}),
+        (start + 48, "rt_completed", {}),
+        (start + rng.randint(20, 60), "palliative_referral", {}),
+    ]
     day, exam, state = start + 48, 0, "surveillance"
     while len(steps) < 22:
         day += rng.randint(45, 90)
-        steps += [(day, "imaging_done", {"region": "pelvis_sacrum", "modality": "MRI"}),
-                  (day, "imaging_done", {"region": "chest", "modality": "CT"})]
+        steps += [
+            (day, "imaging_done", {"region": "pelvis_sacrum", "modality": "MRI"}),
+            (day, "imaging_done", {"region": "chest", "modality": "CT"}),
+        ]
         if day - exam > 100:
             steps.append((day, "exam_done", {}))
             exam = day
         if state == "surveillance" and rng.random() < 0.12:
-            steps += [(day + 1, "progression", {"basis": "recist"}),
-                      (day + 8, "mdt_decision", {"resectability": "unresectable",
-                                                 "plan": "next_line"})]
+            steps += [
+                (day + 1, "progression", {"basis": "recist"}),
+                (day + 8, "mdt_decision", {"resectability": "unresectable", "plan": "next_line"}),
+            ]
             state = "systemic_therapy"
         elif rng.random() < 0.03:
             steps.append((day + 3, "death", {}))
@@ -76,8 +87,9 @@ def history(rng: random.Random, days_enrolled: int) -> list[Step]:
     return sorted((s for s in steps if s[0] <= days_enrolled), key=lambda s: s[0])
 
 
-def generate(pathway: Pathway, calendar: Calendar, now: datetime, n: int, seed: int = 7
-             ) -> Iterator[Generated]:
+def generate(
+    pathway: Pathway, calendar: Calendar, now: datetime, n: int, seed: int = 7
+) -> Iterator[Generated]:
     rng = random.Random(seed)
     definition = pathway.definition
     rules = definition.rules.follow_ups
@@ -93,34 +105,74 @@ def generate(pathway: Pathway, calendar: Calendar, now: datetime, n: int, seed: 
             event_id += 1
             at = start_of_day(enrolled_on + timedelta(days=offset), calendar.zone)
             outcome = pathway.fire(states, kind, data)
-            records.append(EventRecord(event_id, pid, kind, at, at, "bench", data, None,
-                                       outcome.changes))
+            records.append(EventRecord(event_id, pid, kind, at, at, "bench", data, None, outcome.changes))
             states = outcome.states
         timeline = build_timeline(pathway, enrolled_at, records)
         fus = derive_follow_ups(definition, timeline, calendar)
-        candidates = effective(alerts_for_follow_ups(definition, fus, now, calendar.zone)
-                               + alerts_for_checks(definition, patient, timeline, calendar.zone))
+        candidates = effective(
+            alerts_for_follow_ups(definition, fus, now, calendar.zone)
+            + alerts_for_checks(definition, patient, timeline, calendar.zone)
+        )
         yield Generated(
-            patient={"id": pid, "mrn": patient.mrn, "name": None, "birth_date": None,
-                     "histology": histology, "enrolled_on": enrolled_on,
-                     "enrolled_at": enrolled_at, "pathway_id": definition.pathway.id,
-                     "version": 1 + len(records), "updated_at": now},
+            patient={
+                "id": pid,
+                "mrn": patient.mrn,
+                "name": None,
+                "birth_date": None,
+                "histology": histology,
+                "enrolled_on": enrolled_on,
+                "enrolled_at": enrolled_at,
+                "pathway_id": definition.pathway.id,
+                "version": 1 + len(records),
+                "updated_at": now,
+            },
             states=states,
-            events=[{"id": e.id, "patient_id": pid, "type": e.type, "occurred_at": e.occurred_at,
-                     "recorded_at": e.recorded_at, "actor": "bench", "reason": None,
-                     "data": e.data, "changes": {k: list(v) for k, v in e.changes.items()}}
-                    for e in records],
-            follow_ups=[{"patient_id": pid, "rule": f.rule, "region": f.region,
-                         "anchor_at": f.anchor_at, **_values(f, now, calendar, rules)}
-                        for f in fus],
-            alerts=[{"patient_id": pid, "rule": c.rule, "instance_key": c.key,
-                     "severity": c.severity, "status": "open", "message": c.message,
-                     "source": c.source, "states_at_fire": states,
-                     "pathway_hash": definition.content_hash, "opened_at": c.opened_at,
-                     "created_at": now, "updated_at": now, "held": False, "urgent": c.urgent,
-                     "track": c.track} for c in candidates])
+            events=[
+                {
+                    "id": e.id,
+                    "patient_id": pid,
+                    "type": e.type,
+                    "occurred_at": e.occurred_at,
+                    "recorded_at": e.recorded_at,
+                    "actor": "bench",
+                    "reason": None,
+                    "data": e.data,
+                    "changes": {k: list(v) for k, v in e.changes.items()},
+                }
+                for e in records
+            ],
+            follow_ups=[
+                {
+                    "patient_id": pid,
+                    "rule": f.rule,
+                    "region": f.region,
+                    "anchor_at": f.anchor_at,
+                    **_values(f, now, calendar, rules),
+                }
+                for f in fus
+            ],
+            alerts=[
+                {
+                    "patient_id": pid,
+                    "rule": c.rule,
+                    "instance_key": c.key,
+                    "severity": c.severity,
+                    "status": "open",
+                    "message": c.message,
+                    "source": c.source,
+                    "states_at_fire": states,
+                    "pathway_hash": definition.content_hash,
+                    "opened_at": c.opened_at,
+                    "created_at": now,
+                    "updated_at": now,
+                    "held": False,
+                    "urgent": c.urgent,
+                    "track": c.track,
+                }
+                for c in candidates
+            ],
+        )
 
 
 def bench_now() -> datetime:
     return datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
-

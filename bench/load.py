@@ -20,16 +20,24 @@ def load(engine: Engine, cohort: Iterable[Generated], total: int) -> dict[str, i
     migrate.upgrade(engine)
     counts = {"patients": 0, "events": 0, "follow_ups": 0, "alerts": 0}
     follow_up_id = 0
-    with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-                  TimeRemainingColumn()) as bar:
+    with Progress(
+        "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn()
+    ) as bar:
         task = bar.add_task("generating and loading the cohort", total=total)
         iterator = iter(cohort)
         while chunk := list(itertools.islice(iterator, BATCH)):
             patients, states, events, follow_ups, alerts = [], [], [], [], []
             for g in chunk:
                 patients.append(g.patient)
-                states += [{"patient_id": g.patient["id"], "track": t, "state": s,
-                            "entered_at": g.patient["updated_at"]} for t, s in g.states.items()]
+                states += [
+                    {
+                        "patient_id": g.patient["id"],
+                        "track": t,
+                        "state": s,
+                        "entered_at": g.patient["updated_at"],
+                    }
+                    for t, s in g.states.items()
+                ]
                 events += g.events
                 ids: dict[str, int] = {}
                 for f in g.follow_ups:
@@ -38,9 +46,13 @@ def load(engine: Engine, cohort: Iterable[Generated], total: int) -> dict[str, i
                     follow_ups.append({"id": follow_up_id, **f})
                 alerts += [{**a, "follow_up_id": ids.get(a["instance_key"])} for a in g.alerts]
             with engine.begin() as conn:
-                for table, rows in ((PatientRow, patients), (TrackStateRow, states),
-                                    (EventRow, events), (FollowUpRow, follow_ups),
-                                    (AlertRow, alerts)):
+                for table, rows in (
+                    (PatientRow, patients),
+                    (TrackStateRow, states),
+                    (EventRow, events),
+                    (FollowUpRow, follow_ups),
+                    (AlertRow, alerts),
+                ):
                     if rows:
                         conn.execute(insert(table), _complete(table, rows))
             counts["patients"] += len(patients)
@@ -63,6 +75,10 @@ def _fix_sequences(engine: Engine) -> None:
         return
     with engine.begin() as conn:
         for table in ("patient", "event", "follow_up", "alert"):
-            conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                              f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"))
+            conn.execute(
+                text(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                    f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"
+                )
+            )
         conn.execute(text("ANALYZE"))

@@ -48,24 +48,36 @@ class Raw:
         cur = self.begin()
         cur.execute(f"SELECT id, version FROM patient WHERE mrn = {p}", (mrn,))
         pid, version = cur.fetchone()
-        cur.execute(f"UPDATE patient SET version = version + 1 WHERE id = {p} AND version = {p}",
-                    (pid, version))
-        cur.execute(f"INSERT INTO event (patient_id, type, occurred_at, recorded_at, actor, data, "
-                    f"changes) VALUES ({p}, 'exam_done', {p}, {p}, 'raw', {p}, {p})",
-                    (pid, self._ts(now), self._ts(now), json.dumps({}), json.dumps({})))
+        cur.execute(
+            f"UPDATE patient SET version = version + 1 WHERE id = {p} AND version = {p}", (pid, version)
+        )
+        cur.execute(
+            f"INSERT INTO event (patient_id, type, occurred_at, recorded_at, actor, data, "
+            f"changes) VALUES ({p}, 'exam_done', {p}, {p}, 'raw', {p}, {p})",
+            (pid, self._ts(now), self._ts(now), json.dumps({}), json.dumps({})),
+        )
         self.conn.commit()
 
     def sweep(self, now: datetime) -> int:
         """Move statuses, raise due alert levels: alerts, audit rows, outbox, escalations; commit."""
         p, ts = self.p, self._ts(now)
         cur = self.begin()
-        cur.execute(f"UPDATE follow_up SET status = 'overdue', updated_at = {p} "
-                    f"WHERE status IN ('upcoming', 'due') AND closes_at <= {p}", (ts, ts))
-        cur.execute(f"UPDATE follow_up SET status = 'due', updated_at = {p} "
-                    f"WHERE status = 'upcoming' AND opens_at <= {p}", (ts, ts))
-        cur.execute(f"SELECT id, patient_id, raised, info_at, warning_at, critical_at, alert_rule, "
-                    f"instance_key, alert_message, alert_source, urgent, track FROM follow_up "
-                    f"WHERE next_alert_at <= {p} AND follow_up.{OPEN}", (ts,))
+        cur.execute(
+            f"UPDATE follow_up SET status = 'overdue', updated_at = {p} "
+            f"WHERE status IN ('upcoming', 'due') AND closes_at <= {p}",
+            (ts, ts),
+        )
+        cur.execute(
+            f"UPDATE follow_up SET status = 'due', updated_at = {p} "
+            f"WHERE status = 'upcoming' AND opens_at <= {p}",
+            (ts, ts),
+        )
+        cur.execute(
+            f"SELECT id, patient_id, raised, info_at, warning_at, critical_at, alert_rule, "
+            f"instance_key, alert_message, alert_source, urgent, track FROM follow_up "
+            f"WHERE next_alert_at <= {p} AND follow_up.{OPEN}",
+            (ts,),
+        )
         raised, alerts = [], []
         for fid, pid, was, *at, rule, key, message, source, urgent, track in cur.fetchall():
             levels = {r: when for r, when in zip((1, 2, 3), at, strict=True) if when is not None}
@@ -73,10 +85,12 @@ class Raw:
             later = [when for r, when in levels.items() if r > target and when > ts]
             raised.append((target, min(later, default=None), ts, fid))
             if target > was and rule is not None:
-                alerts.append((pid, rule, key, SEVERITY[target], message, source, fid,
-                               levels[target], urgent, track))
-        cur.executemany(f"UPDATE follow_up SET raised = {p}, next_alert_at = {p}, updated_at = {p} "
-                        f"WHERE id = {p}", raised)
+                alerts.append(
+                    (pid, rule, key, SEVERITY[target], message, source, fid, levels[target], urgent, track)
+                )
+        cur.executemany(
+            f"UPDATE follow_up SET raised = {p}, next_alert_at = {p}, updated_at = {p} WHERE id = {p}", raised
+        )
         actions, outbox, lower = [], [], []
         for pid, rule, key, severity, message, source, fid, opened, urgent, track in alerts:
             cur.execute(
@@ -85,26 +99,43 @@ class Raw:
                 f"updated_at, held, urgent, track) VALUES ({p}, {p}, {p}, {p}, 'open', {p}, {p}, "
                 f"{p}, '{{}}', 'raw', {p}, {p}, {p}, {'false' if self.pg else 0}, {p}, {p}) "
                 f"ON CONFLICT DO NOTHING RETURNING id",
-                (pid, rule, key, severity, message, source, fid, opened, ts, ts, urgent, track))
+                (pid, rule, key, severity, message, source, fid, opened, ts, ts, urgent, track),
+            )
             row = cur.fetchone()
             if row is None:
                 continue
             actions.append((row[0], "opened", "sweep", ts, message, "{}"))
-            payload = json.dumps({"alert_id": row[0], "rule": rule, "severity": severity,
-                                  "message": message, "source": source, "track": track})
-            outbox.append((row[0], pid, "log", "", f"{row[0]}-{severity}-log", "pending", ts, ts,
-                           payload))
+            payload = json.dumps(
+                {
+                    "alert_id": row[0],
+                    "rule": rule,
+                    "severity": severity,
+                    "message": message,
+                    "source": source,
+                    "track": track,
+                }
+            )
+            outbox.append((row[0], pid, "log", "", f"{row[0]}-{severity}-log", "pending", ts, ts, payload))
             if severity != "info":
                 lower.append((ts, pid, rule, key, severity))
-        cur.executemany(f"INSERT INTO alert_action (alert_id, action, actor, at, note, data) "
-                        f"VALUES ({p}, {p}, {p}, {p}, {p}, {p})", actions)
-        cur.executemany(f"INSERT INTO notification (alert_id, patient_id, channel, recipient, "
-                        f"idempotency_key, digest, status, attempts, next_attempt_at, created_at, "
-                        f"payload) VALUES ({p}, {p}, {p}, {p}, {p}, {'false' if self.pg else 0}, "
-                        f"{p}, 0, {p}, {p}, {p})", outbox)
-        cur.executemany(f"UPDATE alert SET status = 'resolved', resolved_at = {p}, resolution = "
-                        f"'escalated' WHERE patient_id = {p} AND rule = {p} AND instance_key = {p} "
-                        f"AND severity <> {p} AND status IN {LIVE}", lower)
+        cur.executemany(
+            f"INSERT INTO alert_action (alert_id, action, actor, at, note, data) "
+            f"VALUES ({p}, {p}, {p}, {p}, {p}, {p})",
+            actions,
+        )
+        cur.executemany(
+            f"INSERT INTO notification (alert_id, patient_id, channel, recipient, "
+            f"idempotency_key, digest, status, attempts, next_attempt_at, created_at, "
+            f"payload) VALUES ({p}, {p}, {p}, {p}, {p}, {'false' if self.pg else 0}, "
+            f"{p}, 0, {p}, {p}, {p})",
+            outbox,
+        )
+        cur.executemany(
+            f"UPDATE alert SET status = 'resolved', resolved_at = {p}, resolution = "
+            f"'escalated' WHERE patient_id = {p} AND rule = {p} AND instance_key = {p} "
+            f"AND severity <> {p} AND status IN {LIVE}",
+            lower,
+        )
         self.conn.commit()
         return len(alerts)
 
@@ -117,13 +148,16 @@ class Raw:
             f"SELECT id, rule, region, anchor_label, opens_at, closes_at, clock_time, patient_id "
             f"FROM follow_up WHERE {OPEN} AND opens_at <= {p} "
             f"ORDER BY raised DESC, closes_at, id LIMIT {limit}",
-            (self._ts(now + timedelta(days=days)),))
+            (self._ts(now + timedelta(days=days)),),
+        )
         rows = cur.fetchall()
         alerts: list[Any] = []
         for severity in ("critical", "warning", "info"):
-            cur.execute(f"SELECT id, follow_up_id, rule, severity, message, source, held, "
-                        f"patient_id FROM alert WHERE status = 'open' AND severity = '{severity}' "
-                        f"ORDER BY opened_at LIMIT {limit - len(alerts)}")
+            cur.execute(
+                f"SELECT id, follow_up_id, rule, severity, message, source, held, "
+                f"patient_id FROM alert WHERE status = 'open' AND severity = '{severity}' "
+                f"ORDER BY opened_at LIMIT {limit - len(alerts)}"
+            )
             alerts += cur.fetchall()
         for listed in (rows, alerts):
             ids = sorted({r[-1] for r in listed})
@@ -143,54 +177,93 @@ class Raw:
         hint = self._hint("ix_follow_up_open_closes")
         due_today = f"closes_at > {p} AND opens_at <= {p} AND target_at <= {p}"
         soon = f"closes_at > {p} AND (opens_at > {p} OR target_at > {p}) AND target_at <= {p}"
-        jday = ("extract(epoch FROM resolved_at - opened_at) / 86400" if self.pg
-                else "julianday(resolved_at) - julianday(opened_at)")
+        jday = (
+            "extract(epoch FROM resolved_at - opened_at) / 86400"
+            if self.pg
+            else "julianday(resolved_at) - julianday(opened_at)"
+        )
         queries: list[tuple[str, tuple[Any, ...]]] = [
             ("SELECT track, state, count(*) FROM track_state GROUP BY track, state", ()),
             ("SELECT count(*) FROM patient", ()),
             (f"SELECT count(*) FROM track_state WHERE track = 'main' AND state NOT IN {EXITS}", ()),
             ("SELECT id, data FROM event WHERE type = 'retraction'", ()),
             (f"SELECT count(*) FROM follow_up{hint} WHERE {OPEN} AND closes_at <= {p}", (ts,)),
-            (f"SELECT sum(CASE WHEN {due_today} THEN 1 ELSE 0 END), sum(CASE WHEN {soon} THEN 1 "
-             f"ELSE 0 END) FROM follow_up{hint} WHERE {OPEN} AND closes_at > {p} "
-             f"AND target_at <= {p}",
-             (ts, ts, day_end, ts, ts, day_end, week_end, ts, week_end)),
-            *[(f"SELECT f.id, p.mrn, f.rule, f.region, f.opens_at, f.target_at, f.closes_at FROM "
-               f"follow_up f JOIN patient p ON p.id = f.patient_id WHERE f.id IN (SELECT id FROM "
-               f"follow_up{hint} WHERE {OPEN} AND {where} ORDER BY {order}, id LIMIT {limit}) "
-               f"ORDER BY f.{order}, f.id", args)
-              for where, order, args in ((f"closes_at <= {p}", "closes_at", (ts,)),
-                                         (due_today, "closes_at", (ts, ts, day_end)),
-                                         (soon, "target_at", (ts, ts, day_end, week_end)))],
-            *[(f"SELECT count(*) FROM alert WHERE status IN {LIVE} AND severity = '{s}'", ())
-              for s in ("critical", "warning", "info")],
-            *[(f"SELECT a.id, p.mrn, a.rule, a.status, a.message, a.opened_at FROM alert a JOIN "
-               f"patient p ON p.id = a.patient_id WHERE a.status IN {LIVE} AND a.severity = '{s}' "
-               f"ORDER BY a.opened_at, a.id LIMIT {limit}", ()) for s in ("critical", "warning",
-                                                                         "info")],
-            (f"SELECT count(*) FROM track_state WHERE track = 'main' AND state NOT IN {EXITS} "
-             f"AND patient_id NOT IN (SELECT patient_id FROM event WHERE type = 'pain_score' "
-             f"AND occurred_at >= {p})", (pain,)),
-            (f"SELECT p.mrn FROM patient p JOIN track_state t ON t.patient_id = p.id WHERE "
-             f"t.track = 'main' AND t.state NOT IN {EXITS} AND t.patient_id NOT IN (SELECT "
-             f"patient_id FROM event WHERE type = 'pain_score' AND occurred_at >= {p}) "
-             f"ORDER BY p.mrn LIMIT {limit}", (pain,)),
-            (f"SELECT DISTINCT p.mrn FROM patient p JOIN follow_up f ON f.patient_id = p.id "
-             f"WHERE f.{OPEN} AND f.closes_at <= {p} AND f.rule = 'T16' ORDER BY p.mrn", (ts,)),
-            (f"SELECT rule, CASE WHEN done_at IS NULL THEN 'missed' WHEN done_at < opens_at THEN "
-             f"'early' WHEN done_at < closes_at THEN 'on_time' ELSE 'late' END, count(*) FROM "
-             f"follow_up WHERE status IN ('upcoming', 'due', 'overdue', 'done') AND closes_at >= {p} "
-             f"AND closes_at <= {p} GROUP BY 1, 2", (since, ts)),
-            (f"SELECT rule, CASE WHEN done_at < opens_at THEN 'early' WHEN done_at < closes_at "
-             f"THEN 'on_time' ELSE 'late' END, count(*) FROM follow_up WHERE done_at >= {p} AND "
-             f"status = 'done' AND NOT (closes_at >= {p} AND closes_at <= {p}) GROUP BY 1, 2",
-             (since, since, ts)),
+            (
+                f"SELECT sum(CASE WHEN {due_today} THEN 1 ELSE 0 END), sum(CASE WHEN {soon} THEN 1 "
+                f"ELSE 0 END) FROM follow_up{hint} WHERE {OPEN} AND closes_at > {p} "
+                f"AND target_at <= {p}",
+                (ts, ts, day_end, ts, ts, day_end, week_end, ts, week_end),
+            ),
+            *[
+                (
+                    f"SELECT f.id, p.mrn, f.rule, f.region, f.opens_at, f.target_at, f.closes_at FROM "
+                    f"follow_up f JOIN patient p ON p.id = f.patient_id WHERE f.id IN (SELECT id FROM "
+                    f"follow_up{hint} WHERE {OPEN} AND {where} ORDER BY {order}, id LIMIT {limit}) "
+                    f"ORDER BY f.{order}, f.id",
+                    args,
+                )
+                for where, order, args in (
+                    (f"closes_at <= {p}", "closes_at", (ts,)),
+                    (due_today, "closes_at", (ts, ts, day_end)),
+                    (soon, "target_at", (ts, ts, day_end, week_end)),
+                )
+            ],
+            *[
+                (f"SELECT count(*) FROM alert WHERE status IN {LIVE} AND severity = '{s}'", ())
+                for s in ("critical", "warning", "info")
+            ],
+            *[
+                (
+                    f"SELECT a.id, p.mrn, a.rule, a.status, a.message, a.opened_at FROM alert a JOIN "
+                    f"patient p ON p.id = a.patient_id WHERE a.status IN {LIVE} AND a.severity = '{s}' "
+                    f"ORDER BY a.opened_at, a.id LIMIT {limit}",
+                    (),
+                )
+                for s in ("critical", "warning", "info")
+            ],
+            (
+                f"SELECT count(*) FROM track_state WHERE track = 'main' AND state NOT IN {EXITS} "
+                f"AND patient_id NOT IN (SELECT patient_id FROM event WHERE type = 'pain_score' "
+                f"AND occurred_at >= {p})",
+                (pain,),
+            ),
+            (
+                f"SELECT p.mrn FROM patient p JOIN track_state t ON t.patient_id = p.id WHERE "
+                f"t.track = 'main' AND t.state NOT IN {EXITS} AND t.patient_id NOT IN (SELECT "
+                f"patient_id FROM event WHERE type = 'pain_score' AND occurred_at >= {p}) "
+                f"ORDER BY p.mrn LIMIT {limit}",
+                (pain,),
+            ),
+            (
+                f"SELECT DISTINCT p.mrn FROM patient p JOIN follow_up f ON f.patient_id = p.id "
+                f"WHERE f.{OPEN} AND f.closes_at <= {p} AND f.rule = 'T16' ORDER BY p.mrn",
+                (ts,),
+            ),
+            (
+                f"SELECT rule, CASE WHEN done_at IS NULL THEN 'missed' WHEN done_at < opens_at THEN "
+                f"'early' WHEN done_at < closes_at THEN 'on_time' ELSE 'late' END, count(*) FROM "
+                f"follow_up WHERE status IN ('upcoming', 'due', 'overdue', 'done') AND closes_at >= {p} "
+                f"AND closes_at <= {p} GROUP BY 1, 2",
+                (since, ts),
+            ),
+            (
+                f"SELECT rule, CASE WHEN done_at < opens_at THEN 'early' WHEN done_at < closes_at "
+                f"THEN 'on_time' ELSE 'late' END, count(*) FROM follow_up WHERE done_at >= {p} AND "
+                f"status = 'done' AND NOT (closes_at >= {p} AND closes_at <= {p}) GROUP BY 1, 2",
+                (since, since, ts),
+            ),
             (f"SELECT {jday} FROM alert WHERE resolved_at >= {p}", (since,)),
-            (f"SELECT id, patient_id, type, occurred_at FROM event WHERE patient_id IN (SELECT "
-             f"patient_id FROM event WHERE type = 'rt_started' AND occurred_at >= {p} AND "
-             f"occurred_at <= {p}) AND type IN ('rt_started', 'mdt_decision')", (since, ts)),
-            (f"SELECT rule, target_at, count(*) FROM follow_up WHERE {OPEN} AND rule IN "
-             f"('T09', 'T10') GROUP BY rule, target_at", ()),
+            (
+                f"SELECT id, patient_id, type, occurred_at FROM event WHERE patient_id IN (SELECT "
+                f"patient_id FROM event WHERE type = 'rt_started' AND occurred_at >= {p} AND "
+                f"occurred_at <= {p}) AND type IN ('rt_started', 'mdt_decision')",
+                (since, ts),
+            ),
+            (
+                f"SELECT rule, target_at, count(*) FROM follow_up WHERE {OPEN} AND rule IN "
+                f"('T09', 'T10') GROUP BY rule, target_at",
+                (),
+            ),
             ("SELECT max(id) FROM follow_up", ()),
         ]
         cur = self.conn.cursor()

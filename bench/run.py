@@ -49,8 +49,9 @@ def timed(fn: Callable[[], Any], trace: bool = False) -> tuple[float, int]:
     return elapsed, peak
 
 
-def measure(name: str, ours: Callable[[int], Any], raw: Callable[[int], Any], reps: int,
-            unit: str = "ms") -> dict[str, Any]:
+def measure(
+    name: str, ours: Callable[[int], Any], raw: Callable[[int], Any], reps: int, unit: str = "ms"
+) -> dict[str, Any]:
     """Wall and process-CPU medians of the engine and of its baseline, interleaved."""
     ours_t, raw_t, ours_c, raw_c, peaks = [], [], [], [], []
     raw(-1)  # warm up (for the sweeps: a sweep at the time of the last one, nothing to do)
@@ -68,15 +69,28 @@ def measure(name: str, ours: Callable[[int], Any], raw: Callable[[int], Any], re
     return _row(name, ours_t, raw_t, ours_c, raw_c, max(peaks), unit)
 
 
-def _row(name: str, ours_t: list[float], raw_t: list[float], ours_c: list[float], raw_c: list[float],
-         peak: int, unit: str = "ms") -> dict[str, Any]:
+def _row(
+    name: str,
+    ours_t: list[float],
+    raw_t: list[float],
+    ours_c: list[float],
+    raw_c: list[float],
+    peak: int,
+    unit: str = "ms",
+) -> dict[str, Any]:
     scale = 1000 if unit == "ms" else 1_000_000
     o, r = statistics.median(ours_t), statistics.median(raw_t)
     oc, rc = statistics.median(ours_c), statistics.median(raw_c)
-    row = {"operation": name, "engine": f"{o * scale:.2f} {unit}", "raw SQL": f"{r * scale:.2f} {unit}",
-           "ratio": f"{o / r:.1f}x" if r else "-",
-           "engine CPU": f"{oc * scale:.2f} {unit}", "raw CPU": f"{rc * scale:.2f} {unit}",
-           "CPU ratio": f"{oc / rc:.1f}x" if rc else "-", "peak MiB": f"{peak / 2**20:.1f}"}
+    row = {
+        "operation": name,
+        "engine": f"{o * scale:.2f} {unit}",
+        "raw SQL": f"{r * scale:.2f} {unit}",
+        "ratio": f"{o / r:.1f}x" if r else "-",
+        "engine CPU": f"{oc * scale:.2f} {unit}",
+        "raw CPU": f"{rc * scale:.2f} {unit}",
+        "CPU ratio": f"{oc / rc:.1f}x" if rc else "-",
+        "peak MiB": f"{peak / 2**20:.1f}",
+    }
     print(" | ".join(str(v) for v in row.values()), flush=True)
     return row
 
@@ -89,8 +103,11 @@ def prepare(db: str, patients: int, workdir: Path, pg_url: str) -> tuple[str, Ca
         url = f"sqlite:///{base}"
         if not base.exists():
             app = build(env | {"PATHWAY_DATABASE_URL": url})
-            print(load(app.engine, generate(app.deps.pathway, app.deps.calendar, bench_now(),
-                                            patients), patients))
+            print(
+                load(
+                    app.engine, generate(app.deps.pathway, app.deps.calendar, bench_now(), patients), patients
+                )
+            )
             app.engine.dispose()
             raw = sqlite3.connect(base, isolation_level=None)
             raw.execute("ANALYZE")
@@ -103,9 +120,11 @@ def prepare(db: str, patients: int, workdir: Path, pg_url: str) -> tuple[str, Ca
             shutil.copy(base, target)
             os.sync()  # the copy's write-back would otherwise land inside the timed commits
             return f"sqlite:///{target}"
+
         return url, copy
-    admin = create_engine(pg_url.replace("postgresql://", "postgresql+psycopg://"),
-                          isolation_level="AUTOCOMMIT")
+    admin = create_engine(
+        pg_url.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
+    )
     name = f"pathway_bench_{patients}"
     root = pg_url.rsplit("/", 1)[0]
     with admin.connect() as conn:
@@ -113,8 +132,11 @@ def prepare(db: str, patients: int, workdir: Path, pg_url: str) -> tuple[str, Ca
         if not exists:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
             app = build(env | {"PATHWAY_DATABASE_URL": f"{root}/{name}"})
-            print(load(app.engine, generate(app.deps.pathway, app.deps.calendar, bench_now(),
-                                            patients), patients))
+            print(
+                load(
+                    app.engine, generate(app.deps.pathway, app.deps.calendar, bench_now(), patients), patients
+                )
+            )
             app.engine.dispose()
     _upgrade(f"{root}/{name}")
     vacuum = create_engine(f"{root}/{name}", isolation_level="AUTOCOMMIT")
@@ -127,6 +149,7 @@ def prepare(db: str, patients: int, workdir: Path, pg_url: str) -> tuple[str, Ca
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{target}" TEMPLATE "{name}"'))
         return f"{root}/{target}"
+
     return f"{root}/{name}", pg_copy
 
 
@@ -153,35 +176,62 @@ def run(db: str, patients: int, reps: int, workdir: Path, pg_url: str) -> list[d
     rng = random.Random(3)
     active = [f"B{i:07d}" for i in rng.sample(range(1, patients + 1), 400)]
     with app.engine.connect() as conn:
-        live = {m for (m,) in conn.execute(text(
-            "SELECT p.mrn FROM patient p JOIN track_state t ON t.patient_id = p.id "
-            "WHERE t.track = 'main' AND t.state NOT IN ('deceased', 'transferred', 'withdrawn', "
-            "'lost_to_follow_up')"))}
+        live = {
+            m
+            for (m,) in conn.execute(
+                text(
+                    "SELECT p.mrn FROM patient p JOIN track_state t ON t.patient_id = p.id "
+                    "WHERE t.track = 'main' AND t.state NOT IN ('deceased', 'transferred', 'withdrawn', "
+                    "'lost_to_follow_up')"
+                )
+            )
+        }
     active = [m for m in active if m in live][:200]
-    print(f"\n{db}, {patients} patients\noperation | engine | raw SQL | ratio | engine CPU | raw CPU | "
-          "CPU ratio | peak MiB")
+    print(
+        f"\n{db}, {patients} patients\noperation | engine | raw SQL | ratio | engine CPU | raw CPU | "
+        "CPU ratio | peak MiB"
+    )
     rows = []
-    rows.append(measure("record one event end to end",
-                        lambda i: services.record_event(deps, active[i % len(active)], "exam_done",
-                                                        {}, actor="bench"),
-                        lambda i: raw.record_event(active[i % len(active)], now), max(reps, 50)))
-    rows.append(measure("worklist for today (200 most urgent lines)",
-                        lambda i: alerting.worklist(deps, limit=200),
-                        lambda i: raw.worklist(now, limit=200), reps))
-    rows.append(measure("daily report", lambda i: reports.build(deps),
-                        lambda i: raw.report(now), reps))
+    rows.append(
+        measure(
+            "record one event end to end",
+            lambda i: services.record_event(deps, active[i % len(active)], "exam_done", {}, actor="bench"),
+            lambda i: raw.record_event(active[i % len(active)], now),
+            max(reps, 50),
+        )
+    )
+    rows.append(
+        measure(
+            "worklist for today (200 most urgent lines)",
+            lambda i: alerting.worklist(deps, limit=200),
+            lambda i: raw.worklist(now, limit=200),
+            reps,
+        )
+    )
+    rows.append(measure("daily report", lambda i: reports.build(deps), lambda i: raw.report(now), reps))
 
     def at(moment: datetime) -> Deps:
         clock.current = moment
         return deps
+
     tick = timedelta(minutes=15)
-    rows.append(measure("sweep tick (15 minutes after the last)",
-                        lambda i: alerting.sweep(at(now + (i + 1) * tick)),
-                        lambda i: raw.sweep(now + (i + 1) * tick), reps))
+    rows.append(
+        measure(
+            "sweep tick (15 minutes after the last)",
+            lambda i: alerting.sweep(at(now + (i + 1) * tick)),
+            lambda i: raw.sweep(now + (i + 1) * tick),
+            reps,
+        )
+    )
     later = now + (reps + 1) * tick
-    rows.append(measure("incremental sweep after one day",
-                        lambda i: alerting.sweep(at(later + timedelta(days=i + 1))),
-                        lambda i: raw.sweep(later + timedelta(days=i + 1)), reps))
+    rows.append(
+        measure(
+            "incremental sweep after one day",
+            lambda i: alerting.sweep(at(later + timedelta(days=i + 1))),
+            lambda i: raw.sweep(later + timedelta(days=i + 1)),
+            reps,
+        )
+    )
     raw.conn.close()
     raw_engine.dispose()
     app.engine.dispose()
@@ -208,8 +258,10 @@ def _full_sweep(fresh: Callable[[], str], when: datetime, reps: int) -> dict[str
         raw_engine.dispose()
         later = replace(copy.deps, clock=FixedClock(when))
         cpu = time.process_time()
-        elapsed, traced = timed(lambda later=later: alerting.sweep(later),  # type: ignore[misc]
-                                trace=rep == reps)
+        elapsed, traced = timed(
+            lambda later=later: alerting.sweep(later),  # type: ignore[misc]
+            trace=rep == reps,
+        )
         if rep == reps:
             peak = traced  # the last repetition is traced for memory, not timed
         else:
@@ -228,7 +280,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--pg-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
     args = parser.parse_args(argv)
     args.workdir.mkdir(parents=True, exist_ok=True)
-    for db in (["sqlite", "postgresql"] if args.db == "both" else [args.db]):
+    for db in ["sqlite", "postgresql"] if args.db == "both" else [args.db]:
         try:
             run(db, args.patients, args.reps, args.workdir, args.pg_url)
         finally:
@@ -241,11 +293,14 @@ def _drop_copies(db: str, patients: int, workdir: Path, pg_url: str) -> None:
         for path in workdir.glob("copy-*.db*"):
             path.unlink()
         return
-    admin = create_engine(pg_url.replace("postgresql://", "postgresql+psycopg://"),
-                          isolation_level="AUTOCOMMIT")
+    admin = create_engine(
+        pg_url.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
+    )
     with admin.connect() as conn:
-        for (name,) in conn.execute(text("SELECT datname FROM pg_database WHERE datname LIKE :n"),
-                                    {"n": f"pathway_bench_{patients}_copy_%"}).all():
+        for (name,) in conn.execute(
+            text("SELECT datname FROM pg_database WHERE datname LIKE :n"),
+            {"n": f"pathway_bench_{patients}_copy_%"},
+        ).all():
             conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
     admin.dispose()
 

@@ -17,8 +17,7 @@ SESSION_SECRET = "session_secret"
 
 def to_user(row: UserRow) -> User:
     assert row.id is not None
-    return User(id=row.id, name=row.name, role=row.role, created_at=row.created_at,
-                revoked_at=row.revoked_at)
+    return User(id=row.id, name=row.name, role=row.role, created_at=row.created_at, revoked_at=row.revoked_at)
 
 
 class SqlUserRepository:
@@ -49,8 +48,10 @@ class SqlUserRepository:
 
     def revoke(self, user_id: int, at: datetime) -> bool:
         result = self.session.execute(
-            update(UserRow).where(col(UserRow.id) == user_id, col(UserRow.revoked_at).is_(None))
-            .values(revoked_at=at))
+            update(UserRow)
+            .where(col(UserRow.id) == user_id, col(UserRow.revoked_at).is_(None))
+            .values(revoked_at=at)
+        )
         self.session.expire_all()
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
@@ -58,9 +59,11 @@ class SqlUserRepository:
 def shared_secret(engine: Engine, at: datetime, key: str = SESSION_SECRET) -> str:
     """The stored secret under `key`, generated and stored by the first process that asks."""
     with Session(engine) as session:
-        stmt = _insert(session)(AppSettingRow).values(
-            key=key, value=secrets.token_urlsafe(48), created_at=at
-        ).on_conflict_do_nothing(index_elements=["key"])
+        stmt = (
+            _insert(session)(AppSettingRow)
+            .values(key=key, value=secrets.token_urlsafe(48), created_at=at)
+            .on_conflict_do_nothing(index_elements=["key"])
+        )
         session.execute(stmt)
         session.commit()
         row = session.get(AppSettingRow, key)

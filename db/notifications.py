@@ -15,10 +15,21 @@ from pathway.domain.model import Notification
 
 def to_notification(r: NotificationRow) -> Notification:
     assert r.id is not None
-    return Notification(id=r.id, alert_id=r.alert_id, patient_id=r.patient_id, channel=r.channel,
-                        recipient=r.recipient, idempotency_key=r.idempotency_key, digest=r.digest,
-                        status=r.status, attempts=r.attempts, next_attempt_at=r.next_attempt_at,
-                        payload=dict(r.payload or {}), last_error=r.last_error, sent_at=r.sent_at)
+    return Notification(
+        id=r.id,
+        alert_id=r.alert_id,
+        patient_id=r.patient_id,
+        channel=r.channel,
+        recipient=r.recipient,
+        idempotency_key=r.idempotency_key,
+        digest=r.digest,
+        status=r.status,
+        attempts=r.attempts,
+        next_attempt_at=r.next_attempt_at,
+        payload=dict(r.payload or {}),
+        last_error=r.last_error,
+        sent_at=r.sent_at,
+    )
 
 
 class SqlNotificationRepository:
@@ -26,23 +37,29 @@ class SqlNotificationRepository:
         self.session = session
 
     def add(self, values: dict[str, Any]) -> int | None:
-        stmt = (_insert(self.session)(NotificationRow).values(**values)
-                .on_conflict_do_nothing(index_elements=["idempotency_key"])
-                .returning(col(NotificationRow.id)))
+        stmt = (
+            _insert(self.session)(NotificationRow)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["idempotency_key"])
+            .returning(col(NotificationRow.id))
+        )
         row = self.session.execute(stmt).first()
         return int(row[0]) if row else None
 
     def add_many(self, values: list[dict[str, Any]]) -> None:
         if values:
             t = NotificationRow.__table__  # type: ignore[attr-defined]
-            self.session.execute(_insert(self.session)(t).on_conflict_do_nothing(
-                index_elements=["idempotency_key"]), values)
+            self.session.execute(
+                _insert(self.session)(t).on_conflict_do_nothing(index_elements=["idempotency_key"]), values
+            )
 
     def claim_due(self, now: datetime, limit: int) -> list[Notification]:
-        query = (select(NotificationRow)
-                 .where(col(NotificationRow.status) == "pending",
-                        col(NotificationRow.next_attempt_at) <= now)
-                 .order_by(col(NotificationRow.next_attempt_at)).limit(limit))
+        query = (
+            select(NotificationRow)
+            .where(col(NotificationRow.status) == "pending", col(NotificationRow.next_attempt_at) <= now)
+            .order_by(col(NotificationRow.next_attempt_at))
+            .limit(limit)
+        )
         if self.session.get_bind().dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
         claimed: list[Notification] = []
@@ -56,24 +73,26 @@ class SqlNotificationRepository:
         """Rows left `sending` by a crashed dispatcher go back to pending (same idempotency key)."""
         result = self.session.execute(
             update(NotificationRow)
-            .where(col(NotificationRow.status) == "sending",
-                   col(NotificationRow.claimed_at) < claimed_before)
-            .values(status="pending", claimed_at=None))
+            .where(col(NotificationRow.status) == "sending", col(NotificationRow.claimed_at) < claimed_before)
+            .values(status="pending", claimed_at=None)
+        )
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     def finish(self, notification_id: int, status: str, values: dict[str, Any]) -> bool:
         result = self.session.execute(
-            update(NotificationRow).where(col(NotificationRow.id) == notification_id,
-                                          col(NotificationRow.status) == status).values(**values))
+            update(NotificationRow)
+            .where(col(NotificationRow.id) == notification_id, col(NotificationRow.status) == status)
+            .values(**values)
+        )
         return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
     def attempt(self, notification_id: int, at: datetime, outcome: str, error: str | None) -> None:
-        self.session.add(NotificationAttemptRow(notification_id=notification_id, at=at,
-                                                outcome=outcome, error=error))
+        self.session.add(
+            NotificationAttemptRow(notification_id=notification_id, at=at, outcome=outcome, error=error)
+        )
         self.session.flush()
 
-    def listing(self, statuses: tuple[str, ...] | None, alert_id: int | None = None
-                ) -> list[Notification]:
+    def listing(self, statuses: tuple[str, ...] | None, alert_id: int | None = None) -> list[Notification]:
         query = select(NotificationRow).order_by(col(NotificationRow.id))
         if statuses:
             query = query.where(col(NotificationRow.status).in_(statuses))
@@ -82,7 +101,9 @@ class SqlNotificationRepository:
         return [to_notification(r) for r in self.session.exec(query).all()]
 
     def attempts_of(self, notification_id: int) -> list[tuple[datetime, str, str | None]]:
-        rows = self.session.exec(select(NotificationAttemptRow)
-                                 .where(NotificationAttemptRow.notification_id == notification_id)
-                                 .order_by(col(NotificationAttemptRow.id))).all()
+        rows = self.session.exec(
+            select(NotificationAttemptRow)
+            .where(NotificationAttemptRow.notification_id == notification_id)
+            .order_by(col(NotificationAttemptRow.id))
+        ).all()
         return [(r.at, r.outcome, r.error) for r in rows]

@@ -28,19 +28,27 @@ def _section(name: str, b: ReportBounds) -> tuple[Any, list[Any]]:
     only columns of ix_follow_up_open_closes, so counting is an index-only scan on PostgreSQL."""
     f = _F.c
     due_today = and_(f.closes_at > b.at, f.opens_at <= b.at, f.target_at <= b.day_end)
-    due_soon = and_(f.closes_at > b.at, or_(f.opens_at > b.at, f.target_at > b.day_end),
-                    f.target_at <= b.week_end)
+    due_soon = and_(
+        f.closes_at > b.at, or_(f.opens_at > b.at, f.target_at > b.day_end), f.target_at <= b.week_end
+    )
     # created since the previous report; a report stored before ids were kept knows of none
     new = f.id > b.previous_last_id if b.previous_last_id is not None else false()
     sections = {
         "overdue": (f.closes_at <= b.at, [f.closes_at]),
         "due_today": (due_today, [f.closes_at]),
         "due_soon": (due_soon, [f.target_at]),
-        "newly_overdue": (and_(f.closes_at <= b.at, or_(f.closes_at > (b.previous_at or b.at),
-                                                        new)), [f.closes_at]),
-        "newly_due": (and_(f.closes_at > b.at, f.target_at <= b.week_end,
-                           or_(f.target_at > (b.previous_week_end or b.week_end), new)),
-                      [f.target_at]),
+        "newly_overdue": (
+            and_(f.closes_at <= b.at, or_(f.closes_at > (b.previous_at or b.at), new)),
+            [f.closes_at],
+        ),
+        "newly_due": (
+            and_(
+                f.closes_at > b.at,
+                f.target_at <= b.week_end,
+                or_(f.target_at > (b.previous_week_end or b.week_end), new),
+            ),
+            [f.target_at],
+        ),
     }
     return sections[name]
 
@@ -52,7 +60,8 @@ class SqlReportRepository:
     def counts_by_state(self) -> dict[str, dict[str, int]]:
         out: dict[str, dict[str, int]] = {}
         query = select(TrackStateRow.track, TrackStateRow.state, func.count()).group_by(
-            col(TrackStateRow.track), col(TrackStateRow.state))
+            col(TrackStateRow.track), col(TrackStateRow.state)
+        )
         for track, state, n in self.session.execute(query):
             out.setdefault(track, {})[state] = int(n)
         return out
@@ -61,41 +70,62 @@ class SqlReportRepository:
         """How many open steps each section holds, from two scans of ix_follow_up_open_closes."""
         f, hint = _F.c, "INDEXED BY ix_follow_up_open_closes"
         counts: dict[str, int] = {}
-        for window, names in ((f.closes_at <= b.at, ("overdue", "newly_overdue")),
-                              (and_(f.closes_at > b.at, f.target_at <= b.week_end),
-                               ("due_today", "due_soon", "newly_due"))):
+        for window, names in (
+            (f.closes_at <= b.at, ("overdue", "newly_overdue")),
+            (and_(f.closes_at > b.at, f.target_at <= b.week_end), ("due_today", "due_soon", "newly_due")),
+        ):
             query = columns(*(func.sum(case((_section(n, b)[0], 1), else_=0)) for n in names))
-            row = self.session.execute(query.select_from(_F).where(OPEN_ROWS, window)
-                                       .with_hint(_F, hint, "sqlite")).one()
+            row = self.session.execute(
+                query.select_from(_F).where(OPEN_ROWS, window).with_hint(_F, hint, "sqlite")
+            ).one()
             counts |= {n: int(v or 0) for n, v in zip(names, row, strict=True)}
         return counts
 
-    def steps(self, section: str, b: ReportBounds, limit: int
-              ) -> list[tuple[str, str, str, datetime, datetime, datetime]]:
+    def steps(
+        self, section: str, b: ReportBounds, limit: int
+    ) -> list[tuple[str, str, str, datetime, datetime, datetime]]:
         """The first rows of one report section: (mrn, rule, region, opens, target, closes).
 
         The ids are picked along ix_follow_up_open_closes alone; the table is visited for the
         listed rows only.
         """
         where, order = _section(section, b)
-        ids = self.session.execute(
-            columns(_F.c.id).where(OPEN_ROWS, where).with_hint(_F, "INDEXED BY ix_follow_up_open_closes",
-                                                    "sqlite")
-            .order_by(*order, _F.c.id).limit(limit)).scalars().all()
-        rows = {r[0]: r[1:] for r in self.session.execute(
-            columns(_F.c.id, _F.c.patient_id, _F.c.rule, _F.c.region, _F.c.opens_at,
-                    _F.c.target_at, _F.c.closes_at).where(_F.c.id.in_(ids)))}
+        ids = (
+            self.session.execute(
+                columns(_F.c.id)
+                .where(OPEN_ROWS, where)
+                .with_hint(_F, "INDEXED BY ix_follow_up_open_closes", "sqlite")
+                .order_by(*order, _F.c.id)
+                .limit(limit)
+            )
+            .scalars()
+            .all()
+        )
+        rows = {
+            r[0]: r[1:]
+            for r in self.session.execute(
+                columns(
+                    _F.c.id,
+                    _F.c.patient_id,
+                    _F.c.rule,
+                    _F.c.region,
+                    _F.c.opens_at,
+                    _F.c.target_at,
+                    _F.c.closes_at,
+                ).where(_F.c.id.in_(ids))
+            )
+        }
         mrns = self._mrns({r[0] for r in rows.values()})
         return [(mrns[rows[i][0]], *rows[i][1:]) for i in ids]
 
     def _mrns(self, patient_ids: set[int]) -> dict[int, str]:
         if not patient_ids:
             return {}
-        return dict(self.session.execute(
-            columns(_P.c.id, _P.c.mrn).where(_P.c.id.in_(sorted(patient_ids)))).all())
+        return dict(
+            self.session.execute(columns(_P.c.id, _P.c.mrn).where(_P.c.id.in_(sorted(patient_ids)))).all()
+        )
 
-    def mrns_with_overdue(self, rules: tuple[str, ...], at: datetime, limit: int
-                          ) -> tuple[int, list[str]]:
+    def mrns_with_overdue(self, rules: tuple[str, ...], at: datetime, limit: int) -> tuple[int, list[str]]:
         where = OPEN_ROWS & (_F.c.closes_at <= at) & _F.c.rule.in_(rules)
         mrns = columns(_P.c.mrn).join(_F, _F.c.patient_id == _P.c.id).where(where).distinct()
         total = self.session.execute(columns(func.count()).select_from(mrns.subquery())).scalar()
@@ -107,31 +137,44 @@ class SqlReportRepository:
         where = _A.c.status.in_(LIVE) & (_A.c.severity == severity)
         total = self.session.execute(columns(func.count()).select_from(_A).where(where)).scalar()
         rows = self.session.execute(
-            columns(_A.c.id, _A.c.patient_id, _A.c.rule, _A.c.severity, _A.c.status,
-                    _A.c.message, _A.c.opened_at).where(where)
-            .order_by(_A.c.opened_at, _A.c.id).limit(limit)).all()
+            columns(
+                _A.c.id, _A.c.patient_id, _A.c.rule, _A.c.severity, _A.c.status, _A.c.message, _A.c.opened_at
+            )
+            .where(where)
+            .order_by(_A.c.opened_at, _A.c.id)
+            .limit(limit)
+        ).all()
         mrns = self._mrns({r[1] for r in rows})
         return int(total or 0), [AlertFact(i, mrns[pid], *rest) for i, pid, *rest in rows]
 
     def active_patients(self, exit_states: tuple[str, ...]) -> tuple[int, int]:
         """(enrolled, still on the pathway)."""
         enrolled = self.session.execute(columns(func.count()).select_from(_P)).scalar()
-        active = self.session.execute(columns(func.count()).select_from(_T).where(
-            _T.c.track == "main", _T.c.state.not_in(exit_states))).scalar()
+        active = self.session.execute(
+            columns(func.count()).select_from(_T).where(_T.c.track == "main", _T.c.state.not_in(exit_states))
+        ).scalar()
         return int(enrolled or 0), int(active or 0)
 
-    def active_without_event(self, event_type: str, since: datetime, exit_states: tuple[str, ...],
-                             excluded: set[int], limit: int) -> tuple[int, list[str]]:
+    def active_without_event(
+        self, event_type: str, since: datetime, exit_states: tuple[str, ...], excluded: set[int], limit: int
+    ) -> tuple[int, list[str]]:
         """Active patients with no `event_type` (leaving out retracted events) since `since`."""
         recent = columns(_E.c.patient_id).where(_E.c.type == event_type, _E.c.occurred_at >= since)
         if excluded:
             recent = recent.where(_E.c.id.not_in(excluded))
-        where = (_T.c.track == "main") & _T.c.state.not_in(exit_states) \
-            & _T.c.patient_id.not_in(recent)
+        where = (_T.c.track == "main") & _T.c.state.not_in(exit_states) & _T.c.patient_id.not_in(recent)
         total = self.session.execute(columns(func.count()).select_from(_T).where(where)).scalar()
-        first = self.session.execute(
-            columns(_P.c.mrn).join(_T, _T.c.patient_id == _P.c.id).where(where)
-            .order_by(_P.c.mrn).limit(limit)).scalars().all()
+        first = (
+            self.session.execute(
+                columns(_P.c.mrn)
+                .join(_T, _T.c.patient_id == _P.c.id)
+                .where(where)
+                .order_by(_P.c.mrn)
+                .limit(limit)
+            )
+            .scalars()
+            .all()
+        )
         return int(total or 0), list(first)
 
     def quality_counts(self, since: datetime, at: datetime) -> dict[str, dict[str, int]]:
@@ -141,16 +184,22 @@ class SqlReportRepository:
         before the window opened is early, after it closed late; never done, missed. Two
         disjoint indexed queries: windows closed in the period, and steps done in it otherwise.
         """
-        outcome = case((_F.c.done_at.is_(None), "missed"), (_F.c.done_at < _F.c.opens_at, "early"),
-                       (_F.c.done_at < _F.c.closes_at, "on_time"), else_="late")
+        outcome = case(
+            (_F.c.done_at.is_(None), "missed"),
+            (_F.c.done_at < _F.c.opens_at, "early"),
+            (_F.c.done_at < _F.c.closes_at, "on_time"),
+            else_="late",
+        )
         closed_in = and_(_F.c.closes_at >= since, _F.c.closes_at <= at)
         judged = text("follow_up.status IN ('upcoming', 'due', 'overdue', 'done')")
         out: dict[str, dict[str, int]] = {}
-        for where in (and_(judged, closed_in),
-                      and_(_F.c.done_at >= since, _F.c.status == "done", ~closed_in)):
+        for where in (
+            and_(judged, closed_in),
+            and_(_F.c.done_at >= since, _F.c.status == "done", ~closed_in),
+        ):
             for rule, kind, n in self.session.execute(
-                    columns(_F.c.rule, outcome, func.count()).where(where)
-                    .group_by(_F.c.rule, outcome)):
+                columns(_F.c.rule, outcome, func.count()).where(where).group_by(_F.c.rule, outcome)
+            ):
                 counts = out.setdefault(rule, {})
                 counts[kind] = counts.get(kind, 0) + int(n)
         return out
@@ -168,25 +217,39 @@ class SqlReportRepository:
         """(event id, patient, type, when) of the unresectable / definitive-RT decisions and the
         RT starts of the patients whose radiotherapy started in the period: those patients first,
         then their events along the per-patient index, a thousand patients at a time."""
-        started = sorted(set(self.session.execute(
-            columns(_E.c.patient_id).where(_E.c.type == "rt_started", _E.c.occurred_at >= since,
-                                           _E.c.occurred_at <= at)).scalars()))
-        decision = and_(_E.c.type == "mdt_decision",
-                        _E.c.data["resectability"].as_string() == "unresectable",
-                        _E.c.data["plan"].as_string() == "definitive_rt")
+        started = sorted(
+            set(
+                self.session.execute(
+                    columns(_E.c.patient_id).where(
+                        _E.c.type == "rt_started", _E.c.occurred_at >= since, _E.c.occurred_at <= at
+                    )
+                ).scalars()
+            )
+        )
+        decision = and_(
+            _E.c.type == "mdt_decision",
+            _E.c.data["resectability"].as_string() == "unresectable",
+            _E.c.data["plan"].as_string() == "definitive_rt",
+        )
         out: list[tuple[int, int, str, datetime]] = []
         for i in range(0, len(started), 1000):
-            out += [(e, p, t, w) for e, p, t, w in self.session.execute(
-                columns(_E.c.id, _E.c.patient_id, _E.c.type, _E.c.occurred_at)
-                .where(_E.c.patient_id.in_(started[i:i + 1000]),
-                       or_(_E.c.type == "rt_started", decision)))]
+            out += [
+                (e, p, t, w)
+                for e, p, t, w in self.session.execute(
+                    columns(_E.c.id, _E.c.patient_id, _E.c.type, _E.c.occurred_at).where(
+                        _E.c.patient_id.in_(started[i : i + 1000]), or_(_E.c.type == "rt_started", decision)
+                    )
+                )
+            ]
         return out
 
     def forecast_buckets(self, rules: tuple[str, ...]) -> list[tuple[str, datetime, int]]:
         """Open steps of `rules` counted per rule and target instant (targets fall on day ends)."""
-        query = (columns(_F.c.rule, _F.c.target_at, func.count())
-                 .where(OPEN_ROWS, _F.c.rule.in_(rules))
-                 .group_by(_F.c.rule, _F.c.target_at))
+        query = (
+            columns(_F.c.rule, _F.c.target_at, func.count())
+            .where(OPEN_ROWS, _F.c.rule.in_(rules))
+            .group_by(_F.c.rule, _F.c.target_at)
+        )
         return [(r, t, int(n)) for r, t, n in self.session.execute(query)]
 
     def last_follow_up_id(self) -> int:
@@ -195,79 +258,108 @@ class SqlReportRepository:
     def actions_since(self, since: datetime | None) -> list[tuple[str, int, str, str | None]]:
         if since is None:
             return []
-        query = select(AlertActionRow.action, AlertActionRow.alert_id, PatientRow.mrn,
-                       AlertActionRow.note).join(
-            AlertRow, col(AlertRow.id) == col(AlertActionRow.alert_id)).join(
-            PatientRow, col(PatientRow.id) == col(AlertRow.patient_id)).where(
-            col(AlertActionRow.at) > since)
+        query = (
+            select(AlertActionRow.action, AlertActionRow.alert_id, PatientRow.mrn, AlertActionRow.note)
+            .join(AlertRow, col(AlertRow.id) == col(AlertActionRow.alert_id))
+            .join(PatientRow, col(PatientRow.id) == col(AlertRow.patient_id))
+            .where(col(AlertActionRow.at) > since)
+        )
         return [(a, i, m, n) for a, i, m, n in self.session.execute(query)]
 
-    def events_of(self, types: tuple[str, ...], recorded_since: datetime | None = None
-                  ) -> list[tuple[int, str, str, datetime, dict[str, Any]]]:
-        query = columns(col(EventRow.id), col(PatientRow.mrn), col(EventRow.type),
-                        col(EventRow.occurred_at), col(EventRow.data)).join(
-            PatientRow, col(PatientRow.id) == col(EventRow.patient_id)).where(
-            col(EventRow.type).in_(types))
+    def events_of(
+        self, types: tuple[str, ...], recorded_since: datetime | None = None
+    ) -> list[tuple[int, str, str, datetime, dict[str, Any]]]:
+        query = (
+            columns(
+                col(EventRow.id),
+                col(PatientRow.mrn),
+                col(EventRow.type),
+                col(EventRow.occurred_at),
+                col(EventRow.data),
+            )
+            .join(PatientRow, col(PatientRow.id) == col(EventRow.patient_id))
+            .where(col(EventRow.type).in_(types))
+        )
         if recorded_since is not None:
             query = query.where(col(EventRow.recorded_at) > recorded_since)
         return [(i, m, t, at, dict(d or {})) for i, m, t, at, d in self.session.execute(query)]
 
-    def patient_lines(self, at: datetime) -> list[tuple[str, date, dict[str, str], int,
-                                                        tuple[str, str, datetime] | None,
-                                                        dict[str, int]]]:
+    def patient_lines(
+        self, at: datetime
+    ) -> list[tuple[str, date, dict[str, str], int, tuple[str, str, datetime] | None, dict[str, int]]]:
         """Per patient: (mrn, enrolled on, states, overdue steps, next open step (rule, region,
         target), live alerts per severity), in MRN order, from four set-based queries."""
         states: dict[int, dict[str, str]] = {}
-        for pid, track, state in self.session.execute(columns(_T.c.patient_id, _T.c.track,
-                                                              _T.c.state)):
+        for pid, track, state in self.session.execute(columns(_T.c.patient_id, _T.c.track, _T.c.state)):
             states.setdefault(pid, {})[track] = state
         open_rows = _F.c.status.in_(OPEN)
-        overdue = dict(self.session.execute(
-            columns(_F.c.patient_id, func.count()).where(open_rows, _F.c.closes_at <= at)
-            .group_by(_F.c.patient_id)).all())
+        overdue = dict(
+            self.session.execute(
+                columns(_F.c.patient_id, func.count())
+                .where(open_rows, _F.c.closes_at <= at)
+                .group_by(_F.c.patient_id)
+            ).all()
+        )
         nxt: dict[int, tuple[str, str, datetime]] = {}
         for pid, rule, region, target in self.session.execute(
-                columns(_F.c.patient_id, _F.c.rule, _F.c.region, _F.c.target_at)
-                .where(open_rows, _F.c.closes_at > at)
-                .order_by(_F.c.patient_id, _F.c.target_at, _F.c.id)):
+            columns(_F.c.patient_id, _F.c.rule, _F.c.region, _F.c.target_at)
+            .where(open_rows, _F.c.closes_at > at)
+            .order_by(_F.c.patient_id, _F.c.target_at, _F.c.id)
+        ):
             nxt.setdefault(pid, (rule, region, target))
         alerts: dict[int, dict[str, int]] = {}
         for pid, severity, n in self.session.execute(
-                columns(_A.c.patient_id, _A.c.severity, func.count())
-                .where(_A.c.status.in_(LIVE)).group_by(_A.c.patient_id, _A.c.severity)):
+            columns(_A.c.patient_id, _A.c.severity, func.count())
+            .where(_A.c.status.in_(LIVE))
+            .group_by(_A.c.patient_id, _A.c.severity)
+        ):
             alerts.setdefault(pid, {})[severity] = int(n)
-        return [(mrn, on, states.get(pid, {}), int(overdue.get(pid, 0)), nxt.get(pid),
-                 alerts.get(pid, {}))
-                for pid, mrn, on in self.session.execute(
-                    columns(_P.c.id, _P.c.mrn, _P.c.enrolled_on).order_by(_P.c.mrn))]
+        return [
+            (mrn, on, states.get(pid, {}), int(overdue.get(pid, 0)), nxt.get(pid), alerts.get(pid, {}))
+            for pid, mrn, on in self.session.execute(
+                columns(_P.c.id, _P.c.mrn, _P.c.enrolled_on).order_by(_P.c.mrn)
+            )
+        ]
 
     def claim_run(self, day: date, now: datetime, stale_before: datetime) -> int | None:
         """Claim the report for `day`: a new row, or one left `running` by a process that died."""
-        stmt = (_insert(self.session)(ReportRunRow)
-                .values(report_date=day, status="running", created_at=now, data={})
-                .on_conflict_do_nothing(index_elements=["report_date"])
-                .returning(col(ReportRunRow.id)))
+        stmt = (
+            _insert(self.session)(ReportRunRow)
+            .values(report_date=day, status="running", created_at=now, data={})
+            .on_conflict_do_nothing(index_elements=["report_date"])
+            .returning(col(ReportRunRow.id))
+        )
         row = self.session.execute(stmt).first()
         if row:
             return int(row[0])
         result = self.session.execute(
-            update(ReportRunRow).where(col(ReportRunRow.report_date) == day,
-                                       col(ReportRunRow.status) == "running",
-                                       col(ReportRunRow.created_at) < stale_before)
-            .values(created_at=now).returning(col(ReportRunRow.id)))
+            update(ReportRunRow)
+            .where(
+                col(ReportRunRow.report_date) == day,
+                col(ReportRunRow.status) == "running",
+                col(ReportRunRow.created_at) < stale_before,
+            )
+            .values(created_at=now)
+            .returning(col(ReportRunRow.id))
+        )
         retaken = result.first()
         return int(retaken[0]) if retaken else None
 
     def finish_run(self, run_id: int, now: datetime, data: dict[str, Any]) -> None:
-        self.session.execute(update(ReportRunRow).where(col(ReportRunRow.id) == run_id)
-                             .values(status="done", finished_at=now, data=data))
+        self.session.execute(
+            update(ReportRunRow)
+            .where(col(ReportRunRow.id) == run_id)
+            .values(status="done", finished_at=now, data=data)
+        )
 
     def run_for(self, day: date) -> tuple[str, dict[str, Any]] | None:
         row = self.session.exec(select(ReportRunRow).where(ReportRunRow.report_date == day)).first()
         return (row.status, dict(row.data or {})) if row else None
 
     def previous(self, before: date) -> dict[str, Any] | None:
-        row = self.session.exec(select(ReportRunRow).where(col(ReportRunRow.report_date) < before,
-                                                           ReportRunRow.status == "done")
-                                .order_by(col(ReportRunRow.report_date).desc())).first()
+        row = self.session.exec(
+            select(ReportRunRow)
+            .where(col(ReportRunRow.report_date) < before, ReportRunRow.status == "done")
+            .order_by(col(ReportRunRow.report_date).desc())
+        ).first()
         return dict(row.data or {}) if row else None

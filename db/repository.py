@@ -22,10 +22,27 @@ _T = TrackStateRow.__table__  # type: ignore[attr-defined]
 _E = EventRow.__table__  # type: ignore[attr-defined]
 
 # the order of Patient's fields
-_PATIENT_COLUMNS = (_P.c.id, _P.c.mrn, _P.c.enrolled_on, _P.c.enrolled_at, _P.c.histology,
-                    _P.c.name, _P.c.birth_date, _P.c.version)
-_EVENT_COLUMNS = (_E.c.id, _E.c.patient_id, _E.c.type, _E.c.occurred_at, _E.c.recorded_at,
-                  _E.c.actor, _E.c.data, _E.c.reason, _E.c.changes)
+_PATIENT_COLUMNS = (
+    _P.c.id,
+    _P.c.mrn,
+    _P.c.enrolled_on,
+    _P.c.enrolled_at,
+    _P.c.histology,
+    _P.c.name,
+    _P.c.birth_date,
+    _P.c.version,
+)
+_EVENT_COLUMNS = (
+    _E.c.id,
+    _E.c.patient_id,
+    _E.c.type,
+    _E.c.occurred_at,
+    _E.c.recorded_at,
+    _E.c.actor,
+    _E.c.data,
+    _E.c.reason,
+    _E.c.changes,
+)
 
 _PATIENT_BY_MRN = columns(*_PATIENT_COLUMNS).where(_P.c.mrn == bindparam("mrn"))
 _PATIENT_BY_MRN_LOCKED = _PATIENT_BY_MRN.with_for_update()
@@ -35,14 +52,14 @@ _PATIENT_STATES_BY_MRN = (
     columns(*_PATIENT_COLUMNS, _T.c.track, _T.c.state)
     .select_from(_P.outerjoin(_T, _T.c.patient_id == _P.c.id))
     .where(_P.c.mrn == bindparam("mrn"))
-    .order_by(_T.c.track))
+    .order_by(_T.c.track)
+)
 _PATIENT_STATES_BY_MRN_LOCKED = _PATIENT_STATES_BY_MRN.with_for_update(of=_P)
 _LOCK = columns(_P.c.id).where(_P.c.id == bindparam("pid")).with_for_update()
 _STATES = columns(_T.c.track, _T.c.state).where(_T.c.patient_id == bindparam("pid"))
 # compare-and-set on the version; SET takes the parameters named like columns
 _SAVE = update(_P).where(_P.c.id == bindparam("b_id"), _P.c.version == bindparam("b_version"))
-_SET_STATE = update(_T).where(_T.c.patient_id == bindparam("b_patient"),
-                              _T.c.track == bindparam("b_track"))
+_SET_STATE = update(_T).where(_T.c.patient_id == bindparam("b_patient"), _T.c.track == bindparam("b_track"))
 _EVENT_INSERT = insert(_E).returning(_E.c.id)
 _EVENTS_OF = columns(*_EVENT_COLUMNS).where(_E.c.patient_id == bindparam("pid")).order_by(_E.c.id)
 
@@ -61,9 +78,16 @@ def connection(session: Session) -> Connection:
 
 def to_patient(row: PatientRow) -> Patient:
     assert row.id is not None
-    return Patient(id=row.id, mrn=row.mrn, enrolled_on=row.enrolled_on,
-                   enrolled_at=row.enrolled_at, histology=row.histology, name=row.name,
-                   birth_date=row.birth_date, version=row.version)
+    return Patient(
+        id=row.id,
+        mrn=row.mrn,
+        enrolled_on=row.enrolled_on,
+        enrolled_at=row.enrolled_at,
+        histology=row.histology,
+        name=row.name,
+        birth_date=row.birth_date,
+        version=row.version,
+    )
 
 
 def _patient(row: Any) -> Patient:
@@ -71,8 +95,17 @@ def _patient(row: Any) -> Patient:
 
 
 def _event(row: Any) -> EventRecord:
-    return EventRecord(row[0], row[1], row[2], row[3], row[4], row[5], dict(row[6] or {}), row[7],
-                       {k: (v[0], v[1]) for k, v in (row[8] or {}).items()})
+    return EventRecord(
+        row[0],
+        row[1],
+        row[2],
+        row[3],
+        row[4],
+        row[5],
+        dict(row[6] or {}),
+        row[7],
+        {k: (v[0], v[1]) for k, v in (row[8] or {}).items()},
+    )
 
 
 class SqlPatientRepository:
@@ -80,29 +113,50 @@ class SqlPatientRepository:
         self.session = session
         self.pathway_id = pathway_id
 
-    def add(self, mrn: str, name: str | None, birth_date: date | None, histology: str | None,
-            enrolled_on: date, enrolled_at: datetime, states: dict[str, str]) -> Patient:
-        row = PatientRow(mrn=mrn, name=name, birth_date=birth_date, histology=histology,
-                         enrolled_on=enrolled_on, enrolled_at=enrolled_at,
-                         pathway_id=self.pathway_id, updated_at=enrolled_at)
+    def add(
+        self,
+        mrn: str,
+        name: str | None,
+        birth_date: date | None,
+        histology: str | None,
+        enrolled_on: date,
+        enrolled_at: datetime,
+        states: dict[str, str],
+    ) -> Patient:
+        row = PatientRow(
+            mrn=mrn,
+            name=name,
+            birth_date=birth_date,
+            histology=histology,
+            enrolled_on=enrolled_on,
+            enrolled_at=enrolled_at,
+            pathway_id=self.pathway_id,
+            updated_at=enrolled_at,
+        )
         self.session.add(row)
         self.session.flush()
         assert row.id is not None
         for track, state in states.items():
-            self.session.add(TrackStateRow(patient_id=row.id, track=track, state=state,
-                                           entered_at=enrolled_at))
+            self.session.add(
+                TrackStateRow(patient_id=row.id, track=track, state=state, entered_at=enrolled_at)
+            )
         self.session.flush()
         return to_patient(row)
 
     def by_mrn(self, mrn: str, lock: bool = False) -> Patient | None:
-        row = connection(self.session).execute(
-            _PATIENT_BY_MRN_LOCKED if lock else _PATIENT_BY_MRN, {"mrn": mrn}).first()
+        row = (
+            connection(self.session)
+            .execute(_PATIENT_BY_MRN_LOCKED if lock else _PATIENT_BY_MRN, {"mrn": mrn})
+            .first()
+        )
         return _patient(row) if row else None
 
-    def by_mrn_with_states(self, mrn: str, lock: bool = False
-                           ) -> tuple[Patient, dict[str, str]] | None:
-        rows = connection(self.session).execute(
-            _PATIENT_STATES_BY_MRN_LOCKED if lock else _PATIENT_STATES_BY_MRN, {"mrn": mrn}).all()
+    def by_mrn_with_states(self, mrn: str, lock: bool = False) -> tuple[Patient, dict[str, str]] | None:
+        rows = (
+            connection(self.session)
+            .execute(_PATIENT_STATES_BY_MRN_LOCKED if lock else _PATIENT_STATES_BY_MRN, {"mrn": mrn})
+            .all()
+        )
         if not rows:
             return None
         return _patient(rows[0]), {r[8]: r[9] for r in rows if r[8] is not None}
@@ -113,14 +167,20 @@ class SqlPatientRepository:
 
     def lock_many(self, patient_ids: list[int]) -> None:
         """Lock in id order, so two sweepers never wait on each other in a cycle."""
-        self.session.execute(select(PatientRow.id).where(col(PatientRow.id).in_(patient_ids))
-                             .order_by(col(PatientRow.id)).with_for_update())
+        self.session.execute(
+            select(PatientRow.id)
+            .where(col(PatientRow.id).in_(patient_ids))
+            .order_by(col(PatientRow.id))
+            .with_for_update()
+        )
 
     def states_many(self, patient_ids: list[int]) -> dict[int, dict[str, str]]:
         out: dict[int, dict[str, str]] = {pid: {} for pid in patient_ids}
         rows = self.session.execute(
-            select(TrackStateRow.patient_id, TrackStateRow.track, TrackStateRow.state)
-            .where(col(TrackStateRow.patient_id).in_(patient_ids)))
+            select(TrackStateRow.patient_id, TrackStateRow.track, TrackStateRow.state).where(
+                col(TrackStateRow.patient_id).in_(patient_ids)
+            )
+        )
         for pid, track, state in rows:
             out[pid][track] = state
         return out
@@ -132,26 +192,45 @@ class SqlPatientRepository:
         rows = connection(self.session).execute(_STATES, {"pid": patient_id})
         return {track: state for track, state in rows}
 
-    def save(self, patient: Patient, states: dict[str, str], at: datetime,
-             histology: str | None = None, old: dict[str, str] | None = None) -> Patient:
+    def save(
+        self,
+        patient: Patient,
+        states: dict[str, str],
+        at: datetime,
+        histology: str | None = None,
+        old: dict[str, str] | None = None,
+    ) -> Patient:
         conn = connection(self.session)
-        params: dict[str, Any] = {"b_id": patient.id, "b_version": patient.version,
-                                  "version": patient.version + 1, "updated_at": at}
+        params: dict[str, Any] = {
+            "b_id": patient.id,
+            "b_version": patient.version,
+            "version": patient.version + 1,
+            "updated_at": at,
+        }
         if histology is not None:
             params["histology"] = histology
         if conn.execute(_SAVE, params).rowcount != 1:
-            raise Conflict(f"patient {patient.id} was changed by someone else meanwhile "
-                           f"(expected version {patient.version}); reload and try again")
+            raise Conflict(
+                f"patient {patient.id} was changed by someone else meanwhile "
+                f"(expected version {patient.version}); reload and try again"
+            )
         old = old if old is not None else self.states(patient.id)
-        moved = [{"b_patient": patient.id, "b_track": track, "state": state, "entered_at": at}
-                 for track, state in states.items() if old.get(track) != state]
+        moved = [
+            {"b_patient": patient.id, "b_track": track, "state": state, "entered_at": at}
+            for track, state in states.items()
+            if old.get(track) != state
+        ]
         if moved:
             conn.execute(_SET_STATE, moved)
-        return Patient(**{**patient.__dict__, "version": patient.version + 1,
-                          "histology": histology or patient.histology})
+        return Patient(
+            **{
+                **patient.__dict__,
+                "version": patient.version + 1,
+                "histology": histology or patient.histology,
+            }
+        )
 
-    def listing(self, track: str | None, state: str | None
-                ) -> list[tuple[Patient, dict[str, str]]]:
+    def listing(self, track: str | None, state: str | None) -> list[tuple[Patient, dict[str, str]]]:
         query = select(PatientRow).order_by(col(PatientRow.mrn))
         if track is not None or state is not None:
             sub = select(TrackStateRow.patient_id)
@@ -164,9 +243,11 @@ class SqlPatientRepository:
         by_patient: dict[int, dict[str, str]] = {p.id: {} for p in patients}
         ids = list(by_patient)
         for i in range(0, len(ids), 500):
-            rows = self.session.exec(select(TrackStateRow.patient_id, TrackStateRow.track,
-                                            TrackStateRow.state)
-                                     .where(col(TrackStateRow.patient_id).in_(ids[i:i + 500])))
+            rows = self.session.exec(
+                select(TrackStateRow.patient_id, TrackStateRow.track, TrackStateRow.state).where(
+                    col(TrackStateRow.patient_id).in_(ids[i : i + 500])
+                )
+            )
             for pid, t, s in rows:
                 by_patient[pid][t] = s
         return [(p, by_patient[p.id]) for p in patients]
@@ -178,15 +259,34 @@ class SqlEventRepository:
 
     def append(self, event: NewEvent) -> EventRecord:
         data = dict(event.data)
-        row = connection(self.session).execute(_EVENT_INSERT, {
-            "patient_id": event.patient_id, "type": event.type, "occurred_at": event.occurred_at,
-            "recorded_at": event.recorded_at, "actor": event.actor, "reason": event.reason,
-            "data": data, "changes": {k: list(v) for k, v in event.changes.items()}}).one()
-        return EventRecord(id=int(row[0]), patient_id=event.patient_id, type=event.type,
-                           occurred_at=event.occurred_at, recorded_at=event.recorded_at,
-                           actor=event.actor, data=dict(data), reason=event.reason,
-                           changes={k: (v[0], v[1]) for k, v in event.changes.items()})
+        row = (
+            connection(self.session)
+            .execute(
+                _EVENT_INSERT,
+                {
+                    "patient_id": event.patient_id,
+                    "type": event.type,
+                    "occurred_at": event.occurred_at,
+                    "recorded_at": event.recorded_at,
+                    "actor": event.actor,
+                    "reason": event.reason,
+                    "data": data,
+                    "changes": {k: list(v) for k, v in event.changes.items()},
+                },
+            )
+            .one()
+        )
+        return EventRecord(
+            id=int(row[0]),
+            patient_id=event.patient_id,
+            type=event.type,
+            occurred_at=event.occurred_at,
+            recorded_at=event.recorded_at,
+            actor=event.actor,
+            data=dict(data),
+            reason=event.reason,
+            changes={k: (v[0], v[1]) for k, v in event.changes.items()},
+        )
 
     def for_patient(self, patient_id: int) -> list[EventRecord]:
-        return [_event(r) for r in connection(self.session).execute(_EVENTS_OF,
-                                                                     {"pid": patient_id})]
+        return [_event(r) for r in connection(self.session).execute(_EVENTS_OF, {"pid": patient_id})]

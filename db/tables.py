@@ -40,8 +40,10 @@ class EventRow(SQLModel, table=True):
     """Append-only: database triggers refuse UPDATE and DELETE."""
 
     __tablename__ = "event"
-    __table_args__ = (Index("ix_event_patient", "patient_id", "id"),
-                      Index("ix_event_type_time", "type", "occurred_at", "patient_id"))
+    __table_args__ = (
+        Index("ix_event_patient", "patient_id", "id"),
+        Index("ix_event_type_time", "type", "occurred_at", "patient_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     patient_id: int = Field(foreign_key="patient.id")
@@ -51,8 +53,7 @@ class EventRow(SQLModel, table=True):
     actor: str = Field(max_length=100)
     reason: str | None = None
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
-    changes: dict[str, Any] = Field(default_factory=dict,
-                                    sa_column=Column(JSONType, nullable=False))
+    changes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
 
 
 class FollowUpRow(SQLModel, table=True):
@@ -60,18 +61,48 @@ class FollowUpRow(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("patient_id", "rule", "region", "anchor_at", name="uq_follow_up_instance"),
         Index("ix_follow_up_status_closes", "status", "closes_at", "rule", "done_at", "opens_at"),
-        Index("ix_follow_up_alert_due", "next_alert_at", "patient_id", sqlite_where=OPEN_ROWS,
-              postgresql_where=OPEN_ROWS),
-        Index("ix_follow_up_open_closes", "closes_at", "id", "opens_at", "target_at",
-              sqlite_where=OPEN_ROWS, postgresql_where=OPEN_ROWS),
-        Index("ix_follow_up_open_rule", "rule", "closes_at", "target_at", sqlite_where=OPEN_ROWS,
-              postgresql_where=OPEN_ROWS),
-        Index("ix_follow_up_done", "done_at", "closes_at", "rule", "opens_at",
-              sqlite_where=text("done_at IS NOT NULL"),
-              postgresql_where=text("done_at IS NOT NULL")),
+        Index(
+            "ix_follow_up_alert_due",
+            "next_alert_at",
+            "patient_id",
+            sqlite_where=OPEN_ROWS,
+            postgresql_where=OPEN_ROWS,
+        ),
+        Index(
+            "ix_follow_up_open_closes",
+            "closes_at",
+            "id",
+            "opens_at",
+            "target_at",
+            sqlite_where=OPEN_ROWS,
+            postgresql_where=OPEN_ROWS,
+        ),
+        Index(
+            "ix_follow_up_open_rule",
+            "rule",
+            "closes_at",
+            "target_at",
+            sqlite_where=OPEN_ROWS,
+            postgresql_where=OPEN_ROWS,
+        ),
+        Index(
+            "ix_follow_up_done",
+            "done_at",
+            "closes_at",
+            "rule",
+            "opens_at",
+            sqlite_where=text("done_at IS NOT NULL"),
+            postgresql_where=text("done_at IS NOT NULL"),
+        ),
         Index("ix_follow_up_status_opens", "status", "opens_at"),
-        Index("ix_follow_up_urgency", text("raised DESC"), "closes_at", "id",
-              sqlite_where=OPEN_ROWS, postgresql_where=OPEN_ROWS),
+        Index(
+            "ix_follow_up_urgency",
+            text("raised DESC"),
+            "closes_at",
+            "id",
+            sqlite_where=OPEN_ROWS,
+            postgresql_where=OPEN_ROWS,
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -114,10 +145,20 @@ class AlertRow(SQLModel, table=True):
         Index("ix_alert_patient_status", "patient_id", "status"),
         Index("ix_alert_follow_up", "follow_up_id", "status"),
         Index("ix_alert_severity_opened", "status", "severity", "opened_at"),
-        Index("ix_alert_expiring", "snoozed_until", "override_until", "patient_id",
-              sqlite_where=PAUSED, postgresql_where=PAUSED),
-        Index("ix_alert_resolved", "resolved_at", sqlite_where=text("resolved_at IS NOT NULL"),
-              postgresql_where=text("resolved_at IS NOT NULL")),
+        Index(
+            "ix_alert_expiring",
+            "snoozed_until",
+            "override_until",
+            "patient_id",
+            sqlite_where=PAUSED,
+            postgresql_where=PAUSED,
+        ),
+        Index(
+            "ix_alert_resolved",
+            "resolved_at",
+            sqlite_where=text("resolved_at IS NOT NULL"),
+            postgresql_where=text("resolved_at IS NOT NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -129,8 +170,7 @@ class AlertRow(SQLModel, table=True):
     message: str
     source: str
     follow_up_id: int | None = Field(default=None, foreign_key="follow_up.id")
-    states_at_fire: dict[str, Any] = Field(default_factory=dict,
-                                           sa_column=Column(JSONType, nullable=False))
+    states_at_fire: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
     pathway_hash: str = Field(max_length=32)
     opened_at: datetime
     created_at: datetime
@@ -217,8 +257,10 @@ class UserRow(SQLModel, table=True):
     """A person who may sign in; the API token is kept only as its SHA-256 hash."""
 
     __tablename__ = "app_user"
-    __table_args__ = (UniqueConstraint("name", name="uq_app_user_name"),
-                      UniqueConstraint("token_hash", name="uq_app_user_token"))
+    __table_args__ = (
+        UniqueConstraint("name", name="uq_app_user_name"),
+        UniqueConstraint("token_hash", name="uq_app_user_token"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=100)

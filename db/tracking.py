@@ -34,8 +34,10 @@ _ALERT_COLUMNS = [AlertRow.__table__.c[f] for f in _ALERT_FIELDS]  # type: ignor
 
 def follow_ups_from(rows: Any) -> list[StoredFollowUp]:
     """Plain tuples straight into domain records: no ORM objects on the hot paths."""
-    return [StoredFollowUp(**dict(zip(_FU_FIELDS, row[:-1], strict=True)),
-                           notes=list(row[-1] or [])) for row in rows]
+    return [
+        StoredFollowUp(**dict(zip(_FU_FIELDS, row[:-1], strict=True)), notes=list(row[-1] or []))
+        for row in rows
+    ]
 
 
 def alerts_from(rows: Any) -> list[StoredAlert]:
@@ -50,17 +52,22 @@ _FU_ROW = [_F.c[f] for f in StoredFollowUp.__dataclass_fields__]  # the dataclas
 _FU_NOTES_AT = list(StoredFollowUp.__dataclass_fields__).index("notes")
 _FU_OF = columns(*_FU_ROW).where(_F.c.patient_id == bindparam("pid")).order_by(_F.c.closes_at)
 _FU_OF_RULES: dict[frozenset[str], Any] = {}  # one statement per set of rules (few: one per scope)
-_FU_INSERT = {name: ins(_F).on_conflict_do_nothing(
-    index_elements=["patient_id", "rule", "region", "anchor_at"])
+_FU_INSERT = {
+    name: ins(_F)
+    .on_conflict_do_nothing(index_elements=["patient_id", "rule", "region", "anchor_at"])
     .returning(_F.c.rule, _F.c.region, _F.c.anchor_at, _F.c.id)
-    for name, ins in (("sqlite", sqlite_insert), ("postgresql", pg_insert))}
+    for name, ins in (("sqlite", sqlite_insert), ("postgresql", pg_insert))
+}
 # compare-and-set: SET takes the parameters named like columns
 _FU_UPDATE = update(_F).where(_F.c.id == bindparam("b_id"), _F.c.status == bindparam("b_status"))
 _ALERTS_OF = columns(*_ALERT_COLUMNS).where(_A.c.patient_id == bindparam("pid")).order_by(_A.c.id)
 _ALERT_BY_ID = columns(*_ALERT_COLUMNS).where(_A.c.id == bindparam("aid"))
-_ALERT_INSERT = {name: ins(_A).on_conflict_do_nothing(
-    index_elements=["patient_id", "rule", "instance_key", "severity"]).returning(_A.c.id)
-    for name, ins in (("sqlite", sqlite_insert), ("postgresql", pg_insert))}
+_ALERT_INSERT = {
+    name: ins(_A)
+    .on_conflict_do_nothing(index_elements=["patient_id", "rule", "instance_key", "severity"])
+    .returning(_A.c.id)
+    for name, ins in (("sqlite", sqlite_insert), ("postgresql", pg_insert))
+}
 _ALERT_UPDATE = update(_A).where(_A.c.id == bindparam("b_id"), _A.c.status == bindparam("b_status"))
 _ACTION_INSERT = insert(AlertActionRow.__table__)  # type: ignore[attr-defined]
 
@@ -76,9 +83,9 @@ def _follow_ups_of_rules(rules: frozenset[str]) -> Any:
         if len(_FU_OF_RULES) > 1000:
             _FU_OF_RULES.clear()
         match = or_(*(_F.c.rule == bindparam(None, r) for r in sorted(rules)))
-        stmt = _FU_OF_RULES[rules] = (columns(*_FU_ROW)
-                                      .where(_F.c.patient_id == bindparam("pid"), match)
-                                      .order_by(_F.c.closes_at))
+        stmt = _FU_OF_RULES[rules] = (
+            columns(*_FU_ROW).where(_F.c.patient_id == bindparam("pid"), match).order_by(_F.c.closes_at)
+        )
     return stmt
 
 
@@ -89,18 +96,32 @@ def _follow_up(row: Any) -> StoredFollowUp:
 
 
 _P = PatientRow.__table__  # type: ignore[attr-defined]
-_WORKLIST = (columns(_F.c.id, _F.c.rule, _F.c.region, _F.c.anchor_label, _F.c.opens_at,
-                     _F.c.closes_at, _F.c.clock_time, _P.c.mrn)
-             .join(_P, _P.c.id == _F.c.patient_id)
-             .where(OPEN_ROWS, _F.c.status.in_(bindparam("statuses", expanding=True)),
-                    _F.c.opens_at <= bindparam("until"))
-             .order_by(_F.c.raised.desc(), _F.c.closes_at, _F.c.id))
+_WORKLIST = (
+    columns(
+        _F.c.id,
+        _F.c.rule,
+        _F.c.region,
+        _F.c.anchor_label,
+        _F.c.opens_at,
+        _F.c.closes_at,
+        _F.c.clock_time,
+        _P.c.mrn,
+    )
+    .join(_P, _P.c.id == _F.c.patient_id)
+    .where(
+        OPEN_ROWS, _F.c.status.in_(bindparam("statuses", expanding=True)), _F.c.opens_at <= bindparam("until")
+    )
+    .order_by(_F.c.raised.desc(), _F.c.closes_at, _F.c.id)
+)
 _WORKLIST_TOP = _WORKLIST.limit(bindparam("limit"))
-_OPEN_LINES = (columns(_A.c.id, _A.c.follow_up_id, _A.c.rule, _A.c.severity, _A.c.message,
-                       _A.c.source, _A.c.held, _P.c.mrn)
-               .join(_P, _P.c.id == _A.c.patient_id)
-               .where(_A.c.status == "open", _A.c.severity == bindparam("severity"))
-               .order_by(_A.c.opened_at))
+_OPEN_LINES = (
+    columns(
+        _A.c.id, _A.c.follow_up_id, _A.c.rule, _A.c.severity, _A.c.message, _A.c.source, _A.c.held, _P.c.mrn
+    )
+    .join(_P, _P.c.id == _A.c.patient_id)
+    .where(_A.c.status == "open", _A.c.severity == bindparam("severity"))
+    .order_by(_A.c.opened_at)
+)
 _OPEN_LINES_TOP = _OPEN_LINES.limit(bindparam("limit"))
 
 
@@ -108,8 +129,7 @@ class SqlFollowUpRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def for_patient(self, patient_id: int, rules: Collection[str] | None = None
-                    ) -> list[StoredFollowUp]:
+    def for_patient(self, patient_id: int, rules: Collection[str] | None = None) -> list[StoredFollowUp]:
         conn = connection(self.session)
         if rules is None:
             rows = conn.execute(_FU_OF, {"pid": patient_id})
@@ -124,12 +144,12 @@ class SqlFollowUpRepository:
         if not values:
             return {}
         conn = connection(self.session)
-        return {(r[0], r[1], r[2]): int(r[3])
-                for r in conn.execute(_FU_INSERT[_dialect(conn)], values)}
+        return {(r[0], r[1], r[2]): int(r[3]) for r in conn.execute(_FU_INSERT[_dialect(conn)], values)}
 
     def update(self, follow_up_id: int, expected_status: str, values: dict[str, Any]) -> bool:
         result = connection(self.session).execute(
-            _FU_UPDATE, {**values, "b_id": follow_up_id, "b_status": expected_status})
+            _FU_UPDATE, {**values, "b_id": follow_up_id, "b_status": expected_status}
+        )
         return bool(result.rowcount == 1)
 
     def patients_to_check(self, now: datetime, limit: int) -> list[int]:
@@ -138,34 +158,42 @@ class SqlFollowUpRepository:
         a = AlertRow.__table__  # type: ignore[attr-defined]
         query = columns(a.c.patient_id).where(
             text("alert.status IN ('snoozed', 'overridden')"),
-            or_(and_(a.c.status == "snoozed", a.c.snoozed_until <= now),
-                and_(a.c.status == "overridden", a.c.override_until <= now)))
+            or_(
+                and_(a.c.status == "snoozed", a.c.snoozed_until <= now),
+                and_(a.c.status == "overridden", a.c.override_until <= now),
+            ),
+        )
         return sorted(set(self.session.connection().execute(query).scalars()))[:limit]
 
     def advance_statuses(self, now: datetime) -> tuple[int, int]:
         """Time alone moves open follow-ups: upcoming -> due -> overdue. Set-based, idempotent."""
         f = FollowUpRow.__table__  # type: ignore[attr-defined]
         overdue = self.session.execute(
-            update(f).where(f.c.status.in_(("upcoming", "due")), f.c.closes_at <= now)
-            .values(status="overdue", updated_at=now))
+            update(f)
+            .where(f.c.status.in_(("upcoming", "due")), f.c.closes_at <= now)
+            .values(status="overdue", updated_at=now)
+        )
         due = self.session.execute(
-            update(f).where(f.c.status == "upcoming", f.c.opens_at <= now)
-            .values(status="due", updated_at=now))
+            update(f)
+            .where(f.c.status == "upcoming", f.c.opens_at <= now)
+            .values(status="due", updated_at=now)
+        )
         return int(due.rowcount or 0), int(overdue.rowcount or 0)  # type: ignore[attr-defined]
 
     def patients_with_alerts_due(self, now: datetime) -> list[int]:
         """Every patient with an alert level due, read along the partial index ix_follow_up_alert_due
         (the literal IN matches its WHERE; ordering by patient in SQL would walk the whole table)."""
-        query = columns(col(FollowUpRow.patient_id)).where(col(FollowUpRow.next_alert_at) <= now,
-                                                           OPEN_ROWS)
+        query = columns(col(FollowUpRow.patient_id)).where(col(FollowUpRow.next_alert_at) <= now, OPEN_ROWS)
         return sorted({int(pid) for (pid,) in self.session.execute(query)})
 
     def alerts_due_for(self, patient_ids: list[int], now: datetime) -> list[StoredFollowUp]:
-        query = (columns(*_FU_COLUMNS, _FU_NOTES)
-                 .where(col(FollowUpRow.patient_id).in_(patient_ids),
-                        col(FollowUpRow.next_alert_at) <= now,
-                        OPEN_ROWS)
-                 .order_by(col(FollowUpRow.patient_id), col(FollowUpRow.id)))
+        query = (
+            columns(*_FU_COLUMNS, _FU_NOTES)
+            .where(
+                col(FollowUpRow.patient_id).in_(patient_ids), col(FollowUpRow.next_alert_at) <= now, OPEN_ROWS
+            )
+            .order_by(col(FollowUpRow.patient_id), col(FollowUpRow.id))
+        )
         return follow_ups_from(self.session.execute(query))
 
     def set_raised(self, changes: list[dict[str, Any]]) -> None:
@@ -173,13 +201,19 @@ class SqlFollowUpRepository:
         if changes:
             t = FollowUpRow.__table__  # type: ignore[attr-defined]
             self.session.execute(
-                update(t).where(t.c.id == bindparam("fid"))
-                .values(raised=bindparam("new_raised"), next_alert_at=bindparam("next_at"),
-                        updated_at=bindparam("now")), changes)
+                update(t)
+                .where(t.c.id == bindparam("fid"))
+                .values(
+                    raised=bindparam("new_raised"),
+                    next_alert_at=bindparam("next_at"),
+                    updated_at=bindparam("now"),
+                ),
+                changes,
+            )
 
-
-    def worklist(self, statuses: tuple[str, ...], until: datetime, at: datetime | None = None,
-                 limit: int | None = None) -> list[WorkStep]:
+    def worklist(
+        self, statuses: tuple[str, ...], until: datetime, at: datetime | None = None, limit: int | None = None
+    ) -> list[WorkStep]:
         """Open follow-ups opening before `until`, most urgent first: the highest alert level
         raised, then the earliest window end (overdue longest first); `limit` keeps the top.
 
@@ -193,8 +227,11 @@ class SqlFollowUpRepository:
     def counts(self, at: datetime, until: datetime) -> dict[str, int]:
         f = FollowUpRow.__table__  # type: ignore[attr-defined]
         stage = case((f.c.closes_at <= at, "overdue"), (f.c.opens_at <= at, "due"), else_="soon")
-        query = (columns(stage, func.count()).where(f.c.status.in_(OPEN_FOLLOW_UP),
-                                                    f.c.opens_at <= until).group_by(stage))
+        query = (
+            columns(stage, func.count())
+            .where(f.c.status.in_(OPEN_FOLLOW_UP), f.c.opens_at <= until)
+            .group_by(stage)
+        )
         return {k: int(n) for k, n in self.session.execute(query)}
 
 
@@ -211,14 +248,17 @@ class SqlAlertRepository:
         if not values:
             return []
         t = AlertRow.__table__  # type: ignore[attr-defined]
-        stmt = (_insert(self.session)(t).on_conflict_do_nothing(
-            index_elements=["patient_id", "rule", "instance_key", "severity"])
-            .returning(t.c.id, t.c.patient_id, t.c.rule, t.c.instance_key, t.c.severity))
+        stmt = (
+            _insert(self.session)(t)
+            .on_conflict_do_nothing(index_elements=["patient_id", "rule", "instance_key", "severity"])
+            .returning(t.c.id, t.c.patient_id, t.c.rule, t.c.instance_key, t.c.severity)
+        )
         return [tuple(r) for r in self.session.execute(stmt, values)]
 
     def live_for(self, patient_ids: list[int]) -> list[StoredAlert]:
-        query = columns(*_ALERT_COLUMNS).where(col(AlertRow.patient_id).in_(patient_ids),
-                                               col(AlertRow.status).in_(LIVE_ALERT))
+        query = columns(*_ALERT_COLUMNS).where(
+            col(AlertRow.patient_id).in_(patient_ids), col(AlertRow.status).in_(LIVE_ALERT)
+        )
         return alerts_from(self.session.execute(query))
 
     def resolve_many(self, alert_ids: list[int], resolution: str, now: datetime) -> list[int]:
@@ -227,9 +267,11 @@ class SqlAlertRepository:
             return []
         t = AlertRow.__table__  # type: ignore[attr-defined]
         result = self.session.execute(
-            update(t).where(t.c.id.in_(alert_ids), t.c.status.in_(LIVE_ALERT))
+            update(t)
+            .where(t.c.id.in_(alert_ids), t.c.status.in_(LIVE_ALERT))
             .values(status="resolved", resolved_at=now, resolution=resolution, updated_at=now)
-            .returning(t.c.id))
+            .returning(t.c.id)
+        )
         return [int(r[0]) for r in result]
 
     def add_actions(self, values: list[dict[str, Any]]) -> None:
@@ -247,14 +289,17 @@ class SqlAlertRepository:
 
     def update(self, alert_id: int, expected_status: str, values: dict[str, Any]) -> bool:
         result = connection(self.session).execute(
-            _ALERT_UPDATE, {**values, "b_id": alert_id, "b_status": expected_status})
+            _ALERT_UPDATE, {**values, "b_id": alert_id, "b_status": expected_status}
+        )
         return bool(result.rowcount == 1)
 
-    def listing(self, statuses: tuple[str, ...] | None, mrn: str | None = None
-                ) -> list[tuple[StoredAlert, str]]:
+    def listing(
+        self, statuses: tuple[str, ...] | None, mrn: str | None = None
+    ) -> list[tuple[StoredAlert, str]]:
         """Alerts in id order, with their patient's MRN."""
         query = columns(*_ALERT_COLUMNS, col(PatientRow.mrn)).join(
-            PatientRow, col(PatientRow.id) == col(AlertRow.patient_id))
+            PatientRow, col(PatientRow.id) == col(AlertRow.patient_id)
+        )
         if statuses:
             query = query.where(col(AlertRow.status).in_(statuses))
         if mrn:
@@ -269,23 +314,47 @@ class SqlAlertRepository:
             if limit is None:
                 rows += self.session.connection().execute(_OPEN_LINES, {"severity": severity}).all()
             elif len(rows) < limit:
-                rows += self.session.connection().execute(
-                    _OPEN_LINES_TOP, {"severity": severity, "limit": limit - len(rows)}).all()
-        return [AlertLine(i, f, rule, sev, msg, src, bool(held), mrn)
-                for i, f, rule, sev, msg, src, held, mrn in rows]
+                rows += (
+                    self.session.connection()
+                    .execute(_OPEN_LINES_TOP, {"severity": severity, "limit": limit - len(rows)})
+                    .all()
+                )
+        return [
+            AlertLine(i, f, rule, sev, msg, src, bool(held), mrn)
+            for i, f, rule, sev, msg, src, held, mrn in rows
+        ]
 
     def severity_counts(self, statuses: tuple[str, ...]) -> dict[str, int]:
-        query = (columns(col(AlertRow.severity), func.count())
-                 .where(col(AlertRow.status).in_(statuses)).group_by(col(AlertRow.severity)))
+        query = (
+            columns(col(AlertRow.severity), func.count())
+            .where(col(AlertRow.status).in_(statuses))
+            .group_by(col(AlertRow.severity))
+        )
         return {s: int(n) for s, n in self.session.execute(query)}
 
-    def add_action(self, alert_id: int, action: str, actor: str, at: datetime,
-                   note: str | None = None, data: dict[str, Any] | None = None) -> None:
-        connection(self.session).execute(_ACTION_INSERT, {
-            "alert_id": alert_id, "action": action, "actor": actor, "at": at, "note": note,
-            "data": data or {}})
+    def add_action(
+        self,
+        alert_id: int,
+        action: str,
+        actor: str,
+        at: datetime,
+        note: str | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> None:
+        connection(self.session).execute(
+            _ACTION_INSERT,
+            {
+                "alert_id": alert_id,
+                "action": action,
+                "actor": actor,
+                "at": at,
+                "note": note,
+                "data": data or {},
+            },
+        )
 
     def actions(self, alert_id: int) -> list[tuple[str, str, datetime, str | None]]:
-        rows = self.session.exec(select(AlertActionRow).where(AlertActionRow.alert_id == alert_id)
-                                 .order_by(col(AlertActionRow.id))).all()
+        rows = self.session.exec(
+            select(AlertActionRow).where(AlertActionRow.alert_id == alert_id).order_by(col(AlertActionRow.id))
+        ).all()
         return [(r.action, r.actor, r.at, r.note) for r in rows]

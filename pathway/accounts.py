@@ -100,26 +100,27 @@ def require(user: User, action: str) -> None:
     """Raise PermissionDenied unless the user's role allows the action."""
     if not allows(user.role, action):
         roles = " or ".join(PERMISSIONS.get(action, ("nobody",)))
-        raise PermissionDenied(f"{user.name} is a {user.role}: {action.replace('_', ' ')} needs "
-                               f"the role {roles}")
+        raise PermissionDenied(
+            f"{user.name} is a {user.role}: {action.replace('_', ' ')} needs the role {roles}"
+        )
 
 
 def may_record(role: str, event: str) -> bool:
-    return allows(role, "record") and (event not in DECISION_EVENTS
-                                       or allows(role, "record_decision"))
+    return allows(role, "record") and (event not in DECISION_EVENTS or allows(role, "record_decision"))
 
 
 def require_event(user: User, event: str) -> None:
     """Recording needs a writer; clinical decisions (an MDT decision) need a clinician or admin."""
     require(user, "record")
     if event in DECISION_EVENTS and not allows(user.role, "record_decision"):
-        raise PermissionDenied(f"{user.name} is a {user.role}: recording {event} needs a "
-                               "clinician or admin")
+        raise PermissionDenied(f"{user.name} is a {user.role}: recording {event} needs a clinician or admin")
 
 
 def _valid_name(name: str) -> str:
     name = name.strip()
     if not USER_NAME.match(name):
-        raise InvalidInput(f"user name {name!r} is not valid: use 1-64 letters, digits, '.', '_', "
-                           "'@' or '-', starting with a letter or digit")
+        raise InvalidInput(
+            f"user name {name!r} is not valid: use 1-64 letters, digits, '.', '_', "
+            "'@' or '-', starting with a letter or digit"
+        )
     return name

@@ -18,8 +18,14 @@ from pathway.ports import Deps, UnitOfWork
 from pathway.raising import LIVE, Changes, hold_behind_urgent, raise_levels
 from pathway.tracking import find_patient, refresh_patient
 
-OVERRIDE_REASONS = ("contraindication", "patient_preference", "clinical_judgement", "data_error",
-                    "outside_indication", "already_done_elsewhere")
+OVERRIDE_REASONS = (
+    "contraindication",
+    "patient_preference",
+    "clinical_judgement",
+    "data_error",
+    "outside_indication",
+    "already_done_elsewhere",
+)
 BATCH = 200
 
 
@@ -49,8 +55,7 @@ def sweep(deps: Deps) -> Changes:
                 uow.patients.lock(pid)
                 patient = uow.patients.by_id(pid)
                 if patient is not None:
-                    total.add(refresh_patient(uow, deps.pathway, deps.calendar, patient, now,
-                                              deps.routes))
+                    total.add(refresh_patient(uow, deps.pathway, deps.calendar, patient, now, deps.routes))
             uow.commit()
         seen.update(batch)
     return total
@@ -66,7 +71,7 @@ def _raise_levels(deps: Deps, now: datetime, total: Changes) -> None:
     with deps.uow() as uow:
         due = uow.follow_ups.patients_with_alerts_due(now)
     for start in range(0, len(due), BATCH):
-        patients = due[start:start + BATCH]
+        patients = due[start : start + BATCH]
         with deps.uow() as uow:
             uow.patients.lock_many(patients)
             rows = uow.follow_ups.alerts_due_for(patients, now)
@@ -82,8 +87,7 @@ def refresh_all(deps: Deps) -> Changes:
     with deps.uow() as uow:
         for patient, _ in uow.patients.listing(None, None):
             uow.patients.lock(patient.id)
-            total.add(refresh_patient(uow, deps.pathway, deps.calendar, patient, now,
-                                              deps.routes))
+            total.add(refresh_patient(uow, deps.pathway, deps.calendar, patient, now, deps.routes))
         uow.commit()
     return total
 
@@ -112,8 +116,13 @@ class WorkItem:
         return (rank, order, -self.days_late, point.timestamp() if point else 0.0)
 
 
-def worklist(deps: Deps, as_of: date | None = None, within: int | None = None,
-             severity: str | None = None, limit: int | None = None) -> list[WorkItem]:
+def worklist(
+    deps: Deps,
+    as_of: date | None = None,
+    within: int | None = None,
+    severity: str | None = None,
+    limit: int | None = None,
+) -> list[WorkItem]:
     """Every patient's actionable items, one line each, most urgent first.
 
     A step with an open alert carries the alert's severity on its line; alerts raised by checks
@@ -128,8 +137,7 @@ def worklist(deps: Deps, as_of: date | None = None, within: int | None = None,
         raise InvalidInput("--within must be between 0 and 366 days")
     now = deps.clock.now()
     today = local_date(now, deps.zone)
-    at = now if as_of is None or as_of == today else start_of_day(as_of + timedelta(days=1),
-                                                                     deps.zone)
+    at = now if as_of is None or as_of == today else start_of_day(as_of + timedelta(days=1), deps.zone)
     horizon = at + timedelta(days=within if within is not None else 7)
     rules = deps.pathway.definition.rules.follow_ups
     with deps.read() as uow:
@@ -146,19 +154,46 @@ def worklist(deps: Deps, as_of: date | None = None, within: int | None = None,
     late = _days_late(at, as_of or today, deps.zone)
     for fu in rows:
         kind = "soon" if at < fu.opens_at else ("due" if at < fu.closes_at else "overdue")
-        step = (rules[fu.rule].step if fu.rule in rules else fu.rule) + \
-            (f" ({fu.region})" if fu.region else "")
+        step = (rules[fu.rule].step if fu.rule in rules else fu.rule) + (
+            f" ({fu.region})" if fu.region else ""
+        )
         a = by_follow_up.pop(fu.id, None)
-        items.append(WorkItem(fu.mrn, kind, fu.rule, step, a.severity if a else None,
-                              fu.anchor_label, fu.opens_at, fu.closes_at,
-                              late(fu.closes_at),
-                              a.id if a else None, a.rule if a else None, a.held if a else False,
-                              fu.clock_time))
+        items.append(
+            WorkItem(
+                fu.mrn,
+                kind,
+                fu.rule,
+                step,
+                a.severity if a else None,
+                fu.anchor_label,
+                fu.opens_at,
+                fu.closes_at,
+                late(fu.closes_at),
+                a.id if a else None,
+                a.rule if a else None,
+                a.held if a else False,
+                fu.clock_time,
+            )
+        )
     unlisted = {a.id for a in by_follow_up.values()}
     for alert in alerts:
         if alert.follow_up_id is None or alert.id in unlisted:
-            items.append(WorkItem(alert.mrn, "alert", alert.rule, alert.message, alert.severity,
-                                  alert.source, None, None, 0, alert.id, alert.rule, alert.held))
+            items.append(
+                WorkItem(
+                    alert.mrn,
+                    "alert",
+                    alert.rule,
+                    alert.message,
+                    alert.severity,
+                    alert.source,
+                    None,
+                    None,
+                    0,
+                    alert.id,
+                    alert.rule,
+                    alert.held,
+                )
+            )
     items += undelivered
     if severity:
         floor = SEVERITY_RANK[severity]
@@ -167,19 +202,18 @@ def worklist(deps: Deps, as_of: date | None = None, within: int | None = None,
     return items[:limit] if limit else items
 
 
-def worklist_counts(deps: Deps, as_of: date | None = None, within: int | None = None
-                    ) -> dict[str, int]:
+def worklist_counts(deps: Deps, as_of: date | None = None, within: int | None = None) -> dict[str, int]:
     """How many steps are overdue, due and soon, and how many alerts are open, by severity."""
     now = deps.clock.now()
     today = local_date(now, deps.zone)
-    at = now if as_of is None or as_of == today else start_of_day(as_of + timedelta(days=1),
-                                                                     deps.zone)
+    at = now if as_of is None or as_of == today else start_of_day(as_of + timedelta(days=1), deps.zone)
     horizon = at + timedelta(days=within if within is not None else 7)
     with deps.read() as uow:
         counts = uow.follow_ups.counts(at, horizon)
         by_severity = uow.alerts.severity_counts(("open",))
     return {k: counts.get(k, 0) for k in ("overdue", "due", "soon")} | {
-        f"{s}_alerts": by_severity.get(s, 0) for s in ("critical", "warning", "info")}
+        f"{s}_alerts": by_severity.get(s, 0) for s in ("critical", "warning", "info")
+    }
 
 
 def _undelivered(uow: UnitOfWork) -> list[WorkItem]:
@@ -190,31 +224,46 @@ def _undelivered(uow: UnitOfWork) -> list[WorkItem]:
         patient = uow.patients.by_id(n.patient_id)
         if alert is None or patient is None or alert.status not in LIVE:
             continue
-        items.append(WorkItem(patient.mrn, "undelivered", alert.rule,
-                              f"notification {n.id} by {n.channel} to {n.recipient} failed: "
-                              f"{n.last_error}", alert.severity, alert.message, None, None, 0,
-                              alert.id, alert.rule))
+        items.append(
+            WorkItem(
+                patient.mrn,
+                "undelivered",
+                alert.rule,
+                f"notification {n.id} by {n.channel} to {n.recipient} failed: {n.last_error}",
+                alert.severity,
+                alert.message,
+                None,
+                None,
+                0,
+                alert.id,
+                alert.rule,
+            )
+        )
     return items
 
 
 def _days_late(at: datetime, day: date, zone: tzinfo) -> Callable[[datetime], int]:
     """Days past a window's last clinic day, counted on the clinic date the list is for (windows
     share their closing instants, so each is converted to a clinic date once)."""
+
     @cache
     def late(closes_at: datetime) -> int:
         if at < closes_at:
             return 0
         return (day - local_date(closes_at - timedelta(microseconds=1), zone)).days
+
     return late
 
 
-def list_alerts(deps: Deps, status: str | None = None, mrn: str | None = None
-                ) -> list[tuple[StoredAlert, str]]:
+def list_alerts(
+    deps: Deps, status: str | None = None, mrn: str | None = None
+) -> list[tuple[StoredAlert, str]]:
     known = (*LIVE, "overridden", "resolved")
     if status not in (None, "live", "all") and status not in known:
         raise InvalidInput(f"--status must be one of live, all, {', '.join(known)}")
-    statuses: tuple[str, ...] | None = LIVE if status in (None, "live") else (
-        None if status == "all" else (str(status),))
+    statuses: tuple[str, ...] | None = (
+        LIVE if status in (None, "live") else (None if status == "all" else (str(status),))
+    )
     with deps.read() as uow:
         return uow.alerts.listing(statuses, mrn)
 
@@ -225,8 +274,15 @@ def undelivered_alert_ids(deps: Deps) -> set[int]:
 
 
 def acknowledge(deps: Deps, alert_id: int, by: str, note: str | None = None) -> StoredAlert:
-    return _act(deps, alert_id, by, "acknowledged", {"acted_by": by, "note": note},
-                allowed_from=("open", "snoozed"), note=note)
+    return _act(
+        deps,
+        alert_id,
+        by,
+        "acknowledged",
+        {"acted_by": by, "note": note},
+        allowed_from=("open", "snoozed"),
+        note=note,
+    )
 
 
 def snooze(deps: Deps, alert_id: int, until: date, by: str, note: str) -> StoredAlert:
@@ -235,13 +291,26 @@ def snooze(deps: Deps, alert_id: int, until: date, by: str, note: str) -> Stored
         raise InvalidInput(f"--until {until} must be a future date")
     if not note.strip():
         raise InvalidInput("a snooze needs --note saying why")
-    return _act(deps, alert_id, by, "snoozed",
-                {"snoozed_until": start_of_day(until, deps.zone), "acted_by": by, "note": note},
-                allowed_from=("open", "acknowledged"), note=note)
+    return _act(
+        deps,
+        alert_id,
+        by,
+        "snoozed",
+        {"snoozed_until": start_of_day(until, deps.zone), "acted_by": by, "note": note},
+        allowed_from=("open", "acknowledged"),
+        note=note,
+    )
 
 
-def override(deps: Deps, alert_id: int, reason: str, note: str, by: str, role: str = "coordinator",
-             until: date | None = None) -> StoredAlert:
+def override(
+    deps: Deps,
+    alert_id: int,
+    reason: str,
+    note: str,
+    by: str,
+    role: str = "coordinator",
+    until: date | None = None,
+) -> StoredAlert:
     """Suppress one alert instance with a reason code (critical alerts need the clinician role)."""
     if reason not in OVERRIDE_REASONS:
         raise InvalidInput(f"--reason must be one of {', '.join(OVERRIDE_REASONS)}")
@@ -255,20 +324,36 @@ def override(deps: Deps, alert_id: int, reason: str, note: str, by: str, role: s
         raise NotFound(f"no alert {alert_id}; see `pathway alerts`")
     needed = "override_critical" if alert.severity == "critical" else "override"
     if not allows(role, needed):
-        raise PermissionDenied(f"alert {alert_id} is {alert.severity}: only a "
-                               f"{' or '.join(PERMISSIONS[needed])} may override it, not a {role}")
+        raise PermissionDenied(
+            f"alert {alert_id} is {alert.severity}: only a "
+            f"{' or '.join(PERMISSIONS[needed])} may override it, not a {role}"
+        )
     now = deps.clock.now()
     if until is not None and until <= local_date(now, deps.zone):
         raise InvalidInput(f"--until {until} must be a future date")
     expiry = start_of_day(until, deps.zone) if until else None
-    return _act(deps, alert_id, by, "overridden",
-                {"override_reason": reason, "override_until": expiry, "acted_by": by,
-                 "note": note}, allowed_from=LIVE, note=note, data={"reason": reason, "role": role})
+    return _act(
+        deps,
+        alert_id,
+        by,
+        "overridden",
+        {"override_reason": reason, "override_until": expiry, "acted_by": by, "note": note},
+        allowed_from=LIVE,
+        note=note,
+        data={"reason": reason, "role": role},
+    )
 
 
-def _act(deps: Deps, alert_id: int, by: str, status: str, values: dict[str, object],
-         allowed_from: tuple[str, ...], note: str | None, data: dict[str, object] | None = None
-         ) -> StoredAlert:
+def _act(
+    deps: Deps,
+    alert_id: int,
+    by: str,
+    status: str,
+    values: dict[str, object],
+    allowed_from: tuple[str, ...],
+    note: str | None,
+    data: dict[str, object] | None = None,
+) -> StoredAlert:
     by = clean_text(by, "--by", 100)
     if not by:
         raise InvalidInput("--by needs the name of the person acting")
@@ -280,8 +365,7 @@ def _act(deps: Deps, alert_id: int, by: str, status: str, values: dict[str, obje
             raise NotFound(f"no alert {alert_id}; see `pathway alerts`")
         if alert.status not in allowed_from:
             raise Conflict(f"alert {alert_id} is {alert.status}; it cannot be {status}")
-        if not uow.alerts.update(alert_id, alert.status, {"status": status, "updated_at": now,
-                                                          **values}):
+        if not uow.alerts.update(alert_id, alert.status, {"status": status, "updated_at": now, **values}):
             raise Conflict(f"alert {alert_id} changed meanwhile; reload and try again")
         uow.alerts.add_action(alert_id, status, by.strip(), now, note, dict(data or {}))
         hold_behind_urgent(uow, alert.patient_id, now)
@@ -318,38 +402,65 @@ def why(deps: Deps, mrn: str, rule_id: str) -> list[dict[str, object]]:
     follow_ups, alerts = follow_ups_of(deps, mrn)
     mine = [f for f in follow_ups if f.rule == rule_id]
     if not mine:
-        raise NotFound(f"patient {mrn} has no {rule_id} follow-up yet: it starts at "
-                       f"{_anchor_text(rule.anchor.events, rule.anchor.on_entry)} while "
-                       f"{rule.track} is in {rule.runs_in}")
+        raise NotFound(
+            f"patient {mrn} has no {rule_id} follow-up yet: it starts at "
+            f"{_anchor_text(rule.anchor.events, rule.anchor.on_entry)} while "
+            f"{rule.track} is in {rule.runs_in}"
+        )
     latest: dict[str, StoredFollowUp] = {}
     for f in mine:
-        latest[f.region] = f if f.region not in latest or f.anchor_at >= latest[f.region].anchor_at \
-            else latest[f.region]
+        latest[f.region] = (
+            f if f.region not in latest or f.anchor_at >= latest[f.region].anchor_at else latest[f.region]
+        )
     zone = deps.zone
     out: list[dict[str, object]] = []
     for fu in latest.values():
         window = Window(fu.opens_at, fu.target_at, fu.closes_at, fu.clock_time)
-        levels = [{"severity": lv.severity, "alert": rule.alert.id if rule.alert else None,
-                   "fires_at": _show(window.level_at(lv, zone), zone, clock=True)}
-                  for lv in (rule.alert.levels if rule.alert else ())]
-        out.append({
-            "rule": rule_id, "step": rule.step, "region": fu.region or None,
-            "source": rule.source, "kind": rule.kind, "track": rule.track,
-            "runs_in": list(definition_states(deps, rule.track, rule.runs_in)),
-            "anchor": fu.anchor_label, "anchor_at": _show(fu.anchor_at, zone, clock=True),
-            "interval": {"opens": rule.window.opens, "target": rule.window.target,
-                         "closes": rule.window.closes, "recurring": rule.recurring},
-            "window": {"opens": _show(fu.opens_at, zone, fu.clock_time),
-                       "target": _show(fu.target_at, zone, fu.clock_time, end=True),
-                       "closes": _show(fu.closes_at, zone, fu.clock_time, end=True)},
-            "status": fu.status, "done_by": list(rule.done.events),
-            "done_on": _show(fu.done_at, zone, fu.clock_time) if fu.done_at else None,
-            "late_days": fu.late_days, "early": fu.early, "cancel_reason": fu.cancel_reason,
-            "adjustments": fu.notes or ["none: no calendar shift and no pause"],
-            "alert_levels": levels,
-            "alerts": [{"id": a.id, "severity": a.severity, "status": a.status}
-                       for a in alerts if a.follow_up_id == fu.id],
-        })
+        levels = [
+            {
+                "severity": lv.severity,
+                "alert": rule.alert.id if rule.alert else None,
+                "fires_at": _show(window.level_at(lv, zone), zone, clock=True),
+            }
+            for lv in (rule.alert.levels if rule.alert else ())
+        ]
+        out.append(
+            {
+                "rule": rule_id,
+                "step": rule.step,
+                "region": fu.region or None,
+                "source": rule.source,
+                "kind": rule.kind,
+                "track": rule.track,
+                "runs_in": list(definition_states(deps, rule.track, rule.runs_in)),
+                "anchor": fu.anchor_label,
+                "anchor_at": _show(fu.anchor_at, zone, clock=True),
+                "interval": {
+                    "opens": rule.window.opens,
+                    "target": rule.window.target,
+                    "closes": rule.window.closes,
+                    "recurring": rule.recurring,
+                },
+                "window": {
+                    "opens": _show(fu.opens_at, zone, fu.clock_time),
+                    "target": _show(fu.target_at, zone, fu.clock_time, end=True),
+                    "closes": _show(fu.closes_at, zone, fu.clock_time, end=True),
+                },
+                "status": fu.status,
+                "done_by": list(rule.done.events),
+                "done_on": _show(fu.done_at, zone, fu.clock_time) if fu.done_at else None,
+                "late_days": fu.late_days,
+                "early": fu.early,
+                "cancel_reason": fu.cancel_reason,
+                "adjustments": fu.notes or ["none: no calendar shift and no pause"],
+                "alert_levels": levels,
+                "alerts": [
+                    {"id": a.id, "severity": a.severity, "status": a.status}
+                    for a in alerts
+                    if a.follow_up_id == fu.id
+                ],
+            }
+        )
     return out
 
 

@@ -50,9 +50,14 @@ class App:
 
     def smtp(self) -> SmtpConfig:
         s = self.settings
-        return SmtpConfig(host=s.smtp_host or "localhost", port=s.smtp_port,
-                          starttls=s.smtp_starttls, username=s.smtp_user,
-                          password=s.smtp_password, sender=s.smtp_from)
+        return SmtpConfig(
+            host=s.smtp_host or "localhost",
+            port=s.smtp_port,
+            starttls=s.smtp_starttls,
+            username=s.smtp_user,
+            password=s.smtp_password,
+            sender=s.smtp_from,
+        )
 
     def check_schema(self) -> None:
         current, head = migrate.current(self.engine), migrate.head()
@@ -82,6 +87,12 @@ def build(environ: Mapping[str, str] | None = None) -> App:
     definition = load_pathway_file(settings.pathway_file)
     engine = make_engine(settings.database_url)
     uow = partial(SqlUnitOfWork, engine, definition.pathway.id)
-    deps = Deps(uow=uow, clock=SystemClock(), pathway=Pathway(definition), zone=settings.zone,
-                holidays=clinic_calendar(settings), routes=settings.notify)
+    deps = Deps(
+        uow=uow,
+        clock=SystemClock(),
+        pathway=Pathway(definition),
+        zone=settings.zone,
+        holidays=clinic_calendar(settings),
+        routes=settings.notify,
+    )
     return App(settings=settings, engine=engine, deps=deps)

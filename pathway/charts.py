@@ -5,8 +5,20 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
-           "#7f7f7f", "#bcbd22", "#17becf", "#393b79", "#637939")
+PALETTE = (
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+    "#393b79",
+    "#637939",
+)
 
 
 def horizontal_bars(title: str, counts: dict[str, int], width: int = 320) -> str:
@@ -16,24 +28,35 @@ def horizontal_bars(title: str, counts: dict[str, int], width: int = 320) -> str
     row, label_w = 16, 150
     top = max(counts.values()) or 1
     height = row * len(counts) + 24
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" '
-             f'height="{height}" viewBox="0 0 {width} {height}" aria-label="{escape(title)}">',
-             f'<title>{escape(title)}</title>',
-             f'<text x="0" y="12" font-size="12" font-weight="bold">{escape(title)}</text>']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" '
+        f'height="{height}" viewBox="0 0 {width} {height}" aria-label="{escape(title)}">',
+        f"<title>{escape(title)}</title>",
+        f'<text x="0" y="12" font-size="12" font-weight="bold">{escape(title)}</text>',
+    ]
     for i, (label, n) in enumerate(counts.items()):
         y = 20 + i * row
         bar = int((width - label_w - 30) * n / top)
-        parts.append(f'<text x="{label_w - 4}" y="{y + 11}" font-size="10" '
-                     f'text-anchor="end">{escape(label)}</text>')
-        parts.append(f'<rect x="{label_w}" y="{y + 2}" width="{max(bar, 1)}" height="{row - 4}" '
-                     f'fill="{PALETTE[i % len(PALETTE)]}"/>')
+        parts.append(
+            f'<text x="{label_w - 4}" y="{y + 11}" font-size="10" text-anchor="end">{escape(label)}</text>'
+        )
+        parts.append(
+            f'<rect x="{label_w}" y="{y + 2}" width="{max(bar, 1)}" height="{row - 4}" '
+            f'fill="{PALETTE[i % len(PALETTE)]}"/>'
+        )
         parts.append(f'<text x="{label_w + bar + 4}" y="{y + 11}" font-size="10">{n}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
 
-def grouped_columns(title: str, rows: list[dict[str, Any]], label: str, series: tuple[str, ...],
-                    width: int = 640, height: int = 200) -> str:
+def grouped_columns(
+    title: str,
+    rows: list[dict[str, Any]],
+    label: str,
+    series: tuple[str, ...],
+    width: int = 640,
+    height: int = 200,
+) -> str:
     """Columns per row (e.g. week) for each series (e.g. imaging, exams), with a legend."""
     if not rows:
         return ""
@@ -41,25 +64,33 @@ def grouped_columns(title: str, rows: list[dict[str, Any]], label: str, series: 
     plot_h, base = height - 60, height - 30
     slot = (width - 40) / len(rows)
     bar = max(2.0, slot / (len(series) + 1))
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" '
-             f'height="{height}" viewBox="0 0 {width} {height}" aria-label="{escape(title)}">',
-             f'<title>{escape(title)}</title>',
-             f'<text x="0" y="12" font-size="12" font-weight="bold">{escape(title)}</text>',
-             f'<line x1="30" y1="{base}" x2="{width}" y2="{base}" stroke="#999"/>',
-             f'<text x="26" y="{base - plot_h + 4}" font-size="9" text-anchor="end">{top}</text>',
-             f'<text x="26" y="{base}" font-size="9" text-anchor="end">0</text>']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" '
+        f'height="{height}" viewBox="0 0 {width} {height}" aria-label="{escape(title)}">',
+        f"<title>{escape(title)}</title>",
+        f'<text x="0" y="12" font-size="12" font-weight="bold">{escape(title)}</text>',
+        f'<line x1="30" y1="{base}" x2="{width}" y2="{base}" stroke="#999"/>',
+        f'<text x="26" y="{base - plot_h + 4}" font-size="9" text-anchor="end">{top}</text>',
+        f'<text x="26" y="{base}" font-size="9" text-anchor="end">0</text>',
+    ]
     for i, r in enumerate(rows):
         x0 = 34 + i * slot
         for j, s in enumerate(series):
             h = plot_h * int(r[s]) / top
-            parts.append(f'<rect x="{x0 + j * bar:.1f}" y="{base - h:.1f}" width="{bar - 1:.1f}" '
-                         f'height="{h:.1f}" fill="{PALETTE[j]}"><title>{escape(str(r[label]))} '
-                         f'{escape(s)}: {r[s]}</title></rect>')
-        parts.append(f'<text x="{x0 + slot / 2 - bar / 2:.1f}" y="{base + 12}" font-size="8" '
-                     f'text-anchor="middle">{escape(str(r[label])[5:])}</text>')
+            parts.append(
+                f'<rect x="{x0 + j * bar:.1f}" y="{base - h:.1f}" width="{bar - 1:.1f}" '
+                f'height="{h:.1f}" fill="{PALETTE[j]}"><title>{escape(str(r[label]))} '
+                f"{escape(s)}: {r[s]}</title></rect>"
+            )
+        parts.append(
+            f'<text x="{x0 + slot / 2 - bar / 2:.1f}" y="{base + 12}" font-size="8" '
+            f'text-anchor="middle">{escape(str(r[label])[5:])}</text>'
+        )
     for j, s in enumerate(series):
-        parts.append(f'<rect x="{40 + j * 90}" y="{height - 12}" width="10" height="10" '
-                     f'fill="{PALETTE[j]}"/><text x="{54 + j * 90}" y="{height - 3}" '
-                     f'font-size="10">{escape(s)}</text>')
+        parts.append(
+            f'<rect x="{40 + j * 90}" y="{height - 12}" width="10" height="10" '
+            f'fill="{PALETTE[j]}"/><text x="{54 + j * 90}" y="{height - 3}" '
+            f'font-size="10">{escape(s)}</text>'
+        )
     parts.append("</svg>")
     return "".join(parts)

@@ -19,40 +19,88 @@ BASELINE: list[Step] = [
     (5, "fracture_risk_assessed", {"sins": "5"}),
     (9, "mdt_decision", MDT_RT),
 ]
-RT_DONE: list[Step] = [*BASELINE,
-                       (14, "rt_plan_approved", {"total_dose_gy": "63", "fractions": "35",
-                                                 "technique": "VMAT"}),
-                       (20, "rt_started", {}), (68, "rt_completed", {})]
+RT_DONE: list[Step] = [
+    *BASELINE,
+    (14, "rt_plan_approved", {"total_dose_gy": "63", "fractions": "35", "technique": "VMAT"}),
+    (20, "rt_started", {}),
+    (68, "rt_completed", {}),
+]
 
 COHORT: list[tuple[str, str, int, list[Step]]] = [
     ("DEMO-001", "sts", 5, [(1, "pain_score", {"nrs": "2"})]),
     ("DEMO-002", "chordoma", 12, BASELINE[:3]),
-    ("DEMO-003", "sts", 30, [*BASELINE, (15, "rt_plan_approved",
-                                          {"total_dose_gy": "60", "fractions": "30"})]),
-    ("DEMO-004", "sts", 45, [*BASELINE, (14, "rt_plan_approved",
-                                          {"total_dose_gy": "65", "fractions": "35"}),
-                             (22, "rt_started", {}), (30, "palliative_referral", {})]),
-    ("DEMO-005", "chordoma", 110, [*RT_DONE, (70, "palliative_referral", {}),
-                                   (80, "palliative_visit", {})]),
-    ("DEMO-006", "sts", 200, [*RT_DONE, (75, "exam_done", {}),
-                              (120, "imaging_done", {"region": "pelvis_sacrum",
-                                                     "modality": "MRI", "response": "SD"})]),
-    ("DEMO-007", "sts", 260, [*RT_DONE, (130, "progression", {"basis": "recist"}),
-                              (140, "mdt_decision", {"resectability": "unresectable",
-                                                     "plan": "next_line"})]),
-    ("DEMO-008", "gctb", 90, [*BASELINE[:6], (10, "dental_exam", {}),
-                              (12, "bma_started", {"agent": "denosumab"})]),
-    ("DEMO-009", "sts", 150, [*RT_DONE, (72, "palliative_referral", {}),
-                              (149, "neuro_exam", {"finding": "new_deficit"}),
-                              (149, "mscc_escalated", {"contact": "mscc_coordinator"}),
-                              (149, "dexamethasone_started", {"dose_mg_per_day": "16",
-                                                              "indication": "mscc_neuro"})]),
-    ("DEMO-010", "other", 40, [*BASELINE[:3], (8, "mdt_decision",
-                                               {"resectability": "unresectable",
-                                                "plan": "bsc"}),
-                               (9, "palliative_referral", {})]),
-    ("DEMO-011", "chondrosarcoma_conventional", 60,
-     [*BASELINE[:6], (10, "mdt_decision", {"resectability": "resectable", "plan": "surgery"})]),
+    (
+        "DEMO-003",
+        "sts",
+        30,
+        [*BASELINE, (15, "rt_plan_approved", {"total_dose_gy": "60", "fractions": "30"})],
+    ),
+    (
+        "DEMO-004",
+        "sts",
+        45,
+        [
+            *BASELINE,
+            (14, "rt_plan_approved", {"total_dose_gy": "65", "fractions": "35"}),
+            (22, "rt_started", {}),
+            (30, "palliative_referral", {}),
+        ],
+    ),
+    ("DEMO-005", "chordoma", 110, [*RT_DONE, (70, "palliative_referral", {}), (80, "palliative_visit", {})]),
+    (
+        "DEMO-006",
+        "sts",
+        200,
+        [
+            *RT_DONE,
+            (75, "exam_done", {}),
+            (120, "imaging_done", {"region": "pelvis_sacrum", "modality": "MRI", "response": "SD"}),
+        ],
+    ),
+    (
+        "DEMO-007",
+        "sts",
+        260,
+        [
+            *RT_DONE,
+            (130, "progression", {"basis": "recist"}),
+            (140, "mdt_decision", {"resectability": "unresectable", "plan": "next_line"}),
+        ],
+    ),
+    (
+        "DEMO-008",
+        "gctb",
+        90,
+        [*BASELINE[:6], (10, "dental_exam", {}), (12, "bma_started", {"agent": "denosumab"})],
+    ),
+    (
+        "DEMO-009",
+        "sts",
+        150,
+        [
+            *RT_DONE,
+            (72, "palliative_referral", {}),
+            (149, "neuro_exam", {"finding": "new_deficit"}),
+            (149, "mscc_escalated", {"contact": "mscc_coordinator"}),
+            (149, "dexamethasone_started", {"dose_mg_per_day": "16", "indication": "mscc_neuro"}),
+        ],
+    ),
+    (
+        "DEMO-010",
+        "other",
+        40,
+        [
+            *BASELINE[:3],
+            (8, "mdt_decision", {"resectability": "unresectable", "plan": "bsc"}),
+            (9, "palliative_referral", {}),
+        ],
+    ),
+    (
+        "DEMO-011",
+        "chondrosarcoma_conventional",
+        60,
+        [*BASELINE[:6], (10, "mdt_decision", {"resectability": "resectable", "plan": "surgery"})],
+    ),
     ("DEMO-012", "sts", 300, [*RT_DONE, (250, "death", {})]),
 ]
 
@@ -69,7 +117,6 @@ def load_demo(deps: Deps, actor: str = "demo") -> list[str]:
         enrolled_on = today - timedelta(days=days_ago)
         enroll(deps, mrn, histology=histology, on=enrolled_on)
         for offset, event, fields in steps:
-            record_event(deps, mrn, event, dict(fields),
-                         on=enrolled_on + timedelta(days=offset), actor=actor)
+            record_event(deps, mrn, event, dict(fields), on=enrolled_on + timedelta(days=offset), actor=actor)
         created.append(mrn)
     return created

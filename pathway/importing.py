@@ -38,8 +38,9 @@ class PlannedPatient:
     events: list[tuple[int, str, date, dict[str, Any]]] = field(default_factory=list)
 
 
-def parse(rows: Iterable[dict[str, str]], deps: Deps, existing: set[str]
-          ) -> tuple[list[PlannedPatient], list[str]]:
+def parse(
+    rows: Iterable[dict[str, str]], deps: Deps, existing: set[str]
+) -> tuple[list[PlannedPatient], list[str]]:
     """Check the whole file; return the plan and every error as 'line N: ...'."""
     definition = deps.pathway.definition
     today = local_date(deps.clock.now(), deps.zone)
@@ -68,8 +69,10 @@ def parse(rows: Iterable[dict[str, str]], deps: Deps, existing: set[str]
             if on < patient.enrolled_on:
                 raise InvalidInput(f"{on} is before the enrolment on {patient.enrolled_on}")
             if patient.events and on < patient.events[-1][2]:
-                raise InvalidInput(f"{event} on {on} is before the previous row of {mrn}; "
-                                   "list each patient's events in clinical order")
+                raise InvalidInput(
+                    f"{event} on {on} is before the previous row of {mrn}; "
+                    "list each patient's events in clinical order"
+                )
             states[mrn] = deps.pathway.fire(states[mrn], event, data).states
             patient.events.append((line, event, on, data))
         except PathwayError as exc:
@@ -77,8 +80,15 @@ def parse(rows: Iterable[dict[str, str]], deps: Deps, existing: set[str]
     return list(plan.values()), errors
 
 
-def _enrolment(row: dict[str, str], mrn: str, line: int, today: date,
-               plan: dict[str, PlannedPatient], existing: set[str], deps: Deps) -> PlannedPatient:
+def _enrolment(
+    row: dict[str, str],
+    mrn: str,
+    line: int,
+    today: date,
+    plan: dict[str, PlannedPatient],
+    existing: set[str],
+    deps: Deps,
+) -> PlannedPatient:
     if mrn in plan:
         raise InvalidInput(f"{mrn} is enrolled twice in the file (first on line {plan[mrn].line})")
     if mrn in existing:
@@ -114,13 +124,15 @@ def read_rows(text: str) -> list[dict[str, str]]:
     reader = csv.DictReader(text.splitlines())
     missing = [c for c in ("mrn", "enrolled_on", "event") if c not in (reader.fieldnames or [])]
     if missing:
-        raise InvalidInput(f"the CSV header lacks {', '.join(missing)}; expected columns: "
-                           f"{', '.join(COLUMNS)}")
+        raise InvalidInput(
+            f"the CSV header lacks {', '.join(missing)}; expected columns: {', '.join(COLUMNS)}"
+        )
     return list(reader)
 
 
-def import_cohort(deps: Deps, rows: list[dict[str, str]], actor: str,
-                  progress: Callable[[int], None] | None = None) -> tuple[int, int]:
+def import_cohort(
+    deps: Deps, rows: list[dict[str, str]], actor: str, progress: Callable[[int], None] | None = None
+) -> tuple[int, int]:
     """Validate everything, then enrol and record through the same services as the CLI."""
     with deps.uow() as uow:
         existing = {r["mrn"].strip() for r in rows if uow.patients.by_mrn(r.get("mrn", "").strip())}
@@ -132,10 +144,8 @@ def import_cohort(deps: Deps, rows: list[dict[str, str]], actor: str,
     for patient in plan:
         enroll(deps, patient.mrn, histology=patient.histology, on=patient.enrolled_on)
         for _, event, on, data in patient.events:
-            record_event(deps, patient.mrn, event, {k: str(v) for k, v in data.items()}, on=on,
-                         actor=actor)
+            record_event(deps, patient.mrn, event, {k: str(v) for k, v in data.items()}, on=on, actor=actor)
             events += 1
         if progress:
             progress(1 + len(patient.events))
     return len(plan), events
-

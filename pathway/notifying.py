@@ -29,8 +29,13 @@ class Dispatched:
         return dict(self.__dict__)
 
 
-def dispatch(deps: Deps, senders: Mapping[str, Sender], policy: RetryPolicy,
-             jitter: Callable[[], float], limit: int = 100) -> Dispatched:
+def dispatch(
+    deps: Deps,
+    senders: Mapping[str, Sender],
+    policy: RetryPolicy,
+    jitter: Callable[[], float],
+    limit: int = 100,
+) -> Dispatched:
     """One pass over the due notifications; the clock is read once.
 
     A notification whose alert is no longer open (resolved because the step was recorded,
@@ -49,8 +54,14 @@ def dispatch(deps: Deps, senders: Mapping[str, Sender], policy: RetryPolicy,
     return report
 
 
-def _deliver(deps: Deps, senders: Mapping[str, Sender], policy: RetryPolicy,
-             jitter: Callable[[], float], n: Notification, report: Dispatched) -> None:
+def _deliver(
+    deps: Deps,
+    senders: Mapping[str, Sender],
+    policy: RetryPolicy,
+    jitter: Callable[[], float],
+    n: Notification,
+    report: Dispatched,
+) -> None:
     now = deps.clock.now()
     with deps.uow() as uow:
         alert = uow.alerts.get(n.alert_id)
@@ -63,8 +74,11 @@ def _deliver(deps: Deps, senders: Mapping[str, Sender], policy: RetryPolicy,
             report.lines.append(f"notification {n.id}: cancelled ({why})")
             return
         if alert.held:
-            uow.notifications.finish(n.id, "sending", {"status": "pending", "claimed_at": None,
-                                                       "next_attempt_at": now + HELD_DELAY})
+            uow.notifications.finish(
+                n.id,
+                "sending",
+                {"status": "pending", "claimed_at": None, "next_attempt_at": now + HELD_DELAY},
+            )
             uow.commit()
             report.deferred += 1
             return
@@ -81,28 +95,44 @@ def _deliver(deps: Deps, senders: Mapping[str, Sender], policy: RetryPolicy,
     _record(deps, policy, jitter, n, error, report)
 
 
-def _record(deps: Deps, policy: RetryPolicy, jitter: Callable[[], float], n: Notification,
-            error: DeliveryFailed | None, report: Dispatched) -> None:
+def _record(
+    deps: Deps,
+    policy: RetryPolicy,
+    jitter: Callable[[], float],
+    n: Notification,
+    error: DeliveryFailed | None,
+    report: Dispatched,
+) -> None:
     now = deps.clock.now()
     attempts = n.attempts + 1
     with deps.uow() as uow:
         if error is None:
-            uow.notifications.finish(n.id, "sending", {"status": "sent", "sent_at": now,
-                                                       "attempts": attempts, "last_error": None})
+            uow.notifications.finish(
+                n.id, "sending", {"status": "sent", "sent_at": now, "attempts": attempts, "last_error": None}
+            )
             uow.notifications.attempt(n.id, now, "sent", None)
             report.sent += 1
             report.lines.append(f"notification {n.id}: sent by {n.channel} to {n.recipient}")
         elif error.permanent or attempts >= policy.max_attempts:
-            uow.notifications.finish(n.id, "sending", {"status": "dead", "attempts": attempts,
-                                                       "last_error": str(error)})
+            uow.notifications.finish(
+                n.id, "sending", {"status": "dead", "attempts": attempts, "last_error": str(error)}
+            )
             uow.notifications.attempt(n.id, now, "dead", str(error))
             report.dead += 1
             report.lines.append(f"notification {n.id}: dead after {attempts} attempt(s): {error}")
         else:
             retry_at = now + policy.next_delay(attempts, jitter())
-            uow.notifications.finish(n.id, "sending", {
-                "status": "pending", "attempts": attempts, "last_error": str(error),
-                "claimed_at": None, "next_attempt_at": retry_at})
+            uow.notifications.finish(
+                n.id,
+                "sending",
+                {
+                    "status": "pending",
+                    "attempts": attempts,
+                    "last_error": str(error),
+                    "claimed_at": None,
+                    "next_attempt_at": retry_at,
+                },
+            )
             uow.notifications.attempt(n.id, now, "retry", str(error))
             report.retried += 1
             report.lines.append(f"notification {n.id}: retry at {retry_at:%H:%M:%S} ({error})")
@@ -114,8 +144,11 @@ def send_digests(deps: Deps, mailer: Mailer | None, senders: Mapping[str, Sender
     now = deps.clock.now()
     with deps.uow() as uow:
         waiting = uow.notifications.listing(("digest",))
-        open_ids = {n.alert_id for n in waiting
-                    if (a := uow.alerts.get(n.alert_id)) is not None and a.status == "open"}
+        open_ids = {
+            n.alert_id
+            for n in waiting
+            if (a := uow.alerts.get(n.alert_id)) is not None and a.status == "open"
+        }
     by_recipient: dict[tuple[str, str], list[Notification]] = {}
     for n in waiting:
         by_recipient.setdefault((n.channel, n.recipient), []).append(n)
@@ -126,8 +159,12 @@ def send_digests(deps: Deps, mailer: Mailer | None, senders: Mapping[str, Sender
         if live:
             try:
                 if channel == "email" and mailer is not None:
-                    mailer.send_mail((recipient,), f"[INFO] {len(live)} alert(s) in today's digest",
-                                     "\n\n".join(text_body(n.payload) for n in live), None)
+                    mailer.send_mail(
+                        (recipient,),
+                        f"[INFO] {len(live)} alert(s) in today's digest",
+                        "\n\n".join(text_body(n.payload) for n in live),
+                        None,
+                    )
                 else:
                     for n in live:
                         senders[channel].send(n)
@@ -135,11 +172,11 @@ def send_digests(deps: Deps, mailer: Mailer | None, senders: Mapping[str, Sender
                 error = str(exc)
         with deps.uow() as uow:
             for n in items:
-                status = "cancelled" if n.alert_id not in open_ids else (
-                    "digest" if error else "sent")
+                status = "cancelled" if n.alert_id not in open_ids else ("digest" if error else "sent")
                 if status != "digest":
-                    uow.notifications.finish(n.id, "digest", {"status": status, "sent_at": now,
-                                                              "attempts": n.attempts + 1})
+                    uow.notifications.finish(
+                        n.id, "digest", {"status": status, "sent_at": now, "attempts": n.attempts + 1}
+                    )
                 uow.notifications.attempt(n.id, now, "digest-error" if error else status, error)
             uow.commit()
         sent += 0 if error else len(live)

@@ -31,13 +31,20 @@ class Clock(Protocol):
 
 
 class PatientRepository(Protocol):
-    def add(self, mrn: str, name: str | None, birth_date: date | None, histology: str | None,
-            enrolled_on: date, enrolled_at: datetime, states: dict[str, str]) -> Patient: ...
+    def add(
+        self,
+        mrn: str,
+        name: str | None,
+        birth_date: date | None,
+        histology: str | None,
+        enrolled_on: date,
+        enrolled_at: datetime,
+        states: dict[str, str],
+    ) -> Patient: ...
 
     def by_mrn(self, mrn: str, lock: bool = False) -> Patient | None: ...
 
-    def by_mrn_with_states(self, mrn: str, lock: bool = False
-                           ) -> tuple[Patient, dict[str, str]] | None:
+    def by_mrn_with_states(self, mrn: str, lock: bool = False) -> tuple[Patient, dict[str, str]] | None:
         """The patient and its track states, read together (`lock` as in by_mrn)."""
         ...
 
@@ -53,13 +60,18 @@ class PatientRepository(Protocol):
 
     def states(self, patient_id: int) -> dict[str, str]: ...
 
-    def save(self, patient: Patient, states: dict[str, str], at: datetime,
-             histology: str | None = None, old: dict[str, str] | None = None) -> Patient:
+    def save(
+        self,
+        patient: Patient,
+        states: dict[str, str],
+        at: datetime,
+        histology: str | None = None,
+        old: dict[str, str] | None = None,
+    ) -> Patient:
         """Write new track states, bumping the version; raise Conflict if it moved meanwhile."""
         ...
 
-    def listing(self, track: str | None, state: str | None
-                ) -> list[tuple[Patient, dict[str, str]]]: ...
+    def listing(self, track: str | None, state: str | None) -> list[tuple[Patient, dict[str, str]]]: ...
 
 
 class EventRepository(Protocol):
@@ -69,8 +81,7 @@ class EventRepository(Protocol):
 
 
 class FollowUpRepository(Protocol):
-    def for_patient(self, patient_id: int, rules: Collection[str] | None = None
-                    ) -> list[StoredFollowUp]:
+    def for_patient(self, patient_id: int, rules: Collection[str] | None = None) -> list[StoredFollowUp]:
         """The patient's follow-ups (only those of `rules` when given), by window end."""
         ...
 
@@ -90,8 +101,9 @@ class FollowUpRepository(Protocol):
 
     def set_raised(self, changes: list[dict[str, Any]]) -> None: ...
 
-    def worklist(self, statuses: tuple[str, ...], until: datetime, at: datetime | None = None,
-                 limit: int | None = None) -> list[WorkStep]: ...
+    def worklist(
+        self, statuses: tuple[str, ...], until: datetime, at: datetime | None = None, limit: int | None = None
+    ) -> list[WorkStep]: ...
 
     def counts(self, at: datetime, until: datetime) -> dict[str, int]: ...
 
@@ -117,11 +129,19 @@ class AlertRepository(Protocol):
 
     def update(self, alert_id: int, expected_status: str, values: dict[str, Any]) -> bool: ...
 
-    def listing(self, statuses: tuple[str, ...] | None, mrn: str | None = None
-                ) -> list[tuple[StoredAlert, str]]: ...
+    def listing(
+        self, statuses: tuple[str, ...] | None, mrn: str | None = None
+    ) -> list[tuple[StoredAlert, str]]: ...
 
-    def add_action(self, alert_id: int, action: str, actor: str, at: datetime,
-                   note: str | None = None, data: dict[str, Any] | None = None) -> None: ...
+    def add_action(
+        self,
+        alert_id: int,
+        action: str,
+        actor: str,
+        at: datetime,
+        note: str | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> None: ...
 
     def actions(self, alert_id: int) -> list[tuple[str, str, datetime, str | None]]: ...
 
@@ -141,8 +161,9 @@ class NotificationRepository(Protocol):
 
     def attempt(self, notification_id: int, at: datetime, outcome: str, error: str | None) -> None: ...
 
-    def listing(self, statuses: tuple[str, ...] | None, alert_id: int | None = None
-                ) -> list[Notification]: ...
+    def listing(
+        self, statuses: tuple[str, ...] | None, alert_id: int | None = None
+    ) -> list[Notification]: ...
 
     def attempts_of(self, notification_id: int) -> list[tuple[datetime, str, str | None]]: ...
 
@@ -152,18 +173,21 @@ class ReportRepository(Protocol):
 
     def step_counts(self, b: ReportBounds) -> dict[str, int]: ...
 
-    def steps(self, section: str, b: ReportBounds, limit: int
-              ) -> list[tuple[str, str, str, datetime, datetime, datetime]]: ...
+    def steps(
+        self, section: str, b: ReportBounds, limit: int
+    ) -> list[tuple[str, str, str, datetime, datetime, datetime]]: ...
 
-    def mrns_with_overdue(self, rules: tuple[str, ...], at: datetime, limit: int
-                          ) -> tuple[int, list[str]]: ...
+    def mrns_with_overdue(
+        self, rules: tuple[str, ...], at: datetime, limit: int
+    ) -> tuple[int, list[str]]: ...
 
     def live_alerts(self, severity: str, limit: int) -> tuple[int, list[AlertFact]]: ...
 
     def active_patients(self, exit_states: tuple[str, ...]) -> tuple[int, int]: ...
 
-    def active_without_event(self, event_type: str, since: datetime, exit_states: tuple[str, ...],
-                             excluded: set[int], limit: int) -> tuple[int, list[str]]: ...
+    def active_without_event(
+        self, event_type: str, since: datetime, exit_states: tuple[str, ...], excluded: set[int], limit: int
+    ) -> tuple[int, list[str]]: ...
 
     def quality_counts(self, since: datetime, at: datetime) -> dict[str, dict[str, int]]: ...
 
@@ -177,12 +201,13 @@ class ReportRepository(Protocol):
 
     def actions_since(self, since: datetime | None) -> list[tuple[str, int, str, str | None]]: ...
 
-    def events_of(self, types: tuple[str, ...], recorded_since: datetime | None = None
-                  ) -> list[tuple[int, str, str, datetime, dict[str, Any]]]: ...
+    def events_of(
+        self, types: tuple[str, ...], recorded_since: datetime | None = None
+    ) -> list[tuple[int, str, str, datetime, dict[str, Any]]]: ...
 
-    def patient_lines(self, at: datetime) -> list[tuple[str, date, dict[str, str], int,
-                                                        tuple[str, str, datetime] | None,
-                                                        dict[str, int]]]: ...
+    def patient_lines(
+        self, at: datetime
+    ) -> list[tuple[str, date, dict[str, str], int, tuple[str, str, datetime] | None, dict[str, int]]]: ...
 
     def claim_run(self, day: date, now: datetime, stale_before: datetime) -> int | None: ...
 
@@ -216,8 +241,9 @@ class UnitOfWork(Protocol):
 
     def __enter__(self) -> UnitOfWork: ...
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None: ...
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
 
     def commit(self) -> None: ...
 

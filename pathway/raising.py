@@ -30,8 +30,15 @@ class Changes:
     lines: list[str] = field(default_factory=list)
 
     def add(self, other: Changes) -> None:
-        for name in ("follow_ups_created", "follow_ups_changed", "alerts_opened",
-                     "alerts_escalated", "alerts_resolved", "alerts_reopened", "patients"):
+        for name in (
+            "follow_ups_created",
+            "follow_ups_changed",
+            "alerts_opened",
+            "alerts_escalated",
+            "alerts_resolved",
+            "alerts_reopened",
+            "patients",
+        ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.lines += other.lines
 
@@ -39,8 +46,15 @@ class Changes:
         return {k: v for k, v in self.__dict__.items() if k != "lines"} | {"changes": self.lines}
 
 
-def enqueue(uow: UnitOfWork, alert_id: int, patient_id: int, c: AlertCandidate,
-            routes: tuple[Route, ...], now: datetime, again: datetime | None = None) -> int:
+def enqueue(
+    uow: UnitOfWork,
+    alert_id: int,
+    patient_id: int,
+    c: AlertCandidate,
+    routes: tuple[Route, ...],
+    now: datetime,
+    again: datetime | None = None,
+) -> int:
     """Write the alert's notifications in the same transaction as the alert (the outbox)."""
     added = 0
     for row in outbox_rows(alert_id, patient_id, c, routes, now, again):
@@ -49,8 +63,9 @@ def enqueue(uow: UnitOfWork, alert_id: int, patient_id: int, c: AlertCandidate,
     return added
 
 
-def hold_behind_urgent(uow: UnitOfWork, patient_id: int, now: datetime,
-                       alerts: list[StoredAlert] | None = None) -> None:
+def hold_behind_urgent(
+    uow: UnitOfWork, patient_id: int, now: datetime, alerts: list[StoredAlert] | None = None
+) -> None:
     """While an urgent critical alert is live, the patient's other lower alerts are held.
 
     `alerts`, when given, are all the patient's alerts as they stand now (saves reading them).
@@ -67,8 +82,14 @@ def hold_behind_urgent(uow: UnitOfWork, patient_id: int, now: datetime,
 LEVELS = ((1, "info"), (2, "warning"), (3, "critical"))
 
 
-def raise_levels(uow: UnitOfWork, rows: list[StoredFollowUp], pathway_hash: str, now: datetime,
-                 routes: tuple[Route, ...], changes: Changes) -> None:
+def raise_levels(
+    uow: UnitOfWork,
+    rows: list[StoredFollowUp],
+    pathway_hash: str,
+    now: datetime,
+    routes: tuple[Route, ...],
+    changes: Changes,
+) -> None:
     """Raise the highest alert level each follow-up has reached; the caller holds the locks.
 
     Set-based: one executemany per table (follow-up levels, alerts, audit, outbox), so a catch-up
@@ -81,29 +102,61 @@ def raise_levels(uow: UnitOfWork, rows: list[StoredFollowUp], pathway_hash: str,
         at = {1: fu.info_at, 2: fu.warning_at, 3: fu.critical_at}
         target = max([r for r, when in at.items() if when is not None and when <= now] + [fu.raised])
         later = [when for r, when in at.items() if when is not None and r > target and when > now]
-        raised.append({"fid": fu.id, "new_raised": target, "next_at": min(later, default=None),
-                       "now": now})
+        raised.append({"fid": fu.id, "new_raised": target, "next_at": min(later, default=None), "now": now})
         opened_at = at.get(target)
         if target > fu.raised and fu.alert_rule is not None and opened_at is not None:
             severity = dict(LEVELS)[target]
-            cand = AlertCandidate(fu.alert_rule, fu.instance_key, severity, fu.alert_message or "",
-                                  fu.alert_source or "", opened_at,
-                                  (fu.rule, fu.region, fu.anchor_at), fu.urgent,
-                                  fu.alert_title or fu.alert_rule, fu.track, fu.closes_at)
+            cand = AlertCandidate(
+                fu.alert_rule,
+                fu.instance_key,
+                severity,
+                fu.alert_message or "",
+                fu.alert_source or "",
+                opened_at,
+                (fu.rule, fu.region, fu.anchor_at),
+                fu.urgent,
+                fu.alert_title or fu.alert_rule,
+                fu.track,
+                fu.closes_at,
+            )
             wanted[(fu.patient_id, cand.rule, cand.key, severity)] = (fu, cand)
     uow.follow_ups.set_raised(raised)
-    inserted = uow.alerts.insert_many([{
-        "patient_id": fu.patient_id, "rule": c.rule, "instance_key": c.key,
-        "severity": c.severity, "status": "open", "message": c.message, "source": c.source,
-        "follow_up_id": fu.id, "states_at_fire": states.get(fu.patient_id, {}),
-        "pathway_hash": pathway_hash, "opened_at": c.opened_at, "created_at": now,
-        "updated_at": now, "held": False, "urgent": c.urgent, "track": c.track}
-        for fu, c in wanted.values()])
+    inserted = uow.alerts.insert_many(
+        [
+            {
+                "patient_id": fu.patient_id,
+                "rule": c.rule,
+                "instance_key": c.key,
+                "severity": c.severity,
+                "status": "open",
+                "message": c.message,
+                "source": c.source,
+                "follow_up_id": fu.id,
+                "states_at_fire": states.get(fu.patient_id, {}),
+                "pathway_hash": pathway_hash,
+                "opened_at": c.opened_at,
+                "created_at": now,
+                "updated_at": now,
+                "held": False,
+                "urgent": c.urgent,
+                "track": c.track,
+            }
+            for fu, c in wanted.values()
+        ]
+    )
     actions, outbox, escalated, urgent = [], [], [], set()
     for alert_id, pid, rule, key, severity in inserted:
         fu, c = wanted[(pid, rule, key, severity)]
-        actions.append({"alert_id": alert_id, "action": "opened", "actor": SWEEP_ACTOR, "at": now,
-                        "note": c.message, "data": {}})
+        actions.append(
+            {
+                "alert_id": alert_id,
+                "action": "opened",
+                "actor": SWEEP_ACTOR,
+                "at": now,
+                "note": c.message,
+                "data": {},
+            }
+        )
         outbox += outbox_rows(alert_id, pid, c, routes, now)
         changes.alerts_opened += 1
         changes.lines.append(f"patient {pid}: alert {alert_id} {rule} {severity} opened")
@@ -120,20 +173,42 @@ def raise_levels(uow: UnitOfWork, rows: list[StoredFollowUp], pathway_hash: str,
             lower.setdefault(dict(LEVELS)[rank], []).append(a.id)
     for severity, ids in lower.items():
         for alert_id in uow.alerts.resolve_many(ids, f"escalated to {severity}", now):
-            actions.append({"alert_id": alert_id, "action": "resolved", "actor": SWEEP_ACTOR,
-                            "at": now, "note": f"escalated to {severity}", "data": {}})
+            actions.append(
+                {
+                    "alert_id": alert_id,
+                    "action": "resolved",
+                    "actor": SWEEP_ACTOR,
+                    "at": now,
+                    "note": f"escalated to {severity}",
+                    "data": {},
+                }
+            )
             changes.alerts_escalated += 1
     uow.alerts.add_actions(actions)
     for pid in urgent:
         hold_behind_urgent(uow, pid, now)
 
 
-def outbox_rows(alert_id: int, patient_id: int, c: AlertCandidate, routes: tuple[Route, ...],
-                now: datetime, again: datetime | None = None) -> list[dict[str, Any]]:
-    payload = {"alert_id": alert_id, "patient_id": patient_id, "rule": c.rule,
-               "severity": c.severity, "title": c.title or c.rule, "message": c.message,
-               "source": c.source, "track": c.track, "opened_at": c.opened_at.isoformat(),
-               "late": lateness(c.closes_at, now)}
+def outbox_rows(
+    alert_id: int,
+    patient_id: int,
+    c: AlertCandidate,
+    routes: tuple[Route, ...],
+    now: datetime,
+    again: datetime | None = None,
+) -> list[dict[str, Any]]:
+    payload = {
+        "alert_id": alert_id,
+        "patient_id": patient_id,
+        "rule": c.rule,
+        "severity": c.severity,
+        "title": c.title or c.rule,
+        "message": c.message,
+        "source": c.source,
+        "track": c.track,
+        "opened_at": c.opened_at.isoformat(),
+        "late": lateness(c.closes_at, now),
+    }
     rows = []
     for route in routes:
         if not route.matches(c.severity, c.track):
@@ -141,9 +216,22 @@ def outbox_rows(alert_id: int, patient_id: int, c: AlertCandidate, routes: tuple
         key = idempotency_key(alert_id, c.severity, route.channel, route.recipient)
         if again is not None:
             key = f"{key}-reopened-{again.isoformat()}"[:200]
-        rows.append({"alert_id": alert_id, "patient_id": patient_id, "channel": route.channel,
-                     "recipient": route.recipient, "idempotency_key": key, "digest": route.digest,
-                     "status": "digest" if route.digest else "pending", "attempts": 0,
-                     "next_attempt_at": now, "created_at": now, "payload": payload,
-                     "claimed_at": None, "last_error": None, "sent_at": None})
+        rows.append(
+            {
+                "alert_id": alert_id,
+                "patient_id": patient_id,
+                "channel": route.channel,
+                "recipient": route.recipient,
+                "idempotency_key": key,
+                "digest": route.digest,
+                "status": "digest" if route.digest else "pending",
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+                "payload": payload,
+                "claimed_at": None,
+                "last_error": None,
+                "sent_at": None,
+            }
+        )
     return rows

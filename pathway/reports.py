@@ -69,39 +69,52 @@ def gather(deps: Deps, uow: UnitOfWork, b: ReportBounds) -> Snapshot:
     exits = tuple(definition.exit_states)
     enrolled, active = uow.reports.active_patients(exits)
     gone = _retracted(uow)
-    actions = [("escalated" if a == "resolved" and (note or "").startswith("escalated") else a,
-                alert_id, mrn) for a, alert_id, mrn, note in uow.reports.actions_since(b.previous_at)]
+    actions = [
+        ("escalated" if a == "resolved" and (note or "").startswith("escalated") else a, alert_id, mrn)
+        for a, alert_id, mrn, note in uow.reports.actions_since(b.previous_at)
+    ]
     sections = ("overdue", "due_today", "due_soon") + (
-        ("newly_overdue", "newly_due") if b.previous_at else ())
+        ("newly_overdue", "newly_due") if b.previous_at else ()
+    )
     counts = uow.reports.step_counts(b)
     steps = {name: Listed(counts[name], _steps(uow, name, b, names)) for name in sections}
     for name in ("newly_overdue", "newly_due"):
         steps.setdefault(name, Listed(0, []))
     return Snapshot(
-        at=b.at, zone=deps.zone, patients=enrolled, active_patients=active,
-        by_state=_in_pathway_order(definition, uow.reports.counts_by_state()), steps=steps,
-        alerts={s: Listed(*uow.reports.live_alerts(s, LIST_LIMIT))
-                for s in ("critical", "warning", "info")},
-        no_pain_score=Listed(*uow.reports.active_without_event(
-            "pain_score", b.pain_since, exits, gone, LIST_LIMIT)),
-        palliative_overdue=Listed(*uow.reports.mrns_with_overdue(PALLIATIVE_RULES, b.at,
-                                                                 LIST_LIMIT)),
+        at=b.at,
+        zone=deps.zone,
+        patients=enrolled,
+        active_patients=active,
+        by_state=_in_pathway_order(definition, uow.reports.counts_by_state()),
+        steps=steps,
+        alerts={s: Listed(*uow.reports.live_alerts(s, LIST_LIMIT)) for s in ("critical", "warning", "info")},
+        no_pain_score=Listed(
+            *uow.reports.active_without_event("pain_score", b.pain_since, exits, gone, LIST_LIMIT)
+        ),
+        palliative_overdue=Listed(*uow.reports.mrns_with_overdue(PALLIATIVE_RULES, b.at, LIST_LIMIT)),
         quality=uow.reports.quality_counts(b.quality_since, b.at),
         alert_open_days=uow.reports.alert_open_days(b.quality_since),
         actions_since=actions,
-        left_since=[(mrn, t) for _, mrn, t, _, _ in uow.reports.events_of(EXIT_EVENTS,
-                                                                        b.previous_at)]
-        if b.previous_at else [],
+        left_since=[(mrn, t) for _, mrn, t, _, _ in uow.reports.events_of(EXIT_EVENTS, b.previous_at)]
+        if b.previous_at
+        else [],
         rt_delays_days=_rt_delays(uow, b.quality_since, b.at, gone),
-        forecast=[ForecastBucket(rule, target, n, names.get(rule, (rule, None))[1])
-                  for rule, target, n in uow.reports.forecast_buckets(IMAGING_RULES + EXAM_RULES)],
-        last_follow_up_id=uow.reports.last_follow_up_id(), has_previous=b.previous_at is not None)
+        forecast=[
+            ForecastBucket(rule, target, n, names.get(rule, (rule, None))[1])
+            for rule, target, n in uow.reports.forecast_buckets(IMAGING_RULES + EXAM_RULES)
+        ],
+        last_follow_up_id=uow.reports.last_follow_up_id(),
+        has_previous=b.previous_at is not None,
+    )
 
 
-def _steps(uow: UnitOfWork, section: str, b: ReportBounds,
-           names: dict[str, tuple[str, int | None]]) -> list[StepFact]:
-    return [StepFact(mrn, rule, names.get(rule, (rule, None))[0], region, o, t, c)
-            for mrn, rule, region, o, t, c in uow.reports.steps(section, b, LIST_LIMIT)]
+def _steps(
+    uow: UnitOfWork, section: str, b: ReportBounds, names: dict[str, tuple[str, int | None]]
+) -> list[StepFact]:
+    return [
+        StepFact(mrn, rule, names.get(rule, (rule, None))[0], region, o, t, c)
+        for mrn, rule, region, o, t, c in uow.reports.steps(section, b, LIST_LIMIT)
+    ]
 
 
 def _rule_names(deps: Deps) -> dict[str, tuple[str, int | None]]:
@@ -116,11 +129,14 @@ def _rule_names(deps: Deps) -> dict[str, tuple[str, int | None]]:
     return names
 
 
-def _in_pathway_order(definition: PathwayDefinition, counts: dict[str, dict[str, int]]
-                      ) -> dict[str, dict[str, int]]:
-    return {track: {s: counts[track][s] for s in definition.track_states(track)
-                    if s in counts.get(track, {})}
-            for track in definition.tracks if track in counts}
+def _in_pathway_order(
+    definition: PathwayDefinition, counts: dict[str, dict[str, int]]
+) -> dict[str, dict[str, int]]:
+    return {
+        track: {s: counts[track][s] for s in definition.track_states(track) if s in counts.get(track, {})}
+        for track in definition.tracks
+        if track in counts
+    }
 
 
 def _retracted(uow: UnitOfWork) -> set[int]:
@@ -158,10 +174,18 @@ def patient_lines(deps: Deps) -> list[PatientLine]:
         step = ""
         if nxt is not None:
             step = names.get(nxt[0], (nxt[0], None))[0]
-        lines.append(PatientLine(
-            mrn, enrolled_on, states, overdue, step,
-            local_date(nxt[2] - timedelta(microseconds=1), deps.zone).isoformat() if nxt else "",
-            sum(alerts.values()), max(alerts, key=lambda s: rank[s], default="")))
+        lines.append(
+            PatientLine(
+                mrn,
+                enrolled_on,
+                states,
+                overdue,
+                step,
+                local_date(nxt[2] - timedelta(microseconds=1), deps.zone).isoformat() if nxt else "",
+                sum(alerts.values()),
+                max(alerts, key=lambda s: rank[s], default=""),
+            )
+        )
     return lines
 
 

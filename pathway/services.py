@@ -25,7 +25,6 @@ from pathway.tracking import find_patient, lock_patient_with_states, refresh_pat
 __all__ = ["MRN_PATTERN", "Deps", "find_patient"]
 
 
-
 @dataclass(frozen=True)
 class Recorded:
     patient: Patient
@@ -42,8 +41,15 @@ class History:
     retracted: set[int]
 
 
-def enroll(deps: Deps, mrn: str, *, name: str | None = None, birth_date: date | None = None,
-           histology: str | None = None, on: date | None = None) -> Patient:
+def enroll(
+    deps: Deps,
+    mrn: str,
+    *,
+    name: str | None = None,
+    birth_date: date | None = None,
+    histology: str | None = None,
+    on: date | None = None,
+) -> Patient:
     """Enrol a patient; raises InvalidInput (bad MRN, date or histology) or Conflict (duplicate)."""
     mrn = _valid_mrn(mrn)
     name = clean_text(name, "--name", 200) or None if name is not None else None
@@ -60,17 +66,32 @@ def enroll(deps: Deps, mrn: str, *, name: str | None = None, birth_date: date | 
     with deps.uow() as uow:
         if uow.patients.by_mrn(mrn) is not None:
             raise Conflict(f"MRN {mrn} is already enrolled; use `pathway status {mrn}`")
-        patient = uow.patients.add(mrn, name, birth_date, histology, enrolled_on,
-                                   start_of_day(enrolled_on, deps.zone) if on else now,
-                                   deps.pathway.definition.initial_states())
+        patient = uow.patients.add(
+            mrn,
+            name,
+            birth_date,
+            histology,
+            enrolled_on,
+            start_of_day(enrolled_on, deps.zone) if on else now,
+            deps.pathway.definition.initial_states(),
+        )
         refresh_patient(uow, deps.pathway, deps.calendar, patient, now, deps.routes)
         uow.commit()
     return patient
 
 
-def record_event(deps: Deps, mrn: str, event: str, fields: dict[str, Any], *,
-                 on: date | None = None, at: datetime | None = None, reason: str | None = None,
-                 actor: str, expected_version: int | None = None) -> Recorded:
+def record_event(
+    deps: Deps,
+    mrn: str,
+    event: str,
+    fields: dict[str, Any],
+    *,
+    on: date | None = None,
+    at: datetime | None = None,
+    reason: str | None = None,
+    actor: str,
+    expected_version: int | None = None,
+) -> Recorded:
     """Validate and apply one event to every track; refuse (write nothing) if any check fails.
 
     Raises NotFound (patient or event), InvalidInput (fields, dates), EventNotAllowed /
@@ -85,8 +106,10 @@ def record_event(deps: Deps, mrn: str, event: str, fields: dict[str, Any], *,
     with deps.uow() as uow:
         patient, states = lock_patient_with_states(uow, mrn)
         if expected_version is not None and expected_version != patient.version:
-            raise Conflict(f"patient {patient.id} is at version {patient.version}, not "
-                           f"{expected_version}: someone recorded something meanwhile; reload")
+            raise Conflict(
+                f"patient {patient.id} is at version {patient.version}, not "
+                f"{expected_version}: someone recorded something meanwhile; reload"
+            )
         check_not_before_enrolment(occurred_at, patient.enrolled_on, deps.zone)
         history = uow.events.for_patient(patient.id)
         _check_pause(event, history, definition.events)
@@ -98,21 +121,32 @@ def record_event(deps: Deps, mrn: str, event: str, fields: dict[str, Any], *,
             new_states = deps.pathway.fire(states, event, data).states
         changes = {t: (states[t], s) for t, s in new_states.items() if states[t] != s}
         if not definition.events[event].retracts:
-            _check_clinical_order(history, changes, occurred_at, event, deps.zone, definition
-                                  .events)
+            _check_clinical_order(history, changes, occurred_at, event, deps.zone, definition.events)
         histology = data.get("histology") if event == "histology_confirmed" else None
         saved = uow.patients.save(patient, new_states, now, histology=histology, old=states)
-        record = uow.events.append(NewEvent(
-            patient_id=patient.id, type=event, occurred_at=occurred_at, recorded_at=now,
-            actor=actor, data=data, reason=reason, changes=changes))
-        types = {event} | ({t.type for t in history if t.id == data.get("event_id")}
-                           if definition.events[event].retracts else set())
+        record = uow.events.append(
+            NewEvent(
+                patient_id=patient.id,
+                type=event,
+                occurred_at=occurred_at,
+                recorded_at=now,
+                actor=actor,
+                data=data,
+                reason=reason,
+                changes=changes,
+            )
+        )
+        types = {event} | (
+            {t.type for t in history if t.id == data.get("event_id")}
+            if definition.events[event].retracts
+            else set()
+        )
         scope = scope_of(definition, types, set(changes))
-        tracking = refresh_patient(uow, deps.pathway, deps.calendar, saved, now, deps.routes,
-                                   scope, events=[*history, record])
+        tracking = refresh_patient(
+            uow, deps.pathway, deps.calendar, saved, now, deps.routes, scope, events=[*history, record]
+        )
         uow.commit()
-    return Recorded(patient=saved, event=record, states=new_states, changes=changes,
-                    tracking=tracking)
+    return Recorded(patient=saved, event=record, states=new_states, changes=changes, tracking=tracking)
 
 
 def status(deps: Deps, mrn: str, recent: int = 10) -> PatientView:
@@ -121,10 +155,13 @@ def status(deps: Deps, mrn: str, recent: int = 10) -> PatientView:
         stored = uow.patients.states(patient.id)
         events = uow.events.for_patient(patient.id)
     states = {t: stored[t] for t in deps.pathway.definition.tracks if t in stored}
-    return PatientView(patient=patient, states=states,
-                       allowed_events=deps.pathway.allowed_events(states),
-                       recent=events[-recent:] if recent else events,
-                       order=tuple(deps.pathway.definition.tracks))
+    return PatientView(
+        patient=patient,
+        states=states,
+        allowed_events=deps.pathway.allowed_events(states),
+        recent=events[-recent:] if recent else events,
+        order=tuple(deps.pathway.definition.tracks),
+    )
 
 
 def history(deps: Deps, mrn: str) -> History:
@@ -136,17 +173,22 @@ def history(deps: Deps, mrn: str) -> History:
     return History(patient=patient, events=events, retracted=retracted)
 
 
-def list_patients(deps: Deps, track: str | None = None, state: str | None = None
-                  ) -> list[tuple[Patient, dict[str, str]]]:
+def list_patients(
+    deps: Deps, track: str | None = None, state: str | None = None
+) -> list[tuple[Patient, dict[str, str]]]:
     definition = deps.pathway.definition
     if track is not None and track not in definition.tracks:
         raise InvalidInput(f"unknown track '{track}'; tracks: {', '.join(definition.tracks)}")
     if state is not None:
-        known = {s for t in definition.tracks for s in definition.track_states(t)
-                 if track is None or t == track}
+        known = {
+            s for t in definition.tracks for s in definition.track_states(t) if track is None or t == track
+        }
         if state not in known:
-            raise InvalidInput(f"unknown state '{state}'" + (f" in track {track}" if track else "")
-                               + f"; states: {', '.join(sorted(known))}")
+            raise InvalidInput(
+                f"unknown state '{state}'"
+                + (f" in track {track}" if track else "")
+                + f"; states: {', '.join(sorted(known))}"
+            )
     with deps.read() as uow:
         return uow.patients.listing(track, state)
 
@@ -169,8 +211,10 @@ def _patient(uow: UnitOfWork, mrn: str) -> Patient:
 def _valid_mrn(mrn: str) -> str:
     mrn = mrn.strip()
     if not MRN_PATTERN.match(mrn):
-        raise InvalidInput(f"MRN {mrn!r} is not valid: use 1-64 letters, digits, '.', '_', '/' "
-                           "or '-', starting with a letter or digit")
+        raise InvalidInput(
+            f"MRN {mrn!r} is not valid: use 1-64 letters, digits, '.', '_', '/' "
+            "or '-', starting with a letter or digit"
+        )
     return mrn
 
 
@@ -181,8 +225,9 @@ def _valid_actor(actor: str) -> str:
     return actor
 
 
-def _after_retraction(pathway: Pathway, history: list[EventRecord], target_id: int,
-                      patient: Patient) -> dict[str, str]:
+def _after_retraction(
+    pathway: Pathway, history: list[EventRecord], target_id: int, patient: Patient
+) -> dict[str, str]:
     retractions = {n for n, s in pathway.definition.events.items() if s.retracts}
     target = next((e for e in history if e.id == target_id), None)
     if target is None:
@@ -195,14 +240,21 @@ def _after_retraction(pathway: Pathway, history: list[EventRecord], target_id: i
     try:
         return replay(pathway, remaining)
     except EventNotAllowed as exc:
-        raise EventNotAllowed(f"cannot retract event {target_id} ({target.type}): the later "
-                              f"history would no longer be valid ({exc}). Retract the later "
-                              "events first, newest first") from None
+        raise EventNotAllowed(
+            f"cannot retract event {target_id} ({target.type}): the later "
+            f"history would no longer be valid ({exc}). Retract the later "
+            "events first, newest first"
+        ) from None
 
 
-def _check_clinical_order(history: list[EventRecord], changes: dict[str, tuple[str, str]],
-                          occurred_at: datetime, event: str, zone: tzinfo,
-                          events: dict[str, Any]) -> None:
+def _check_clinical_order(
+    history: list[EventRecord],
+    changes: dict[str, tuple[str, str]],
+    occurred_at: datetime,
+    event: str,
+    zone: tzinfo,
+    events: dict[str, Any],
+) -> None:
     """A state change may not be dated before the last state change of the same track."""
     retracted = {int(e.data["event_id"]) for e in history if events[e.type].retracts}
     for e in reversed(history):
@@ -214,7 +266,8 @@ def _check_clinical_order(history: list[EventRecord], changes: dict[str, tuple[s
             raise InvalidInput(
                 f"{event} on {local_date(occurred_at, zone)} would change the {track} track before "
                 f"its last change ({e.type} on {local_date(e.occurred_at, zone)}, event {e.id}); "
-                "record events in clinical order, or retract the later one first")
+                "record events in clinical order, or retract the later one first"
+            )
 
 
 def _check_pause(event: str, history: list[EventRecord], events: dict[str, Any]) -> None:
@@ -222,11 +275,14 @@ def _check_pause(event: str, history: list[EventRecord], events: dict[str, Any])
     if event not in ("care_paused", "care_resumed"):
         return
     retracted = {int(e.data["event_id"]) for e in history if events[e.type].retracts}
-    last = next((e for e in reversed(history)
-                 if e.type in ("care_paused", "care_resumed") and e.id not in retracted), None)
+    last = next(
+        (e for e in reversed(history) if e.type in ("care_paused", "care_resumed") and e.id not in retracted),
+        None,
+    )
     paused = last is not None and last.type == "care_paused"
     if event == "care_paused" and paused:
-        raise EventNotAllowed(f"care is already paused since event {last.id if last else '?'}; "
-                              "record care_resumed first")
+        raise EventNotAllowed(
+            f"care is already paused since event {last.id if last else '?'}; record care_resumed first"
+        )
     if event == "care_resumed" and not paused:
         raise EventNotAllowed("care is not paused; nothing to resume")

@@ -94,8 +94,10 @@ class Settings(BaseModel):
         try:
             holiday_calendars.country_holidays(country.upper(), subdiv=subdiv.upper() or None)
         except NotImplementedError:  # how `holidays` says it has no such calendar
-            raise ValueError(f"'{value}' is not a known holiday calendar; use a country code "
-                             "such as GB or FR, optionally with a subdivision: GB-SCT") from None
+            raise ValueError(
+                f"'{value}' is not a known holiday calendar; use a country code "
+                "such as GB or FR, optionally with a subdivision: GB-SCT"
+            ) from None
         return value.upper()
 
     @field_validator("timezone")
@@ -105,8 +107,7 @@ class Settings(BaseModel):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"'{value}' is not an IANA time zone name (e.g. Europe/London)"
-                             ) from None
+            raise ValueError(f"'{value}' is not an IANA time zone name (e.g. Europe/London)") from None
         return value
 
     @property
@@ -121,8 +122,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         try:
             values.update(tomllib.loads(Path(config_file).read_text(encoding="utf-8")))
         except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise InvalidInput(f"PATHWAY_CONFIG={config_file}: cannot read settings ({exc})"
-                               ) from None
+            raise InvalidInput(f"PATHWAY_CONFIG={config_file}: cannot read settings ({exc})") from None
     for name in Settings.model_fields:
         key = PREFIX + name.upper()
         if environ.get(key):

@@ -48,14 +48,21 @@ def lock_patient_with_states(uow: UnitOfWork, mrn: str) -> tuple[Patient, dict[s
 
 
 def unknown_patient(mrn: str) -> NotFound:
-    return NotFound(f"no patient with MRN {mrn!r}; enrol with `pathway enroll MRN` "
-                    "or list patients with `pathway list`")
+    return NotFound(
+        f"no patient with MRN {mrn!r}; enrol with `pathway enroll MRN` or list patients with `pathway list`"
+    )
 
 
-def refresh_patient(uow: UnitOfWork, pathway: Pathway, calendar: Calendar, patient: Patient,
-                    now: datetime, routes: tuple[Route, ...] = DEFAULT_ROUTES,
-                    scope: Scope | None = None, events: list[EventRecord] | None = None
-                    ) -> Changes:
+def refresh_patient(
+    uow: UnitOfWork,
+    pathway: Pathway,
+    calendar: Calendar,
+    patient: Patient,
+    now: datetime,
+    routes: tuple[Route, ...] = DEFAULT_ROUTES,
+    scope: Scope | None = None,
+    events: list[EventRecord] | None = None,
+) -> Changes:
     """Derive the patient's follow-ups and alerts from history at `now` and write the difference.
 
     With a `scope` (the rules an event can change), only those rules and their alerts are
@@ -67,49 +74,85 @@ def refresh_patient(uow: UnitOfWork, pathway: Pathway, calendar: Calendar, patie
     states = timeline[-1].after if timeline else definition.initial_states()
     if scope is not None and pathway.is_closed(states):
         scope = None  # an exit closes everything at once
-    follow_ups = derive_follow_ups(definition, timeline, calendar,
-                                   scope.rules if scope else None)
+    follow_ups = derive_follow_ups(definition, timeline, calendar, scope.rules if scope else None)
     changes = Changes(patients=1)
-    ids = _sync_follow_ups(uow, patient, follow_ups, now, calendar, changes,
-                           definition.rules.follow_ups, scope)
+    ids = _sync_follow_ups(
+        uow, patient, follow_ups, now, calendar, changes, definition.rules.follow_ups, scope
+    )
     candidates: list[AlertCandidate] = []
     if not pathway.is_closed(states):
         candidates = effective(
             alerts_for_follow_ups(definition, follow_ups, now, calendar.zone)
-            + alerts_for_checks(definition, patient, timeline, calendar.zone,
-                                scope.checks if scope else None))
+            + alerts_for_checks(definition, patient, timeline, calendar.zone, scope.checks if scope else None)
+        )
     outcome = {f.key: f for f in follow_ups}
-    _sync_alerts(uow, patient, candidates, ids, outcome, states, definition.content_hash, now,
-                 changes, routes, calendar.zone, scope)
+    _sync_alerts(
+        uow,
+        patient,
+        candidates,
+        ids,
+        outcome,
+        states,
+        definition.content_hash,
+        now,
+        changes,
+        routes,
+        calendar.zone,
+        scope,
+    )
     return changes
 
 
-def _sync_follow_ups(uow: UnitOfWork, patient: Patient, follow_ups: list[FollowUp], now: datetime,
-                     calendar: Calendar, changes: Changes, rules: Mapping[str, FollowUpRule],
-                     scope: Scope | None) -> dict[tuple[str, str, datetime], int]:
-    stored = {(s.rule, s.region, s.anchor_at): s
-              for s in uow.follow_ups.for_patient(patient.id, scope.rules if scope else None)}
+def _sync_follow_ups(
+    uow: UnitOfWork,
+    patient: Patient,
+    follow_ups: list[FollowUp],
+    now: datetime,
+    calendar: Calendar,
+    changes: Changes,
+    rules: Mapping[str, FollowUpRule],
+    scope: Scope | None,
+) -> dict[tuple[str, str, datetime], int]:
+    stored = {
+        (s.rule, s.region, s.anchor_at): s
+        for s in uow.follow_ups.for_patient(patient.id, scope.rules if scope else None)
+    }
     inserts: list[dict[str, Any]] = []
     for fu in follow_ups:
         values = _values(fu, now, calendar, rules)
         old = stored.get(fu.key)
         if old is None:
-            inserts.append({"patient_id": patient.id, "rule": fu.rule, "region": fu.region,
-                            "anchor_at": fu.anchor_at, **values})
-            changes.lines.append(f"patient {patient.id}: {fu.rule}{_r(fu.region)} "
-                                 f"{values['status']} (anchor {fu.anchor_label})")
-        elif _differs(old, values) and uow.follow_ups.update(old.id, old.status,
-                                                             _changed(old, values)):
+            inserts.append(
+                {
+                    "patient_id": patient.id,
+                    "rule": fu.rule,
+                    "region": fu.region,
+                    "anchor_at": fu.anchor_at,
+                    **values,
+                }
+            )
+            changes.lines.append(
+                f"patient {patient.id}: {fu.rule}{_r(fu.region)} "
+                f"{values['status']} (anchor {fu.anchor_label})"
+            )
+        elif _differs(old, values) and uow.follow_ups.update(old.id, old.status, _changed(old, values)):
             changes.follow_ups_changed += 1
             if old.status != values["status"]:
-                changes.lines.append(f"patient {patient.id}: {fu.rule}{_r(fu.region)} "
-                                     f"{old.status} → {values['status']}")
+                changes.lines.append(
+                    f"patient {patient.id}: {fu.rule}{_r(fu.region)} {old.status} → {values['status']}"
+                )
     desired = {fu.key for fu in follow_ups}
     for key, old in stored.items():
         if key not in desired and old.status not in ("done", "cancelled"):
-            uow.follow_ups.update(old.id, old.status, {
-                "status": "cancelled", "cancel_reason": "no longer applies (history corrected)",
-                "updated_at": now})
+            uow.follow_ups.update(
+                old.id,
+                old.status,
+                {
+                    "status": "cancelled",
+                    "cancel_reason": "no longer applies (history corrected)",
+                    "updated_at": now,
+                },
+            )
             changes.follow_ups_changed += 1
     inserted = uow.follow_ups.insert(inserts)
     changes.follow_ups_created += len(inserted)
@@ -120,24 +163,43 @@ def _sync_follow_ups(uow: UnitOfWork, patient: Patient, follow_ups: list[FollowU
     return {(s.rule, s.region, s.anchor_at): s.id for s in uow.follow_ups.for_patient(patient.id)}
 
 
-def _values(fu: FollowUp, now: datetime, calendar: Calendar, rules: Mapping[str, FollowUpRule]
-            ) -> dict[str, Any]:
-    return {"anchor_label": fu.anchor_label, "opens_at": fu.window.opens_at,
-            "target_at": fu.window.target_at, "closes_at": fu.window.closes_at,
-            "clock_time": fu.window.clock_time, "status": fu.status(now), "done_at": fu.done_at,
-            "done_event_id": fu.done_event_id, "late_days": fu.late_days, "early": fu.early,
-            "cancel_reason": fu.cancel_reason, "notes": list(fu.notes),
-            "updated_at": now, **alert_plan(fu, rules[fu.rule], now, calendar)}
+def _values(
+    fu: FollowUp, now: datetime, calendar: Calendar, rules: Mapping[str, FollowUpRule]
+) -> dict[str, Any]:
+    return {
+        "anchor_label": fu.anchor_label,
+        "opens_at": fu.window.opens_at,
+        "target_at": fu.window.target_at,
+        "closes_at": fu.window.closes_at,
+        "clock_time": fu.window.clock_time,
+        "status": fu.status(now),
+        "done_at": fu.done_at,
+        "done_event_id": fu.done_event_id,
+        "late_days": fu.late_days,
+        "early": fu.early,
+        "cancel_reason": fu.cancel_reason,
+        "notes": list(fu.notes),
+        "updated_at": now,
+        **alert_plan(fu, rules[fu.rule], now, calendar),
+    }
 
 
-def alert_plan(fu: FollowUp, rule: FollowUpRule, now: datetime, calendar: Calendar
-               ) -> dict[str, Any]:
+def alert_plan(fu: FollowUp, rule: FollowUpRule, now: datetime, calendar: Calendar) -> dict[str, Any]:
     """What the set-based sweep needs to raise this instance's alert levels without history."""
-    plan: dict[str, Any] = {"instance_key": follow_up_key(fu), "track": rule.track,
-                            "urgent": rule.urgent, "alert_rule": None, "alert_title": None,
-                            "alert_source": None, "alert_message": None, "info_at": None,
-                            "warning_at": None, "critical_at": None, "raised": 0,
-                            "next_alert_at": None}
+    plan: dict[str, Any] = {
+        "instance_key": follow_up_key(fu),
+        "track": rule.track,
+        "urgent": rule.urgent,
+        "alert_rule": None,
+        "alert_title": None,
+        "alert_source": None,
+        "alert_message": None,
+        "info_at": None,
+        "warning_at": None,
+        "critical_at": None,
+        "raised": 0,
+        "next_alert_at": None,
+    }
     if rule.alert is None:
         return plan
     at: dict[str, datetime] = {}
@@ -147,20 +209,37 @@ def alert_plan(fu: FollowUp, rule: FollowUpRule, now: datetime, calendar: Calend
     reached = [SEVERITY_RANK[s] for s, when in at.items() if when <= now]
     raised = max(reached, default=0)
     later = [when for s, when in at.items() if SEVERITY_RANK[s] > raised and when > now]
-    plan.update({"alert_rule": rule.alert.id, "alert_title": rule.alert.title,
-                 "alert_source": rule.alert.source,
-                 "alert_message": follow_up_message(rule.alert.title, rule.step, fu, calendar.zone),
-                 "info_at": at.get("info"), "warning_at": at.get("warning"),
-                 "critical_at": at.get("critical"),
-                 "raised": raised if fu.outcome == "open" else 0,
-                 "next_alert_at": min(later) if later and fu.outcome == "open" else None})
+    plan.update(
+        {
+            "alert_rule": rule.alert.id,
+            "alert_title": rule.alert.title,
+            "alert_source": rule.alert.source,
+            "alert_message": follow_up_message(rule.alert.title, rule.step, fu, calendar.zone),
+            "info_at": at.get("info"),
+            "warning_at": at.get("warning"),
+            "critical_at": at.get("critical"),
+            "raised": raised if fu.outcome == "open" else 0,
+            "next_alert_at": min(later) if later and fu.outcome == "open" else None,
+        }
+    )
     return plan
 
 
 def _differs(old: StoredFollowUp, values: dict[str, Any]) -> bool:
-    keys = ("status", "done_at", "late_days", "early", "cancel_reason", "opens_at", "closes_at",
-            "target_at", "raised", "next_alert_at", "instance_key",
-            "alert_message")
+    keys = (
+        "status",
+        "done_at",
+        "late_days",
+        "early",
+        "cancel_reason",
+        "opens_at",
+        "closes_at",
+        "target_at",
+        "raised",
+        "next_alert_at",
+        "instance_key",
+        "alert_message",
+    )
     return any(getattr(old, k) != values[k] for k in keys) or old.notes != values["notes"]
 
 
@@ -198,11 +277,20 @@ class _Alerts:
         return list(self.rows.values()) if self.known else None
 
 
-def _sync_alerts(uow: UnitOfWork, patient: Patient, candidates: list[AlertCandidate],
-                 follow_up_ids: dict[tuple[str, str, datetime], int],
-                 outcome: dict[tuple[str, str, datetime], FollowUp], states: dict[str, str],
-                 pathway_hash: str, now: datetime, changes: Changes, routes: tuple[Route, ...],
-                 zone: tzinfo, scope: Scope | None = None) -> None:
+def _sync_alerts(
+    uow: UnitOfWork,
+    patient: Patient,
+    candidates: list[AlertCandidate],
+    follow_up_ids: dict[tuple[str, str, datetime], int],
+    outcome: dict[tuple[str, str, datetime], FollowUp],
+    states: dict[str, str],
+    pathway_hash: str,
+    now: datetime,
+    changes: Changes,
+    routes: tuple[Route, ...],
+    zone: tzinfo,
+    scope: Scope | None = None,
+) -> None:
     alerts = uow.alerts.for_patient(patient.id)
     seen = _Alerts(alerts)
     existing = [a for a in alerts if scope is None or scope.alert_key_matches(a.instance_key)]
@@ -211,8 +299,7 @@ def _sync_alerts(uow: UnitOfWork, patient: Patient, candidates: list[AlertCandid
     for cand in candidates:
         row = by_level.get((cand.rule, cand.key, cand.severity))
         if row is None:
-            alert_id = _open(uow, patient.id, cand, follow_up_ids, states, pathway_hash, now,
-                             changes, seen)
+            alert_id = _open(uow, patient.id, cand, follow_up_ids, states, pathway_hash, now, changes, seen)
             if alert_id is not None:
                 enqueue(uow, alert_id, patient.id, cand, routes, now)
         elif _maybe_reopen(uow, row, now, changes, seen):
@@ -229,8 +316,11 @@ def _sync_alerts(uow: UnitOfWork, patient: Patient, candidates: list[AlertCandid
         else:
             reason = _why_resolved(a, outcome, zone)
             changes.alerts_resolved += 1
-        if uow.alerts.update(a.id, a.status, {"status": "resolved", "resolved_at": now,
-                                              "resolution": reason, "updated_at": now}):
+        if uow.alerts.update(
+            a.id,
+            a.status,
+            {"status": "resolved", "resolved_at": now, "resolution": reason, "updated_at": now},
+        ):
             uow.alerts.add_action(a.id, "resolved", SWEEP_ACTOR, now, reason)
             changes.lines.append(f"patient {patient.id}: alert {a.id} {a.rule} resolved ({reason})")
             seen.now_is(replace(a, status="resolved", resolved_at=now, resolution=reason))
@@ -239,42 +329,78 @@ def _sync_alerts(uow: UnitOfWork, patient: Patient, candidates: list[AlertCandid
     hold_behind_urgent(uow, patient.id, now, seen.current())
 
 
-def _open(uow: UnitOfWork, patient_id: int, c: AlertCandidate,
-          follow_up_ids: dict[tuple[str, str, datetime], int], states: dict[str, str],
-          pathway_hash: str, now: datetime, changes: Changes, seen: _Alerts | None = None
-          ) -> int | None:
+def _open(
+    uow: UnitOfWork,
+    patient_id: int,
+    c: AlertCandidate,
+    follow_up_ids: dict[tuple[str, str, datetime], int],
+    states: dict[str, str],
+    pathway_hash: str,
+    now: datetime,
+    changes: Changes,
+    seen: _Alerts | None = None,
+) -> int | None:
     follow_up_id = follow_up_ids.get(c.follow_up) if c.follow_up else None
-    alert_id = uow.alerts.insert({
-        "patient_id": patient_id, "rule": c.rule, "instance_key": c.key, "severity": c.severity,
-        "status": "open", "message": c.message, "source": c.source,
-        "follow_up_id": follow_up_id,
-        "states_at_fire": states, "pathway_hash": pathway_hash, "opened_at": c.opened_at,
-        "created_at": now, "updated_at": now, "held": False, "urgent": c.urgent,
-        "track": c.track})
+    alert_id = uow.alerts.insert(
+        {
+            "patient_id": patient_id,
+            "rule": c.rule,
+            "instance_key": c.key,
+            "severity": c.severity,
+            "status": "open",
+            "message": c.message,
+            "source": c.source,
+            "follow_up_id": follow_up_id,
+            "states_at_fire": states,
+            "pathway_hash": pathway_hash,
+            "opened_at": c.opened_at,
+            "created_at": now,
+            "updated_at": now,
+            "held": False,
+            "urgent": c.urgent,
+            "track": c.track,
+        }
+    )
     if alert_id is not None:
         uow.alerts.add_action(alert_id, "opened", SWEEP_ACTOR, now, c.message)
         changes.alerts_opened += 1
         changes.lines.append(f"patient {patient_id}: alert {alert_id} {c.rule} {c.severity} opened")
         if seen is not None:
-            seen.now_is(StoredAlert(
-                id=alert_id, patient_id=patient_id, rule=c.rule, instance_key=c.key,
-                severity=c.severity, status="open", message=c.message, source=c.source,
-                opened_at=c.opened_at, follow_up_id=follow_up_id, held=False, urgent=c.urgent,
-                states_at_fire=dict(states)))
+            seen.now_is(
+                StoredAlert(
+                    id=alert_id,
+                    patient_id=patient_id,
+                    rule=c.rule,
+                    instance_key=c.key,
+                    severity=c.severity,
+                    status="open",
+                    message=c.message,
+                    source=c.source,
+                    opened_at=c.opened_at,
+                    follow_up_id=follow_up_id,
+                    held=False,
+                    urgent=c.urgent,
+                    states_at_fire=dict(states),
+                )
+            )
     elif seen is not None:
         seen.lost()  # the level exists already, in a row we did not read
     return alert_id
 
 
-def _maybe_reopen(uow: UnitOfWork, row: StoredAlert, now: datetime, changes: Changes,
-                  seen: _Alerts | None = None) -> bool:
-    expired = (row.status == "snoozed" and row.snoozed_until is not None and row.snoozed_until <= now) \
-        or (row.status == "overridden" and row.override_until is not None and row.override_until <= now) \
+def _maybe_reopen(
+    uow: UnitOfWork, row: StoredAlert, now: datetime, changes: Changes, seen: _Alerts | None = None
+) -> bool:
+    expired = (
+        (row.status == "snoozed" and row.snoozed_until is not None and row.snoozed_until <= now)
+        or (row.status == "overridden" and row.override_until is not None and row.override_until <= now)
         or row.status == "resolved"
+    )
     if not expired:
         return False
-    if uow.alerts.update(row.id, row.status, {"status": "open", "updated_at": now,
-                                              "resolved_at": None, "resolution": None}):
+    if uow.alerts.update(
+        row.id, row.status, {"status": "open", "updated_at": now, "resolved_at": None, "resolution": None}
+    ):
         uow.alerts.add_action(row.id, "reopened", SWEEP_ACTOR, now, f"was {row.status}")
         changes.alerts_reopened += 1
         changes.lines.append(f"patient {row.patient_id}: alert {row.id} {row.rule} reopened")
@@ -286,10 +412,16 @@ def _maybe_reopen(uow: UnitOfWork, row: StoredAlert, now: datetime, changes: Cha
     return False
 
 
-def _why_resolved(a: StoredAlert, outcome: dict[tuple[str, str, datetime], FollowUp],
-                  zone: tzinfo) -> str:
-    fu = next((f for f in outcome.values() if a.instance_key.endswith(f.anchor_at.isoformat())
-               and a.instance_key.startswith(f"{f.rule}:{f.region}:")), None)
+def _why_resolved(a: StoredAlert, outcome: dict[tuple[str, str, datetime], FollowUp], zone: tzinfo) -> str:
+    fu = next(
+        (
+            f
+            for f in outcome.values()
+            if a.instance_key.endswith(f.anchor_at.isoformat())
+            and a.instance_key.startswith(f"{f.rule}:{f.region}:")
+        ),
+        None,
+    )
     if fu is None:
         return "no longer applies"
     if fu.outcome == "done" and fu.done_at is not None:

@@ -22,8 +22,9 @@ from pathway.domain.model import Notification
 from pathway.domain.notify import subject, text_body
 
 log = logging.getLogger("pathway.notify")
-_TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
-                         autoescape=select_autoescape(["html"]))
+_TEMPLATES = Environment(
+    loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(["html"])
+)
 
 
 class LogSender:
@@ -31,10 +32,17 @@ class LogSender:
 
     def send(self, notification: Notification) -> None:
         p = notification.payload
-        log.warning("notification id=%s key=%s alert=%s rule=%s severity=%s patient=%s track=%s "
-                    "message=%s", notification.id, notification.idempotency_key, p["alert_id"],
-                    p["rule"], p["severity"], p["patient_id"], p.get("track"),
-                    json.dumps(p["message"]))
+        log.warning(
+            "notification id=%s key=%s alert=%s rule=%s severity=%s patient=%s track=%s message=%s",
+            notification.id,
+            notification.idempotency_key,
+            p["alert_id"],
+            p["rule"],
+            p["severity"],
+            p["patient_id"],
+            p.get("track"),
+            json.dumps(p["message"]),
+        )
 
 
 @dataclass(frozen=True)
@@ -61,8 +69,9 @@ class EmailSender:
         send_message(self.config, msg)
 
     def send(self, notification: Notification) -> None:
-        msg = build_email(notification.payload, notification.recipient, self.config.sender,
-                          notification.idempotency_key)
+        msg = build_email(
+            notification.payload, notification.recipient, self.config.sender, notification.idempotency_key
+        )
         send_message(self.config, msg)
 
 
@@ -108,11 +117,20 @@ class WebhookSender:
         return "sha256=" + hmac.new(self.secret, body, hashlib.sha256).hexdigest()
 
     def send(self, notification: Notification) -> None:
-        body = json.dumps({"idempotency_key": notification.idempotency_key,
-                           **notification.payload}, sort_keys=True).encode()
-        request = urllib.request.Request(notification.recipient, data=body, method="POST", headers={
-            "Content-Type": "application/json", "Idempotency-Key": notification.idempotency_key,
-            "X-Pathway-Signature": self.signature(body), "User-Agent": "sacral-pathway"})
+        body = json.dumps(
+            {"idempotency_key": notification.idempotency_key, **notification.payload}, sort_keys=True
+        ).encode()
+        request = urllib.request.Request(
+            notification.recipient,
+            data=body,
+            method="POST",
+            headers={
+                "Content-Type": "application/json",
+                "Idempotency-Key": notification.idempotency_key,
+                "X-Pathway-Signature": self.signature(body),
+                "User-Agent": "sacral-pathway",
+            },
+        )
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 status = response.status

@@ -12,7 +12,14 @@ log = logging.getLogger("pathway.scheduler")
 
 def sweep_job(deps: Deps) -> None:
     changes = sweep(deps)
-    log.info("sweep: %d patient(s) checked, %d follow-up(s) created, %d changed, %d alert(s) "
-             "opened, %d escalated, %d resolved, %d reopened", changes.patients,
-             changes.follow_ups_created, changes.follow_ups_changed, changes.alerts_opened,
-             changes.alerts_escalated, changes.alerts_resolved, changes.alerts_reopened)
+    log.info(
+        "sweep: %d patient(s) checked, %d follow-up(s) created, %d changed, %d alert(s) "
+        "opened, %d escalated, %d resolved, %d reopened",
+        changes.patients,
+        changes.follow_ups_created,
+        changes.follow_ups_changed,
+        changes.alerts_opened,
+        changes.alerts_escalated,
+        changes.alerts_resolved,
+        changes.alerts_reopened,
+    )

@@ -32,8 +32,9 @@ def write_atomically(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def daily_report_job(deps: Deps, config: ReportConfig, senders: dict[str, Sender] | None = None
-                     ) -> Path | None:
+def daily_report_job(
+    deps: Deps, config: ReportConfig, senders: dict[str, Sender] | None = None
+) -> Path | None:
     """Claim today's report (no-op if another process has it), build, write, mail, finish."""
     now = deps.clock.now()
     today = local_date(now, deps.zone)
@@ -50,8 +51,12 @@ def daily_report_job(deps: Deps, config: ReportConfig, senders: dict[str, Sender
     mailed = ""
     if config.recipients and config.mailer is not None:
         try:
-            config.mailer.send_mail(config.recipients, f"Daily status report {today}",
-                                    render_report.to_markdown(built), render_report.to_html(built))
+            config.mailer.send_mail(
+                config.recipients,
+                f"Daily status report {today}",
+                render_report.to_markdown(built),
+                render_report.to_html(built),
+            )
             mailed = "mailed"
         except DeliveryFailed as exc:
             mailed = f"mail failed: {exc}"

@@ -42,8 +42,13 @@ class Jobs:
     def dispatch(self) -> None:
         result = dispatch(self.deps, self.senders or {}, self.policy, random.random)
         if result.sent or result.retried or result.dead or result.cancelled:
-            log.info("notify: %d sent, %d to retry, %d dead, %d cancelled", result.sent,
-                     result.retried, result.dead, result.cancelled)
+            log.info(
+                "notify: %d sent, %d to retry, %d dead, %d cancelled",
+                result.sent,
+                result.retried,
+                result.dead,
+                result.cancelled,
+            )
 
     def daily_report(self) -> None:
         if self.report is not None:
@@ -52,8 +57,12 @@ class Jobs:
     def report_due_now(self) -> bool:
         now = self.deps.clock.now().astimezone(self.deps.zone)
         hour, minute = (int(x) for x in self.report_time.split(":"))
-        return self.report is not None and now.time() >= time(hour, minute) and \
-            local_date(now, self.deps.zone) == now.date() and report_missing(self.deps)
+        return (
+            self.report is not None
+            and now.time() >= time(hour, minute)
+            and local_date(now, self.deps.zone) == now.date()
+            and report_missing(self.deps)
+        )
 
 
 def build_scheduler(jobs: Jobs | Deps, sweep_minutes: int | None = None) -> BlockingScheduler:
@@ -61,16 +70,33 @@ def build_scheduler(jobs: Jobs | Deps, sweep_minutes: int | None = None) -> Bloc
     if not isinstance(jobs, Jobs):
         jobs = Jobs(jobs, sweep_minutes or 5)
     scheduler = BlockingScheduler(timezone="UTC", job_defaults=JOB_DEFAULTS)
-    scheduler.add_job(sweep_job, "interval", minutes=jobs.sweep_minutes, args=[jobs.deps],
-                      id="sweep", name="sweep follow-ups and alerts", replace_existing=True)
+    scheduler.add_job(
+        sweep_job,
+        "interval",
+        minutes=jobs.sweep_minutes,
+        args=[jobs.deps],
+        id="sweep",
+        name="sweep follow-ups and alerts",
+        replace_existing=True,
+    )
     if jobs.senders is not None:
-        scheduler.add_job(jobs.dispatch, "interval", minutes=1, id="notify",
-                          name="deliver notifications", replace_existing=True)
+        scheduler.add_job(
+            jobs.dispatch,
+            "interval",
+            minutes=1,
+            id="notify",
+            name="deliver notifications",
+            replace_existing=True,
+        )
     if jobs.report is not None:
         hour, minute = (int(x) for x in jobs.report_time.split(":"))
-        scheduler.add_job(jobs.daily_report, CronTrigger(hour=hour, minute=minute,
-                                                         timezone=jobs.deps.zone),
-                          id="daily_report", name="daily status report", replace_existing=True)
+        scheduler.add_job(
+            jobs.daily_report,
+            CronTrigger(hour=hour, minute=minute, timezone=jobs.deps.zone),
+            id="daily_report",
+            name="daily status report",
+            replace_existing=True,
+        )
     scheduler.add_listener(_on_problem, EVENT_JOB_ERROR | EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES)
     return scheduler
 
@@ -117,8 +143,15 @@ def start_background(jobs: Jobs) -> BackgroundScheduler:
     scheduler = BackgroundScheduler(timezone="UTC", job_defaults=JOB_DEFAULTS, daemon=True)
     scheduler.add_job(catch_up, args=[jobs], id="catch_up", name="catch-up before the schedule")
     for job in blueprint.get_jobs():
-        scheduler.add_job(job.func, job.trigger, args=job.args, kwargs=job.kwargs, id=job.id,
-                          name=job.name, replace_existing=True)
+        scheduler.add_job(
+            job.func,
+            job.trigger,
+            args=job.args,
+            kwargs=job.kwargs,
+            id=job.id,
+            name=job.name,
+            replace_existing=True,
+        )
     scheduler.add_listener(_on_problem, EVENT_JOB_ERROR | EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES)
     scheduler.start()
     log.info("background scheduler running: sweep every %d minute(s)", jobs.sweep_minutes)

@@ -30,8 +30,7 @@ def init(demo: Annotated[bool, typer.Option(help="Also load the demo cohort.")] 
     print(f"database {url}: {state} (schema {after})")
     if demo:
         created = load_demo(application.deps)
-        print(f"demo cohort: {len(created)} patient(s) added"
-              + ("" if created else " (already loaded)"))
+        print(f"demo cohort: {len(created)} patient(s) added" + ("" if created else " (already loaded)"))
 
 
 @app.command()
@@ -40,10 +39,11 @@ def enroll(
     mrn: str,
     name: Annotated[str | None, typer.Option(help="Patient name (kept out of logs).")] = None,
     birth_date: Annotated[str | None, typer.Option("--birth-date", help="YYYY-MM-DD")] = None,
-    histology: Annotated[str | None, typer.Option(help="sts, chordoma, gctb, "
-                         "chondrosarcoma_conventional, chondrosarcoma_other, other")] = None,
-    on: Annotated[str | None, typer.Option(help="Enrolment date YYYY-MM-DD (default today).")]
-    = None,
+    histology: Annotated[
+        str | None,
+        typer.Option(help="sts, chordoma, gctb, chondrosarcoma_conventional, chondrosarcoma_other, other"),
+    ] = None,
+    on: Annotated[str | None, typer.Option(help="Enrolment date YYYY-MM-DD (default today).")] = None,
 ) -> None:
     """Enrol a patient on the pathway.
 
@@ -51,9 +51,13 @@ def enroll(
     """
     application = get_app()
     patient = services.enroll(
-        application.deps, mrn, name=name, histology=histology,
+        application.deps,
+        mrn,
+        name=name,
+        histology=histology,
         birth_date=parse_date(birth_date, "--birth-date") if birth_date else None,
-        on=parse_date(on, "--on") if on else None)
+        on=parse_date(on, "--on") if on else None,
+    )
     print(f"enrolled {patient.mrn} (patient {patient.id}) on {patient.enrolled_on}")
 
 
@@ -67,8 +71,9 @@ def record(
     set_: Annotated[list[str] | None, typer.Option("--set", help="FIELD=VALUE (repeat).")] = None,
     reason: Annotated[str | None, typer.Option(help="Why (needed for retraction).")] = None,
     by: Annotated[str | None, typer.Option("--by", help="Who records it.")] = None,
-    expect_version: Annotated[int | None, typer.Option(
-        "--expect-version", help="Refuse if the patient changed since this version.")] = None,
+    expect_version: Annotated[
+        int | None, typer.Option("--expect-version", help="Refuse if the patient changed since this version.")
+    ] = None,
 ) -> None:
     """Record something that happened to a patient (back-dated with --on or --at).
 
@@ -76,13 +81,21 @@ def record(
     """
     application = get_app()
     result = services.record_event(
-        application.deps, mrn, event.strip().lower(), _fields(set_ or []),
+        application.deps,
+        mrn,
+        event.strip().lower(),
+        _fields(set_ or []),
         on=parse_date(on, "--on") if on else None,
         at=parse_datetime(at, "--at") if at else None,
-        reason=reason, actor=by or application.settings.actor, expected_version=expect_version)
+        reason=reason,
+        actor=by or application.settings.actor,
+        expected_version=expect_version,
+    )
     moved = ", ".join(f"{t}: {a} → {b}" for t, (a, b) in result.changes.items())
-    print(f"recorded {result.event.type} for {result.patient.mrn} "
-          f"(event {result.event.id}); " + (moved or "no state change"))
+    print(
+        f"recorded {result.event.type} for {result.patient.mrn} "
+        f"(event {result.event.id}); " + (moved or "no state change")
+    )
 
 
 def _fields(pairs: list[str]) -> dict[str, Any]:
@@ -128,8 +141,7 @@ def status(mrn: str, json_: JsonOpt = False) -> None:
 @handles_errors
 def list_(
     track: Annotated[str | None, typer.Option(help="Filter on a track, e.g. main.")] = None,
-    state: Annotated[str | None, typer.Option(help="Filter on a state, e.g. surveillance.")]
-    = None,
+    state: Annotated[str | None, typer.Option(help="Filter on a state, e.g. surveillance.")] = None,
     json_: JsonOpt = False,
 ) -> None:
     """List patients with the state of each track.
@@ -155,9 +167,12 @@ def history(mrn: str, json_: JsonOpt = False) -> None:
     h = services.history(application.deps, mrn)
     zone = application.deps.zone
     if json_:
-        render.dump_json({"patient": render.patient_json(h.patient),
-                          "events": [render.event_json(e, zone, e.id in h.retracted)
-                                     for e in h.events]})
+        render.dump_json(
+            {
+                "patient": render.patient_json(h.patient),
+                "events": [render.event_json(e, zone, e.id in h.retracted) for e in h.events],
+            }
+        )
     else:
         render.console.print(f"[bold]{h.patient.mrn}[/bold] (patient {h.patient.id})")
         render.events_table(h.events, zone, h.retracted)

@@ -19,8 +19,7 @@ By = Annotated[str, typer.Option("--by", help="Who is acting (recorded on the al
 @app.command()
 @handles_errors
 def sweep(
-    all_: Annotated[bool, typer.Option("--all", help="Recompute every patient from history.")]
-    = False,
+    all_: Annotated[bool, typer.Option("--all", help="Recompute every patient from history.")] = False,
     json_: JsonOpt = False,
 ) -> None:
     """Move follow-ups and alerts forward to now; safe to run twice or in parallel.
@@ -34,20 +33,24 @@ def sweep(
         return
     for line in changes.lines:
         print(line)
-    print(f"sweep: {changes.patients} patient(s) checked; {changes.follow_ups_created} follow-up(s) "
-          f"created, {changes.follow_ups_changed} changed; alerts: {changes.alerts_opened} opened, "
-          f"{changes.alerts_escalated} escalated, {changes.alerts_resolved} resolved, "
-          f"{changes.alerts_reopened} reopened")
+    print(
+        f"sweep: {changes.patients} patient(s) checked; {changes.follow_ups_created} follow-up(s) "
+        f"created, {changes.follow_ups_changed} changed; alerts: {changes.alerts_opened} opened, "
+        f"{changes.alerts_escalated} escalated, {changes.alerts_resolved} resolved, "
+        f"{changes.alerts_reopened} reopened"
+    )
 
 
 @app.command()
 @handles_errors
 def due(
     as_of: Annotated[str | None, typer.Option("--as-of", help="Clinic date YYYY-MM-DD.")] = None,
-    within: Annotated[int | None, typer.Option(help="Include steps opening within N days "
-                                                    "(default 7).")] = None,
-    severity: Annotated[str | None, typer.Option(help="Only alerts of this severity or "
-                                                      "higher: info, warning, critical.")] = None,
+    within: Annotated[
+        int | None, typer.Option(help="Include steps opening within N days (default 7).")
+    ] = None,
+    severity: Annotated[
+        str | None, typer.Option(help="Only alerts of this severity or higher: info, warning, critical.")
+    ] = None,
     limit: Annotated[int, typer.Option(help="Show the N most urgent lines (0: all).")] = 200,
     json_: JsonOpt = False,
 ) -> None:
@@ -66,16 +69,20 @@ def due(
     render_care.worklist_lines(items, application.deps.zone)
     if limit and len(items) >= limit:
         counts = alerting.worklist_counts(application.deps, day, within)
-        print(f"showing the {limit} most urgent lines of "
-              + ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in counts.items() if n)
-              + "; --limit 0 shows all")
+        print(
+            f"showing the {limit} most urgent lines of "
+            + ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in counts.items() if n)
+            + "; --limit 0 shows all"
+        )
 
 
 @app.command()
 @handles_errors
 def alerts(
-    status: Annotated[str | None, typer.Option(help="live (default), all, open, acknowledged, "
-                                                    "snoozed, overridden, resolved")] = None,
+    status: Annotated[
+        str | None,
+        typer.Option(help="live (default), all, open, acknowledged, snoozed, overridden, resolved"),
+    ] = None,
     mrn: Annotated[str | None, typer.Option(help="Only this patient.")] = None,
     json_: JsonOpt = False,
 ) -> None:
@@ -87,8 +94,9 @@ def alerts(
     rows = alerting.list_alerts(application.deps, status, mrn)
     dead = alerting.undelivered_alert_ids(application.deps)
     if json_:
-        render.dump_json([render_care.alert_json(a, m) | {"notification_dead": a.id in dead}
-                          for a, m in rows])
+        render.dump_json(
+            [render_care.alert_json(a, m) | {"notification_dead": a.id in dead} for a, m in rows]
+        )
     else:
         render_care.alerts_table(rows, application.deps.zone, dead)
 
@@ -106,8 +114,12 @@ def ack(alert_id: int, by: By, note: Annotated[str | None, typer.Option()] = Non
 
 @app.command()
 @handles_errors
-def snooze(alert_id: int, until: Annotated[str, typer.Option(help="YYYY-MM-DD")], by: By,
-           note: Annotated[str, typer.Option(help="Why it can wait.")]) -> None:
+def snooze(
+    alert_id: int,
+    until: Annotated[str, typer.Option(help="YYYY-MM-DD")],
+    by: By,
+    note: Annotated[str, typer.Option(help="Why it can wait.")],
+) -> None:
     """Snooze an alert until a date; it reopens then unless the step is done.
 
     Example: pathway snooze 12 --until 2026-12-04 --by j.smith --note "patient abroad"
@@ -123,17 +135,20 @@ def override(
     reason: Annotated[str, typer.Option(help=", ".join(alerting.OVERRIDE_REASONS))],
     note: Annotated[str, typer.Option(help="The clinical reasoning.")],
     by: By,
-    until: Annotated[str | None, typer.Option(help="Expiry YYYY-MM-DD (default: this alert "
-                                                   "instance only).")] = None,
-    role: Annotated[str, typer.Option(help="Role of the person overriding; critical alerts need "
-                                           "clinician.")] = "coordinator",
+    until: Annotated[
+        str | None, typer.Option(help="Expiry YYYY-MM-DD (default: this alert instance only).")
+    ] = None,
+    role: Annotated[
+        str, typer.Option(help="Role of the person overriding; critical alerts need clinician.")
+    ] = "coordinator",
 ) -> None:
     """Override an alert with a reason code; it stays visible as overridden.
 
     Example: pathway override 12 --reason patient_preference --note "declined MRI" --by dr.lee
     """
-    alert = alerting.override(get_app().deps, alert_id, reason, note, by, role,
-                              parse_date(until, "--until") if until else None)
+    alert = alerting.override(
+        get_app().deps, alert_id, reason, note, by, role, parse_date(until, "--until") if until else None
+    )
     print(f"alert {alert.id} overridden ({reason}) by {alert.acted_by}")
 
 
@@ -155,20 +170,26 @@ def why(mrn: str, rule: str, json_: JsonOpt = False) -> None:
         assert isinstance(window, dict) and isinstance(interval, dict)
         print(f"{e['rule']} {e['step']}{region}: {e['status']}")
         print(f"  rule source: {e['source']} [{e['kind']}]")
-        print(f"  runs while {e['track']} is in: {', '.join(e['runs_in'])}; "  # type: ignore[arg-type]
-              f"done by: {', '.join(e['done_by'])}")  # type: ignore[arg-type]
+        print(
+            f"  runs while {e['track']} is in: {', '.join(e['runs_in'])}; "  # type: ignore[arg-type]
+            f"done by: {', '.join(e['done_by'])}"
+        )  # type: ignore[arg-type]
         print(f"  anchor: {e['anchor']} at {e['anchor_at']}")
-        print(f"  interval: opens {interval['opens']}, target {interval['target'] or '-'}, closes "
-              f"{interval['closes']}{' (re-anchors on each done)' if interval['recurring'] else ''}")
+        print(
+            f"  interval: opens {interval['opens']}, target {interval['target'] or '-'}, closes "
+            f"{interval['closes']}{' (re-anchors on each done)' if interval['recurring'] else ''}"
+        )
         print(f"  window: {window['opens']} → target {window['target']} → closes {window['closes']}")
         for note in e["adjustments"]:  # type: ignore[attr-defined]
             print(f"  adjustment: {note}")
         for level in e["alert_levels"]:  # type: ignore[attr-defined]
             print(f"  alert {level['alert']} {level['severity']} from {level['fires_at']}")
         if e["done_on"]:
-            print(f"  done on {e['done_on']}" + (f", {e['late_days']} day(s) late"
-                                                 if e["late_days"] else "")
-                  + (", early" if e["early"] else ""))
+            print(
+                f"  done on {e['done_on']}"
+                + (f", {e['late_days']} day(s) late" if e["late_days"] else "")
+                + (", early" if e["early"] else "")
+            )
         if e["cancel_reason"]:
             print(f"  cancelled: {e['cancel_reason']}")
 
@@ -176,8 +197,7 @@ def why(mrn: str, rule: str, json_: JsonOpt = False) -> None:
 @app.command("scheduler")
 @handles_errors
 def scheduler_cmd(
-    sweep_minutes: Annotated[int | None, typer.Option(help="Override PATHWAY_SWEEP_MINUTES.")]
-    = None,
+    sweep_minutes: Annotated[int | None, typer.Option(help="Override PATHWAY_SWEEP_MINUTES.")] = None,
 ) -> None:
     """Run the reminder jobs in the foreground (catch-up sweep first); stop with Ctrl-C or SIGTERM.
 
@@ -194,7 +214,7 @@ def scheduler_cmd(
     minutes = settings.sweep_minutes if sweep_minutes is None else sweep_minutes
     senders = application.senders()
     mailer = senders.get("email")
-    report = ReportConfig(settings.reports_dir, settings.report_recipients,
-                          mailer if isinstance(mailer, EmailSender) else None)
-    run(Jobs(application.deps, minutes, senders, application.retry_policy, settings.report_time,
-             report))
+    report = ReportConfig(
+        settings.reports_dir, settings.report_recipients, mailer if isinstance(mailer, EmailSender) else None
+    )
+    run(Jobs(application.deps, minutes, senders, application.retry_policy, settings.report_time, report))

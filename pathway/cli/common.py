@@ -17,10 +17,14 @@ from pathway.domain.errors import PathwayError
 P = ParamSpec("P")
 R = TypeVar("R")
 
-app = typer.Typer(help="Care-pathway engine for sacral soft-tissue metastasis. Decision support "
-                       "for clinicians; not a substitute for clinical judgement.",
-                  no_args_is_help=True, add_completion=False, rich_markup_mode=None,
-                  pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="Care-pathway engine for sacral soft-tissue metastasis. Decision support "
+    "for clinicians; not a substitute for clinical judgement.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
@@ -33,18 +37,21 @@ def handles_errors(fn: Callable[P, R]) -> Callable[P, R]:
         except PathwayError as exc:
             print(f"error: {exc}", file=sys.stderr)
             raise typer.Exit(2) from None
-        except (typer.Exit, typer.Abort, typer.BadParameter, click.ClickException,
-                KeyboardInterrupt):
+        except (typer.Exit, typer.Abort, typer.BadParameter, click.ClickException, KeyboardInterrupt):
             raise
         except Exception as exc:
             if os.environ.get("PATHWAY_DEBUG"):
                 raise
-            print(f"internal error: {type(exc).__name__}: {exc} (nothing was saved; rerun with "
-                  "PATHWAY_DEBUG=1 for the traceback and report it)", file=sys.stderr)
+            print(
+                f"internal error: {type(exc).__name__}: {exc} (nothing was saved; rerun with "
+                "PATHWAY_DEBUG=1 for the traceback and report it)",
+                file=sys.stderr,
+            )
             raise typer.Exit(1) from None
         finally:
             while _OPENED:
                 _OPENED.pop().engine.dispose()
+
     return wrapper
 
 
@@ -57,5 +64,3 @@ def get_app(check: bool = True) -> App:
     if check:
         application.check_schema()
     return application
-
-

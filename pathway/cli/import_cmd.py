@@ -29,10 +29,15 @@ def import_(
         raise InvalidInput(f"{file}: cannot read ({exc.strerror})") from None
     rows = read_rows(text)
     application = get_app()
-    with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-                  TimeRemainingColumn(), transient=True) as bar:
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        transient=True,
+    ) as bar:
         task = bar.add_task("importing", total=len(rows))
-        patients, events = import_cohort(application.deps, rows,
-                                         by or application.settings.actor,
-                                         lambda n: bar.advance(task, n))
+        patients, events = import_cohort(
+            application.deps, rows, by or application.settings.actor, lambda n: bar.advance(task, n)
+        )
     print(f"imported {patients} patient(s) and {events} event(s) from {file}")

@@ -20,8 +20,7 @@ STATUSES = ("pending", "sending", "sent", "dead", "cancelled", "digest")
 @app.command()
 @handles_errors
 def notify(
-    once: Annotated[bool, typer.Option("--once", help="Deliver what is due now, then exit.")]
-    = True,
+    once: Annotated[bool, typer.Option("--once", help="Deliver what is due now, then exit.")] = True,
     json_: JsonOpt = False,
 ) -> None:
     """Deliver due notifications (retries with backoff; a down channel loses nothing).
@@ -30,15 +29,16 @@ def notify(
     """
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
     application = get_app()
-    result = dispatch(application.deps, application.senders(), application.retry_policy,
-                      random.random)
+    result = dispatch(application.deps, application.senders(), application.retry_policy, random.random)
     if json_:
         render.dump_json(result.as_dict())
         return
     for line in result.lines:
         print(line)
-    print(f"notify: {result.sent} sent, {result.retried} to retry, {result.dead} dead, "
-          f"{result.cancelled} cancelled (alert no longer open), {result.deferred} held")
+    print(
+        f"notify: {result.sent} sent, {result.retried} to retry, {result.dead} dead, "
+        f"{result.cancelled} cancelled (alert no longer open), {result.deferred} held"
+    )
 
 
 @app.command()
@@ -59,18 +59,37 @@ def notifications(
         rows = uow.notifications.listing((status,) if status else None, alert)
         attempts = {n.id: uow.notifications.attempts_of(n.id) for n in rows} if json_ else {}
     if json_:
-        render.dump_json([{"id": n.id, "alert_id": n.alert_id, "channel": n.channel,
-                           "recipient": n.recipient, "status": n.status, "attempts": n.attempts,
-                           "idempotency_key": n.idempotency_key, "last_error": n.last_error,
-                           "sent_at": n.sent_at,
-                           "history": [{"at": a, "outcome": o, "error": e}
-                                       for a, o, e in attempts[n.id]]} for n in rows])
+        render.dump_json(
+            [
+                {
+                    "id": n.id,
+                    "alert_id": n.alert_id,
+                    "channel": n.channel,
+                    "recipient": n.recipient,
+                    "status": n.status,
+                    "attempts": n.attempts,
+                    "idempotency_key": n.idempotency_key,
+                    "last_error": n.last_error,
+                    "sent_at": n.sent_at,
+                    "history": [{"at": a, "outcome": o, "error": e} for a, o, e in attempts[n.id]],
+                }
+                for n in rows
+            ]
+        )
         return
     table = Table(show_header=True, header_style="bold")
     for col in ("id", "alert", "channel", "recipient", "status", "attempts", "last error"):
         table.add_column(col)
     for n in rows:
-        table.add_row(str(n.id), str(n.alert_id), n.channel, n.recipient, n.status,
-                      str(n.attempts), n.last_error or "", style="red" if n.status == "dead" else None)
+        table.add_row(
+            str(n.id),
+            str(n.alert_id),
+            n.channel,
+            n.recipient,
+            n.status,
+            str(n.attempts),
+            n.last_error or "",
+            style="red" if n.status == "dead" else None,
+        )
     render.console.print(table)
     render.console.print(f"{len(rows)} notification(s)")

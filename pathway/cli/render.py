@@ -29,29 +29,49 @@ def _default(value: Any) -> Any:
 
 
 def patient_json(p: Patient) -> dict[str, Any]:
-    return {"id": p.id, "mrn": p.mrn, "enrolled_on": p.enrolled_on.isoformat(),
-            "histology": p.histology, "birth_date": p.birth_date, "version": p.version}
+    return {
+        "id": p.id,
+        "mrn": p.mrn,
+        "enrolled_on": p.enrolled_on.isoformat(),
+        "histology": p.histology,
+        "birth_date": p.birth_date,
+        "version": p.version,
+    }
 
 
 def event_json(e: EventRecord, zone: tzinfo, retracted: bool = False) -> dict[str, Any]:
-    return {"id": e.id, "event": e.type, "occurred_at": e.occurred_at.isoformat(),
-            "occurred_on": e.occurred_at.astimezone(zone).date().isoformat(),
-            "recorded_at": e.recorded_at.isoformat(), "actor": e.actor, "data": e.data,
-            "reason": e.reason, "changes": {k: list(v) for k, v in e.changes.items()},
-            "retracted": retracted}
+    return {
+        "id": e.id,
+        "event": e.type,
+        "occurred_at": e.occurred_at.isoformat(),
+        "occurred_on": e.occurred_at.astimezone(zone).date().isoformat(),
+        "recorded_at": e.recorded_at.isoformat(),
+        "actor": e.actor,
+        "data": e.data,
+        "reason": e.reason,
+        "changes": {k: list(v) for k, v in e.changes.items()},
+        "retracted": retracted,
+    }
 
 
 def status_json(view: PatientView, zone: tzinfo) -> dict[str, Any]:
-    return {"patient": patient_json(view.patient), "tracks": view.states,
-            "allowed_events": view.allowed_events,
-            "recent_events": [event_json(e, zone) for e in view.recent],
-            "follow_ups": [], "alerts": []}
+    return {
+        "patient": patient_json(view.patient),
+        "tracks": view.states,
+        "allowed_events": view.allowed_events,
+        "recent_events": [event_json(e, zone) for e in view.recent],
+        "follow_ups": [],
+        "alerts": [],
+    }
 
 
 def _when(e: EventRecord, zone: tzinfo) -> str:
     local = e.occurred_at.astimezone(zone)
-    return local.strftime("%Y-%m-%d") if local.time() == datetime.min.time() \
+    return (
+        local.strftime("%Y-%m-%d")
+        if local.time() == datetime.min.time()
         else local.strftime("%Y-%m-%d %H:%M")
+    )
 
 
 def _fields(data: dict[str, Any]) -> str:
@@ -64,8 +84,10 @@ def _changes(e: EventRecord) -> str:
 
 def show_status(view: PatientView, zone: tzinfo) -> None:
     p = view.patient
-    console.print(f"[bold]{p.mrn}[/bold]  (patient {p.id}, enrolled {p.enrolled_on}, "
-                  f"histology {p.histology or 'not recorded'})")
+    console.print(
+        f"[bold]{p.mrn}[/bold]  (patient {p.id}, enrolled {p.enrolled_on}, "
+        f"histology {p.histology or 'not recorded'})"
+    )
     table = Table(show_header=True, header_style="bold")
     table.add_column("track")
     table.add_column("state")
@@ -84,8 +106,7 @@ def events_table(events: list[EventRecord], zone: tzinfo, retracted: set[int]) -
         table.add_column(col)
     for e in events:
         style = "strike dim" if e.id in retracted else None
-        table.add_row(str(e.id), _when(e, zone), e.type, _fields(e.data), _changes(e), e.actor,
-                      style=style)
+        table.add_row(str(e.id), _when(e, zone), e.type, _fields(e.data), _changes(e), e.actor, style=style)
     console.print(table)
 
 
@@ -97,8 +118,9 @@ def patients_table(rows: list[tuple[Patient, dict[str, str]]], tracks: list[str]
     for t in tracks:
         table.add_column(t)
     for p, states in rows:
-        table.add_row(p.mrn, p.enrolled_on.isoformat(), p.histology or "-",
-                      *(states.get(t, "-") for t in tracks))
+        table.add_row(
+            p.mrn, p.enrolled_on.isoformat(), p.histology or "-", *(states.get(t, "-") for t in tracks)
+        )
     console.print(table)
     console.print(f"{len(rows)} patient(s)")
 
@@ -114,13 +136,18 @@ def events_catalogue(definition: PathwayDefinition, tracks_of: dict[str, list[st
             if f.min is not None or f.max is not None:
                 kind += f" {f.min:g}–{f.max:g}" if f.min is not None and f.max is not None else ""
             fields.append(f"{fname}{'' if f.required else '?'}={kind}")
-        table.add_row(name, ", ".join(tracks_of[name]) or "(correction)", "\n".join(fields),
-                      spec.description)
+        table.add_row(name, ", ".join(tracks_of[name]) or "(correction)", "\n".join(fields), spec.description)
     console.print(table)
     console.print("field? = optional. Choice values are case-insensitive.")
 
 
 def catalogue_json(definition: PathwayDefinition, tracks_of: dict[str, list[str]]) -> list[Any]:
-    return [{"event": name, "tracks": tracks_of[name], "description": spec.description,
-             "fields": {f: v.model_dump(exclude_none=True) for f, v in spec.fields.items()}}
-            for name, spec in definition.events.items()]
+    return [
+        {
+            "event": name,
+            "tracks": tracks_of[name],
+            "description": spec.description,
+            "fields": {f: v.model_dump(exclude_none=True) for f, v in spec.fields.items()},
+        }
+        for name, spec in definition.events.items()
+    ]

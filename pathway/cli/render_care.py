@@ -12,8 +12,14 @@ from pathway.cli.render import console
 from pathway.domain.model import StoredAlert, StoredFollowUp
 from pathway.domain.rules_spec import FollowUpRule
 
-COLOURS = {"critical": "bold red", "warning": "yellow", "info": "cyan", "overdue": "red",
-           "due": "yellow", "soon": "cyan"}
+COLOURS = {
+    "critical": "bold red",
+    "warning": "yellow",
+    "info": "cyan",
+    "overdue": "red",
+    "due": "yellow",
+    "soon": "cyan",
+}
 
 
 def day(instant: datetime | None, zone: tzinfo, end: bool = False, clock: bool = False) -> str:
@@ -28,21 +34,39 @@ def day(instant: datetime | None, zone: tzinfo, end: bool = False, clock: bool =
 def follow_up_json(fu: StoredFollowUp, rules: dict[str, FollowUpRule], zone: tzinfo) -> dict[str, Any]:
     rule = rules.get(fu.rule)
     clock = fu.clock_time
-    return {"id": fu.id, "rule": fu.rule, "step": rule.step if rule else fu.rule,
-            "region": fu.region or None, "opens": day(fu.opens_at, zone, clock=clock),
-            "target": day(fu.target_at, zone, end=True, clock=clock),
-            "closes": day(fu.closes_at, zone, end=True, clock=clock), "status": fu.status,
-            "anchor": fu.anchor_label, "done_on": day(fu.done_at, zone, clock=clock) or None,
-            "late_days": fu.late_days, "early": fu.early, "cancel_reason": fu.cancel_reason,
-            "notes": fu.notes}
+    return {
+        "id": fu.id,
+        "rule": fu.rule,
+        "step": rule.step if rule else fu.rule,
+        "region": fu.region or None,
+        "opens": day(fu.opens_at, zone, clock=clock),
+        "target": day(fu.target_at, zone, end=True, clock=clock),
+        "closes": day(fu.closes_at, zone, end=True, clock=clock),
+        "status": fu.status,
+        "anchor": fu.anchor_label,
+        "done_on": day(fu.done_at, zone, clock=clock) or None,
+        "late_days": fu.late_days,
+        "early": fu.early,
+        "cancel_reason": fu.cancel_reason,
+        "notes": fu.notes,
+    }
 
 
 def alert_json(a: StoredAlert, mrn: str | None = None) -> dict[str, Any]:
-    out: dict[str, Any] = {"id": a.id, "rule": a.rule, "severity": a.severity, "status": a.status,
-                           "message": a.message, "source": a.source,
-                           "opened_at": a.opened_at.isoformat(), "held": a.held,
-                           "states_at_fire": a.states_at_fire, "acted_by": a.acted_by,
-                           "note": a.note, "resolution": a.resolution}
+    out: dict[str, Any] = {
+        "id": a.id,
+        "rule": a.rule,
+        "severity": a.severity,
+        "status": a.status,
+        "message": a.message,
+        "source": a.source,
+        "opened_at": a.opened_at.isoformat(),
+        "held": a.held,
+        "states_at_fire": a.states_at_fire,
+        "acted_by": a.acted_by,
+        "note": a.note,
+        "resolution": a.resolution,
+    }
     if a.snoozed_until:
         out["snoozed_until"] = a.snoozed_until.isoformat()
     if a.override_until:
@@ -59,33 +83,57 @@ def follow_ups_table(rows: list[StoredFollowUp], rules: dict[str, FollowUpRule],
     for fu in rows:
         j = follow_up_json(fu, rules, zone)
         step = j["step"] + (f" ({fu.region})" if fu.region else "")
-        status = fu.status + (f", {fu.late_days} d late" if fu.late_days else "") + \
-            (", early" if fu.early else "")
-        table.add_row(fu.rule, step, j["opens"], j["target"], j["closes"], status,
-                      style=COLOURS.get(fu.status))
+        status = (
+            fu.status + (f", {fu.late_days} d late" if fu.late_days else "") + (", early" if fu.early else "")
+        )
+        table.add_row(
+            fu.rule, step, j["opens"], j["target"], j["closes"], status, style=COLOURS.get(fu.status)
+        )
     console.print(table)
 
 
-def alerts_table(rows: list[tuple[StoredAlert, str]], zone: tzinfo,
-                 dead: set[int] | None = None) -> None:
+def alerts_table(rows: list[tuple[StoredAlert, str]], zone: tzinfo, dead: set[int] | None = None) -> None:
     table = Table(show_header=True, header_style="bold")
     for col in ("id", "MRN", "rule", "severity", "status", "opened", "message"):
         table.add_column(col, no_wrap=col in ("MRN", "opened"))
     for a, mrn in rows:
-        status = a.status + (" (held)" if a.held else "") + \
-            (" (notification dead)" if dead and a.id in dead else "")
-        table.add_row(str(a.id), mrn, a.rule, a.severity, status,
-                      day(a.opened_at, zone, clock=True), a.message, style=COLOURS.get(a.severity))
+        status = (
+            a.status
+            + (" (held)" if a.held else "")
+            + (" (notification dead)" if dead and a.id in dead else "")
+        )
+        table.add_row(
+            str(a.id),
+            mrn,
+            a.rule,
+            a.severity,
+            status,
+            day(a.opened_at, zone, clock=True),
+            a.message,
+            style=COLOURS.get(a.severity),
+        )
     console.print(table)
     console.print(f"{len(rows)} alert(s)")
 
 
 def worklist_json(items: list[WorkItem], zone: tzinfo) -> list[dict[str, Any]]:
-    return [{"mrn": i.mrn, "kind": i.kind, "rule": i.rule, "step": i.step, "severity": i.severity,
-             "opens": day(i.opens, zone, clock=i.clock_time),
-             "closes": day(i.closes, zone, end=True, clock=i.clock_time),
-             "days_late": i.days_late, "alert_id": i.alert_id, "alert_rule": i.alert_rule,
-             "held": i.held, "detail": i.detail} for i in items]
+    return [
+        {
+            "mrn": i.mrn,
+            "kind": i.kind,
+            "rule": i.rule,
+            "step": i.step,
+            "severity": i.severity,
+            "opens": day(i.opens, zone, clock=i.clock_time),
+            "closes": day(i.closes, zone, end=True, clock=i.clock_time),
+            "days_late": i.days_late,
+            "alert_id": i.alert_id,
+            "alert_rule": i.alert_rule,
+            "held": i.held,
+            "detail": i.detail,
+        }
+        for i in items
+    ]
 
 
 def worklist_lines(items: list[WorkItem], zone: tzinfo) -> None:
@@ -97,15 +145,17 @@ def worklist_lines(items: list[WorkItem], zone: tzinfo) -> None:
         counts[i.kind] = counts.get(i.kind, 0) + 1
         flag = (i.severity or "").upper()
         colour = COLOURS.get(i.severity or i.kind, "")
-        alert = f"  [alert {i.alert_id} {i.alert_rule}{', held' if i.held else ''}]" \
-            if i.alert_id else ""
+        alert = f"  [alert {i.alert_id} {i.alert_rule}{', held' if i.held else ''}]" if i.alert_id else ""
         if i.kind in ("alert", "undelivered"):
             prefix = "UNDELIVERED " if i.kind == "undelivered" else ""
             console.print(f"[{colour}]{flag:8}[/] {i.mrn:10} {prefix}{i.step}{alert}")
             continue
-        window = (f"{day(i.opens, zone, clock=i.clock_time)} – "
-                  f"{day(i.closes, zone, end=True, clock=i.clock_time)}")
+        window = (
+            f"{day(i.opens, zone, clock=i.clock_time)} – {day(i.closes, zone, end=True, clock=i.clock_time)}"
+        )
         late = f", {i.days_late} d late" if i.days_late else ""
-        console.print(f"[{colour}]{flag:8}[/] {i.mrn:10} {i.kind.upper():7} {i.rule} {i.step}: "
-                      f"window {window}{late}{alert}")
+        console.print(
+            f"[{colour}]{flag:8}[/] {i.mrn:10} {i.kind.upper():7} {i.rule} {i.step}: "
+            f"window {window}{late}{alert}"
+        )
     console.print(", ".join(f"{n} {k}" for k, n in counts.items()))

@@ -32,8 +32,11 @@ def report(
         text = render_report.to_csv(reports.patient_lines(deps), list(deps.pathway.definition.tracks))
     else:
         built = reports.build(deps, parse_date(as_of, "--as-of") if as_of else None)
-        text = {"md": render_report.to_markdown, "html": render_report.to_html,
-                "json": render_report.to_json}[format_](built)
+        text = {
+            "md": render_report.to_markdown,
+            "html": render_report.to_html,
+            "json": render_report.to_json,
+        }[format_](built)
     if out is None:
         print(text, end="" if text.endswith("\n") else "\n")
         return

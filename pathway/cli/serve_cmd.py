@@ -19,8 +19,9 @@ WEB_APP = "pathway.web.app:from_environment"  # by name: the CLI does not import
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
-    with_scheduler: Annotated[bool, typer.Option(
-        "--with-scheduler", help="Also run the reminder jobs in this process.")] = False,
+    with_scheduler: Annotated[
+        bool, typer.Option("--with-scheduler", help="Also run the reminder jobs in this process.")
+    ] = False,
 ) -> None:
     """Serve the web pages and the JSON API (/api/v1); sign in with a token from `pathway users add`.
 
@@ -40,13 +41,23 @@ def serve(
         settings = application.settings
         senders = application.senders()
         mailer = senders.get("email")
-        report = ReportConfig(settings.reports_dir, settings.report_recipients,
-                              mailer if isinstance(mailer, EmailSender) else None)
-        scheduler = start_background(Jobs(application.deps, settings.sweep_minutes, senders,
-                                          application.retry_policy, settings.report_time, report))
+        report = ReportConfig(
+            settings.reports_dir,
+            settings.report_recipients,
+            mailer if isinstance(mailer, EmailSender) else None,
+        )
+        scheduler = start_background(
+            Jobs(
+                application.deps,
+                settings.sweep_minutes,
+                senders,
+                application.retry_policy,
+                settings.report_time,
+                report,
+            )
+        )
     try:
-        uvicorn.run(WEB_APP, factory=True, host=host, port=port, log_level="info",
-                    proxy_headers=False)
+        uvicorn.run(WEB_APP, factory=True, host=host, port=port, log_level="info", proxy_headers=False)
     finally:
         if scheduler is not None:
             scheduler.shutdown(wait=True)

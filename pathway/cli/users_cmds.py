@@ -11,22 +11,21 @@ from pathway import accounts
 from pathway.cli import render
 from pathway.cli.common import JsonOpt, app, get_app, handles_errors
 
-users_app = typer.Typer(help="Accounts for the web app and the JSON API.", no_args_is_help=True,
-                        rich_markup_mode=None)
+users_app = typer.Typer(
+    help="Accounts for the web app and the JSON API.", no_args_is_help=True, rich_markup_mode=None
+)
 app.add_typer(users_app, name="users")
 
 
 @users_app.command("add")
 @handles_errors
-def add(name: str,
-        role: Annotated[str, typer.Option(help=", ".join(accounts.ROLES))] = "viewer") -> None:
+def add(name: str, role: Annotated[str, typer.Option(help=", ".join(accounts.ROLES))] = "viewer") -> None:
     """Create a user and print their API token once (only its hash is stored).
 
     Example: pathway users add j.smith --role coordinator
     """
     issued = accounts.add_user(get_app().deps, name, role)
-    print(f"user {issued.user.name} ({issued.user.role}) created; their API token, shown only "
-          "this once:")
+    print(f"user {issued.user.name} ({issued.user.role}) created; their API token, shown only this once:")
     print(issued.token)
 
 
@@ -39,15 +38,23 @@ def list_(json_: JsonOpt = False) -> None:
     """
     users = accounts.list_users(get_app().deps)
     if json_:
-        render.dump_json([{"name": u.name, "role": u.role, "created_at": u.created_at,
-                           "revoked_at": u.revoked_at} for u in users])
+        render.dump_json(
+            [
+                {"name": u.name, "role": u.role, "created_at": u.created_at, "revoked_at": u.revoked_at}
+                for u in users
+            ]
+        )
         return
     table = Table(show_header=True, header_style="bold")
     for col in ("name", "role", "created", "status"):
         table.add_column(col)
     for u in users:
-        table.add_row(u.name, u.role, f"{u.created_at:%Y-%m-%d %H:%M} UTC",
-                      "active" if u.active else f"revoked {u.revoked_at:%Y-%m-%d %H:%M} UTC")
+        table.add_row(
+            u.name,
+            u.role,
+            f"{u.created_at:%Y-%m-%d %H:%M} UTC",
+            "active" if u.active else f"revoked {u.revoked_at:%Y-%m-%d %H:%M} UTC",
+        )
     render.console.print(table)
 
 

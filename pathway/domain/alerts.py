@@ -38,27 +38,48 @@ def follow_up_key(fu: FollowUp) -> str:
     return f"{fu.rule}:{fu.region}:{fu.anchor_at.isoformat()}"
 
 
-def alerts_for_follow_ups(d: PathwayDefinition, follow_ups: list[FollowUp], now: datetime,
-                          zone: tzinfo) -> list[AlertCandidate]:
+def alerts_for_follow_ups(
+    d: PathwayDefinition, follow_ups: list[FollowUp], now: datetime, zone: tzinfo
+) -> list[AlertCandidate]:
     out: list[AlertCandidate] = []
     for fu in follow_ups:
         rule = d.rules.follow_ups[fu.rule]
         if fu.early and rule.early_alert:
-            out.append(AlertCandidate(
-                rule.early_alert, follow_up_key(fu), "info",
-                f"{rule.step}{_region(fu)} done early on {local_date(fu.done_at or now, zone)}, "
-                f"before its window opened on {local_date(fu.window.opens_at, zone)}",
-                rule.source, fu.done_at or now, fu.key, rule.urgent, f"{rule.step} done early",
-                rule.track))
+            out.append(
+                AlertCandidate(
+                    rule.early_alert,
+                    follow_up_key(fu),
+                    "info",
+                    f"{rule.step}{_region(fu)} done early on {local_date(fu.done_at or now, zone)}, "
+                    f"before its window opened on {local_date(fu.window.opens_at, zone)}",
+                    rule.source,
+                    fu.done_at or now,
+                    fu.key,
+                    rule.urgent,
+                    f"{rule.step} done early",
+                    rule.track,
+                )
+            )
         if fu.outcome != "open" or rule.alert is None:
             continue
         for level in rule.alert.levels:
             fires_at = fu.window.level_at(level, zone)
             if fires_at <= now:
-                out.append(AlertCandidate(rule.alert.id, follow_up_key(fu), level.severity,
-                                          follow_up_message(rule.alert.title, rule.step, fu, zone),
-                                          rule.alert.source, fires_at, fu.key, rule.urgent,
-                                          rule.alert.title, rule.track, fu.window.closes_at))
+                out.append(
+                    AlertCandidate(
+                        rule.alert.id,
+                        follow_up_key(fu),
+                        level.severity,
+                        follow_up_message(rule.alert.title, rule.step, fu, zone),
+                        rule.alert.source,
+                        fires_at,
+                        fu.key,
+                        rule.urgent,
+                        rule.alert.title,
+                        rule.track,
+                        fu.window.closes_at,
+                    )
+                )
     return out
 
 
@@ -68,14 +89,23 @@ def _region(fu: FollowUp) -> str:
 
 def follow_up_message(title: str, step: str, fu: FollowUp, zone: tzinfo) -> str:
     if fu.window.clock_time:
-        return (f"{title}: {step}{_region(fu)} was due by "
-                f"{fu.window.closes_at.astimezone(zone):%Y-%m-%d %H:%M} ({fu.anchor_label})")
-    return (f"{title}: {step}{_region(fu)}, target {target_day(fu.window, zone)}, window closes "
-            f"{closes_day(fu.window, zone)} ({fu.anchor_label})")
+        return (
+            f"{title}: {step}{_region(fu)} was due by "
+            f"{fu.window.closes_at.astimezone(zone):%Y-%m-%d %H:%M} ({fu.anchor_label})"
+        )
+    return (
+        f"{title}: {step}{_region(fu)}, target {target_day(fu.window, zone)}, window closes "
+        f"{closes_day(fu.window, zone)} ({fu.anchor_label})"
+    )
 
 
-def alerts_for_checks(d: PathwayDefinition, patient: Patient, timeline: list[Moment],
-                      zone: tzinfo, only: frozenset[str] | None = None) -> list[AlertCandidate]:
+def alerts_for_checks(
+    d: PathwayDefinition,
+    patient: Patient,
+    timeline: list[Moment],
+    zone: tzinfo,
+    only: frozenset[str] | None = None,
+) -> list[AlertCandidate]:
     out: list[AlertCandidate] = []
     firsts: dict[tuple[str, str], object] = {}
     histology = patient.histology
@@ -89,17 +119,32 @@ def alerts_for_checks(d: PathwayDefinition, patient: Patient, timeline: list[Mom
                 continue
             message = _check_fires(d, check, m, histology, firsts)
             if message:
-                track = next((t for t, spec in d.tracks.items()
-                              if any(tr.event == m.type for tr in spec.transitions)), "")
-                out.append(AlertCandidate(check.id, f"{cid}:event:{m.seq}", check.severity,
-                                          f"{check.title}: {message} "
-                                          f"(event {m.seq} on {local_date(m.at, zone)})",
-                                          check.source, m.at, title=check.title, track=track))
+                track = next(
+                    (t for t, spec in d.tracks.items() if any(tr.event == m.type for tr in spec.transitions)),
+                    "",
+                )
+                out.append(
+                    AlertCandidate(
+                        check.id,
+                        f"{cid}:event:{m.seq}",
+                        check.severity,
+                        f"{check.title}: {message} (event {m.seq} on {local_date(m.at, zone)})",
+                        check.source,
+                        m.at,
+                        title=check.title,
+                        track=track,
+                    )
+                )
     return out
 
 
-def _check_fires(d: PathwayDefinition, check: CheckSpec, m: Moment, histology: str | None,
-                 firsts: dict[tuple[str, str], object]) -> str | None:
+def _check_fires(
+    d: PathwayDefinition,
+    check: CheckSpec,
+    m: Moment,
+    histology: str | None,
+    firsts: dict[tuple[str, str], object],
+) -> str | None:
     assert m.event is not None
     data = m.event.data
     if not all_hold(check.when, data, d.parameter):
@@ -119,8 +164,7 @@ def _check_fires(d: PathwayDefinition, check: CheckSpec, m: Moment, histology: s
         low, high = float(rng["min"]), float(rng["max"])
         if low <= float(value) <= high:
             return None
-        return (f"{value} Gy is outside {low:g}–{high:g} Gy for {histology} "
-                f"({rng['kind']}: {rng['source']})")
+        return f"{value} Gy is outside {low:g}–{high:g} Gy for {histology} ({rng['kind']}: {rng['source']})"
     region = str(data.get(check.per or "", ""))
     first = firsts.setdefault((check.id, region), value)
     if first == value:
@@ -136,4 +180,3 @@ def effective(candidates: list[AlertCandidate]) -> list[AlertCandidate]:
         if held is None or c.rank > held.rank:
             best[(c.rule, c.key)] = c
     return list(best.values())
-

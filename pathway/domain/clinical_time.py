@@ -27,16 +27,20 @@ def occurred_instant(on: date | None, at: datetime | None, zone: tzinfo, now: da
     else:
         instant = now
     if instant > now:
-        raise InvalidInput(f"{_show(instant, zone)} is in the future (now {_show(now, zone)}); "
-                           "record what has happened, not what is planned")
+        raise InvalidInput(
+            f"{_show(instant, zone)} is in the future (now {_show(now, zone)}); "
+            "record what has happened, not what is planned"
+        )
     return instant
 
 
 def check_not_before_enrolment(instant: datetime, enrolled_on: date, zone: tzinfo) -> None:
     day = local_date(instant, zone)
     if day < enrolled_on:
-        raise InvalidInput(f"{day.isoformat()} is before the patient's enrolment on "
-                           f"{enrolled_on.isoformat()}; check the date")
+        raise InvalidInput(
+            f"{day.isoformat()} is before the patient's enrolment on "
+            f"{enrolled_on.isoformat()}; check the date"
+        )
 
 
 def _show(instant: datetime, zone: tzinfo) -> str:
@@ -66,5 +70,4 @@ def parse_datetime(text: str, what: str) -> datetime:
         plausible(value.date(), what)
         return value
     except ValueError:
-        raise InvalidInput(f"{what}: '{text}' is not a date and time (use YYYY-MM-DDTHH:MM)"
-                           ) from None
+        raise InvalidInput(f"{what}: '{text}' is not a date and time (use YYYY-MM-DDTHH:MM)") from None

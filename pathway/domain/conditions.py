@@ -36,8 +36,12 @@ def holds(cond: Condition, value: Any, param: ParamLookup) -> bool:
     if value is None:
         return False
     if isinstance(cond, Comparison):
-        checks = {"<": lambda a, b: a < b, "<=": lambda a, b: a <= b,
-                  ">": lambda a, b: a > b, ">=": lambda a, b: a >= b}
+        checks = {
+            "<": lambda a, b: a < b,
+            "<=": lambda a, b: a <= b,
+            ">": lambda a, b: a > b,
+            ">=": lambda a, b: a >= b,
+        }
         return all(checks[op](value, param(ref)) for op, ref in cond.bounds())
     if isinstance(cond, list):
         return value in cond

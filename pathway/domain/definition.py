@@ -197,8 +197,7 @@ def _check_guard(d: PathwayDefinition, tr: TransitionSpec, at: str) -> list[str]
                 if not isinstance(value, str) or value not in (spec.values or ()):
                     problems.append(f"{at}.when.{field}: '{value}' is not one of {spec.values}")
         if isinstance(cond, Comparison) and spec.type not in ("int", "number"):
-            problems.append(f"{at}.when.{field}: lt/le/gt/ge need a number field, "
-                            f"'{field}' is {spec.type}")
+            problems.append(f"{at}.when.{field}: lt/le/gt/ge need a number field, '{field}' is {spec.type}")
         if spec.type == "bool" and not isinstance(cond, bool):
             problems.append(f"{at}.when.{field}: '{cond}' is not true/false")
         if isinstance(cond, Comparison):

@@ -26,19 +26,26 @@ def mermaid(definition: PathwayDefinition, track: str, current: str | None = Non
             continue
         conditions = [Guard(definition, tr.when)] if tr.when else []
         for source in tr.sources(spec.states):
-            transitions.append({"trigger": tr.event, "source": source, "dest": tr.dest,
-                                "conditions": conditions})
+            transitions.append(
+                {"trigger": tr.event, "source": source, "dest": tr.dest, "conditions": conditions}
+            )
     model = _Model()
-    GraphMachine(model=model, states=states, initial=spec.initial,
-                 transitions=transitions, auto_transitions=False, graph_engine="mermaid",
-                 show_conditions=True, title=f"{definition.pathway.id}: {track}")
+    GraphMachine(
+        model=model,
+        states=states,
+        initial=spec.initial,
+        transitions=transitions,
+        auto_transitions=False,
+        graph_engine="mermaid",
+        show_conditions=True,
+        title=f"{definition.pathway.id}: {track}",
+    )
     text: str = model.get_graph().draw(None)  # type: ignore[attr-defined]
     if current and current != spec.initial:
         text = text.replace(f"Class {spec.initial} s_active", f"Class {spec.initial} s_default")
         text = text.replace(f"Class {current} s_default", f"Class {current} s_active")
     exits = ", ".join(f"{e} → {s}" for e, s in definition.exits.items())
-    lines = [text.rstrip(), f"  note right of {spec.initial}",
-             f"    From every active state: {exits}"]
+    lines = [text.rstrip(), f"  note right of {spec.initial}", f"    From every active state: {exits}"]
     if observations:
         lines.append(f"    Recorded without a state change: {', '.join(sorted(observations))}")
     lines.append("  end note")

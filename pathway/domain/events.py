@@ -43,8 +43,9 @@ def validate_event_data(definition: PathwayDefinition, event: str, raw: dict[str
         value = raw.get(name)
         if value is None or value == "":
             if field.required:
-                raise InvalidInput(f"event '{event}' needs field '{name}' ({_describe(field)}); "
-                                   f"add --set {name}=VALUE")
+                raise InvalidInput(
+                    f"event '{event}' needs field '{name}' ({_describe(field)}); add --set {name}=VALUE"
+                )
             continue
         data[name] = coerce(event, name, field, value)
     return data
@@ -75,8 +76,9 @@ def _choice(where: str, field: FieldSpec, value: Any) -> str:
     by_lower = {v.lower(): v for v in field.values or ()}
     canonical = by_lower.get(str(value).strip().lower())
     if canonical is None:
-        raise InvalidInput(f"{where}: '{value}' is not allowed; choose one of "
-                           f"{', '.join(field.values or ())}")
+        raise InvalidInput(
+            f"{where}: '{value}' is not allowed; choose one of {', '.join(field.values or ())}"
+        )
     return canonical
 
 
@@ -92,8 +94,10 @@ def _number(where: str, field: FieldSpec, value: Any) -> int | float:
     low, high = field.min, field.max
     if (low is not None and number < low) or (high is not None and number > high):
         unit = f" {field.unit}" if field.unit else ""
-        raise InvalidInput(f"{where}: {value}{unit} is outside the validated range "
-                           f"{_fmt(low)}–{_fmt(high)}{unit} (source: {field.source})")
+        raise InvalidInput(
+            f"{where}: {value}{unit} is outside the validated range "
+            f"{_fmt(low)}–{_fmt(high)}{unit} (source: {field.source})"
+        )
     return number
 
 

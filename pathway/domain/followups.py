@@ -92,8 +92,9 @@ class _Walk:
         self.close("cancelled", cancel_reason=f"superseded: {label} on {self.day(m)}")
         window = compute_window(self.rule.window, m.at, self.calendar)
         notes = notes + ((window.shift,) if window.shift else ())
-        self.current = FollowUp(self.rule_id, self.region, m.at, label,
-                                m.event.id if m.event else None, window, notes=notes)
+        self.current = FollowUp(
+            self.rule_id, self.region, m.at, label, m.event.id if m.event else None, window, notes=notes
+        )
 
 
 @dataclass(frozen=True)
@@ -108,8 +109,7 @@ class Scope:
         return head in self.rules or head in self.checks
 
 
-def scope_of(definition: PathwayDefinition, event_types: set[str], changed_tracks: set[str]
-             ) -> Scope:
+def scope_of(definition: PathwayDefinition, event_types: set[str], changed_tracks: set[str]) -> Scope:
     """Rules whose follow-ups may differ after events of these types and these state changes.
 
     A rule depends on its anchor and done events, on pauses, and on its track's state (runs_in,
@@ -117,18 +117,27 @@ def scope_of(definition: PathwayDefinition, event_types: set[str], changed_track
     """
     pausing = bool(event_types & {PAUSE, RESUME})
     rules = frozenset(
-        rid for rid, r in definition.rules.follow_ups.items()
-        if event_types & {*r.anchor.events, *r.done.events} or r.track in changed_tracks
-        or (pausing and r.pausable))
+        rid
+        for rid, r in definition.rules.follow_ups.items()
+        if event_types & {*r.anchor.events, *r.done.events}
+        or r.track in changed_tracks
+        or (pausing and r.pausable)
+    )
     checks = frozenset(
-        cid for cid, c in definition.rules.checks.items()
-        if c.event in event_types or ("histology_confirmed" in event_types
-                                      and (c.type == "dose_range" or c.histology_missing)))
+        cid
+        for cid, c in definition.rules.checks.items()
+        if c.event in event_types
+        or ("histology_confirmed" in event_types and (c.type == "dose_range" or c.histology_missing))
+    )
     return Scope(rules, checks)
 
 
-def derive_follow_ups(definition: PathwayDefinition, timeline: list[Moment], calendar: Calendar,
-                      only: frozenset[str] | None = None) -> list[FollowUp]:
+def derive_follow_ups(
+    definition: PathwayDefinition,
+    timeline: list[Moment],
+    calendar: Calendar,
+    only: frozenset[str] | None = None,
+) -> list[FollowUp]:
     result: list[FollowUp] = []
     for rule_id, rule in definition.rules.follow_ups.items():
         if only is not None and rule_id not in only:
@@ -153,8 +162,11 @@ def _step(w: _Walk, m: Moment, definition: PathwayDefinition) -> None:
     if w.rule.pausable and m.type in (PAUSE, RESUME):
         _pause_or_resume(w, m, definition)
         return
-    is_done = m.type in rule.done.events and all_hold(rule.done.when, data, w.param) and (
-        rule.per is None or data.get(rule.per) == w.region)
+    is_done = (
+        m.type in rule.done.events
+        and all_hold(rule.done.when, data, w.param)
+        and (rule.per is None or data.get(rule.per) == w.region)
+    )
     if is_done and rule.recurring and w.current is not None and w.current.anchor_at == m.at:
         is_done = False  # done at the anchor instant: it is the new baseline, the window stands
     if is_done and w.current is not None:
@@ -172,15 +184,20 @@ def _step(w: _Walk, m: Moment, definition: PathwayDefinition) -> None:
                 w.open(m, _label(m))
         elif rule.anchor.reset_on_mismatch and w.current is not None:
             w.close("cancelled", cancel_reason=f"superseded: {_label(m)} on {w.day(m)}")
-    if rule.anchor.on_entry and rule.track in m.changes and not w.runs(m.before, definition) \
-            and w.runs(m.after, definition):
+    if (
+        rule.anchor.on_entry
+        and rule.track in m.changes
+        and not w.runs(m.before, definition)
+        and w.runs(m.after, definition)
+    ):
         if w.paused:
             w.resume_pending = True
         else:
             w.open(m, f"entered {m.after[rule.track]} ({m.type}, event {m.seq})")
     if w.current is not None and not w.runs(m.after, definition):
-        w.close("cancelled", cancel_reason=f"{rule.track} moved to {m.after[rule.track]} "
-                                           f"({m.type} on {w.day(m)})")
+        w.close(
+            "cancelled", cancel_reason=f"{rule.track} moved to {m.after[rule.track]} ({m.type} on {w.day(m)})"
+        )
 
 
 def _pause_or_resume(w: _Walk, m: Moment, definition: PathwayDefinition) -> None:

@@ -81,20 +81,30 @@ class TrackMachine:
             for source in tr.sources(spec.states):
                 guard = Guard(definition, tr.when)
                 self._guards.setdefault((tr.event, source), []).append((tr, guard))
-                machine_transitions.append({
-                    "trigger": tr.event, "source": source, "dest": tr.dest,
-                    "conditions": [guard] if tr.when else [],
-                })
+                machine_transitions.append(
+                    {
+                        "trigger": tr.event,
+                        "source": source,
+                        "dest": tr.dest,
+                        "conditions": [guard] if tr.when else [],
+                    }
+                )
         self._events = frozenset(event for event, _ in self._guards)
         self._accepted: dict[tuple[Any, ...], str] = {}
         self.machine = Machine(
-            model=None, states=list(self.states), initial=None, transitions=machine_transitions,
-            auto_transitions=False, send_event=True, ignore_invalid_triggers=False,
+            model=None,
+            states=list(self.states),
+            initial=None,
+            transitions=machine_transitions,
+            auto_transitions=False,
+            send_event=True,
+            ignore_invalid_triggers=False,
         )
 
     @staticmethod
-    def _expand(definition: PathwayDefinition, transitions: tuple[TransitionSpec, ...]
-                ) -> list[TransitionSpec]:
+    def _expand(
+        definition: PathwayDefinition, transitions: tuple[TransitionSpec, ...]
+    ) -> list[TransitionSpec]:
         exits = [TransitionSpec(event=e, source="*", dest=s) for e, s in definition.exits.items()]
         return [*transitions, *exits]
 
@@ -134,8 +144,11 @@ class TrackMachine:
         if not moved:
             options = [g.describe() for _, g in self._guards[(event, state)]]
             given = ", ".join(f"{k}={v}" for k, v in sorted(data.items())) or "no fields"
-            raise GuardRefused(f"'{event}' in {self.name} state '{state}' needs "
-                               + " or ".join(f"[{o}]" for o in options) + f" (got {given})")
+            raise GuardRefused(
+                f"'{event}' in {self.name} state '{state}' needs "
+                + " or ".join(f"[{o}]" for o in options)
+                + f" (got {given})"
+            )
         return cursor.state
 
 
@@ -183,7 +196,6 @@ class Pathway:
                 new[name], changes[name] = dest, (states[name], dest)
         if not accepted:
             allowed = ", ".join(self.allowed_events(states)) or "none (the patient has left the pathway)"
-            refused = GuardRefused if any(isinstance(r, GuardRefused) for r in refusals) \
-                else EventNotAllowed
+            refused = GuardRefused if any(isinstance(r, GuardRefused) for r in refusals) else EventNotAllowed
             raise refused("; ".join(map(str, refusals)) + f". Allowed now: {allowed}")
         return Outcome(states=new, changes=changes, accepted_by=tuple(accepted))

@@ -67,24 +67,29 @@ def idempotency_key(alert_id: int, severity: str, channel: str, recipient: str) 
 def subject(payload: dict[str, object]) -> str:
     """Severity, step and lateness; never the patient's name or MRN."""
     late = payload.get("late")
-    return (f"[{str(payload['severity']).upper()}] {payload['rule']} {payload['title']}"
-            + (f" ({late})" if late else "") + f" - patient {payload['patient_id']}")
+    return (
+        f"[{str(payload['severity']).upper()}] {payload['rule']} {payload['title']}"
+        + (f" ({late})" if late else "")
+        + f" - patient {payload['patient_id']}"
+    )
 
 
 def text_body(payload: dict[str, object]) -> str:
-    return "\n".join([
-        f"{str(payload['severity']).upper()} alert {payload['alert_id']} ({payload['rule']}) "
-        f"for patient {payload['patient_id']}",
-        "",
-        str(payload["message"]),
-        "",
-        f"Source: {payload['source']}",
-        f"Opened: {payload['opened_at']}",
-        "",
-        "Decision support for clinicians; not a substitute for clinical judgement.",
-        f"Act on it: pathway status <MRN of patient {payload['patient_id']}>; "
-        f"pathway ack {payload['alert_id']} --by YOU",
-    ])
+    return "\n".join(
+        [
+            f"{str(payload['severity']).upper()} alert {payload['alert_id']} ({payload['rule']}) "
+            f"for patient {payload['patient_id']}",
+            "",
+            str(payload["message"]),
+            "",
+            f"Source: {payload['source']}",
+            f"Opened: {payload['opened_at']}",
+            "",
+            "Decision support for clinicians; not a substitute for clinical judgement.",
+            f"Act on it: pathway status <MRN of patient {payload['patient_id']}>; "
+            f"pathway ack {payload['alert_id']} --by YOU",
+        ]
+    )
 
 
 def lateness(closes_at: datetime | None, now: datetime) -> str | None:

@@ -49,13 +49,15 @@ def report_bounds(at: datetime, zone: tzinfo, previous: dict[str, Any] | None) -
     prev_at = datetime.fromisoformat(previous["generated_at"]) if previous else None
     prev_day = date.fromisoformat(previous["date"]) if previous and "date" in previous else None
     return ReportBounds(
-        at=at, day_end=start_of_day(today + timedelta(days=1), zone),
+        at=at,
+        day_end=start_of_day(today + timedelta(days=1), zone),
         week_end=start_of_day(today + timedelta(days=SOON_DAYS + 1), zone),
         quality_since=at - timedelta(days=QUALITY_DAYS),
-        pain_since=at - timedelta(days=PAIN_SCORE_DAYS), previous_at=prev_at,
-        previous_week_end=start_of_day(prev_day + timedelta(days=SOON_DAYS + 1), zone)
-        if prev_day else None,
-        previous_last_id=previous.get("last_follow_up_id") if previous else None)
+        pain_since=at - timedelta(days=PAIN_SCORE_DAYS),
+        previous_at=prev_at,
+        previous_week_end=start_of_day(prev_day + timedelta(days=SOON_DAYS + 1), zone) if prev_day else None,
+        previous_last_id=previous.get("last_follow_up_id") if previous else None,
+    )
 
 
 @dataclass(frozen=True)
@@ -142,46 +144,77 @@ class DailyReport:
 def build_report(s: Snapshot) -> DailyReport:
     today = local_date(s.at, s.zone)
     rows = {name: [_row(f, today, s.zone) for f in listed.items] for name, listed in s.steps.items()}
-    by_severity = {severity: [{"id": a.id, "mrn": a.mrn, "rule": a.rule, "status": a.status,
-                               "message": a.message, "age_days": (s.at - a.opened_at).days}
-                              for a in listed.items]
-                   for severity, listed in s.alerts.items()}
+    by_severity = {
+        severity: [
+            {
+                "id": a.id,
+                "mrn": a.mrn,
+                "rule": a.rule,
+                "status": a.status,
+                "message": a.message,
+                "age_days": (s.at - a.opened_at).days,
+            }
+            for a in listed.items
+        ]
+        for severity, listed in s.alerts.items()
+    }
     news, news_totals = _news(s, rows)
-    totals = {"overdue": s.steps["overdue"].total, "due_today": s.steps["due_today"].total,
-              "due_next_7_days": s.steps["due_soon"].total,
-              "no_pain_score_30_days": s.no_pain_score.total,
-              "palliative_referral_overdue": s.palliative_overdue.total,
-              **{f"alerts_{sev}": listed.total for sev, listed in s.alerts.items()},
-              **news_totals}
+    totals = {
+        "overdue": s.steps["overdue"].total,
+        "due_today": s.steps["due_today"].total,
+        "due_next_7_days": s.steps["due_soon"].total,
+        "no_pain_score_30_days": s.no_pain_score.total,
+        "palliative_referral_overdue": s.palliative_overdue.total,
+        **{f"alerts_{sev}": listed.total for sev, listed in s.alerts.items()},
+        **news_totals,
+    }
     return DailyReport(
-        date=today, generated_at=s.at, cohort=s.patients, active=s.active_patients,
-        by_state=s.by_state, overdue=rows["overdue"], due_today=rows["due_today"],
-        due_next_7_days=rows["due_soon"], alerts_by_severity=by_severity, news=news,
+        date=today,
+        generated_at=s.at,
+        cohort=s.patients,
+        active=s.active_patients,
+        by_state=s.by_state,
+        overdue=rows["overdue"],
+        due_today=rows["due_today"],
+        due_next_7_days=rows["due_soon"],
+        alerts_by_severity=by_severity,
+        news=news,
         no_pain_score_30_days=list(s.no_pain_score.items),
         palliative_referral_overdue=list(s.palliative_overdue.items),
-        quality=_quality(s), forecast=_forecast(s, today), totals=totals,
-        last_follow_up_id=s.last_follow_up_id)
+        quality=_quality(s),
+        forecast=_forecast(s, today),
+        totals=totals,
+        last_follow_up_id=s.last_follow_up_id,
+    )
 
 
 def _row(f: StepFact, today: date, zone: tzinfo) -> dict[str, Any]:
     closes = local_date(f.closes_at - timedelta(microseconds=1), zone)
     target = local_date(f.target_at - timedelta(microseconds=1), zone)
-    return {"mrn": f.mrn, "rule": f.rule, "step": f.step + (f" ({f.region})" if f.region else ""),
-            "opens": local_date(f.opens_at, zone).isoformat(), "target": target.isoformat(),
-            "closes": closes.isoformat(), "days_late": max(0, (today - closes).days)}
+    return {
+        "mrn": f.mrn,
+        "rule": f.rule,
+        "step": f.step + (f" ({f.region})" if f.region else ""),
+        "opens": local_date(f.opens_at, zone).isoformat(),
+        "target": target.isoformat(),
+        "closes": closes.isoformat(),
+        "days_late": max(0, (today - closes).days),
+    }
 
 
 def _key(row: dict[str, Any]) -> str:
     return f"{row['mrn']} {row['rule']} {row['step']}"
 
 
-def _news(s: Snapshot, rows: dict[str, list[dict[str, Any]]]
-          ) -> tuple[dict[str, list[str]], dict[str, int]]:
+def _news(s: Snapshot, rows: dict[str, list[dict[str, Any]]]) -> tuple[dict[str, list[str]], dict[str, int]]:
     news: dict[str, list[str]] = {
         "newly_overdue": [_key(r) for r in rows["newly_overdue"]] if s.has_previous else [],
         "newly_due": [_key(r) for r in rows["newly_due"]] if s.has_previous else [],
-        "escalated": [], "resolved": [], "acknowledged": [],
-        "left_pathway": [f"{mrn} ({event})" for mrn, event in s.left_since]}
+        "escalated": [],
+        "resolved": [],
+        "acknowledged": [],
+        "left_pathway": [f"{mrn} ({event})" for mrn, event in s.left_since],
+    }
     for action, alert_id, mrn in s.actions_since:
         if action in ("acknowledged", "escalated", "resolved"):
             news[action].append(f"{mrn} alert {alert_id}")
@@ -198,12 +231,14 @@ def _quality(s: Snapshot) -> dict[str, Any]:
         c = {k: counts.get(k, 0) for k in OUTCOMES}
         total = sum(c.values())
         if total:
-            rates[rule] = {**c, "total": total,
-                           **{f"{k}_rate": round(v / total, 3) for k, v in c.items()}}
-    return {"period_days": QUALITY_DAYS, "by_rule": rates,
-            "median_days_decision_to_rt": _median(s.rt_delays_days),
-            "median_days_alert_open": _median(s.alert_open_days),
-            "alerts_resolved": len(s.alert_open_days)}
+            rates[rule] = {**c, "total": total, **{f"{k}_rate": round(v / total, 3) for k, v in c.items()}}
+    return {
+        "period_days": QUALITY_DAYS,
+        "by_rule": rates,
+        "median_days_decision_to_rt": _median(s.rt_delays_days),
+        "median_days_alert_open": _median(s.alert_open_days),
+        "alerts_resolved": len(s.alert_open_days),
+    }
 
 
 def _median(values: list[float]) -> float | None:
@@ -215,7 +250,8 @@ def _forecast(s: Snapshot, today: date) -> list[dict[str, Any]]:
     start = today - timedelta(days=today.weekday())
     weeks: list[dict[str, Any]] = [
         {"week_of": (start + timedelta(weeks=i)).isoformat(), "imaging": 0, "exams": 0}
-        for i in range(FORECAST_WEEKS)]
+        for i in range(FORECAST_WEEKS)
+    ]
     end = start + timedelta(weeks=FORECAST_WEEKS)
     for b in s.forecast:
         kind = "imaging" if b.rule in IMAGING_RULES else "exams" if b.rule in EXAM_RULES else None

@@ -39,8 +39,7 @@ def _follow_up(d: PathwayDefinition, at: str, rule: FollowUpRule) -> list[str]:
             problems.append(f"{at}.done.events[{i}]: unknown event '{event}'")
     anchors = [e for e in rule.anchor.events if e != ENROLMENT and e in d.events]
     problems += _when(d, f"{at}.anchor.when", anchors, rule.anchor.when)
-    problems += _when(d, f"{at}.done.when", [e for e in rule.done.events if e in d.events],
-                      rule.done.when)
+    problems += _when(d, f"{at}.done.when", [e for e in rule.done.events if e in d.events], rule.done.when)
     if rule.per is not None:
         if not rule.per_values:
             problems.append(f"{at}.per_values: list the values of '{rule.per}' to follow")

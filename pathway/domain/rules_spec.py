@@ -81,8 +81,10 @@ class WindowSpec(_Strict):
         else:
             ordered = all(_ordered_from(parts, _REFERENCE + timedelta(days=i)) for i in range(731))
         if not ordered:
-            raise ValueError(f"must be opens <= target <= closes from any anchor day (got "
-                             f"{self.opens}, {self.target}, {self.closes})")
+            raise ValueError(
+                f"must be opens <= target <= closes from any anchor day (got "
+                f"{self.opens}, {self.target}, {self.closes})"
+            )
         return self
 
     @property
@@ -125,4 +127,3 @@ class CheckSpec(Sourced):
 class RulesSpec(_Strict):
     follow_ups: dict[str, FollowUpRule] = {}
     checks: dict[str, CheckSpec] = {}
-

@@ -24,8 +24,7 @@ class Moment:
         return self.event.type if self.event else "enrolment"
 
 
-def build_timeline(pathway: Pathway, enrolled_at: datetime, events: list[EventRecord]
-                   ) -> list[Moment]:
+def build_timeline(pathway: Pathway, enrolled_at: datetime, events: list[EventRecord]) -> list[Moment]:
     """Replay the live (non-retracted) events in recording order, then order them by clinical time.
 
     Each track changes state only in clinical order (services refuse anything else), so the states
@@ -34,8 +33,9 @@ def build_timeline(pathway: Pathway, enrolled_at: datetime, events: list[EventRe
     definition = pathway.definition
     retractions = {n for n, s in definition.events.items() if s.retracts}
     retracted = {int(e.data["event_id"]) for e in events if e.type in retractions}
-    live = [e for e in sorted(events, key=lambda e: e.id)
-            if e.type not in retractions and e.id not in retracted]
+    live = [
+        e for e in sorted(events, key=lambda e: e.id) if e.type not in retractions and e.id not in retracted
+    ]
     states = definition.initial_states()
     moments = [Moment(at=enrolled_at, seq=-1, event=None, before=dict(states), after=dict(states))]
     for event in live:
@@ -43,8 +43,16 @@ def build_timeline(pathway: Pathway, enrolled_at: datetime, events: list[EventRe
             outcome = pathway.fire(states, event.type, event.data)
         except EventNotAllowed:
             continue  # stored history predates a pathway change; the event no longer applies
-        moments.append(Moment(at=event.occurred_at, seq=event.id, event=event, before=states,
-                              after=outcome.states, changes=outcome.changes))
+        moments.append(
+            Moment(
+                at=event.occurred_at,
+                seq=event.id,
+                event=event,
+                before=states,
+                after=outcome.states,
+                changes=outcome.changes,
+            )
+        )
         states = outcome.states
     moments.sort(key=lambda m: (m.at, m.seq))
     _carry_states(moments, definition.initial_states())
@@ -58,5 +66,6 @@ def _carry_states(moments: list[Moment], initial: dict[str, str]) -> None:
         before = dict(states)
         for track, (_, new) in m.changes.items():
             states[track] = new
-        moments[i] = Moment(at=m.at, seq=m.seq, event=m.event, before=before,
-                            after=dict(states), changes=m.changes)
+        moments[i] = Moment(
+            at=m.at, seq=m.seq, event=m.event, before=before, after=dict(states), changes=m.changes
+        )

@@ -57,9 +57,12 @@ def compute_window(spec: WindowSpec, anchor: datetime, calendar: Calendar) -> Wi
     opens, closes = Duration.parse(spec.opens), Duration.parse(spec.closes)
     target = Duration.parse(spec.target) if spec.target else None
     if spec.clock_time:
-        return Window(opens.add_to_instant(anchor),
-                      (target or closes).add_to_instant(anchor), closes.add_to_instant(anchor),
-                      clock_time=True)
+        return Window(
+            opens.add_to_instant(anchor),
+            (target or closes).add_to_instant(anchor),
+            closes.add_to_instant(anchor),
+            clock_time=True,
+        )
     zone = calendar.zone
     day0 = local_date(anchor, zone)
     opens_day, closes_day = opens.add_to_date(day0), closes.add_to_date(day0)
@@ -73,18 +76,27 @@ def compute_window(spec: WindowSpec, anchor: datetime, calendar: Calendar) -> Wi
         if moved >= opens_day:  # else no working day earlier in the window: the target stays
             shift = f"target moved from {target_day} ({reason}) to {moved}, the previous working day"
             target_day = moved
-    return Window(opens_at=start_of_day(opens_day, zone),
-                  target_at=start_of_day(target_day + timedelta(days=1), zone),
-                  closes_at=start_of_day(closes_day + timedelta(days=1), zone),
-                  clock_time=False, shift=shift)
+    return Window(
+        opens_at=start_of_day(opens_day, zone),
+        target_at=start_of_day(target_day + timedelta(days=1), zone),
+        closes_at=start_of_day(closes_day + timedelta(days=1), zone),
+        clock_time=False,
+        shift=shift,
+    )
 
 
 def target_day(window: Window, zone: tzinfo) -> date:
     """The clinic date of the target (the instant stored is the end of that day)."""
-    return local_date(window.target_at - timedelta(microseconds=1), zone) if not window.clock_time \
+    return (
+        local_date(window.target_at - timedelta(microseconds=1), zone)
+        if not window.clock_time
         else local_date(window.target_at, zone)
+    )
 
 
 def closes_day(window: Window, zone: tzinfo) -> date:
-    return local_date(window.closes_at - timedelta(microseconds=1), zone) if not window.clock_time \
+    return (
+        local_date(window.closes_at - timedelta(microseconds=1), zone)
+        if not window.clock_time
         else local_date(window.closes_at, zone)
+    )

@@ -19,39 +19,56 @@ AlertStatus = Literal["live", "all", "open", "acknowledged", "snoozed", "overrid
 
 
 @router.get("/worklist", response_model=schemas.WorklistOut)
-def worklist(request: Request, _: CurrentUser, as_of: ClinicDate | None = None,
-             within: Annotated[int | None, Query(ge=0, le=366)] = None,
-             severity: Severity | None = None) -> Any:
+def worklist(
+    request: Request,
+    _: CurrentUser,
+    as_of: ClinicDate | None = None,
+    within: Annotated[int | None, Query(ge=0, le=366)] = None,
+    severity: Severity | None = None,
+) -> Any:
     """Overdue, due and soon-due steps and open alerts, most urgent first (as `pathway due`)."""
     deps = deps_of(request)
     return present.worklist(alerting.worklist(deps, as_of, within, severity), deps.zone)
 
 
 @router.get("/alerts", response_model=list[schemas.AlertOut])
-def alerts(request: Request, _: CurrentUser, status: AlertStatus | None = None,
-           mrn: Annotated[str | None, Query(max_length=64, pattern=MRN)] = None) -> Any:
+def alerts(
+    request: Request,
+    _: CurrentUser,
+    status: AlertStatus | None = None,
+    mrn: Annotated[str | None, Query(max_length=64, pattern=MRN)] = None,
+) -> Any:
     deps = deps_of(request)
     dead = alerting.undelivered_alert_ids(deps)
     return [present.alert(a, m, dead) for a, m in alerting.list_alerts(deps, status, mrn)]
 
 
 @router.post("/alerts/{alert_id}/acknowledge", response_model=schemas.AlertOut)
-def acknowledge(request: Request, alert_id: AlertId, user: Annotated[User, may("acknowledge")],
-                body: schemas.AcknowledgeIn | None = None) -> Any:
-    return present.alert(alerting.acknowledge(deps_of(request), alert_id, user.name,
-                                              body.note if body else None))
+def acknowledge(
+    request: Request,
+    alert_id: AlertId,
+    user: Annotated[User, may("acknowledge")],
+    body: schemas.AcknowledgeIn | None = None,
+) -> Any:
+    return present.alert(
+        alerting.acknowledge(deps_of(request), alert_id, user.name, body.note if body else None)
+    )
 
 
 @router.post("/alerts/{alert_id}/snooze", response_model=schemas.AlertOut)
-def snooze(request: Request, alert_id: AlertId, body: schemas.SnoozeIn,
-           user: Annotated[User, may("snooze")]) -> Any:
-    return present.alert(alerting.snooze(deps_of(request), alert_id, body.until, user.name,
-                                         body.note))
+def snooze(
+    request: Request, alert_id: AlertId, body: schemas.SnoozeIn, user: Annotated[User, may("snooze")]
+) -> Any:
+    return present.alert(alerting.snooze(deps_of(request), alert_id, body.until, user.name, body.note))
 
 
 @router.post("/alerts/{alert_id}/override", response_model=schemas.AlertOut)
-def override(request: Request, alert_id: AlertId, body: schemas.OverrideIn,
-             user: Annotated[User, may("override")]) -> Any:
+def override(
+    request: Request, alert_id: AlertId, body: schemas.OverrideIn, user: Annotated[User, may("override")]
+) -> Any:
     """Critical alerts may be overridden only by a clinician (or an admin)."""
-    return present.alert(alerting.override(deps_of(request), alert_id, body.reason, body.note,
-                                           user.name, role=user.role, until=body.until))
+    return present.alert(
+        alerting.override(
+            deps_of(request), alert_id, body.reason, body.note, user.name, role=user.role, until=body.until
+        )
+    )

@@ -23,15 +23,17 @@ class SvgResponse(Response):
     media_type = "image/svg+xml"
 
 
-
 @router.get("/report", response_model=dict[str, Any])
 def report(request: Request, _: CurrentUser, as_of: ClinicDate | None = None) -> Any:
     """The daily status report as data (news, overdue, due, alerts, gaps, quality, forecast)."""
     return reports.as_json(reports.build(deps_of(request), as_of))
 
 
-@router.get("/report/html", response_class=HTMLResponse,
-            responses={**JSON_ERRORS, 200: {"content": {"text/html": {"schema": {"type": "string"}}}}})
+@router.get(
+    "/report/html",
+    response_class=HTMLResponse,
+    responses={**JSON_ERRORS, 200: {"content": {"text/html": {"schema": {"type": "string"}}}}},
+)
 def report_html(request: Request, _: CurrentUser, as_of: ClinicDate | None = None) -> Response:
     """The same report as one self-contained HTML document (inline SVG charts), for printing."""
     html = render_report.to_html(reports.build(deps_of(request), as_of))
@@ -44,10 +46,17 @@ def definition(request: Request, _: CurrentUser) -> Any:
     return deps_of(request).pathway.definition.model_dump(mode="json")
 
 
-@router.get("/pathway/diagram/{track}", response_class=SvgResponse,
-            responses={**JSON_ERRORS, 200: {"content": {"image/svg+xml": {"schema": {"type": "string"}}}}})
-def diagram(request: Request, track: Annotated[str, Path(max_length=32)], _: CurrentUser,
-            mrn: Annotated[str | None, Query(max_length=64, pattern=MRN)] = None) -> Response:
+@router.get(
+    "/pathway/diagram/{track}",
+    response_class=SvgResponse,
+    responses={**JSON_ERRORS, 200: {"content": {"image/svg+xml": {"schema": {"type": "string"}}}}},
+)
+def diagram(
+    request: Request,
+    track: Annotated[str, Path(max_length=32)],
+    _: CurrentUser,
+    mrn: Annotated[str | None, Query(max_length=64, pattern=MRN)] = None,
+) -> Response:
     """One track's state diagram as SVG; with `mrn`, that patient's current state highlighted."""
     deps = deps_of(request)
     definition = deps.pathway.definition
@@ -59,5 +68,4 @@ def diagram(request: Request, track: Annotated[str, Path(max_length=32)], _: Cur
 
 @router.get("/me", response_model=schemas.MeOut)
 def me(user: CurrentUser) -> Any:
-    return schemas.MeOut(name=user.name, role=user.role,
-                         permissions=accounts.permissions(user.role))
+    return schemas.MeOut(name=user.name, role=user.role, permissions=accounts.permissions(user.role))

@@ -12,16 +12,21 @@ from pathway.web import present, schemas
 from pathway.web.auth import CurrentUser, deps_of, may
 
 router = APIRouter(prefix="/patients", tags=["patients"])
-Mrn = Annotated[str, Path(min_length=1, max_length=64, pattern=services.MRN_PATTERN.pattern,
-                          description="the patient's MRN")]
+Mrn = Annotated[
+    str,
+    Path(min_length=1, max_length=64, pattern=services.MRN_PATTERN.pattern, description="the patient's MRN"),
+]
 Recorder = Annotated[User, may("record")]
 Enroller = Annotated[User, may("enrol")]
 
 
 @router.get("", response_model=list[schemas.PatientOut])
-def list_patients(request: Request, _: CurrentUser,
-                  track: Annotated[str | None, Query(max_length=32)] = None,
-                  state: Annotated[str | None, Query(max_length=64)] = None) -> Any:
+def list_patients(
+    request: Request,
+    _: CurrentUser,
+    track: Annotated[str | None, Query(max_length=32)] = None,
+    state: Annotated[str | None, Query(max_length=64)] = None,
+) -> Any:
     deps = deps_of(request)
     order = deps.pathway.definition.tracks
     rows = services.list_patients(deps, track, state)
@@ -31,8 +36,14 @@ def list_patients(request: Request, _: CurrentUser,
 @router.post("", status_code=201, response_model=schemas.PatientOut)
 def enrol(request: Request, body: schemas.EnrolIn, _: Enroller) -> Any:
     deps = deps_of(request)
-    p = services.enroll(deps, body.mrn, name=body.name, birth_date=body.birth_date,
-                        histology=body.histology, on=body.enrolled_on)
+    p = services.enroll(
+        deps,
+        body.mrn,
+        name=body.name,
+        birth_date=body.birth_date,
+        histology=body.histology,
+        on=body.enrolled_on,
+    )
     return present.patient(p, services.status(deps, p.mrn).states)
 
 
@@ -46,16 +57,26 @@ def history(request: Request, mrn: Mrn, _: CurrentUser) -> Any:
 def record(request: Request, mrn: Mrn, body: schemas.RecordIn, user: Recorder) -> Any:
     accounts.require_event(user, body.event.strip().lower())
     done = services.record_event(
-        deps_of(request), mrn, body.event.strip().lower(), dict(body.fields), on=body.on,
-        at=body.at, reason=body.reason, actor=user.name, expected_version=body.expected_version)
-    return schemas.RecordedOut(event=present.event(done.event), version=done.patient.version,
-                               tracks=done.states,
-                               changes={t: list(c) for t, c in done.changes.items()})
+        deps_of(request),
+        mrn,
+        body.event.strip().lower(),
+        dict(body.fields),
+        on=body.on,
+        at=body.at,
+        reason=body.reason,
+        actor=user.name,
+        expected_version=body.expected_version,
+    )
+    return schemas.RecordedOut(
+        event=present.event(done.event),
+        version=done.patient.version,
+        tracks=done.states,
+        changes={t: list(c) for t, c in done.changes.items()},
+    )
 
 
 @router.get("/{mrn:path}/why/{rule}", response_model=list[dict[str, Any]])
-def why(request: Request, mrn: Mrn, rule: Annotated[str, Path(max_length=16)],
-        _: CurrentUser) -> Any:
+def why(request: Request, mrn: Mrn, rule: Annotated[str, Path(max_length=16)], _: CurrentUser) -> Any:
     return alerting.why(deps_of(request), mrn, rule)
 
 
@@ -68,7 +89,10 @@ def detail(request: Request, mrn: Mrn, _: CurrentUser) -> Any:
     rules = deps.pathway.definition.rules.follow_ups
     base = present.patient(view.patient, view.states)
     return schemas.PatientDetail(
-        **base.model_dump(), name=view.patient.name, birth_date=view.patient.birth_date,
+        **base.model_dump(),
+        name=view.patient.name,
+        birth_date=view.patient.birth_date,
         allowed_events=view.allowed_events,
         follow_ups=[present.follow_up(f, rules, deps.zone) for f in follow_ups],
-        alerts=[present.alert(a, view.patient.mrn, dead) for a in alerts])
+        alerts=[present.alert(a, view.patient.mrn, dead) for a in alerts],
+    )

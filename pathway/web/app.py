@@ -33,8 +33,8 @@ from pathway.web.security import SecurityHeaders
 
 SESSION_HOURS = 12
 
-def create_app(application: App, secret_key: str | None = None,
-               secure_cookies: bool = False) -> FastAPI:
+
+def create_app(application: App, secret_key: str | None = None, secure_cookies: bool = False) -> FastAPI:
     """The web app over the same services as the CLI.
 
     The session cookie is signed with `secret_key` (PATHWAY_SECRET_KEY) or else with a secret
@@ -42,11 +42,16 @@ def create_app(application: App, secret_key: str | None = None,
     """
     deps = application.deps
     secret = secret_key or shared_secret(application.engine, deps.clock.now())
-    app = FastAPI(title="Sacral pathway API", version=pathway.__version__,
-                  description="Care-pathway engine: decision support for clinicians, not a "
-                              "substitute for clinical judgement. Authenticate with "
-                              "`Authorization: Bearer <token>` (`pathway users add`).",
-                  docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(
+        title="Sacral pathway API",
+        version=pathway.__version__,
+        description="Care-pathway engine: decision support for clinicians, not a "
+        "substitute for clinical judgement. Authenticate with "
+        "`Authorization: Bearer <token>` (`pathway users add`).",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
     app.state.deps = deps
     errors.install(app)
     api = APIRouter(prefix="/api/v1", responses=ERRORS)
@@ -61,8 +66,14 @@ def create_app(application: App, secret_key: str | None = None,
     for pages in (pages_auth, pages_worklist, pages_patient, pages_pathway):
         app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
-    app.add_middleware(SessionMiddleware, secret_key=secret, session_cookie="pathway_session",
-                       max_age=SESSION_HOURS * 3600, same_site="lax", https_only=secure_cookies)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=secret,
+        session_cookie="pathway_session",
+        max_age=SESSION_HOURS * 3600,
+        same_site="lax",
+        https_only=secure_cookies,
+    )
     app.add_middleware(SecurityHeaders)
     return app
 
@@ -72,5 +83,4 @@ def from_environment() -> FastAPI:
     application = build()
     application.check_schema()
     settings = application.settings
-    return create_app(application, secret_key=settings.secret_key,
-                      secure_cookies=settings.secure_cookies)
+    return create_app(application, secret_key=settings.secret_key, secure_cookies=settings.secure_cookies)

@@ -53,10 +53,14 @@ async def check_csrf(request: Request) -> None:
         sent = form.get("csrf_token")
         request.state.back = local_path(form.get("back"), default="") or None
     expected = request.session.get(SESSION_CSRF)
-    if not (isinstance(sent, str) and isinstance(expected, str)
-            and secrets.compare_digest(sent.encode(), expected.encode())):
-        raise CsrfRefused("this form has expired or did not come from this site; reload the page "
-                          "and try again")
+    if not (
+        isinstance(sent, str)
+        and isinstance(expected, str)
+        and secrets.compare_digest(sent.encode(), expected.encode())
+    ):
+        raise CsrfRefused(
+            "this form has expired or did not come from this site; reload the page and try again"
+        )
 
 
 def identify(request: Request) -> User:
@@ -70,8 +74,7 @@ def identify(request: Request) -> User:
         return accounts.authenticate(deps, token)
     user_id = request.session.get(SESSION_USER)
     if not isinstance(user_id, int):
-        raise NotSignedIn("sign in first: send Authorization: Bearer <your API token>, or sign "
-                          "in at /login")
+        raise NotSignedIn("sign in first: send Authorization: Bearer <your API token>, or sign in at /login")
     try:
         return accounts.signed_in(deps, user_id)
     except NotSignedIn:
@@ -89,9 +92,11 @@ async def current_user(request: Request) -> User:
 
 def may(action: str) -> Any:
     """`Annotated[User, may("record")]`: the current user, if their role allows the action."""
+
     async def allowed(user: Annotated[User, Depends(current_user)]) -> User:
         accounts.require(user, action)
         return user
+
     allowed.__name__ = f"may_{action}"
     return Depends(allowed)
 

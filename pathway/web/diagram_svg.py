@@ -41,8 +41,10 @@ def track_edges(definition: PathwayDefinition, track: str) -> list[Edge]:
             if source == tr.dest:
                 continue  # staying put: listed with the events that change no state
             merged.setdefault((source, tr.dest), []).append((tr.event, guard))
-    return [Edge(s, d, tuple(dict.fromkeys(e for e, _ in items)), tuple(g for _, g in items))
-            for (s, d), items in merged.items()]
+    return [
+        Edge(s, d, tuple(dict.fromkeys(e for e, _ in items)), tuple(g for _, g in items))
+        for (s, d), items in merged.items()
+    ]
 
 
 def rows_of(states: tuple[str, ...], initial: str, edges: list[Edge]) -> list[list[str]]:
@@ -83,21 +85,24 @@ def diagram_svg(definition: PathwayDefinition, track: str, current: str | None =
         row_w = len(row) * BOX_W + (len(row) - 1) * GAP_X
         left = (width - row_w) / 2
         for k, s in enumerate(row):
-            centre[s] = (left + k * (BOX_W + GAP_X) + BOX_W / 2, MARGIN + 14 + i * (BOX_H + GAP_Y)
-                         + BOX_H / 2)
+            centre[s] = (
+                left + k * (BOX_W + GAP_X) + BOX_W / 2,
+                MARGIN + 14 + i * (BOX_H + GAP_Y) + BOX_H / 2,
+            )
     row_of = {s: i for i, row in enumerate(rows) for s in row}
     notes = _notes(definition, track)
     height = MARGIN * 2 + 14 + (len(rows) + 1) * (BOX_H + GAP_Y) - GAP_Y + 18 * len(notes) + 8
     arrow = f"arrow-{escape(track)}"
-    title = f"{definition.pathway.id}: {track} track" + (f", current state {current}" if current
-                                                           else "")
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="diagram" role="img" '
-           'font-family="system-ui, -apple-system, Segoe UI, Roboto, sans-serif" '
-           f'viewBox="0 0 {width:.0f} {height:.0f}" width="{width:.0f}" '
-           f'aria-label="{escape(title)}"><title>{escape(title)}</title>',
-           f'<defs><marker id="{arrow}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
-           'markerHeight="7" orient="auto-start-reverse"><path d="M0 0 L10 5 L0 10 z" '
-           'fill="#555"/></marker></defs>']
+    title = f"{definition.pathway.id}: {track} track" + (f", current state {current}" if current else "")
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="diagram" role="img" '
+        'font-family="system-ui, -apple-system, Segoe UI, Roboto, sans-serif" '
+        f'viewBox="0 0 {width:.0f} {height:.0f}" width="{width:.0f}" '
+        f'aria-label="{escape(title)}"><title>{escape(title)}</title>',
+        f'<defs><marker id="{arrow}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
+        'markerHeight="7" orient="auto-start-reverse"><path d="M0 0 L10 5 L0 10 z" '
+        'fill="#555"/></marker></defs>',
+    ]
     pairs = {(e.source, e.dest) for e in edges}
     drawn = [_edge(e, centre, row_of, (e.dest, e.source) in pairs) for e in edges]
     out += [_line(e, path, arrow) for e, (path, _) in zip(edges, drawn, strict=True)]
@@ -107,8 +112,10 @@ def diagram_svg(definition: PathwayDefinition, track: str, current: str | None =
     for e, (_, at) in zip(edges, drawn, strict=True):  # labels last, over lines and boxes
         out.append(_label(e, _free_spot(at, _text_width(e), placed)))
     y_exit = centre[exits[0]][1] - BOX_H / 2 - 8 if exits else 0
-    out.append(f'<text x="{MARGIN}" y="{y_exit:.0f}" font-size="11" fill="#555">Exits, from every '
-               'active state:</text>')
+    out.append(
+        f'<text x="{MARGIN}" y="{y_exit:.0f}" font-size="11" fill="#555">Exits, from every '
+        "active state:</text>"
+    )
     for s in exits:
         out.append(_box(s, centre[s], s == current, False, exit_state=True))
     y = height - MARGIN - 18 * len(notes) + 10
@@ -122,8 +129,9 @@ def diagram_svg(definition: PathwayDefinition, track: str, current: str | None =
 def _notes(definition: PathwayDefinition, track: str) -> list[str]:
     exits = ", ".join(f"{e} → {s}" for e, s in definition.exits.items())
     spec = definition.tracks[track]
-    observed = sorted({t.event for t in spec.transitions
-                       if t.dest is None or t.dest in t.sources(spec.states)})
+    observed = sorted(
+        {t.event for t in spec.transitions if t.dest is None or t.dest in t.sources(spec.states)}
+    )
     notes = [f"Exit events: {exits}"]
     if observed:
         notes += _wrap("Recorded without a state change: " + ", ".join(observed), 120)
@@ -149,15 +157,16 @@ def _box(state: str, c: Point, current: bool, initial: bool, exit_state: bool) -
     width = 3 if current or initial else 1.2
     label = state.replace("_", " ")
     extra = " (current)" if current else (" (start)" if initial else "")
-    return (f'<g><title>{escape(state + extra)}</title><rect x="{x:.1f}" y="{y:.1f}" '
-            f'width="{BOX_W}" height="{BOX_H}" rx="8" fill="{fill}" stroke="{stroke}" '
-            f'stroke-width="{width}"{dash}/><text x="{c[0]:.1f}" y="{c[1] + 4:.1f}" '
-            f'font-size="12" text-anchor="middle" font-weight="{"bold" if current else "normal"}">'
-            f"{escape(label)}</text></g>")
+    return (
+        f'<g><title>{escape(state + extra)}</title><rect x="{x:.1f}" y="{y:.1f}" '
+        f'width="{BOX_W}" height="{BOX_H}" rx="8" fill="{fill}" stroke="{stroke}" '
+        f'stroke-width="{width}"{dash}/><text x="{c[0]:.1f}" y="{c[1] + 4:.1f}" '
+        f'font-size="12" text-anchor="middle" font-weight="{"bold" if current else "normal"}">'
+        f"{escape(label)}</text></g>"
+    )
 
 
-def _edge(e: Edge, centre: dict[str, Point], row_of: dict[str, int], two_way: bool
-          ) -> tuple[str, Point]:
+def _edge(e: Edge, centre: dict[str, Point], row_of: dict[str, int], two_way: bool) -> tuple[str, Point]:
     """The SVG path of one transition and the point where its label goes."""
     (sx, sy), (dx, dy) = centre[e.source], centre[e.dest]
     same_row = row_of[e.dest] == row_of[e.source]
@@ -172,10 +181,14 @@ def _edge(e: Edge, centre: dict[str, Point], row_of: dict[str, int], two_way: bo
         cx, cy = mx + 46 * (sy - dy) / length, my + 46 * (dx - sx) / length
     p0, p1 = _border((sx, sy), (cx, cy)), _border((dx, dy), (cx, cy))
     if straight:
-        return (f"M{p0[0]:.1f} {p0[1]:.1f} L{p1[0]:.1f} {p1[1]:.1f}",
-                ((p0[0] + p1[0]) / 2, (p0[1] + p1[1]) / 2))
-    return (f"M{p0[0]:.1f} {p0[1]:.1f} Q{cx:.1f} {cy:.1f} {p1[0]:.1f} {p1[1]:.1f}",
-            (0.25 * p0[0] + 0.5 * cx + 0.25 * p1[0], 0.25 * p0[1] + 0.5 * cy + 0.25 * p1[1]))
+        return (
+            f"M{p0[0]:.1f} {p0[1]:.1f} L{p1[0]:.1f} {p1[1]:.1f}",
+            ((p0[0] + p1[0]) / 2, (p0[1] + p1[1]) / 2),
+        )
+    return (
+        f"M{p0[0]:.1f} {p0[1]:.1f} Q{cx:.1f} {cy:.1f} {p1[0]:.1f} {p1[1]:.1f}",
+        (0.25 * p0[0] + 0.5 * cx + 0.25 * p1[0], 0.25 * p0[1] + 0.5 * cy + 0.25 * p1[1]),
+    )
 
 
 def _tooltip(e: Edge) -> str:
@@ -183,14 +196,18 @@ def _tooltip(e: Edge) -> str:
 
 
 def _line(e: Edge, path: str, arrow: str) -> str:
-    return (f'<path d="{path}" fill="none" stroke="#555" stroke-width="1.3" '
-            f'marker-end="url(#{arrow})">{_tooltip(e)}</path>')
+    return (
+        f'<path d="{path}" fill="none" stroke="#555" stroke-width="1.3" '
+        f'marker-end="url(#{arrow})">{_tooltip(e)}</path>'
+    )
 
 
 def _label(e: Edge, at: Point) -> str:
-    return (f'<text x="{at[0]:.1f}" y="{at[1] + 3:.1f}" font-size="10" text-anchor="middle" '
-            f'fill="#222" stroke="#fff" stroke-width="3" paint-order="stroke">{_tooltip(e)}'
-            f'{escape(", ".join(e.events))}</text>')
+    return (
+        f'<text x="{at[0]:.1f}" y="{at[1] + 3:.1f}" font-size="10" text-anchor="middle" '
+        f'fill="#222" stroke="#fff" stroke-width="3" paint-order="stroke">{_tooltip(e)}'
+        f"{escape(', '.join(e.events))}</text>"
+    )
 
 
 def _text_width(e: Edge) -> float:
@@ -201,8 +218,7 @@ def _free_spot(at: Point, width: float, placed: list[tuple[float, float, float, 
     """Nudge a label down or up until it overlaps no box and no label placed before it."""
     for dy in (0, 13, -13, 26, -26, 39, -39):
         x, y = at[0], at[1] + dy
-        if all(abs(x - px) * 2 >= width + pw or abs(y - py) * 2 >= 13 + ph
-               for px, py, pw, ph in placed):
+        if all(abs(x - px) * 2 >= width + pw or abs(y - py) * 2 >= 13 + ph for px, py, pw, ph in placed):
             placed.append((x, y, width, 13))
             return x, y
     placed.append((at[0], at[1], width, 13))

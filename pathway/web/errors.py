@@ -35,11 +35,23 @@ from pathway.web.templating import page
 
 log = logging.getLogger("pathway.web")
 STATUS: tuple[tuple[type[PathwayError], int], ...] = (
-    (NotSignedIn, 401), (PermissionDenied, 403), (NotFound, 404), (Conflict, 409),
-    (GuardRefused, 422), (EventNotAllowed, 409), (InvalidInput, 422), (DefinitionError, 500),
-    (DatabaseNotReady, 503))
-WHERE = {"body": "field", "query": "query parameter", "path": "path parameter",
-         "header": "header", "cookie": "cookie"}
+    (NotSignedIn, 401),
+    (PermissionDenied, 403),
+    (NotFound, 404),
+    (Conflict, 409),
+    (GuardRefused, 422),
+    (EventNotAllowed, 409),
+    (InvalidInput, 422),
+    (DefinitionError, 500),
+    (DatabaseNotReady, 503),
+)
+WHERE = {
+    "body": "field",
+    "query": "query parameter",
+    "path": "path parameter",
+    "header": "header",
+    "cookie": "cookie",
+}
 HTTP_MESSAGES = {404: "there is no such page or API route", 405: "this method is not allowed here"}
 
 
@@ -69,12 +81,10 @@ def readable(errors: Sequence[Any]) -> str:
     return "; ".join(parts) + more
 
 
-def respond(request: Request, status: int, message: str,
-            headers: dict[str, str] | None = None) -> Response:
+def respond(request: Request, status: int, message: str, headers: dict[str, str] | None = None) -> Response:
     if is_api(request):
         extra = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
-        return JSONResponse({"error": message}, status_code=status,
-                            headers={**(headers or {}), **extra})
+        return JSONResponse({"error": message}, status_code=status, headers={**(headers or {}), **extra})
     back = getattr(request.state, "back", None)
     if status == 401:
         target = back or request.url.path + (f"?{request.url.query}" if request.url.query else "")
@@ -82,8 +92,7 @@ def respond(request: Request, status: int, message: str,
     if request.method == "POST" and back:
         flash(request, "error", message)
         return RedirectResponse(back, status_code=303)
-    return page(request, "error.html", {"status": status, "message": message},
-                status_code=status)
+    return page(request, "error.html", {"status": status, "message": message}, status_code=status)
 
 
 async def on_pathway_error(request: Request, exc: Exception) -> Response:
@@ -121,8 +130,11 @@ def allowed_methods(app: FastAPI, path: str) -> list[str]:
 async def on_internal_error(request: Request, exc: Exception) -> Response:
     """Runs outside the other middleware (Starlette's ServerErrorMiddleware): add the headers here."""
     log.exception("internal error on %s %s", request.method, request.url.path)
-    response = respond(request, 500, "internal error: nothing was saved; the server log has the "
-                                     "details for the administrator")
+    response = respond(
+        request,
+        500,
+        "internal error: nothing was saved; the server log has the details for the administrator",
+    )
     response.headers.update({**HEADERS, "Content-Security-Policy": CSP, "Cache-Control": "no-store"})
     return response
 

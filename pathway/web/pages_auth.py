@@ -22,14 +22,16 @@ def login_form(request: Request, next: str = "/") -> HTMLResponse:
 
 
 @router.post("/login")
-async def login(request: Request, token: Annotated[str, Form(max_length=200)] = "",
-                next: Annotated[str, Form(max_length=2000)] = "/") -> Response:
+async def login(
+    request: Request,
+    token: Annotated[str, Form(max_length=200)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "/",
+) -> Response:
     await check_csrf(request)
     try:
         user = await run_in_threadpool(accounts.authenticate, deps_of(request), token)
     except NotSignedIn as exc:
-        return page(request, "login.html", {"next": local_path(next), "error": str(exc)},
-                    status_code=401)
+        return page(request, "login.html", {"next": local_path(next), "error": str(exc)}, status_code=401)
     sign_in(request, user)
     return RedirectResponse(local_path(next), status_code=303)
 

@@ -18,14 +18,21 @@ MRN = services.MRN_PATTERN.pattern
 
 
 @router.get("/pathway", response_class=HTMLResponse)
-def pathway(request: Request, _: CurrentUser,
-            mrn: Annotated[str | None, Query(max_length=64, pattern=MRN + "|^$")] = None) -> HTMLResponse:
+def pathway(
+    request: Request,
+    _: CurrentUser,
+    mrn: Annotated[str | None, Query(max_length=64, pattern=MRN + "|^$")] = None,
+) -> HTMLResponse:
     deps = deps_of(request)
     definition = deps.pathway.definition
     view = services.status(deps, mrn) if mrn else None
     states = view.states if view else {}
-    tracks = [(name, spec.description, states.get(name),
-               Markup(diagram_svg(definition, name, states.get(name))))
-              for name, spec in definition.tracks.items()]
-    return page(request, "pathway.html", {"definition": definition, "tracks": tracks,
-                                          "patient": view.patient if view else None})
+    tracks = [
+        (name, spec.description, states.get(name), Markup(diagram_svg(definition, name, states.get(name))))
+        for name, spec in definition.tracks.items()
+    ]
+    return page(
+        request,
+        "pathway.html",
+        {"definition": definition, "tracks": tracks, "patient": view.patient if view else None},
+    )

@@ -29,49 +29,78 @@ async def form_fields(request: Request) -> dict[str, str]:
 
 
 @router.get("/patients", response_class=HTMLResponse)
-def patients(request: Request, user: CurrentUser, track: Choice = None,
-             state: Choice = None) -> HTMLResponse:
+def patients(request: Request, user: CurrentUser, track: Choice = None, state: Choice = None) -> HTMLResponse:
     deps = deps_of(request)
     rows = services.list_patients(deps, track or None, state or None)
     definition = deps.pathway.definition
-    return page(request, "patients.html", {
-        "rows": rows, "tracks": list(definition.tracks), "track": track or "", "state": state or "",
-        "states": views.states_by_track(definition),
-        "histologies": definition.events["histology_confirmed"].fields["histology"].values,
-        "can_enrol": accounts.allows(user.role, "enrol")})
+    return page(
+        request,
+        "patients.html",
+        {
+            "rows": rows,
+            "tracks": list(definition.tracks),
+            "track": track or "",
+            "state": state or "",
+            "states": views.states_by_track(definition),
+            "histologies": definition.events["histology_confirmed"].fields["histology"].values,
+            "can_enrol": accounts.allows(user.role, "enrol"),
+        },
+    )
 
 
 @router.post("/patients")
-def enrol(request: Request, user: Annotated[User, may("enrol")],
-          mrn: Annotated[str, Form(max_length=64)], histology: Short = "",
-          enrolled_on: Short = "") -> Response:
-    patient = services.enroll(deps_of(request), mrn, histology=histology or None,
-                              on=parse_date(enrolled_on, "enrolment date") if enrolled_on
-                              else None)
+def enrol(
+    request: Request,
+    user: Annotated[User, may("enrol")],
+    mrn: Annotated[str, Form(max_length=64)],
+    histology: Short = "",
+    enrolled_on: Short = "",
+) -> Response:
+    patient = services.enroll(
+        deps_of(request),
+        mrn,
+        histology=histology or None,
+        on=parse_date(enrolled_on, "enrolment date") if enrolled_on else None,
+    )
     flash(request, "ok", f"Enrolled {patient.mrn} on {patient.enrolled_on}.")
     return RedirectResponse(f"/patients/{quote(patient.mrn)}", status_code=303)
 
 
 @router.get("/patients/{mrn:path}", response_class=HTMLResponse)
-def patient(request: Request, mrn: Mrn, user: CurrentUser,
-            event: Choice = None) -> HTMLResponse:
+def patient(request: Request, mrn: Mrn, user: CurrentUser, event: Choice = None) -> HTMLResponse:
     return page(request, "patient.html", patient_page(deps_of(request), user, mrn, event))
 
 
 @router.post("/patients/{mrn:path}/events")
-def record(request: Request, mrn: Mrn, user: Annotated[User, may("record")],
-           form: Annotated[dict[str, str], Depends(form_fields)],
-           event: Annotated[str, Form(max_length=64)], on: Short = "", time: Short = "",
-           reason: Short = "",
-           expected_version: Annotated[int | None, Form(ge=1, le=2**31 - 1)] = None
-           ) -> Response:
+def record(
+    request: Request,
+    mrn: Mrn,
+    user: Annotated[User, may("record")],
+    form: Annotated[dict[str, str], Depends(form_fields)],
+    event: Annotated[str, Form(max_length=64)],
+    on: Short = "",
+    time: Short = "",
+    reason: Short = "",
+    expected_version: Annotated[int | None, Form(ge=1, le=2**31 - 1)] = None,
+) -> Response:
     accounts.require_event(user, event)
     deps = deps_of(request)
     day, at = occurrence(on, time, local_day(deps.clock.now(), deps.zone))
-    done = services.record_event(deps, mrn, event, event_fields(form), on=day, at=at,
-                                 reason=reason.strip() or None, actor=user.name,
-                                 expected_version=expected_version)
+    done = services.record_event(
+        deps,
+        mrn,
+        event,
+        event_fields(form),
+        on=day,
+        at=at,
+        reason=reason.strip() or None,
+        actor=user.name,
+        expected_version=expected_version,
+    )
     moved = ", ".join(f"{t}: {a} → {b}" for t, (a, b) in done.changes.items())
-    flash(request, "ok", f"Recorded {done.event.type} (event {done.event.id}); "
-                         + (moved or "no state change") + ".")
+    flash(
+        request,
+        "ok",
+        f"Recorded {done.event.type} (event {done.event.id}); " + (moved or "no state change") + ".",
+    )
     return RedirectResponse(f"/patients/{quote(done.patient.mrn)}", status_code=303)

@@ -21,48 +21,68 @@ MRN = services.MRN_PATTERN.pattern
 Choice = Annotated[str | None, Query(max_length=64)]
 Note = Annotated[str, Form(max_length=2000)]
 ICON = '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">'
-NAV = ('<nav class="meta"><a href="/">← Worklist</a> · <a href="/alerts">Alerts</a> · '
-       '<a href="/pathway">Pathway</a> · <a href="/api/v1/report">JSON</a></nav>')
+NAV = (
+    '<nav class="meta"><a href="/">← Worklist</a> · <a href="/alerts">Alerts</a> · '
+    '<a href="/pathway">Pathway</a> · <a href="/api/v1/report">JSON</a></nav>'
+)
 
 
 @router.get("/", response_class=HTMLResponse)
-def worklist(request: Request, _: CurrentUser, severity: Choice = None, track: Choice = None,
-             state: Choice = None, kind: Choice = None,
-             within: Annotated[int | None, Query(ge=0, le=366)] = None) -> HTMLResponse:
-    filters = views.WorklistFilters(severity or None, track or None, state or None, kind or None,
-                                    within)
+def worklist(
+    request: Request,
+    _: CurrentUser,
+    severity: Choice = None,
+    track: Choice = None,
+    state: Choice = None,
+    kind: Choice = None,
+    within: Annotated[int | None, Query(ge=0, le=366)] = None,
+) -> HTMLResponse:
+    filters = views.WorklistFilters(severity or None, track or None, state or None, kind or None, within)
     return page(request, "worklist.html", views.worklist(deps_of(request), filters))
 
 
 @router.get("/alerts", response_class=HTMLResponse)
-def alerts(request: Request, user: CurrentUser, status: Choice = None,
-           mrn: Annotated[str | None, Query(max_length=64, pattern=MRN + "|^$")] = None
-           ) -> HTMLResponse:
+def alerts(
+    request: Request,
+    user: CurrentUser,
+    status: Choice = None,
+    mrn: Annotated[str | None, Query(max_length=64, pattern=MRN + "|^$")] = None,
+) -> HTMLResponse:
     context = views.alerts(deps_of(request), user, status or None, mrn or None)
     return page(request, "alerts.html", context)
 
 
 @router.post("/alerts/{alert_id}/acknowledge")
-def acknowledge(request: Request, alert_id: AlertId, user: Annotated[User, may("acknowledge")],
-                note: Note = "") -> Response:
+def acknowledge(
+    request: Request, alert_id: AlertId, user: Annotated[User, may("acknowledge")], note: Note = ""
+) -> Response:
     alerting.acknowledge(deps_of(request), alert_id, user.name, note.strip() or None)
     return _done(request, f"Alert {alert_id} acknowledged.")
 
 
 @router.post("/alerts/{alert_id}/snooze")
-def snooze(request: Request, alert_id: AlertId, user: Annotated[User, may("snooze")],
-           until: Annotated[ClinicDate, Form()], note: Note) -> Response:
+def snooze(
+    request: Request,
+    alert_id: AlertId,
+    user: Annotated[User, may("snooze")],
+    until: Annotated[ClinicDate, Form()],
+    note: Note,
+) -> Response:
     alerting.snooze(deps_of(request), alert_id, until, user.name, note)
     return _done(request, f"Alert {alert_id} snoozed until {until}.")
 
 
 @router.post("/alerts/{alert_id}/override")
-def override(request: Request, alert_id: AlertId, user: Annotated[User, may("override")],
-             reason: Annotated[str, Form(max_length=40)], note: Note,
-             until: Annotated[str, Form(max_length=10)] = "") -> Response:
+def override(
+    request: Request,
+    alert_id: AlertId,
+    user: Annotated[User, may("override")],
+    reason: Annotated[str, Form(max_length=40)],
+    note: Note,
+    until: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
     until_day = parse_date(until, "until") if until.strip() else None
-    alerting.override(deps_of(request), alert_id, reason, note, user.name, role=user.role,
-                      until=until_day)
+    alerting.override(deps_of(request), alert_id, reason, note, user.name, role=user.role, until=until_day)
     return _done(request, f"Alert {alert_id} overridden ({reason}).")
 
 

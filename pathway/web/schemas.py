@@ -45,8 +45,14 @@ Name = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_no_nu
 FieldValue = Annotated[str, Field(max_length=500), AfterValidator(_no_nul)] | int | float | bool
 AlertId = Annotated[int, Path(ge=1, le=2**31 - 1, description="the alert's id")]
 Role = Literal["viewer", "coordinator", "clinician", "admin"]  # tested: = accounts.ROLES
-OverrideReason = Literal["contraindication", "patient_preference", "clinical_judgement",
-                         "data_error", "outside_indication", "already_done_elsewhere"]
+OverrideReason = Literal[
+    "contraindication",
+    "patient_preference",
+    "clinical_judgement",
+    "data_error",
+    "outside_indication",
+    "already_done_elsewhere",
+]
 
 
 class _In(BaseModel):
@@ -60,14 +66,21 @@ class Error(BaseModel):
 _ERROR_TEXTS = (
     (400, "the request body could not be read"),
     (401, "not signed in: send Authorization: Bearer <token>"),
-    (403, "your role does not allow this"), (404, "no such patient, alert or record"),
+    (403, "your role does not allow this"),
+    (404, "no such patient, alert or record"),
     (409, "the current state does not allow this, or someone changed it meanwhile"),
-    (422, "the input is not valid"))
+    (422, "the input is not valid"),
+)
 ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": Error, "description": text} for status, text in _ERROR_TEXTS}
+    status: {"model": Error, "description": text} for status, text in _ERROR_TEXTS
+}
 JSON_ERRORS: dict[int | str, dict[str, Any]] = {  # for routes whose success is not JSON
-    status: {"description": text, "content": {"application/json": {
-        "schema": {"$ref": "#/components/schemas/Error"}}}} for status, text in _ERROR_TEXTS}
+    status: {
+        "description": text,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+    for status, text in _ERROR_TEXTS
+}
 
 
 class EnrolIn(_In):
@@ -81,13 +94,16 @@ class EnrolIn(_In):
 class RecordIn(_In):
     event: Annotated[str, Field(min_length=1, max_length=64, examples=["imaging_done"])]
     fields: dict[Annotated[str, Field(max_length=64)], FieldValue] = Field(
-        default_factory=dict, examples=[{"region": "chest", "modality": "CT"}])
+        default_factory=dict, examples=[{"region": "chest", "modality": "CT"}]
+    )
     on: ClinicDate | None = Field(default=None, description="clinic-local date it happened")
-    at: Instant | None = Field(default=None, description="clinic-local date and time, or with "
-                                                         "an offset; not together with `on`")
+    at: Instant | None = Field(
+        default=None, description="clinic-local date and time, or with an offset; not together with `on`"
+    )
     reason: Text | None = Field(default=None, description="why (needed for a retraction)")
     expected_version: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = Field(
-        default=None, description="refuse with 409 if the patient changed since this version")
+        default=None, description="refuse with 409 if the patient changed since this version"
+    )
 
 
 class AcknowledgeIn(_In):

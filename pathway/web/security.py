@@ -9,10 +9,11 @@ import re
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-CSP = ("default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
-       "form-action 'self'; frame-ancestors 'none'")
-HEADERS = {"X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff",
-           "Referrer-Policy": "no-referrer"}
+CSP = (
+    "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+HEADERS = {"X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
 _STYLE = re.compile(r"<style>(.*?)</style>", re.DOTALL)
 
 
@@ -20,7 +21,8 @@ def csp_allowing_styles_of(html: str) -> str:
     """The policy plus the hashes of the document's own <style> blocks (the daily report's CSS)."""
     hashes = " ".join(
         "'sha256-" + base64.b64encode(hashlib.sha256(css.encode()).digest()).decode() + "'"
-        for css in _STYLE.findall(html))
+        for css in _STYLE.findall(html)
+    )
     return f"{CSP}; style-src 'self' {hashes}".rstrip()
 
 

@@ -16,20 +16,20 @@ from pathway.web.auth import csrf_token, deps_of, take_flash
 def _common(request: Request) -> dict[str, Any]:
     has_session = "session" in request.scope
     query = request.url.query
-    return {"user": getattr(request.state, "user", None),
-            "csrf_token": csrf_token(request) if has_session else "",
-            "flash": take_flash(request) if has_session else None,
-            "here": request.url.path + (f"?{query}" if query else ""),
-            "zone": deps_of(request).zone}
+    return {
+        "user": getattr(request.state, "user", None),
+        "csrf_token": csrf_token(request) if has_session else "",
+        "flash": take_flash(request) if has_session else None,
+        "here": request.url.path + (f"?{query}" if query else ""),
+        "zone": deps_of(request).zone,
+    }
 
 
-templates = Jinja2Templates(directory=Path(__file__).parent / "templates",
-                            context_processors=[_common])
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates", context_processors=[_common])
 templates.env.trim_blocks = True
 templates.env.lstrip_blocks = True
 templates.env.filters["words"] = fmt.words
 
 
-def page(request: Request, name: str, context: dict[str, Any], status_code: int = 200
-         ) -> HTMLResponse:
+def page(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
     return templates.TemplateResponse(request, name, context, status_code=status_code)

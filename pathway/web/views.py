@@ -18,8 +18,13 @@ from pathway.ports import Deps, User
 from pathway.raising import LIVE
 from pathway.web.fmt import day, when
 
-KINDS = {"overdue": "Overdue", "due": "Due", "soon": "Due soon", "alert": "Alerts",
-         "undelivered": "Not delivered"}
+KINDS = {
+    "overdue": "Overdue",
+    "due": "Due",
+    "soon": "Due soon",
+    "alert": "Alerts",
+    "undelivered": "Not delivered",
+}
 SEVERITIES = ("info", "warning", "critical")
 ALERT_STATUSES = ("live", "all", "open", "acknowledged", "snoozed", "overridden", "resolved")
 
@@ -52,21 +57,27 @@ class WorklistFilters:
     within: int | None = None
 
 
-def alert_lines(rows: list[tuple[StoredAlert, str]], user: User, zone: tzinfo, dead: set[int]
-                ) -> list[AlertLine]:
+def alert_lines(
+    rows: list[tuple[StoredAlert, str]], user: User, zone: tzinfo, dead: set[int]
+) -> list[AlertLine]:
     lines = []
     for a, mrn in rows:
-        critical_blocked = a.severity == "critical" and not accounts.allows(user.role,
-                                                                            "override_critical")
+        critical_blocked = a.severity == "critical" and not accounts.allows(user.role, "override_critical")
         may_override = a.status in LIVE and accounts.allows(user.role, "override")
-        lines.append(AlertLine(
-            a, mrn, when(a.opened_at, zone), a.id in dead,
-            can_acknowledge=a.status in ("open", "snoozed")
-            and accounts.allows(user.role, "acknowledge"),
-            can_snooze=a.status in ("open", "acknowledged") and accounts.allows(user.role, "snooze"),
-            can_override=may_override and not critical_blocked,
-            override_hint="only a clinician may override a critical alert"
-            if may_override and critical_blocked else ""))
+        lines.append(
+            AlertLine(
+                a,
+                mrn,
+                when(a.opened_at, zone),
+                a.id in dead,
+                can_acknowledge=a.status in ("open", "snoozed") and accounts.allows(user.role, "acknowledge"),
+                can_snooze=a.status in ("open", "acknowledged") and accounts.allows(user.role, "snooze"),
+                can_override=may_override and not critical_blocked,
+                override_hint="only a clinician may override a critical alert"
+                if may_override and critical_blocked
+                else "",
+            )
+        )
     return lines
 
 
@@ -79,9 +90,17 @@ def rule_tracks(definition: PathwayDefinition) -> dict[str, str]:
             if alert_id:
                 out.setdefault(alert_id, rule.track)
     for check in definition.rules.checks.values():
-        out.setdefault(check.id, next((t for t, spec in definition.tracks.items()
-                                       if any(tr.event == check.event for tr in spec.transitions)),
-                                      ""))
+        out.setdefault(
+            check.id,
+            next(
+                (
+                    t
+                    for t, spec in definition.tracks.items()
+                    if any(tr.event == check.event for tr in spec.transitions)
+                ),
+                "",
+            ),
+        )
     return out
 
 
@@ -101,15 +120,21 @@ def worklist(deps: Deps, f: WorklistFilters) -> dict[str, Any]:
     counts = Counter(i.kind for i in items)
     shown = [i for i in items if f.kind is None or i.kind == f.kind]
     lines = [WorkLine(i, tracks.get(i.rule, ""), _window(i, deps.zone)) for i in shown]
-    return {"lines": lines, "counts": counts, "kinds": KINDS, "filters": f,
-            "severities": SEVERITIES, "states": states_by_track(definition),
-            "total": sum(counts.values()), "all_link": _link(f, None),
-            "links": {kind: _link(f, kind) for kind in KINDS}}
+    return {
+        "lines": lines,
+        "counts": counts,
+        "kinds": KINDS,
+        "filters": f,
+        "severities": SEVERITIES,
+        "states": states_by_track(definition),
+        "total": sum(counts.values()),
+        "all_link": _link(f, None),
+        "links": {kind: _link(f, kind) for kind in KINDS},
+    }
 
 
 def _link(f: WorklistFilters, kind: str | None) -> str:
-    params = {"severity": f.severity, "track": f.track, "state": f.state, "within": f.within,
-              "kind": kind}
+    params = {"severity": f.severity, "track": f.track, "state": f.state, "within": f.within, "kind": kind}
     query = urlencode({k: v for k, v in params.items() if v is not None})
     return f"/?{query}" if query else "/"
 
@@ -121,14 +146,19 @@ def states_by_track(definition: PathwayDefinition) -> dict[str, tuple[str, ...]]
 def _window(i: WorkItem, zone: tzinfo) -> str:
     if i.opens is None or i.closes is None:
         return ""
-    return (f"{day(i.opens, zone, clock=i.clock_time)} – "
-            f"{day(i.closes, zone, end=True, clock=i.clock_time)}")
+    return f"{day(i.opens, zone, clock=i.clock_time)} – {day(i.closes, zone, end=True, clock=i.clock_time)}"
 
 
 def alerts(deps: Deps, user: User, status: str | None, mrn: str | None) -> dict[str, Any]:
-    rows = sorted(alerting.list_alerts(deps, status, mrn),
-                  key=lambda r: (-SEVERITY_RANK[r[0].severity], r[0].opened_at))
+    rows = sorted(
+        alerting.list_alerts(deps, status, mrn), key=lambda r: (-SEVERITY_RANK[r[0].severity], r[0].opened_at)
+    )
     dead = alerting.undelivered_alert_ids(deps)
-    return {"lines": alert_lines(rows, user, deps.zone, dead), "status": status or "live",
-            "statuses": ALERT_STATUSES, "mrn": mrn or "", "reasons": alerting.OVERRIDE_REASONS,
-            "today": day(deps.clock.now(), deps.zone)}
+    return {
+        "lines": alert_lines(rows, user, deps.zone, dead),
+        "status": status or "live",
+        "statuses": ALERT_STATUSES,
+        "mrn": mrn or "",
+        "reasons": alerting.OVERRIDE_REASONS,
+        "today": day(deps.clock.now(), deps.zone),
+    }

@@ -73,25 +73,31 @@ def patient_page(deps: Deps, user: User, mrn: str, chosen: str | None) -> dict[s
     mrn = view.patient.mrn
     definition = deps.pathway.definition
     events = definition.events
-    choices = [EventChoice(e, events[e].description, accounts.may_record(user.role, e))
-               for e in view.allowed_events]
+    choices = [
+        EventChoice(e, events[e].description, accounts.may_record(user.role, e)) for e in view.allowed_events
+    ]
     chosen = chosen if chosen in view.allowed_events else None
     live = [(a, mrn) for a in alerts if a.status in LIVE]
     today = local_day(deps.clock.now(), deps.zone)
     return {
-        "patient": view.patient, "states": view.states,
+        "patient": view.patient,
+        "states": view.states,
         "alerts": alert_lines(live, user, deps.zone, alerting.undelivered_alert_ids(deps)),
         "follow_ups": follow_up_lines(deps, mrn, [f for f in follow_ups if f.status in OPEN]),
-        "timeline": Markup(timeline(deps, follow_ups, history.events, history.retracted,
-                                    view.patient.enrolled_on)),
-        "events": [event_line(e, deps.zone, e.id in history.retracted)
-                   for e in reversed(history.events)],
-        "choices": choices, "chosen": chosen,
+        "timeline": Markup(
+            timeline(deps, follow_ups, history.events, history.retracted, view.patient.enrolled_on)
+        ),
+        "events": [event_line(e, deps.zone, e.id in history.retracted) for e in reversed(history.events)],
+        "choices": choices,
+        "chosen": chosen,
         "chosen_description": events[chosen].description if chosen else "",
         "fields": field_inputs(events[chosen].fields, _retractable(deps, history), deps.zone)
-        if chosen else [],
-        "can_record": accounts.allows(user.role, "record"), "today": today.isoformat(),
-        "reasons": alerting.OVERRIDE_REASONS}
+        if chosen
+        else [],
+        "can_record": accounts.allows(user.role, "record"),
+        "today": today.isoformat(),
+        "reasons": alerting.OVERRIDE_REASONS,
+    }
 
 
 def follow_up_lines(deps: Deps, mrn: str, current: list[StoredFollowUp]) -> list[FollowUpLine]:
@@ -101,11 +107,18 @@ def follow_up_lines(deps: Deps, mrn: str, current: list[StoredFollowUp]) -> list
         for e in alerting.why(deps, mrn, rule):
             why[(rule, str(e["region"] or ""))] = why_line(e)
     zone = deps.zone
-    return [FollowUpLine(
-        f.rule, _step(rules, f), f.status, day(f.opens_at, zone, clock=f.clock_time),
-        day(f.target_at, zone, end=True, clock=f.clock_time),
-        day(f.closes_at, zone, end=True, clock=f.clock_time), why.get((f.rule, f.region), ""))
-        for f in sorted(current, key=lambda f: (f.closes_at, f.rule))]
+    return [
+        FollowUpLine(
+            f.rule,
+            _step(rules, f),
+            f.status,
+            day(f.opens_at, zone, clock=f.clock_time),
+            day(f.target_at, zone, end=True, clock=f.clock_time),
+            day(f.closes_at, zone, end=True, clock=f.clock_time),
+            why.get((f.rule, f.region), ""),
+        )
+        for f in sorted(current, key=lambda f: (f.closes_at, f.rule))
+    ]
 
 
 def _step(rules: Mapping[str, FollowUpRule], f: StoredFollowUp) -> str:
@@ -119,45 +132,68 @@ def why_line(e: dict[str, Any]) -> str:
     target = f", target {interval['target']}" if interval["target"] else ""
     again = "; repeats from each completion" if interval["recurring"] else ""
     shifts = [a for a in e["adjustments"] if not str(a).startswith("none")]
-    return (f"Anchored on {e['anchor']} ({e['anchor_at']}); window opens {interval['opens']}"
-            f"{target}, closes {interval['closes']} after it{again}: {window['opens']} to "
-            f"{window['closes']}" + (f" ({'; '.join(shifts)})" if shifts else "")
-            + f". Rule {e['rule']}, source: {e['source']} [{e['kind']}].")
+    return (
+        f"Anchored on {e['anchor']} ({e['anchor_at']}); window opens {interval['opens']}"
+        f"{target}, closes {interval['closes']} after it{again}: {window['opens']} to "
+        f"{window['closes']}"
+        + (f" ({'; '.join(shifts)})" if shifts else "")
+        + f". Rule {e['rule']}, source: {e['source']} [{e['kind']}]."
+    )
 
 
-def timeline(deps: Deps, follow_ups: list[StoredFollowUp], events: list[EventRecord],
-             retracted: set[int], enrolled_on: date) -> str:
+def timeline(
+    deps: Deps,
+    follow_ups: list[StoredFollowUp],
+    events: list[EventRecord],
+    retracted: set[int],
+    enrolled_on: date,
+) -> str:
     zone = deps.zone
     rules = deps.pathway.definition.rules.follow_ups
     order = {rule: i for i, rule in enumerate(rules)}
     rows: dict[tuple[str, str], list[Band]] = {}
     for f in sorted(follow_ups, key=lambda f: (order.get(f.rule, 99), f.region, f.opens_at)):
-        rows.setdefault((f.rule, f.region), []).append(Band(
-            local_day(f.opens_at, zone), local_day(f.target_at, zone, end=True),
-            local_day(f.closes_at, zone, end=True), f.status,
-            local_day(f.done_at, zone) if f.done_at else None, f.cancel_reason or ""))
-    labelled = [Row(f"{rule} {rules[rule].step if rule in rules else ''}"
-                    + (f" ({region})" if region else ""), tuple(bands))
-                for (rule, region), bands in rows.items()]
-    marks = [Mark(local_day(e.occurred_at, zone), f"event {e.id} {e.type} {_data(e.data)}",
-                  e.id in retracted) for e in events]
+        rows.setdefault((f.rule, f.region), []).append(
+            Band(
+                local_day(f.opens_at, zone),
+                local_day(f.target_at, zone, end=True),
+                local_day(f.closes_at, zone, end=True),
+                f.status,
+                local_day(f.done_at, zone) if f.done_at else None,
+                f.cancel_reason or "",
+            )
+        )
+    labelled = [
+        Row(
+            f"{rule} {rules[rule].step if rule in rules else ''}" + (f" ({region})" if region else ""),
+            tuple(bands),
+        )
+        for (rule, region), bands in rows.items()
+    ]
+    marks = [
+        Mark(local_day(e.occurred_at, zone), f"event {e.id} {e.type} {_data(e.data)}", e.id in retracted)
+        for e in events
+    ]
     return timeline_svg(labelled, marks, enrolled_on, local_day(deps.clock.now(), zone))
 
 
 def event_line(e: EventRecord, zone: tzinfo, retracted: bool) -> EventLine:
     changes = ", ".join(f"{t}: {a} → {b}" for t, (a, b) in e.changes.items())
-    return EventLine(e, when(e.occurred_at, zone), when(e.recorded_at, zone), _data(e.data),
-                     changes, retracted)
+    return EventLine(
+        e, when(e.occurred_at, zone), when(e.recorded_at, zone), _data(e.data), changes, retracted
+    )
 
 
 def _retractable(deps: Deps, history: services.History) -> list[EventRecord]:
     kinds = deps.pathway.definition.events
-    return [e for e in reversed(history.events)
-            if e.id not in history.retracted and not kinds[e.type].retracts]
+    return [
+        e for e in reversed(history.events) if e.id not in history.retracted and not kinds[e.type].retracts
+    ]
 
 
-def field_inputs(fields: dict[str, FieldSpec], retractable: list[EventRecord], zone: tzinfo
-                 ) -> list[FieldInput]:
+def field_inputs(
+    fields: dict[str, FieldSpec], retractable: list[EventRecord], zone: tzinfo
+) -> list[FieldInput]:
     out = []
     for name, spec in fields.items():
         blank: tuple[tuple[str, str], ...] = () if spec.required else (("", "—"),)
@@ -168,14 +204,24 @@ def field_inputs(fields: dict[str, FieldSpec], retractable: list[EventRecord], z
         elif spec.type == "bool":
             options = (("yes", "yes"), ("no", "no"))
         elif spec.type == "event_ref":
-            options = tuple((str(e.id), f"{e.id}: {e.type} on {day(e.occurred_at, zone)}")
-                            for e in retractable)
+            options = tuple(
+                (str(e.id), f"{e.id}: {e.type} on {day(e.occurred_at, zone)}") for e in retractable
+            )
         if spec.type in ("choice", "bool", "event_ref"):
             kind, options = "select", blank + options
-        out.append(FieldInput(
-            FIELD_PREFIX + name, name.replace("_", " ") + (f" ({spec.unit})" if spec.unit else ""),
-            kind, spec.required, options, spec.min, spec.max,
-            "1" if spec.type == "int" else "any", spec.description))
+        out.append(
+            FieldInput(
+                FIELD_PREFIX + name,
+                name.replace("_", " ") + (f" ({spec.unit})" if spec.unit else ""),
+                kind,
+                spec.required,
+                options,
+                spec.min,
+                spec.max,
+                "1" if spec.type == "int" else "any",
+                spec.description,
+            )
+        )
     return out
 
 
@@ -189,8 +235,9 @@ def occurrence(on: str, at_time: str, today: date) -> tuple[date | None, datetim
 
 def event_fields(form: dict[str, str]) -> dict[str, str]:
     """The event's fields from a submitted form (blank ones left out)."""
-    return {k.removeprefix(FIELD_PREFIX): v for k, v in form.items()
-            if k.startswith(FIELD_PREFIX) and v.strip()}
+    return {
+        k.removeprefix(FIELD_PREFIX): v for k, v in form.items() if k.startswith(FIELD_PREFIX) and v.strip()
+    }
 
 
 def _data(data: dict[str, Any]) -> str:

@@ -29,10 +29,15 @@ def frozen() -> Iterator[FrozenDateTimeFactory]:
 
 @pytest.fixture
 def cli_env(database_url: str) -> dict[str, str | None]:
-    return {"PATHWAY_DATABASE_URL": database_url,
-            "PATHWAY_TIMEZONE": "Europe/London",
-            "PATHWAY_CONFIG": None, "PATHWAY_ACTOR": None, "PATHWAY_PATHWAY_FILE": None,
-            "PATHWAY_HOLIDAYS": None, "PATHWAY_DEBUG": None}
+    return {
+        "PATHWAY_DATABASE_URL": database_url,
+        "PATHWAY_TIMEZONE": "Europe/London",
+        "PATHWAY_CONFIG": None,
+        "PATHWAY_ACTOR": None,
+        "PATHWAY_PATHWAY_FILE": None,
+        "PATHWAY_HOLIDAYS": None,
+        "PATHWAY_DEBUG": None,
+    }
 
 
 @pytest.fixture

@@ -9,10 +9,14 @@ from tests.e2e.conftest import Cli, as_json, ok, refused
 
 PATHWAY_STEPS = [  # (frozen "now", clinic-local date, event, --set values, expected changes)
     ("2026-03-03 10:00", "2026-03-03", "neuro_exam", ["finding=baseline"], {}),
-    ("2026-03-03 11:00", "2026-03-03", "pain_score", ["nrs=4"],
-     {"pain": ["unassessed", "uncontrolled"]}),
-    ("2026-03-10 15:00", "2026-03-10", "mdt_decision",
-     ["resectability=unresectable", "plan=definitive_rt"], {"main": ["assessment", "rt_planning"]}),
+    ("2026-03-03 11:00", "2026-03-03", "pain_score", ["nrs=4"], {"pain": ["unassessed", "uncontrolled"]}),
+    (
+        "2026-03-10 15:00",
+        "2026-03-10",
+        "mdt_decision",
+        ["resectability=unresectable", "plan=definitive_rt"],
+        {"main": ["assessment", "rt_planning"]},
+    ),
     ("2026-03-16 09:00", "2026-03-16", "rt_plan_approved", ["total_dose_gy=63", "fractions=35"], {}),
     ("2026-03-23 08:30", "2026-03-23", "rt_started", [], {"main": ["rt_planning", "rt_active"]}),
     ("2026-05-08 17:00", "2026-05-08", "rt_completed", [], {"main": ["rt_active", "surveillance"]}),
@@ -20,14 +24,14 @@ PATHWAY_STEPS = [  # (frozen "now", clinic-local date, event, --set values, expe
 
 
 def test_a_patient_walks_from_enrolment_through_radiotherapy_into_surveillance(
-        cli: Cli, frozen: FrozenDateTimeFactory) -> None:
+    cli: Cli, frozen: FrozenDateTimeFactory
+) -> None:
     ok(cli("init"))
     ok(cli("enroll", "MRN-1", "--histology", "sts", "--on", "2026-03-02"))
     for now, on, event, values, _ in PATHWAY_STEPS:
         frozen.move_to(f"{now}+00:00")
         sets = [arg for value in values for arg in ("--set", value)]
-        assert f"recorded {event} for MRN-1" in ok(cli("record", "MRN-1", event, "--on", on,
-                                                       *sets)).stdout
+        assert f"recorded {event} for MRN-1" in ok(cli("record", "MRN-1", event, "--on", on, *sets)).stdout
     frozen.tick(3600)
 
     status = as_json(cli("status", "MRN-1", "--json"))
@@ -70,8 +74,7 @@ REFUSALS = [
 
 
 @pytest.mark.parametrize("args", REFUSALS)
-def test_a_refused_record_exits_2_with_one_error_line_and_changes_nothing(
-        cli: Cli, args: list[str]) -> None:
+def test_a_refused_record_exits_2_with_one_error_line_and_changes_nothing(cli: Cli, args: list[str]) -> None:
     ok(cli("init"))
     ok(cli("enroll", "MRN-1", "--on", "2026-02-20"))
     ok(cli("record", "MRN-1", "neuro_exam", "--on", "2026-02-21", "--set", "finding=baseline"))
@@ -112,8 +115,9 @@ def test_diagram_prints_a_mermaid_state_diagram(cli: Cli) -> None:
     assert "stateDiagram-v2" in ok(cli("diagram", "--track", "main")).stdout
 
 
-@pytest.mark.parametrize("command", ["init", "enroll", "record", "status", "list", "history",
-                                     "events", "diagram", "verify"])
+@pytest.mark.parametrize(
+    "command", ["init", "enroll", "record", "status", "list", "history", "events", "diagram", "verify"]
+)
 def test_every_command_has_help_with_an_example(cli: Cli, command: str) -> None:
     assert "Example:" in ok(cli(command, "--help")).stdout
 

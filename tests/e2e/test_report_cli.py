@@ -20,8 +20,18 @@ from tests.e2e.conftest import START, Cli, as_json, ok, refused
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
-SECTIONS = {"date", "cohort", "by_state", "overdue", "due_today", "due_next_7_days",
-            "alerts_by_severity", "news", "quality", "forecast"}
+SECTIONS = {
+    "date",
+    "cohort",
+    "by_state",
+    "overdue",
+    "due_today",
+    "due_next_7_days",
+    "alerts_by_severity",
+    "news",
+    "quality",
+    "forecast",
+}
 REMOTE = re.compile(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", re.IGNORECASE)
 
 
@@ -29,9 +39,13 @@ REMOTE = re.compile(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", re.IGNOREC
 def demo_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo cohort (12 patients) loaded once, relative to the frozen today, Monday 2026-03-02."""
     path = tmp_path_factory.mktemp("demo") / "pathway.db"
-    env = {"PATHWAY_DATABASE_URL": f"sqlite:///{path}", "PATHWAY_TIMEZONE": "Europe/London",
-           **dict.fromkeys(("PATHWAY_CONFIG", "PATHWAY_ACTOR", "PATHWAY_PATHWAY_FILE",
-                            "PATHWAY_HOLIDAYS", "PATHWAY_DEBUG"))}
+    env = {
+        "PATHWAY_DATABASE_URL": f"sqlite:///{path}",
+        "PATHWAY_TIMEZONE": "Europe/London",
+        **dict.fromkeys(
+            ("PATHWAY_CONFIG", "PATHWAY_ACTOR", "PATHWAY_PATHWAY_FILE", "PATHWAY_HOLIDAYS", "PATHWAY_DEBUG")
+        ),
+    }
     with freeze_time(START):
         result = CliRunner().invoke(app, ["init", "--demo"], env=env)
     assert "12 patient(s) added" in result.stdout, (result.output, result.exception)
@@ -62,8 +76,14 @@ def test_the_json_report_has_every_section_and_a_12_week_forecast(demo: Cli) -> 
     assert len(report["forecast"]) == 12
     assert report["forecast"][0]["week_of"] == "2026-03-02"
     assert set(report["alerts_by_severity"]) >= {"critical", "warning", "info"}
-    assert set(report["news"]) == {"newly_overdue", "newly_due", "escalated", "resolved",
-                                   "acknowledged", "left_pathway"}
+    assert set(report["news"]) == {
+        "newly_overdue",
+        "newly_due",
+        "escalated",
+        "resolved",
+        "acknowledged",
+        "left_pathway",
+    }
     assert report["overdue"] and all(r["days_late"] >= 0 for r in report["overdue"])
     assert report["quality"]["period_days"] == 90
 
@@ -73,8 +93,7 @@ def test_markdown_is_the_default_and_starts_with_the_date_and_the_news(demo: Cli
 
     assert text == ok(demo("report", "--format", "md")).stdout
     assert text.startswith("# Daily status report — 2026-03-02\n")
-    assert text.index("## What changed") < text.index("## Overdue steps") < text.index(
-        "## Forecast")
+    assert text.index("## What changed") < text.index("## Overdue steps") < text.index("## Forecast")
     assert "Cohort: 12 patients (11 on the pathway)" in text
 
 
@@ -83,8 +102,7 @@ def test_the_csv_has_a_header_and_one_row_per_demo_patient(demo: Cli) -> None:
 
     assert [r["mrn"] for r in rows] == [f"DEMO-{i:03d}" for i in range(1, 13)]
     assert list(rows[0])[:2] == ["mrn", "enrolled_on"]
-    assert list(rows[0])[-5:] == ["overdue_steps", "next_step", "next_due", "live_alerts",
-                                  "highest_severity"]
+    assert list(rows[0])[-5:] == ["overdue_steps", "next_step", "next_due", "live_alerts", "highest_severity"]
     assert {r["main"] for r in rows if r["mrn"] == "DEMO-012"} == {"deceased"}
 
 
@@ -93,8 +111,7 @@ def test_an_unknown_format_is_refused_with_exit_2(demo: Cli) -> None:
 
 
 @pytest.mark.parametrize("fmt", ["md", "html", "csv", "json"])
-def test_out_writes_the_report_to_a_file_instead_of_stdout(demo: Cli, tmp_path: Path,
-                                                           fmt: str) -> None:
+def test_out_writes_the_report_to_a_file_instead_of_stdout(demo: Cli, tmp_path: Path, fmt: str) -> None:
     target = tmp_path / f"report.{fmt}"
 
     result = ok(demo("report", "--format", fmt, "--out", str(target)))
@@ -127,11 +144,24 @@ def test_a_real_browser_renders_the_html_report(html_report: Path, tmp_path: Pat
     screenshot = tmp_path / "report.png"
 
     browser = subprocess.run(
-        [str(CHROMIUM), "--headless", "--no-sandbox", "--disable-gpu",
-         "--disable-background-networking", "--disable-component-update", "--no-first-run",
-         f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={screenshot}",
-         "--window-size=900,1800", html_report.as_uri()],
-        capture_output=True, text=True, timeout=60, check=False)
+        [
+            str(CHROMIUM),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--no-first-run",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            f"--screenshot={screenshot}",
+            "--window-size=900,1800",
+            html_report.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
     assert browser.returncode == 0, browser.stderr[-2000:]
     assert screenshot.exists(), browser.stderr[-2000:]

@@ -29,7 +29,8 @@ def lines(items: list[dict[str, Any]], kind: str | None = None) -> list[tuple[st
 
 
 def test_within_decides_how_far_ahead_soon_items_are_listed(
-        enrolled: Cli, frozen: FrozenDateTimeFactory) -> None:
+    enrolled: Cli, frozen: FrozenDateTimeFactory
+) -> None:
     frozen.move_to("2026-05-10 09:00+00:00")  # the physical examination (T10) opens 2026-06-02
 
     none_ahead, week, month = (due(enrolled, "--within", n) for n in ("0", "7", "30"))
@@ -45,8 +46,19 @@ def test_within_decides_how_far_ahead_soon_items_are_listed(
 def rt_not_started(enrolled: Cli, frozen: FrozenDateTimeFactory) -> Cli:
     """MDT on 2026-03-05 for definitive RT; RT never starts: A07 is critical from 2026-04-17."""
     frozen.move_to("2026-03-05 09:00+00:00")
-    ok(enrolled("record", "MRN-1", "mdt_decision", "--set", "resectability=unresectable",
-                "--set", "plan=definitive_rt", "--on", "2026-03-05"))
+    ok(
+        enrolled(
+            "record",
+            "MRN-1",
+            "mdt_decision",
+            "--set",
+            "resectability=unresectable",
+            "--set",
+            "plan=definitive_rt",
+            "--on",
+            "2026-03-05",
+        )
+    )
     frozen.move_to("2026-04-20 09:00+00:00")
     ok(enrolled("sweep"))
     return enrolled
@@ -58,7 +70,8 @@ def test_severity_critical_lists_only_critical_items(rt_not_started: Cli) -> Non
 
     assert {i["severity"] for i in everything} == {"info", "warning", "critical"}
     assert [(i["rule"], i["kind"], i["severity"], i["alert_rule"]) for i in critical] == [
-        ("T02", "overdue", "critical", "A07")]
+        ("T02", "overdue", "critical", "A07")
+    ]
     assert everything[0] == critical[0]
 
 
@@ -67,24 +80,28 @@ def test_severity_warning_lists_warnings_and_criticals(rt_not_started: Cli) -> N
 
     assert {i["severity"] for i in items} == {"warning", "critical"}
     assert items[0]["severity"] == "critical"
-    assert len(items) == len([i for i in due(rt_not_started) if i["severity"] in ("warning",
-                                                                                 "critical")])
+    assert len(items) == len([i for i in due(rt_not_started) if i["severity"] in ("warning", "critical")])
 
 
 def test_as_of_a_future_date_shows_the_statuses_of_that_day(enrolled: Cli) -> None:
     today = due(enrolled)
     later = due(enrolled, "--as-of", "2026-03-20")
 
-    assert lines(today) == [("T12", "due"), ("T13", "due"), ("T01", "due"), ("T28", "due"),
-                            ("T16", "due")]
-    assert lines(later) == [("T12", "overdue"), ("T13", "overdue"), ("T01", "overdue"),
-                            ("T28", "overdue"), ("T16", "due")]
+    assert lines(today) == [("T12", "due"), ("T13", "due"), ("T01", "due"), ("T28", "due"), ("T16", "due")]
+    assert lines(later) == [
+        ("T12", "overdue"),
+        ("T13", "overdue"),
+        ("T01", "overdue"),
+        ("T28", "overdue"),
+        ("T16", "due"),
+    ]
     assert all(i["days_late"] > 0 for i in later if i["kind"] == "overdue")
     assert due(enrolled, "--as-of", "2026-03-02") == today
 
 
 def test_as_of_a_date_gives_the_days_late_the_worklist_shows_on_that_date(
-        enrolled: Cli, frozen: FrozenDateTimeFactory) -> None:
+    enrolled: Cli, frozen: FrozenDateTimeFactory
+) -> None:
     forecast = {i["rule"]: i["days_late"] for i in due(enrolled, "--as-of", "2026-03-20")}
 
     frozen.move_to("2026-03-20 09:00+00:00")
@@ -94,15 +111,17 @@ def test_as_of_a_date_gives_the_days_late_the_worklist_shows_on_that_date(
     assert forecast == on_the_day
 
 
-@pytest.mark.parametrize("options", [
-    pytest.param(["--severity", "x"], id="unknown severity"),
-    pytest.param(["--severity", "CRITICAL"], id="severity in capitals"),
-    pytest.param(["--within", "-1"], id="negative within"),
-    pytest.param(["--within", "400"], id="within over a year"),
-    pytest.param(["--as-of", "20/03/2026"], id="malformed as-of"),
-])
-def test_a_bad_worklist_option_is_refused_with_one_error_line(enrolled: Cli,
-                                                               options: list[str]) -> None:
+@pytest.mark.parametrize(
+    "options",
+    [
+        pytest.param(["--severity", "x"], id="unknown severity"),
+        pytest.param(["--severity", "CRITICAL"], id="severity in capitals"),
+        pytest.param(["--within", "-1"], id="negative within"),
+        pytest.param(["--within", "400"], id="within over a year"),
+        pytest.param(["--as-of", "20/03/2026"], id="malformed as-of"),
+    ],
+)
+def test_a_bad_worklist_option_is_refused_with_one_error_line(enrolled: Cli, options: list[str]) -> None:
     result = enrolled("due", *options)
 
     line = refused(result)
@@ -111,7 +130,8 @@ def test_a_bad_worklist_option_is_refused_with_one_error_line(enrolled: Cli,
 
 
 def test_status_json_lists_current_follow_ups_and_live_alerts_with_iso_dates(
-        enrolled: Cli, frozen: FrozenDateTimeFactory) -> None:
+    enrolled: Cli, frozen: FrozenDateTimeFactory
+) -> None:
     frozen.move_to("2026-03-12 09:00+00:00")  # baseline exam and pain score (T12, T13) are late
     ok(enrolled("sweep"))
 
@@ -121,14 +141,23 @@ def test_status_json_lists_current_follow_ups_and_live_alerts_with_iso_dates(
     assert sorted(f["rule"] for f in follow_ups) == ["T01", "T10", "T12", "T13", "T16", "T28"]
     for f in follow_ups:
         assert {"rule", "step", "region", "opens", "target", "closes", "status"} <= set(f)
-        assert date.fromisoformat(f["opens"]) <= date.fromisoformat(f["target"]) \
+        assert (
+            date.fromisoformat(f["opens"])
+            <= date.fromisoformat(f["target"])
             <= date.fromisoformat(f["closes"])
+        )
         assert f["status"] in ("upcoming", "due", "overdue")
     t12 = next(f for f in follow_ups if f["rule"] == "T12")
-    assert (t12["opens"], t12["closes"], t12["status"], t12["region"]) == \
-        ("2026-03-02", "2026-03-09", "overdue", None)
+    assert (t12["opens"], t12["closes"], t12["status"], t12["region"]) == (
+        "2026-03-02",
+        "2026-03-09",
+        "overdue",
+        None,
+    )
     assert sorted((a["rule"], a["severity"], a["status"]) for a in alerts) == [
-        ("A17", "warning", "open"), ("A47", "warning", "open")]
+        ("A17", "warning", "open"),
+        ("A47", "warning", "open"),
+    ]
     for a in alerts:
         assert {"id", "rule", "severity", "status", "message", "source", "opened_at"} <= set(a)
         assert datetime.fromisoformat(a["opened_at"]).utcoffset() is not None

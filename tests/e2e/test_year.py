@@ -59,8 +59,13 @@ def test_one_patient_followed_for_a_year(year: Year) -> None:
     # Day 0: enrolment opens the baseline steps, nothing is late.
     ok(year.cli("enroll", "MRN-1", "--histology", "sts", "--on", "2026-03-02"))
     year.at("2026-03-02")
-    assert year.due_lines() == [("T12", "due", None), ("T13", "due", None), ("T01", "due", None),
-                                ("T28", "due", None), ("T16", "due", None)]
+    assert year.due_lines() == [
+        ("T12", "due", None),
+        ("T13", "due", None),
+        ("T01", "due", None),
+        ("T28", "due", None),
+        ("T16", "due", None),
+    ]
     assert year.alerts() == []
 
     # Day 2: baseline neuro exam, pain score, fracture risk and palliative referral, on time.
@@ -73,8 +78,7 @@ def test_one_patient_followed_for_a_year(year: Year) -> None:
 
     # Day 10: MDT, unresectable, definitive RT: the RT start clock (T02) runs.
     year.at("2026-03-12")
-    year.record("mdt_decision", "resectability=unresectable", "plan=definitive_rt",
-                on="2026-03-12")
+    year.record("mdt_decision", "resectability=unresectable", "plan=definitive_rt", on="2026-03-12")
     assert year.due_lines() == [("T02", "due", None)]
     assert [i["closes"] for i in year.due()] == ["2026-04-23"]
 
@@ -90,8 +94,7 @@ def test_one_patient_followed_for_a_year(year: Year) -> None:
     assert set(why) == {"pelvis_sacrum", "chest"}
     assert why["pelvis_sacrum"]["anchor"] == "rt_completed (event 7)"
     assert "RECIST 1.1" in why["pelvis_sacrum"]["source"] and why["pelvis_sacrum"]["kind"] == "seed"
-    assert why["chest"]["window"] == {"opens": "2026-06-22", "target": "2026-07-06",
-                                      "closes": "2026-08-03"}
+    assert why["chest"]["window"] == {"opens": "2026-06-22", "target": "2026-07-06", "closes": "2026-08-03"}
     assert [lv["alert"] for lv in why["chest"]["alert_levels"]] == ["A10", "A10"]
 
     # Day 100: the physical examination is due and done.
@@ -102,8 +105,7 @@ def test_one_patient_followed_for_a_year(year: Year) -> None:
     # Day 126: first pelvis MRI and chest CT, on target.
     year.at("2026-07-06")
     assert sorted(year.due_lines()) == [("T09", "due", None), ("T09", "due", None)]
-    year.record("imaging_done", "region=pelvis_sacrum", "modality=MRI", "response=SD",
-                on="2026-07-06")
+    year.record("imaging_done", "region=pelvis_sacrum", "modality=MRI", "response=SD", on="2026-07-06")
     year.record("imaging_done", "region=chest", "modality=CT", "response=SD", on="2026-07-06")
     assert year.due() == [] and year.alerts() == []
     why = year.why_t09()
@@ -116,8 +118,12 @@ def test_one_patient_followed_for_a_year(year: Year) -> None:
     changes = year.at("2026-10-05")
     assert changes["alerts_opened"] == 1
     [late, exam] = year.due()
-    assert (late["rule"], late["kind"], late["severity"], late["alert_rule"]) == \
-        ("T09", "overdue", "warning", "A10")
+    assert (late["rule"], late["kind"], late["severity"], late["alert_rule"]) == (
+        "T09",
+        "overdue",
+        "warning",
+        "A10",
+    )
     assert late["step"] == "Response imaging (pelvis_sacrum)" and late["days_late"] == 7
     assert (exam["rule"], exam["kind"], exam["severity"]) == ("T10", "due", None)
     [a10] = year.alerts()
@@ -138,17 +144,18 @@ def test_one_patient_followed_for_a_year(year: Year) -> None:
     # A new neurological deficit at 10:00: the MSCC clocks (60 min, 2 h, 24 h) start.
     year.at("2026-11-02 10:00")
     year.record("neuro_exam", "finding=new_deficit")
-    assert {("A01", "due", None), ("T04", "due", None), ("T06", "due", None)} <= \
-        set(year.due_lines())
+    assert {("A01", "due", None), ("T04", "due", None), ("T06", "due", None)} <= set(year.due_lines())
     changes = year.at("2026-11-02 12:30")
     assert changes["alerts_opened"] == 2
     first = year.due()[0]
     assert first["severity"] == "critical" and first["alert_rule"] in ("A01", "A04")
     assert not first["held"]
-    assert year.alert_lines() == [("A01", "critical", "open"), ("A04", "critical", "open"),
-                                  ("A16", "warning", "open")]
-    assert {a["rule"]: a["held"] for a in year.alerts()} == {"A01": False, "A04": False,
-                                                             "A16": True}
+    assert year.alert_lines() == [
+        ("A01", "critical", "open"),
+        ("A04", "critical", "open"),
+        ("A16", "warning", "open"),
+    ]
+    assert {a["rule"]: a["held"] for a in year.alerts()} == {"A01": False, "A04": False, "A16": True}
     assert [i["held"] for i in year.due() if i["rule"] == "T10"] == [True]
     year.at("2026-11-03 10:30")
     assert [i["alert_rule"] for i in year.due()][:3] == ["A01", "A04", "A02"]
@@ -166,10 +173,19 @@ def test_one_patient_followed_for_a_year(year: Year) -> None:
     # ... and one year after enrolment both regions are critical, the chest warning escalated.
     changes = year.at("2027-03-02")
     assert (changes["alerts_escalated"], changes["alerts_opened"]) == (1, 2)
-    assert year.alert_lines() == [("A10", "critical", "open"), ("A10", "critical", "open"),
-                                  ("A16", "warning", "open")]
-    escalated = [a for a in year.alerts("all") if a["rule"] == "A10" and a["severity"] == "warning"
-                 and a["status"] == "resolved" and a["resolution"] == "escalated to critical"]
+    assert year.alert_lines() == [
+        ("A10", "critical", "open"),
+        ("A10", "critical", "open"),
+        ("A16", "warning", "open"),
+    ]
+    escalated = [
+        a
+        for a in year.alerts("all")
+        if a["rule"] == "A10"
+        and a["severity"] == "warning"
+        and a["status"] == "resolved"
+        and a["resolution"] == "escalated to critical"
+    ]
     assert len(escalated) == 1
     assert [i["rule"] for i in year.due()][:2] == ["T09", "T09"]
     assert year.at("2027-03-02")["changes"] == []

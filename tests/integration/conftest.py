@@ -35,16 +35,21 @@ def snapshot(deps: Deps, engine: Engine, mrn: str) -> Snapshot:
         count = conn.execute(text("SELECT count(*) FROM event")).scalar_one()
     view = services.status(deps, mrn)
     events = services.history(deps, mrn).events
-    return Snapshot(event_rows=count, version=view.patient.version, states=view.states,
-                    history=[(e.id, e.type) for e in events])
+    return Snapshot(
+        event_rows=count,
+        version=view.patient.version,
+        states=view.states,
+        history=[(e.id, e.type) for e in events],
+    )
 
 
 @pytest.fixture
 def patient(deps: Deps) -> Patient:
     """MRN-1, enrolled 2026-02-20 with a baseline neurological exam (clock: 2026-03-02)."""
     services.enroll(deps, "MRN-1", histology="sts", on=date(2026, 2, 20))
-    services.record_event(deps, "MRN-1", "neuro_exam", {"finding": "baseline"},
-                          on=date(2026, 2, 21), actor=ACTOR)
+    services.record_event(
+        deps, "MRN-1", "neuro_exam", {"finding": "baseline"}, on=date(2026, 2, 21), actor=ACTOR
+    )
     return services.status(deps, "MRN-1").patient
 
 

@@ -18,8 +18,7 @@ OVERDUE_DAY = date(2026, 7, 25)  # T09 (both regions) and T10 overdue; A10 x2 an
 CRITICAL_DAY = date(2026, 8, 22)  # A10 escalates to critical
 
 
-def record(deps: Deps, event: str, fields: dict[str, Any] | None = None,
-           **kwargs: Any) -> services.Recorded:
+def record(deps: Deps, event: str, fields: dict[str, Any] | None = None, **kwargs: Any) -> services.Recorded:
     return services.record_event(deps, "MRN-1", event, fields or {}, actor=ACTOR, **kwargs)
 
 
@@ -33,8 +32,11 @@ def alerts(deps: Deps) -> list[StoredAlert]:
 
 
 def alert(deps: Deps, rule: str, region: str = "", severity: str = "warning") -> StoredAlert:
-    [found] = [a for a in alerts(deps) if a.rule == rule and a.severity == severity
-               and a.instance_key.split(":")[1] == region]
+    [found] = [
+        a
+        for a in alerts(deps)
+        if a.rule == rule and a.severity == severity and a.instance_key.split(":")[1] == region
+    ]
     return found
 
 
@@ -60,21 +62,21 @@ def test_recording_the_overdue_scan_resolves_its_alert_as_done(deps: Deps, overd
 
 
 def test_the_resolution_names_the_clinic_date_the_step_was_done_on(
-        deps: Deps, clock: FixedClock, overdue: Patient) -> None:
+    deps: Deps, clock: FixedClock, overdue: Patient
+) -> None:
     clock.current = morning(date(2026, 7, 28))
-    record(deps, "imaging_done", {"region": "pelvis_sacrum", "modality": "MRI"},
-           on=date(2026, 7, 28))  # British Summer Time: the clinic day starts at 23:00 UTC
+    record(
+        deps, "imaging_done", {"region": "pelvis_sacrum", "modality": "MRI"}, on=date(2026, 7, 28)
+    )  # British Summer Time: the clinic day starts at 23:00 UTC
 
     assert alert(deps, "A10", "pelvis_sacrum").resolution == "done on 2026-07-28"
 
 
-def test_an_acknowledged_alert_records_who_and_still_resolves_when_done(
-        deps: Deps, overdue: Patient) -> None:
+def test_an_acknowledged_alert_records_who_and_still_resolves_when_done(deps: Deps, overdue: Patient) -> None:
     a10 = alert(deps, "A10", "pelvis_sacrum")
 
     acked = alerting.acknowledge(deps, a10.id, "j.smith", "MRI booked for Friday")
-    assert (acked.status, acked.acted_by, acked.note) == ("acknowledged", "j.smith",
-                                                           "MRI booked for Friday")
+    assert (acked.status, acked.acted_by, acked.note) == ("acknowledged", "j.smith", "MRI booked for Friday")
     assert acked.id in {a.id for a, _ in alerting.list_alerts(deps)}
 
     record(deps, "imaging_done", {"region": "pelvis_sacrum", "modality": "MRI"})
@@ -82,7 +84,8 @@ def test_an_acknowledged_alert_records_who_and_still_resolves_when_done(
 
 
 def test_a_snoozed_alert_reopens_at_the_first_sweep_after_its_date(
-        deps: Deps, clock: FixedClock, overdue: Patient) -> None:
+    deps: Deps, clock: FixedClock, overdue: Patient
+) -> None:
     a16 = alert(deps, "A16")
 
     snoozed = alerting.snooze(deps, a16.id, date(2026, 8, 1), "j.smith", "patient abroad")
@@ -96,8 +99,7 @@ def test_a_snoozed_alert_reopens_at_the_first_sweep_after_its_date(
 
 
 @pytest.mark.parametrize("days", [0, -1, -30], ids=["today", "yesterday", "last month"])
-def test_snoozing_until_today_or_earlier_is_invalid_input(deps: Deps, overdue: Patient,
-                                                          days: int) -> None:
+def test_snoozing_until_today_or_earlier_is_invalid_input(deps: Deps, overdue: Patient, days: int) -> None:
     a16 = alert(deps, "A16")
     with pytest.raises(InvalidInput):
         alerting.snooze(deps, a16.id, OVERDUE_DAY + timedelta(days=days), "j.smith", "later")
@@ -105,8 +107,7 @@ def test_snoozing_until_today_or_earlier_is_invalid_input(deps: Deps, overdue: P
 
 
 @pytest.mark.parametrize("reason", alerting.OVERRIDE_REASONS)
-def test_a_warning_can_be_overridden_with_each_reason_code(deps: Deps, overdue: Patient,
-                                                           reason: str) -> None:
+def test_a_warning_can_be_overridden_with_each_reason_code(deps: Deps, overdue: Patient, reason: str) -> None:
     a16 = alert(deps, "A16")
 
     overridden = alerting.override(deps, a16.id, reason, "discussed at MDT", "dr.lee")
@@ -117,8 +118,9 @@ def test_a_warning_can_be_overridden_with_each_reason_code(deps: Deps, overdue: 
 
 
 @pytest.mark.parametrize("reason", ["", "because", "Contraindication", "clinical judgement"])
-def test_an_override_with_an_unknown_reason_code_is_invalid_input(deps: Deps, overdue: Patient,
-                                                                  reason: str) -> None:
+def test_an_override_with_an_unknown_reason_code_is_invalid_input(
+    deps: Deps, overdue: Patient, reason: str
+) -> None:
     a16 = alert(deps, "A16")
     with pytest.raises(InvalidInput):
         alerting.override(deps, a16.id, reason, "discussed at MDT", "dr.lee")
@@ -126,25 +128,30 @@ def test_an_override_with_an_unknown_reason_code_is_invalid_input(deps: Deps, ov
 
 
 def test_a_critical_alert_can_be_overridden_by_a_clinician_but_not_a_coordinator(
-        deps: Deps, clock: FixedClock, overdue: Patient) -> None:
+    deps: Deps, clock: FixedClock, overdue: Patient
+) -> None:
     sweep_on(deps, clock, CRITICAL_DAY)
     critical = alert(deps, "A10", "chest", "critical")
 
     with pytest.raises(PermissionDenied):
-        alerting.override(deps, critical.id, "clinical_judgement", "CT not needed", "j.smith",
-                          role="coordinator")
+        alerting.override(
+            deps, critical.id, "clinical_judgement", "CT not needed", "j.smith", role="coordinator"
+        )
     assert alert(deps, "A10", "chest", "critical").status == "open"
 
-    done = alerting.override(deps, critical.id, "clinical_judgement", "CT not needed", "dr.lee",
-                             role="clinician")
+    done = alerting.override(
+        deps, critical.id, "clinical_judgement", "CT not needed", "dr.lee", role="clinician"
+    )
     assert done.status == "overridden"
 
 
 def test_an_override_until_a_date_expires_and_the_sweep_reopens_the_alert(
-        deps: Deps, clock: FixedClock, overdue: Patient) -> None:
+    deps: Deps, clock: FixedClock, overdue: Patient
+) -> None:
     a16 = alert(deps, "A16")
-    alerting.override(deps, a16.id, "patient_preference", "exam at next visit", "dr.lee",
-                      until=date(2026, 8, 10))
+    alerting.override(
+        deps, a16.id, "patient_preference", "exam at next visit", "dr.lee", until=date(2026, 8, 10)
+    )
 
     sweep_on(deps, clock, date(2026, 8, 9))
     assert alert(deps, "A16").status == "overridden"
@@ -174,7 +181,8 @@ def test_acting_on_an_unknown_alert_is_not_found(deps: Deps, overdue: Patient) -
 
 
 def test_death_resolves_every_live_alert_and_cancels_every_open_follow_up(
-        deps: Deps, overdue: Patient) -> None:
+    deps: Deps, overdue: Patient
+) -> None:
     assert len(alerting.list_alerts(deps, "live", "MRN-1")) == 3
 
     record(deps, "death")
@@ -188,8 +196,11 @@ def test_death_resolves_every_live_alert_and_cancels_every_open_follow_up(
 
 
 def held(deps: Deps) -> dict[str, bool]:
-    return {f"{a.rule}:{a.instance_key.split(':')[1]}": a.held
-            for a, _ in alerting.list_alerts(deps, "live", "MRN-1") if not a.urgent}
+    return {
+        f"{a.rule}:{a.instance_key.split(':')[1]}": a.held
+        for a, _ in alerting.list_alerts(deps, "live", "MRN-1")
+        if not a.urgent
+    }
 
 
 @pytest.fixture
@@ -203,9 +214,13 @@ def deficit(deps: Deps, clock: FixedClock, overdue: Patient) -> Patient:
 
 
 def test_an_urgent_mscc_alert_holds_the_lower_alerts_until_the_mri_is_recorded(
-        deps: Deps, deficit: Patient) -> None:
+    deps: Deps, deficit: Patient
+) -> None:
     assert {(a.rule, a.severity) for a in alerts(deps) if a.urgent} == {
-        ("A01", "critical"), ("A02", "critical"), ("A04", "critical")}
+        ("A01", "critical"),
+        ("A02", "critical"),
+        ("A04", "critical"),
+    }
     assert held(deps) == {"A10:pelvis_sacrum": True, "A10:chest": True, "A16:": True}
     first = alerting.worklist(deps)[0]
     assert (first.severity, first.held) == ("critical", False)
@@ -217,18 +232,19 @@ def test_an_urgent_mscc_alert_holds_the_lower_alerts_until_the_mri_is_recorded(
 
 
 def test_overriding_the_urgent_alerts_releases_the_hold_by_the_next_sweep(
-        deps: Deps, clock: FixedClock, deficit: Patient) -> None:
+    deps: Deps, clock: FixedClock, deficit: Patient
+) -> None:
     for a in [a for a in alerts(deps) if a.urgent]:
-        alerting.override(deps, a.id, "clinical_judgement", "known stable deficit", "dr.lee",
-                          role="clinician")
+        alerting.override(
+            deps, a.id, "clinical_judgement", "known stable deficit", "dr.lee", role="clinician"
+        )
     clock.advance(hours=1)
     alerting.sweep(deps)
 
     assert held(deps) == {"A10:pelvis_sacrum": False, "A10:chest": False, "A16:": False}
 
 
-def test_retracting_the_done_scan_reopens_its_follow_up_and_alert(deps: Deps,
-                                                                  overdue: Patient) -> None:
+def test_retracting_the_done_scan_reopens_its_follow_up_and_alert(deps: Deps, overdue: Patient) -> None:
     scan = record(deps, "imaging_done", {"region": "pelvis_sacrum", "modality": "MRI"})
     assert alert(deps, "A10", "pelvis_sacrum").status == "resolved"
 
@@ -237,7 +253,11 @@ def test_retracting_the_done_scan_reopens_its_follow_up_and_alert(deps: Deps,
     assert follow_up(deps, "T09", "pelvis_sacrum").status == "overdue"
     reopened = alert(deps, "A10", "pelvis_sacrum")
     assert (reopened.status, reopened.resolution) == ("open", None)
-    re_anchored = [f for f in alerting.follow_ups_of(deps, "MRN-1")[0]
-                   if f.rule == "T09" and f.region == "pelvis_sacrum" and "imaging_done" in f.anchor_label]
+    re_anchored = [
+        f
+        for f in alerting.follow_ups_of(deps, "MRN-1")[0]
+        if f.rule == "T09" and f.region == "pelvis_sacrum" and "imaging_done" in f.anchor_label
+    ]
     assert [(f.status, f.cancel_reason) for f in re_anchored] == [
-        ("cancelled", "no longer applies (history corrected)")]
+        ("cancelled", "no longer applies (history corrected)")
+    ]

@@ -43,12 +43,18 @@ def _cohort(env: dict[str, str]) -> list[str]:
         mrn = f"MP-{i:03d}"
         start = today - timedelta(days=60 + 7 * i)
         services.enroll(app.deps, mrn, histology="sts", on=start)
-        services.record_event(app.deps, mrn, "pain_score", {"nrs": str(i % 9)},
-                              on=start + timedelta(days=1), actor="setup")
+        services.record_event(
+            app.deps, mrn, "pain_score", {"nrs": str(i % 9)}, on=start + timedelta(days=1), actor="setup"
+        )
         if i % 3:
-            services.record_event(app.deps, mrn, "mdt_decision",
-                                  {"resectability": "unresectable", "plan": "definitive_rt"},
-                                  on=start + timedelta(days=9), actor="setup")
+            services.record_event(
+                app.deps,
+                mrn,
+                "mdt_decision",
+                {"resectability": "unresectable", "plan": "definitive_rt"},
+                on=start + timedelta(days=9),
+                actor="setup",
+            )
         mrns.append(mrn)
     app.engine.dispose()
     return mrns
@@ -59,8 +65,7 @@ def _writer(env: dict[str, str], mrns: list[str], errors: list[BaseException]) -
     app = build(env)
     try:
         for mrn in mrns:
-            services.record_event(app.deps, mrn, "neuro_exam", {"finding": "baseline"},
-                                  actor="writer")
+            services.record_event(app.deps, mrn, "neuro_exam", {"finding": "baseline"}, actor="writer")
             services.record_event(app.deps, mrn, "palliative_referral", {}, actor="writer")
     except BaseException as exc:  # reported by the test
         errors.append(exc)
@@ -99,30 +104,44 @@ def _wait_for(process: subprocess.Popen[str], log: Path, needle: str, seconds: f
 
 
 def test_schedulers_a_web_server_and_a_writer_create_nothing_twice_and_lose_nothing(
-        pg_database: str, tmp_path: Path) -> None:
+    pg_database: str, tmp_path: Path
+) -> None:
     from tests.conftest import _reset_pg
 
     _reset_pg(pg_database)
     receiver = WebhookReceiver()
     receiver.start()
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("PATHWAY_")},
-           "PATHWAY_DATABASE_URL": pg_database, "PATHWAY_TIMEZONE": "Europe/London",
-           "PATHWAY_NOTIFY": f'[{{"channel": "webhook", "to": "{receiver.url}"}}]',
-           "PATHWAY_WEBHOOK_SECRET": "s3cret", "PATHWAY_REPORT_TIME": "00:00",
-           "PATHWAY_REPORTS_DIR": str(tmp_path / "reports")}
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("PATHWAY_")},
+        "PATHWAY_DATABASE_URL": pg_database,
+        "PATHWAY_TIMEZONE": "Europe/London",
+        "PATHWAY_NOTIFY": f'[{{"channel": "webhook", "to": "{receiver.url}"}}]',
+        "PATHWAY_WEBHOOK_SECRET": "s3cret",
+        "PATHWAY_REPORT_TIME": "00:00",
+        "PATHWAY_REPORTS_DIR": str(tmp_path / "reports"),
+    }
     mrns = _cohort(env)
     processes: list[tuple[subprocess.Popen[str], Path]] = []
     handles = []
     try:
         port = _free_port()
-        commands = [["scheduler", "--sweep-minutes", "1"]] * SCHEDULERS + [
-            ["serve", "--port", str(port)]]
+        commands = [["scheduler", "--sweep-minutes", "1"]] * SCHEDULERS + [["serve", "--port", str(port)]]
         for i, command in enumerate(commands):
             log = tmp_path / f"{command[0]}-{i}.log"
             handles.append(log.open("w"))
-            processes.append((subprocess.Popen([*CLI, *command], cwd=tmp_path, env=env,
-                                               stdout=handles[-1], stderr=subprocess.STDOUT,
-                                               text=True), log))
+            processes.append(
+                (
+                    subprocess.Popen(
+                        [*CLI, *command],
+                        cwd=tmp_path,
+                        env=env,
+                        stdout=handles[-1],
+                        stderr=subprocess.STDOUT,
+                        text=True,
+                    ),
+                    log,
+                )
+            )
         errors: list[BaseException] = []
         writer = threading.Thread(target=_writer, args=(env, mrns, errors))
         writer.start()
@@ -151,10 +170,12 @@ def test_schedulers_a_web_server_and_a_writer_create_nothing_twice_and_lose_noth
     assert duplicates(app.engine) == []
     with app.engine.connect() as conn:
         reports = conn.execute(text("SELECT report_date, status FROM report_run")).all()
-        sent = conn.execute(text("SELECT idempotency_key FROM notification WHERE status = 'sent'")
-                            ).scalars().all()
-        stuck = conn.execute(text("SELECT count(*) FROM notification WHERE status = 'sending'")
-                             ).scalar_one()
+        sent = (
+            conn.execute(text("SELECT idempotency_key FROM notification WHERE status = 'sent'"))
+            .scalars()
+            .all()
+        )
+        stuck = conn.execute(text("SELECT count(*) FROM notification WHERE status = 'sending'")).scalar_one()
     assert len(reports) == 1 and reports[0][1] == "done"
     received = [r.headers["Idempotency-Key"] for r in receiver.requests]
     assert sorted(set(received)) == sorted(sent), "every sent notification reached the receiver"
@@ -163,6 +184,10 @@ def test_schedulers_a_web_server_and_a_writer_create_nothing_twice_and_lose_noth
     # Nothing lost: recomputing every patient from history at the same moment changes nothing.
     final = alerting.sweep(app.deps)
     recomputed = alerting.refresh_all(app.deps)
-    assert (recomputed.follow_ups_created, recomputed.alerts_opened, recomputed.alerts_resolved,
-            recomputed.alerts_escalated) == (0, 0, 0, 0), (final.lines, recomputed.lines)
+    assert (
+        recomputed.follow_ups_created,
+        recomputed.alerts_opened,
+        recomputed.alerts_resolved,
+        recomputed.alerts_escalated,
+    ) == (0, 0, 0, 0), (final.lines, recomputed.lines)
     app.engine.dispose()

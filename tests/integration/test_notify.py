@@ -54,7 +54,8 @@ def new_deficit_then_a_day(deps: Deps, clock: FixedClock) -> None:
 
 
 def test_each_alert_is_written_with_one_notification_per_matching_route(
-        deps: Deps, clock: FixedClock) -> None:
+    deps: Deps, clock: FixedClock
+) -> None:
     deps = replace(deps, routes=ROUTES)
     services.enroll(deps, "MRN-1", histology="sts", on=date(2026, 2, 1))  # 29 days ago
     new_deficit_then_a_day(deps, clock)
@@ -71,8 +72,10 @@ def test_each_alert_is_written_with_one_notification_per_matching_route(
         "A48": {("email", "oncall@x.org", pending), ("email", "mdt@x.org", pending)},  # main
         "A28": {("email", "oncall@x.org", pending)},  # bone warning
         "A21": {("email", "digest@x.org", "digest")},  # info: only the digest route
-        **{rule: {("email", "oncall@x.org", pending), ("log", "log", pending)}
-           for rule in ("A01", "A02", "A04")},  # critical: never the warning-only MDT route
+        **{
+            rule: {("email", "oncall@x.org", pending), ("log", "log", pending)}
+            for rule in ("A01", "A02", "A04")
+        },  # critical: never the warning-only MDT route
     }
     assert len(outbox(deps)) == sum(len(v) for v in routed.values()) == 14
     assert len({n.idempotency_key for n in outbox(deps)}) == 14
@@ -86,8 +89,10 @@ class _BrokenOutbox:
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("add"):
+
             def fail(*args: Any, **kwargs: Any) -> None:
                 raise RuntimeError("outbox write failed")
+
             return fail
         return getattr(self.inner, name)
 
@@ -108,7 +113,8 @@ class _OutboxFails:
 
 
 def test_an_alert_is_not_written_when_its_notifications_cannot_be(
-        deps: Deps, clock: FixedClock, engine: Engine) -> None:
+    deps: Deps, clock: FixedClock, engine: Engine
+) -> None:
     deps = replace(deps, routes=(MAIN_EMAIL,))
     services.enroll(deps, "MRN-1", histology="sts", on=date(2026, 3, 2))
     clock.advance(days=15)
@@ -124,12 +130,12 @@ def test_an_alert_is_not_written_when_its_notifications_cannot_be(
 
 
 def parts(message: EmailMessage) -> dict[str, str]:
-    return {part.get_content_type(): part.get_content() for part in message.walk()
-            if not part.is_multipart()}
+    return {part.get_content_type(): part.get_content() for part in message.walk() if not part.is_multipart()}
 
 
 def test_an_email_raised_while_smtp_is_down_is_retried_then_delivered_exactly_once(
-        deps: Deps, clock: FixedClock, smtp_sink: SmtpSink) -> None:
+    deps: Deps, clock: FixedClock, smtp_sink: SmtpSink
+) -> None:
     deps = replace(deps, routes=(MAIN_EMAIL,))
     senders = {"email": EmailSender(SmtpConfig(host="127.0.0.1", port=smtp_sink.port, timeout=5))}
     mdt_overdue(deps, clock, name="Jane Doe")
@@ -167,11 +173,13 @@ def test_an_email_raised_while_smtp_is_down_is_retried_then_delivered_exactly_on
 
 
 def test_an_alert_resolved_before_its_notification_went_out_is_cancelled_unsent(
-        deps: Deps, clock: FixedClock) -> None:
+    deps: Deps, clock: FixedClock
+) -> None:
     deps = replace(deps, routes=(MAIN_EMAIL,))
     mdt_overdue(deps, clock)
-    services.record_event(deps, "MRN-1", "mdt_decision",
-                          {"resectability": "resectable", "plan": "surgery"}, actor=ACTOR)
+    services.record_event(
+        deps, "MRN-1", "mdt_decision", {"resectability": "resectable", "plan": "surgery"}, actor=ACTOR
+    )
     sender = RecordingSender()
 
     result = dispatch(deps, {"email": sender}, POLICY, no_jitter)
@@ -183,8 +191,7 @@ def test_an_alert_resolved_before_its_notification_went_out_is_cancelled_unsent(
     assert dispatch(deps, {"email": sender}, POLICY, no_jitter).cancelled == 0
 
 
-def test_a_lower_alert_waits_while_an_urgent_mscc_alert_is_live(
-        deps: Deps, clock: FixedClock) -> None:
+def test_a_lower_alert_waits_while_an_urgent_mscc_alert_is_live(deps: Deps, clock: FixedClock) -> None:
     deps = replace(deps, routes=(Route(channel="log"),))
     services.enroll(deps, "MRN-1", histology="sts", on=date(2026, 2, 20))  # A47, A17 warnings
     new_deficit_then_a_day(deps, clock)  # A47 resolved by the exam; A01, A02, A04 critical
@@ -198,10 +205,11 @@ def test_a_lower_alert_waits_while_an_urgent_mscc_alert_is_live(
     assert a17.status == "pending" and a17.attempts == 0
     assert a17.next_attempt_at == clock.now() + HELD_DELAY
 
-    for event, fields in [("mscc_escalated", {"contact": "mscc_coordinator"}),
-                          ("mri_whole_spine_done", {"compression": "no"}),
-                          ("dexamethasone_started", {"dose_mg_per_day": "16",
-                                                     "indication": "mscc_neuro"})]:
+    for event, fields in [
+        ("mscc_escalated", {"contact": "mscc_coordinator"}),
+        ("mri_whole_spine_done", {"compression": "no"}),
+        ("dexamethasone_started", {"dose_mg_per_day": "16", "indication": "mscc_neuro"}),
+    ]:
         services.record_event(deps, "MRN-1", event, fields, actor=ACTOR)
     clock.advance(minutes=6)
     assert dispatch(deps, {"log": sender}, POLICY, no_jitter).sent == 1
@@ -210,8 +218,7 @@ def test_a_lower_alert_waits_while_an_urgent_mscc_alert_is_live(
 
 @pytest.mark.postgres
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
-def test_two_dispatchers_at_once_send_each_notification_once(
-        deps: Deps, clock: FixedClock) -> None:
+def test_two_dispatchers_at_once_send_each_notification_once(deps: Deps, clock: FixedClock) -> None:
     deps = replace(deps, routes=(Route(channel="log"),))
     for mrn in ("MRN-1", "MRN-2", "MRN-3"):
         services.enroll(deps, mrn, histology="sts", on=date(2026, 3, 2))

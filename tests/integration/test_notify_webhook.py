@@ -45,8 +45,16 @@ from tests.integration.notify_fixtures import (
 # turn up in whatever test happens to run when the collector does.
 LEAKS_ERROR_RESPONSES = pytest.mark.filterwarnings("ignore:unclosed <socket:ResourceWarning")
 
-CLI_ENV_UNSET = ("PATHWAY_CONFIG", "PATHWAY_NOTIFY", "PATHWAY_ACTOR", "PATHWAY_PATHWAY_FILE",
-                 "PATHWAY_HOLIDAYS", "PATHWAY_DEBUG", "PATHWAY_WEBHOOK_SECRET", "PATHWAY_SMTP_HOST")
+CLI_ENV_UNSET = (
+    "PATHWAY_CONFIG",
+    "PATHWAY_NOTIFY",
+    "PATHWAY_ACTOR",
+    "PATHWAY_PATHWAY_FILE",
+    "PATHWAY_HOLIDAYS",
+    "PATHWAY_DEBUG",
+    "PATHWAY_WEBHOOK_SECRET",
+    "PATHWAY_SMTP_HOST",
+)
 
 
 def webhook_deps(deps: Deps, url: str) -> Deps:
@@ -64,9 +72,11 @@ class Pathway(Protocol):
 @pytest.fixture
 def pathway(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pathway]:
     """The `pathway` command in-process on the test database; returns stdout of a clean exit."""
-    env: dict[str, str | None] = {"PATHWAY_DATABASE_URL": database_url,
-                                  "PATHWAY_TIMEZONE": "Europe/London",
-                                  **dict.fromkeys(CLI_ENV_UNSET)}
+    env: dict[str, str | None] = {
+        "PATHWAY_DATABASE_URL": database_url,
+        "PATHWAY_TIMEZONE": "Europe/London",
+        **dict.fromkeys(CLI_ENV_UNSET),
+    }
     built: list[App] = []
 
     def build_and_keep(*args: Any, **kwargs: Any) -> App:
@@ -93,7 +103,8 @@ def signed_correctly(request: Received) -> bool:
 
 @LEAKS_ERROR_RESPONSES
 def test_a_webhook_answering_500_twice_then_200_gets_three_signed_posts_with_one_key(
-        deps: Deps, clock: FixedClock, receiver: WebhookReceiver) -> None:
+    deps: Deps, clock: FixedClock, receiver: WebhookReceiver
+) -> None:
     deps = webhook_deps(deps, receiver.url)
     mdt_overdue(deps, clock)
     receiver.script = [500, 500, 200]
@@ -109,8 +120,7 @@ def test_a_webhook_answering_500_twice_then_200_gets_three_signed_posts_with_one
     assert (notification.status, notification.attempts) == ("sent", 3)
     assert [o for _, o, _ in attempts(deps, notification.id)] == ["retry", "retry", "sent"]
     assert len(receiver.requests) == 3
-    assert {r.headers["Idempotency-Key"] for r in receiver.requests} == {
-        notification.idempotency_key}
+    assert {r.headers["Idempotency-Key"] for r in receiver.requests} == {notification.idempotency_key}
     assert all(signed_correctly(r) for r in receiver.requests)
     body = json.loads(receiver.requests[0].body)
     assert body["idempotency_key"] == notification.idempotency_key
@@ -119,7 +129,8 @@ def test_a_webhook_answering_500_twice_then_200_gets_three_signed_posts_with_one
 
 
 def test_a_tampered_body_does_not_match_the_signature(
-        deps: Deps, clock: FixedClock, receiver: WebhookReceiver) -> None:
+    deps: Deps, clock: FixedClock, receiver: WebhookReceiver
+) -> None:
     deps = webhook_deps(deps, receiver.url)
     mdt_overdue(deps, clock)
     dispatch(deps, senders(), POLICY, no_jitter)
@@ -131,7 +142,8 @@ def test_a_tampered_body_does_not_match_the_signature(
 
 @LEAKS_ERROR_RESPONSES
 def test_a_webhook_answering_400_is_dead_after_one_attempt_and_listed_as_dead(
-        deps: Deps, clock: FixedClock, receiver: WebhookReceiver, pathway: Pathway) -> None:
+    deps: Deps, clock: FixedClock, receiver: WebhookReceiver, pathway: Pathway
+) -> None:
     deps = webhook_deps(deps, receiver.url)
     mdt_overdue(deps, clock)
     receiver.script = [400]
@@ -148,16 +160,17 @@ def test_a_webhook_answering_400_is_dead_after_one_attempt_and_listed_as_dead(
 
     listed = json.loads(pathway("notifications", "--status", "dead", "--json"))
     assert [(r["id"], r["status"], r["channel"], r["attempts"]) for r in listed] == [
-        (dead.id, "dead", "webhook", 1)]
+        (dead.id, "dead", "webhook", 1)
+    ]
     assert [h["outcome"] for h in listed[0]["history"]] == ["dead"]
     assert json.loads(pathway("notifications", "--status", "sent", "--json")) == []
     table = pathway("notifications", "--status", "dead")
     assert "dead" in table and "1 notification(s)" in table
 
 
-
 def test_an_unreachable_webhook_backs_off_and_is_dead_after_max_attempts(
-        deps: Deps, clock: FixedClock) -> None:
+    deps: Deps, clock: FixedClock
+) -> None:
     deps = webhook_deps(deps, f"http://127.0.0.1:{free_port()}/hooks/pathway")  # nobody listens
     mdt_overdue(deps, clock)
 
@@ -181,8 +194,7 @@ def test_an_unreachable_webhook_backs_off_and_is_dead_after_max_attempts(
 
 
 @pytest.mark.parametrize("jitter", [0.0, 0.999])
-def test_the_backoff_jitter_stays_within_twenty_percent(
-        deps: Deps, clock: FixedClock, jitter: float) -> None:
+def test_the_backoff_jitter_stays_within_twenty_percent(deps: Deps, clock: FixedClock, jitter: float) -> None:
     deps = webhook_deps(deps, f"http://127.0.0.1:{free_port()}/hooks/pathway")
     mdt_overdue(deps, clock)
 
@@ -193,7 +205,8 @@ def test_the_backoff_jitter_stays_within_twenty_percent(
 
 
 def test_a_dispatcher_that_died_after_sending_is_relieved_and_the_resend_keeps_the_key(
-        deps: Deps, clock: FixedClock, receiver: WebhookReceiver) -> None:
+    deps: Deps, clock: FixedClock, receiver: WebhookReceiver
+) -> None:
     deps = webhook_deps(deps, receiver.url)
     mdt_overdue(deps, clock)
     with deps.uow() as uow:  # the dying dispatcher: claims, sends, then never records
@@ -240,7 +253,8 @@ def garbage_collector_paused() -> Iterator[None]:
 @pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="needs Linux /proc/net/tcp")
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_webhook_error_answer_leaves_no_connection_open(
-        deps: Deps, clock: FixedClock, receiver: WebhookReceiver) -> None:
+    deps: Deps, clock: FixedClock, receiver: WebhookReceiver
+) -> None:
     deps = webhook_deps(deps, receiver.url)
     mdt_overdue(deps, clock)
     receiver.script = [500]

@@ -42,6 +42,7 @@ def test_loading_the_demo_cohort_twice_adds_nobody_the_second_time(deps: Deps) -
 
 # --- property: any sequence of attempted events keeps replay == stored ------------------------
 
+
 @pytest.fixture(scope="module")
 def sqlite_deps(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Deps, FixedClock]]:
     """One SQLite database for every example; each example enrols its own patient."""
@@ -77,7 +78,8 @@ def field_value(spec: FieldSpec, event_ids: list[int]) -> st.SearchStrategy[Any]
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_replaying_any_sequence_of_recorded_events_gives_the_stored_states(
-        sqlite_deps: tuple[Deps, FixedClock], data: st.DataObject) -> None:
+    sqlite_deps: tuple[Deps, FixedClock], data: st.DataObject
+) -> None:
     deps, clock = sqlite_deps
     definition = deps.pathway.definition
     mrn = f"PROP-{next(_mrns)}"
@@ -89,14 +91,15 @@ def test_replaying_any_sequence_of_recorded_events_gives_the_stored_states(
         event_ids = [e.id for e in services.history(deps, mrn).events]
         choices = [e for e in view.allowed_events if event_ids or not definition.events[e].retracts]
         name = data.draw(st.sampled_from(choices), label="event")
-        fields = {f: data.draw(field_value(spec, event_ids), label=f"{name}.{f}")
-                  for f, spec in definition.events[name].fields.items()
-                  if spec.required or data.draw(st.booleans(), label=f"give {f}")}
+        fields = {
+            f: data.draw(field_value(spec, event_ids), label=f"{name}.{f}")
+            for f, spec in definition.events[name].fields.items()
+            if spec.required or data.draw(st.booleans(), label=f"give {f}")
+        }
         days_back = data.draw(st.integers(0, 3), label="days back")
         on = local_date(clock.now(), deps.zone) - timedelta(days=days_back)
         try:
-            services.record_event(deps, mrn, name, fields, on=on, reason="property test",
-                                  actor="hypothesis")
+            services.record_event(deps, mrn, name, fields, on=on, reason="property test", actor="hypothesis")
             event("accepted")
         except PathwayError as refused:
             event(f"refused: {type(refused).__name__}")  # refusals write nothing

@@ -28,20 +28,45 @@ from tests.fakes import FixedClock
 from tests.integration.conftest import ACTOR, MDT_RT
 
 D = date
-BASELINE = [("neuro_exam", {"finding": "baseline"}), ("pain_score", {"nrs": "1"}),
-            ("fracture_risk_assessed", {"sins": "4"}), ("palliative_referral", {})]
+BASELINE = [
+    ("neuro_exam", {"finding": "baseline"}),
+    ("pain_score", {"nrs": "1"}),
+    ("fracture_risk_assessed", {"sins": "4"}),
+    ("palliative_referral", {}),
+]
 COHORT: list[tuple[str, date, list[tuple[date, str, dict[str, str]]]]] = [
-    ("MRN-A", D(2025, 9, 15), [
-        *[(D(2025, 9, 16), e, f) for e, f in BASELINE], (D(2025, 9, 18), "mdt_decision", MDT_RT),
-        (D(2025, 10, 3), "rt_started", {}), (D(2025, 11, 28), "rt_completed", {}),
-        (D(2026, 1, 5), "exam_done", {}), (D(2026, 2, 20), "pain_score", {"nrs": "1"})]),
-    ("MRN-B", D(2026, 1, 12), [
-        *[(D(2026, 1, 13), e, f) for e, f in BASELINE], (D(2026, 1, 20), "mdt_decision", MDT_RT),
-        (D(2026, 2, 5), "rt_started", {}), (D(2026, 2, 20), "pain_score", {"nrs": "1"})]),
-    ("MRN-C", D(2026, 1, 12), [
-        *[(D(2026, 1, 13), e, f) for e, f in BASELINE if e != "pain_score"],
-        (D(2026, 1, 21), "pain_score", {"nrs": "1"}), (D(2026, 1, 22), "mdt_decision", MDT_RT),
-        (D(2026, 2, 21), "rt_started", {})]),
+    (
+        "MRN-A",
+        D(2025, 9, 15),
+        [
+            *[(D(2025, 9, 16), e, f) for e, f in BASELINE],
+            (D(2025, 9, 18), "mdt_decision", MDT_RT),
+            (D(2025, 10, 3), "rt_started", {}),
+            (D(2025, 11, 28), "rt_completed", {}),
+            (D(2026, 1, 5), "exam_done", {}),
+            (D(2026, 2, 20), "pain_score", {"nrs": "1"}),
+        ],
+    ),
+    (
+        "MRN-B",
+        D(2026, 1, 12),
+        [
+            *[(D(2026, 1, 13), e, f) for e, f in BASELINE],
+            (D(2026, 1, 20), "mdt_decision", MDT_RT),
+            (D(2026, 2, 5), "rt_started", {}),
+            (D(2026, 2, 20), "pain_score", {"nrs": "1"}),
+        ],
+    ),
+    (
+        "MRN-C",
+        D(2026, 1, 12),
+        [
+            *[(D(2026, 1, 13), e, f) for e, f in BASELINE if e != "pain_score"],
+            (D(2026, 1, 21), "pain_score", {"nrs": "1"}),
+            (D(2026, 1, 22), "mdt_decision", MDT_RT),
+            (D(2026, 2, 21), "rt_started", {}),
+        ],
+    ),
     ("MRN-D", D(2026, 2, 23), [(D(2026, 2, 24), e, f) for e, f in BASELINE[:3]]),
 ]
 TRACKS = ["main", "mscc", "pain", "palliative", "bone"]
@@ -59,19 +84,25 @@ def cohort(deps: Deps) -> Deps:
 def report_runs(engine: Engine) -> list[tuple[str, str, int]]:
     """(report date, status, rows) per date and status; a date is text on SQLite, so compare str."""
     with engine.connect() as conn:
-        return [(str(day), status, count) for day, status, count in conn.execute(text(
-            "SELECT report_date, status, count(*) FROM report_run GROUP BY report_date, status "
-            "ORDER BY report_date"))]
+        return [
+            (str(day), status, count)
+            for day, status, count in conn.execute(
+                text(
+                    "SELECT report_date, status, count(*) FROM report_run GROUP BY report_date, status "
+                    "ORDER BY report_date"
+                )
+            )
+        ]
 
 
-def test_the_report_counts_overdue_steps_days_late_rt_delays_and_missing_pain_scores(
-        cohort: Deps) -> None:
+def test_the_report_counts_overdue_steps_days_late_rt_delays_and_missing_pain_scores(cohort: Deps) -> None:
     report = reports.build(cohort)
 
     assert (report.date, report.cohort, report.active) == (D(2026, 3, 2), 4, 4)
     assert sorted((r["mrn"], r["step"], r["closes"], r["days_late"]) for r in report.overdue) == [
         ("MRN-A", "Response imaging (chest)", "2026-02-20", 10),
-        ("MRN-A", "Response imaging (pelvis_sacrum)", "2026-02-20", 10)]
+        ("MRN-A", "Response imaging (pelvis_sacrum)", "2026-02-20", 10),
+    ]
     assert report.quality["median_days_decision_to_rt"] == 23.0  # median of 16 and 30 days
     assert report.no_pain_score_30_days == ["MRN-C"]
     assert report.palliative_referral_overdue == []
@@ -83,7 +114,8 @@ def test_the_report_counts_overdue_steps_days_late_rt_delays_and_missing_pain_sc
 
 
 def test_a_patient_who_dies_after_a_report_is_news_in_the_next_days_report(
-        cohort: Deps, clock: FixedClock, tmp_path: Path) -> None:
+    cohort: Deps, clock: FixedClock, tmp_path: Path
+) -> None:
     daily_report_job(cohort, ReportConfig(reports_dir=tmp_path / "reports"))
     first = json.loads((tmp_path / "reports" / "2026-03-02.json").read_text())
     assert first["news"]["left_pathway"] == []
@@ -100,15 +132,15 @@ def test_a_patient_who_dies_after_a_report_is_news_in_the_next_days_report(
 
 
 def test_the_daily_report_job_writes_html_and_json_once_per_clinic_date(
-        cohort: Deps, clock: FixedClock, tmp_path: Path, engine: Engine) -> None:
+    cohort: Deps, clock: FixedClock, tmp_path: Path, engine: Engine
+) -> None:
     config = ReportConfig(reports_dir=tmp_path / "reports")
     assert report_missing(cohort)
 
     path = daily_report_job(cohort, config)
 
     assert path == config.reports_dir / "2026-03-02.html"
-    assert sorted(p.name for p in config.reports_dir.iterdir()) == ["2026-03-02.html",
-                                                                    "2026-03-02.json"]
+    assert sorted(p.name for p in config.reports_dir.iterdir()) == ["2026-03-02.html", "2026-03-02.json"]
     assert not report_missing(cohort)
     html = path.read_text()
     assert html.lstrip().lower().startswith("<!doctype html") and "MRN-A" in html
@@ -118,13 +150,13 @@ def test_the_daily_report_job_writes_html_and_json_once_per_clinic_date(
 
     clock.advance(hours=3)
     assert daily_report_job(cohort, config) is None
-    assert {p.name: (p.stat().st_mtime_ns, p.read_bytes())
-            for p in config.reports_dir.iterdir()} == written
+    assert {p.name: (p.stat().st_mtime_ns, p.read_bytes()) for p in config.reports_dir.iterdir()} == written
     assert report_runs(engine) == [("2026-03-02", "done", 1)]
 
 
 def test_two_report_jobs_at_the_same_time_write_one_report(
-        cohort: Deps, clock: FixedClock, tmp_path: Path, engine: Engine) -> None:
+    cohort: Deps, clock: FixedClock, tmp_path: Path, engine: Engine
+) -> None:
     config = ReportConfig(reports_dir=tmp_path / "reports")
     start = threading.Barrier(2, timeout=10)
     results: list[Path | None] = []
@@ -144,10 +176,8 @@ def test_two_report_jobs_at_the_same_time_write_one_report(
         thread.join(timeout=60)
 
     assert not errors and not any(t.is_alive() for t in threads)
-    assert sorted(results, key=lambda r: r is not None) == [None,
-                                                             config.reports_dir / "2026-03-02.html"]
-    assert sorted(p.name for p in config.reports_dir.iterdir()) == ["2026-03-02.html",
-                                                                    "2026-03-02.json"]
+    assert sorted(results, key=lambda r: r is not None) == [None, config.reports_dir / "2026-03-02.html"]
+    assert sorted(p.name for p in config.reports_dir.iterdir()) == ["2026-03-02.html", "2026-03-02.json"]
     assert report_runs(engine) == [("2026-03-02", "done", 1)]
     assert not report_missing(cohort)
     clock.advance(days=1)
@@ -158,19 +188,41 @@ def test_the_csv_has_one_row_per_patient_with_the_right_columns(cohort: Deps) ->
     text_ = render_report.to_csv(reports.patient_lines(cohort), TRACKS)
 
     rows = list(csv.DictReader(io.StringIO(text_)))
-    assert list(rows[0]) == ["mrn", "enrolled_on", *TRACKS, "overdue_steps", "next_step",
-                             "next_due", "live_alerts", "highest_severity"]
+    assert list(rows[0]) == [
+        "mrn",
+        "enrolled_on",
+        *TRACKS,
+        "overdue_steps",
+        "next_step",
+        "next_due",
+        "live_alerts",
+        "highest_severity",
+    ]
     assert [r["mrn"] for r in rows] == ["MRN-A", "MRN-B", "MRN-C", "MRN-D"]
     by_mrn = {r["mrn"]: r for r in rows}
-    assert {k: by_mrn["MRN-A"][k] for k in ("enrolled_on", "main", "overdue_steps",
-                                            "live_alerts", "highest_severity")} == {
-        "enrolled_on": "2025-09-15", "main": "surveillance", "overdue_steps": "2",
-        "live_alerts": "2", "highest_severity": "warning"}
-    assert [by_mrn[m]["main"] for m in ("MRN-B", "MRN-C", "MRN-D")] == ["rt_active", "rt_active",
-                                                                         "assessment"]
+    assert {
+        k: by_mrn["MRN-A"][k]
+        for k in ("enrolled_on", "main", "overdue_steps", "live_alerts", "highest_severity")
+    } == {
+        "enrolled_on": "2025-09-15",
+        "main": "surveillance",
+        "overdue_steps": "2",
+        "live_alerts": "2",
+        "highest_severity": "warning",
+    }
+    assert [by_mrn[m]["main"] for m in ("MRN-B", "MRN-C", "MRN-D")] == [
+        "rt_active",
+        "rt_active",
+        "assessment",
+    ]
     assert (by_mrn["MRN-D"]["next_step"], by_mrn["MRN-D"]["next_due"]) == (
-        "MDT resectability decision", "2026-03-09")
-    assert all(by_mrn[m]["overdue_steps"] == "0" and by_mrn[m]["live_alerts"] == "0"
-               and by_mrn[m]["highest_severity"] == "" for m in ("MRN-B", "MRN-C", "MRN-D"))
+        "MDT resectability decision",
+        "2026-03-09",
+    )
+    assert all(
+        by_mrn[m]["overdue_steps"] == "0"
+        and by_mrn[m]["live_alerts"] == "0"
+        and by_mrn[m]["highest_severity"] == ""
+        for m in ("MRN-B", "MRN-C", "MRN-D")
+    )
     assert len(text_.splitlines()) == 5
-

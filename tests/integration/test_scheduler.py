@@ -41,12 +41,12 @@ def test_build_scheduler_declares_one_interval_sweep_job_without_starting(deps: 
 def test_the_scheduler_coalesces_missed_runs_and_never_overlaps_sweeps(deps: Deps) -> None:
     scheduler = build_scheduler(deps, 5)
 
-    assert scheduler._job_defaults == {"coalesce": True, "max_instances": 1,
-                                       "misfire_grace_time": None}
+    assert scheduler._job_defaults == {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
 
 
-def test_the_sweep_job_sweeps_and_logs_one_summary_line(deps: Deps, clock: FixedClock,
-                                                        caplog: pytest.LogCaptureFixture) -> None:
+def test_the_sweep_job_sweeps_and_logs_one_summary_line(
+    deps: Deps, clock: FixedClock, caplog: pytest.LogCaptureFixture
+) -> None:
     services.enroll(deps, "MRN-1", on=date(2026, 3, 2))
     clock.advance(days=30)
 
@@ -61,18 +61,24 @@ def test_the_sweep_job_sweeps_and_logs_one_summary_line(deps: Deps, clock: Fixed
 
 # --- `pathway scheduler` as a process -----------------------------------------------------------
 
+
 @pytest.fixture
 def process_env(tmp_path: Path) -> Iterator[dict[str, str]]:
     """An initialised SQLite file with one patient enrolled in March 2026 (overdue by now)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PATHWAY_")}
-    env |= {"PATHWAY_DATABASE_URL": f"sqlite:///{tmp_path / 'pathway.db'}",
-            "PATHWAY_TIMEZONE": "Europe/London"}
-    init = subprocess.run([*CLI, "init"], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=60)
+    env |= {
+        "PATHWAY_DATABASE_URL": f"sqlite:///{tmp_path / 'pathway.db'}",
+        "PATHWAY_TIMEZONE": "Europe/London",
+    }
+    init = subprocess.run([*CLI, "init"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert init.returncode == 0, init.stderr
     application = build(env)
-    deps = Deps(uow=application.deps.uow, clock=FixedClock(utc(2026, 3, 2, 9)),
-                pathway=application.deps.pathway, zone=application.deps.zone)
+    deps = Deps(
+        uow=application.deps.uow,
+        clock=FixedClock(utc(2026, 3, 2, 9)),
+        pathway=application.deps.pathway,
+        zone=application.deps.zone,
+    )
     services.enroll(deps, "MRN-1", on=date(2026, 3, 2))
     application.engine.dispose()
     yield env
@@ -89,11 +95,17 @@ def wait_for(log: Path, text: str, seconds: float) -> str:
 
 
 def test_the_scheduler_process_catches_up_runs_and_stops_cleanly_on_sigterm(
-        process_env: dict[str, str], tmp_path: Path) -> None:
+    process_env: dict[str, str], tmp_path: Path
+) -> None:
     log = tmp_path / "scheduler.log"
     with log.open("w") as err:
-        process = subprocess.Popen([*CLI, "scheduler", "--sweep-minutes", "1"], cwd=ROOT,
-                                   env=process_env, stdout=subprocess.DEVNULL, stderr=err)
+        process = subprocess.Popen(
+            [*CLI, "scheduler", "--sweep-minutes", "1"],
+            cwd=ROOT,
+            env=process_env,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
     try:
         content = wait_for(log, "scheduler running", 20)
         process.send_signal(signal.SIGTERM)
@@ -114,11 +126,15 @@ def test_the_scheduler_process_catches_up_runs_and_stops_cleanly_on_sigterm(
 
 
 @pytest.mark.parametrize("minutes", ["0", "1441"])
-def test_an_out_of_range_sweep_interval_is_a_usage_error(process_env: dict[str, str],
-                                                         minutes: str) -> None:
-    process = subprocess.Popen([*CLI, "scheduler", "--sweep-minutes", minutes], cwd=ROOT,
-                               env=process_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True)
+def test_an_out_of_range_sweep_interval_is_a_usage_error(process_env: dict[str, str], minutes: str) -> None:
+    process = subprocess.Popen(
+        [*CLI, "scheduler", "--sweep-minutes", minutes],
+        cwd=ROOT,
+        env=process_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         out, err = process.communicate(timeout=15)
     except subprocess.TimeoutExpired:

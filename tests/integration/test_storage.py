@@ -21,12 +21,14 @@ from tests.integration.conftest import ACTOR, snapshot
 MDT_RT = {"resectability": "unresectable", "plan": "definitive_rt"}
 
 
-def record(deps: Deps, event: str, fields: dict[str, Any] | None = None, mrn: str = "MRN-1",
-           **kwargs: Any) -> services.Recorded:
+def record(
+    deps: Deps, event: str, fields: dict[str, Any] | None = None, mrn: str = "MRN-1", **kwargs: Any
+) -> services.Recorded:
     return services.record_event(deps, mrn, event, fields or {}, actor=ACTOR, **kwargs)
 
 
 # --- clinical time ------------------------------------------------------------------------------
+
 
 def test_a_timezone_survives_a_round_trip_as_the_same_aware_utc_instant(deps: Deps) -> None:
     services.enroll(deps, "MRN-1", on=date(2026, 3, 1))
@@ -58,9 +60,11 @@ def test_on_date_means_the_start_of_the_clinic_day_in_summer(deps: Deps, clock: 
 
 # --- append-only history ------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("statement", ["UPDATE event SET actor = 'tamperer'", "DELETE FROM event"])
-def test_the_history_is_append_only_for_raw_sql(deps: Deps, engine: Engine, patient: Patient,
-                                                statement: str) -> None:
+def test_the_history_is_append_only_for_raw_sql(
+    deps: Deps, engine: Engine, patient: Patient, statement: str
+) -> None:
     before = services.history(deps, "MRN-1").events
     with pytest.raises(SQLAlchemyError), engine.begin() as conn:
         conn.execute(text(statement))
@@ -69,8 +73,10 @@ def test_the_history_is_append_only_for_raw_sql(deps: Deps, engine: Engine, pati
 
 # --- concurrency --------------------------------------------------------------------------------
 
-def test_a_stale_expected_version_is_a_conflict_and_writes_nothing(deps: Deps, engine: Engine,
-                                                                   patient: Patient) -> None:
+
+def test_a_stale_expected_version_is_a_conflict_and_writes_nothing(
+    deps: Deps, engine: Engine, patient: Patient
+) -> None:
     record(deps, "exam_done")
     before = snapshot(deps, engine, "MRN-1")
     with pytest.raises(Conflict):
@@ -79,7 +85,8 @@ def test_a_stale_expected_version_is_a_conflict_and_writes_nothing(deps: Deps, e
 
 
 def test_saving_a_patient_loaded_before_someone_else_saved_is_a_conflict(
-        deps: Deps, clock: FixedClock, patient: Patient) -> None:
+    deps: Deps, clock: FixedClock, patient: Patient
+) -> None:
     with deps.uow() as uow:
         stale = uow.patients.by_mrn("MRN-1")
         assert stale is not None
@@ -100,7 +107,8 @@ def test_saving_a_patient_loaded_before_someone_else_saved_is_a_conflict(
 @pytest.mark.postgres
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_two_open_transactions_on_postgresql_cannot_both_save_the_same_version(
-        deps: Deps, clock: FixedClock, patient: Patient) -> None:
+    deps: Deps, clock: FixedClock, patient: Patient
+) -> None:
     """SQLite serialises writers with BEGIN IMMEDIATE, so only PostgreSQL can interleave them."""
     with deps.uow() as first, deps.uow() as second:
         a, b = first.patients.by_mrn("MRN-1"), second.patients.by_mrn("MRN-1")
@@ -113,9 +121,9 @@ def test_two_open_transactions_on_postgresql_cannot_both_save_the_same_version(
     assert services.status(deps, "MRN-1").states["pain"] == "controlled"
 
 
-
 def test_a_reader_in_the_middle_of_a_list_does_not_hold_up_recording(
-        deps: Deps, engine: Engine, patient: Patient) -> None:
+    deps: Deps, engine: Engine, patient: Patient
+) -> None:
     """Lists and reports read in their own transaction without the write lock: an event recorded
     meanwhile is written at once (with the lock, SQLite would make it wait for the reader)."""
     with deps.read() as reading:
@@ -127,8 +135,9 @@ def test_a_reader_in_the_middle_of_a_list_does_not_hold_up_recording(
         assert conn.execute(text("SELECT count(*) FROM event WHERE type = 'pain_score'")).scalar() == 1
 
 
-def test_a_read_only_unit_of_work_cannot_write_on_postgresql(deps: Deps, engine: Engine,
-                                                            patient: Patient) -> None:
+def test_a_read_only_unit_of_work_cannot_write_on_postgresql(
+    deps: Deps, engine: Engine, patient: Patient
+) -> None:
     if engine.dialect.name != "postgresql":
         pytest.skip("SQLite has no read-only transactions; commit() refuses instead")
     with deps.read() as reading, pytest.raises(SQLAlchemyError, match="read-only"):
@@ -143,17 +152,29 @@ REFUSALS = [
     pytest.param("MRN-1", "rt_started", {}, {}, EventNotAllowed, id="rt_started in assessment"),
     pytest.param("MRN-1", "pain_score", {"nrs": "11"}, {}, InvalidInput, id="nrs 11"),
     pytest.param("MRN-1", "exam_done", {}, {"on": date(2026, 3, 3)}, InvalidInput, id="future date"),
-    pytest.param("MRN-1", "exam_done", {}, {"on": date(2026, 2, 19)}, InvalidInput,
-                 id="before enrolment"),
-    pytest.param("MRN-1", "mdt_decision", {"resectability": "unresectable", "plan": "next_line"},
-                 {}, GuardRefused, id="mdt guard refused"),
+    pytest.param("MRN-1", "exam_done", {}, {"on": date(2026, 2, 19)}, InvalidInput, id="before enrolment"),
+    pytest.param(
+        "MRN-1",
+        "mdt_decision",
+        {"resectability": "unresectable", "plan": "next_line"},
+        {},
+        GuardRefused,
+        id="mdt guard refused",
+    ),
 ]
 
 
 @pytest.mark.parametrize(("mrn", "event", "fields", "when", "error"), REFUSALS)
-def test_a_refused_event_leaves_nothing_behind(deps: Deps, engine: Engine, patient: Patient,
-                                               mrn: str, event: str, fields: dict[str, Any],
-                                               when: dict[str, Any], error: type[Exception]) -> None:
+def test_a_refused_event_leaves_nothing_behind(
+    deps: Deps,
+    engine: Engine,
+    patient: Patient,
+    mrn: str,
+    event: str,
+    fields: dict[str, Any],
+    when: dict[str, Any],
+    error: type[Exception],
+) -> None:
     before = snapshot(deps, engine, "MRN-1")
     with pytest.raises(error) as refused:
         record(deps, event, fields, mrn=mrn, **when)
@@ -176,13 +197,16 @@ def test_enrolling_an_invalid_mrn_is_invalid_input(deps: Deps, mrn: str) -> None
 
 # --- retraction ---------------------------------------------------------------------------------
 
-def retract(deps: Deps, event_id: int, reason: str | None = "entered on the wrong patient"
-            ) -> services.Recorded:
+
+def retract(
+    deps: Deps, event_id: int, reason: str | None = "entered on the wrong patient"
+) -> services.Recorded:
     return record(deps, "retraction", {"event_id": str(event_id)}, reason=reason)
 
 
 def test_retracting_an_event_rolls_its_states_back_and_keeps_it_in_the_history(
-        deps: Deps, patient: Patient) -> None:
+    deps: Deps, patient: Patient
+) -> None:
     wrong = record(deps, "pain_score", {"nrs": "8"})
     assert wrong.states["pain"] == "uncontrolled"
 
@@ -196,8 +220,7 @@ def test_retracting_an_event_rolls_its_states_back_and_keeps_it_in_the_history(
     assert h.events[-1].reason == "entered on the wrong patient"
 
 
-def test_a_retraction_without_a_reason_is_invalid_input(deps: Deps, engine: Engine,
-                                                        patient: Patient) -> None:
+def test_a_retraction_without_a_reason_is_invalid_input(deps: Deps, engine: Engine, patient: Patient) -> None:
     wrong = record(deps, "pain_score", {"nrs": "8"})
     before = snapshot(deps, engine, "MRN-1")
     with pytest.raises(InvalidInput):
@@ -205,8 +228,9 @@ def test_a_retraction_without_a_reason_is_invalid_input(deps: Deps, engine: Engi
     assert snapshot(deps, engine, "MRN-1") == before
 
 
-def test_retracting_an_event_later_events_depend_on_is_refused(deps: Deps, engine: Engine,
-                                                               patient: Patient) -> None:
+def test_retracting_an_event_later_events_depend_on_is_refused(
+    deps: Deps, engine: Engine, patient: Patient
+) -> None:
     mdt = record(deps, "mdt_decision", MDT_RT)
     record(deps, "rt_started")
     before = snapshot(deps, engine, "MRN-1")
@@ -216,8 +240,7 @@ def test_retracting_an_event_later_events_depend_on_is_refused(deps: Deps, engin
     assert before.states["main"] == "rt_active"
 
 
-def test_retracting_the_same_event_twice_is_a_conflict(deps: Deps, engine: Engine,
-                                                       patient: Patient) -> None:
+def test_retracting_the_same_event_twice_is_a_conflict(deps: Deps, engine: Engine, patient: Patient) -> None:
     wrong = record(deps, "pain_score", {"nrs": "8"})
     retract(deps, wrong.event.id)
     before = snapshot(deps, engine, "MRN-1")
@@ -228,8 +251,10 @@ def test_retracting_the_same_event_twice_is_a_conflict(deps: Deps, engine: Engin
 
 # --- clinical order -----------------------------------------------------------------------------
 
+
 def test_a_state_change_dated_before_the_tracks_last_change_is_refused(
-        deps: Deps, engine: Engine, patient: Patient) -> None:
+    deps: Deps, engine: Engine, patient: Patient
+) -> None:
     record(deps, "mdt_decision", MDT_RT, on=date(2026, 2, 23))
     record(deps, "rt_started", on=date(2026, 2, 26))
     before = snapshot(deps, engine, "MRN-1")
@@ -239,15 +264,16 @@ def test_a_state_change_dated_before_the_tracks_last_change_is_refused(
 
 
 def test_an_observation_back_dated_before_an_earlier_state_change_is_accepted(
-        deps: Deps, patient: Patient) -> None:
+    deps: Deps, patient: Patient
+) -> None:
     record(deps, "mdt_decision", MDT_RT, on=date(2026, 2, 25))
-    done = record(deps, "imaging_done", {"region": "pelvis_sacrum", "modality": "MRI"},
-                  on=date(2026, 2, 22))
+    done = record(deps, "imaging_done", {"region": "pelvis_sacrum", "modality": "MRI"}, on=date(2026, 2, 22))
     assert done.changes == {}
     assert services.history(deps, "MRN-1").events[-1].type == "imaging_done"
 
 
 # --- migrations ---------------------------------------------------------------------------------
+
 
 def test_upgrading_twice_is_safe_and_the_database_is_at_head(engine: Engine) -> None:
     head = migrate.head()

@@ -24,8 +24,14 @@ from tests.fakes import FixedClock
 from tests.integration.conftest import follow_to_surveillance, morning
 
 ROOT = Path(__file__).resolve().parents[2]
-COUNTERS = ("follow_ups_created", "follow_ups_changed", "alerts_opened", "alerts_escalated",
-            "alerts_resolved", "alerts_reopened")
+COUNTERS = (
+    "follow_ups_created",
+    "follow_ups_changed",
+    "alerts_opened",
+    "alerts_escalated",
+    "alerts_resolved",
+    "alerts_reopened",
+)
 
 
 def statuses(deps: Deps, mrn: str = "MRN-1") -> dict[tuple[str, str], str]:
@@ -36,26 +42,35 @@ def statuses(deps: Deps, mrn: str = "MRN-1") -> dict[tuple[str, str], str]:
 
 
 def live_alerts(deps: Deps, mrn: str = "MRN-1") -> list[tuple[str, str, str]]:
-    return sorted((a.rule, a.instance_key.split(":")[1], a.severity)
-                  for a, _ in alerting.list_alerts(deps, "live", mrn))
+    return sorted(
+        (a.rule, a.instance_key.split(":")[1], a.severity) for a, _ in alerting.list_alerts(deps, "live", mrn)
+    )
 
 
 def row_counts(engine: Engine) -> tuple[int, ...]:
     """Rows in (follow_up, alert, alert_action)."""
     with engine.connect() as conn:
-        return tuple(int(conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
-                     for table in ("follow_up", "alert", "alert_action"))
+        return tuple(
+            int(conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
+            for table in ("follow_up", "alert", "alert_action")
+        )
 
 
 def duplicates(engine: Engine) -> list[Any]:
     """Rows that share an identity that must be unique; empty when all is well."""
     with engine.connect() as conn:
-        alerts = conn.execute(text(
-            "SELECT patient_id, rule, instance_key, severity, count(*) FROM alert "
-            "GROUP BY patient_id, rule, instance_key, severity HAVING count(*) > 1")).all()
-        follow_ups = conn.execute(text(
-            "SELECT patient_id, rule, region, anchor_at, count(*) FROM follow_up "
-            "GROUP BY patient_id, rule, region, anchor_at HAVING count(*) > 1")).all()
+        alerts = conn.execute(
+            text(
+                "SELECT patient_id, rule, instance_key, severity, count(*) FROM alert "
+                "GROUP BY patient_id, rule, instance_key, severity HAVING count(*) > 1"
+            )
+        ).all()
+        follow_ups = conn.execute(
+            text(
+                "SELECT patient_id, rule, region, anchor_at, count(*) FROM follow_up "
+                "GROUP BY patient_id, rule, region, anchor_at HAVING count(*) > 1"
+            )
+        ).all()
     return [*alerts, *follow_ups]
 
 
@@ -65,15 +80,20 @@ def nothing_changed(changes: Changes) -> bool:
 
 # --- one process --------------------------------------------------------------------------------
 
+
 def test_the_sweep_moves_follow_ups_from_upcoming_to_due_to_overdue_and_opens_their_alerts(
-        deps: Deps, clock: FixedClock, in_surveillance: Patient) -> None:
+    deps: Deps, clock: FixedClock, in_surveillance: Patient
+) -> None:
     imaging, exam = ("T09", "pelvis_sacrum"), ("T10", "")
     assert statuses(deps)[imaging] == statuses(deps)[exam] == "upcoming"
 
     clock.current = morning(date(2026, 6, 15))
     changes = alerting.sweep(deps)
-    assert (statuses(deps)[imaging], statuses(deps)[("T09", "chest")], statuses(deps)[exam]) == \
-        ("due", "due", "due")
+    assert (statuses(deps)[imaging], statuses(deps)[("T09", "chest")], statuses(deps)[exam]) == (
+        "due",
+        "due",
+        "due",
+    )
     assert changes.follow_ups_changed == 3 and changes.alerts_opened == 0
     assert live_alerts(deps) == []
 
@@ -81,12 +101,16 @@ def test_the_sweep_moves_follow_ups_from_upcoming_to_due_to_overdue_and_opens_th
     changes = alerting.sweep(deps)
     assert statuses(deps)[imaging] == statuses(deps)[exam] == "overdue"
     assert changes.alerts_opened == 3
-    assert live_alerts(deps) == [("A10", "chest", "warning"), ("A10", "pelvis_sacrum", "warning"),
-                                 ("A16", "", "warning")]
+    assert live_alerts(deps) == [
+        ("A10", "chest", "warning"),
+        ("A10", "pelvis_sacrum", "warning"),
+        ("A16", "", "warning"),
+    ]
 
 
 def test_a_second_sweep_at_the_same_instant_changes_nothing(
-        deps: Deps, clock: FixedClock, engine: Engine, in_surveillance: Patient) -> None:
+    deps: Deps, clock: FixedClock, engine: Engine, in_surveillance: Patient
+) -> None:
     clock.current = morning(date(2026, 7, 25))
     first = alerting.sweep(deps)
     assert first.alerts_opened == 3
@@ -99,14 +123,18 @@ def test_a_second_sweep_at_the_same_instant_changes_nothing(
 
 
 def test_a_sweep_after_a_long_gap_opens_each_alert_once_at_its_highest_level(
-        deps: Deps, clock: FixedClock, engine: Engine, in_surveillance: Patient) -> None:
+    deps: Deps, clock: FixedClock, engine: Engine, in_surveillance: Patient
+) -> None:
     clock.advance(days=200)
 
     changes = alerting.sweep(deps)
 
     assert changes.alerts_opened == 3 and changes.alerts_escalated == 0
-    assert live_alerts(deps) == [("A10", "chest", "critical"), ("A10", "pelvis_sacrum", "critical"),
-                                 ("A16", "", "warning")]
+    assert live_alerts(deps) == [
+        ("A10", "chest", "critical"),
+        ("A10", "pelvis_sacrum", "critical"),
+        ("A16", "", "warning"),
+    ]
     _, alerts = alerting.follow_ups_of(deps, "MRN-1")
     assert not [a for a in alerts if a.rule == "A10" and a.severity == "warning"]
     assert nothing_changed(alerting.sweep(deps))
@@ -116,7 +144,8 @@ def test_a_sweep_after_a_long_gap_opens_each_alert_once_at_its_highest_level(
 
 
 def test_a_warning_escalates_to_a_new_critical_row_and_the_warning_is_resolved(
-        deps: Deps, clock: FixedClock, engine: Engine, in_surveillance: Patient) -> None:
+    deps: Deps, clock: FixedClock, engine: Engine, in_surveillance: Patient
+) -> None:
     clock.current = morning(date(2026, 7, 25))
     alerting.sweep(deps)
     warnings = {a.id for a, _ in alerting.list_alerts(deps) if a.rule == "A10"}
@@ -131,14 +160,19 @@ def test_a_warning_escalates_to_a_new_critical_row_and_the_warning_is_resolved(
     _, alerts = alerting.follow_ups_of(deps, "MRN-1")
     a10 = [a for a in alerts if a.rule == "A10"]
     assert sorted((a.severity, a.status) for a in a10) == [
-        ("critical", "open"), ("critical", "open"), ("warning", "resolved"), ("warning", "resolved")]
+        ("critical", "open"),
+        ("critical", "open"),
+        ("warning", "resolved"),
+        ("warning", "resolved"),
+    ]
     assert {a.resolution for a in a10 if a.id in warnings} == {"escalated to critical"}
     assert {a.id for a in a10 if a.severity == "critical"}.isdisjoint(warnings)
     assert duplicates(engine) == []
 
 
 def test_a_sweep_leaves_patients_with_nothing_due_alone(
-        deps: Deps, clock: FixedClock, engine: Engine, in_surveillance: Patient) -> None:
+    deps: Deps, clock: FixedClock, engine: Engine, in_surveillance: Patient
+) -> None:
     clock.current = morning(date(2026, 5, 20))
     before = row_counts(engine)
 
@@ -150,13 +184,19 @@ def test_a_sweep_leaves_patients_with_nothing_due_alone(
 
 # --- two processes ------------------------------------------------------------------------------
 
+
 def start_sweep(url: str) -> subprocess.Popen[str]:
     """`pathway sweep --json` in its own process, on the real wall clock."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PATHWAY_")}
     env |= {"PATHWAY_DATABASE_URL": url, "PATHWAY_TIMEZONE": "Europe/London"}
     return subprocess.Popen(
         [sys.executable, "-c", "from pathway.cli.app import main; main()", "sweep", "--json"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def finish(process: subprocess.Popen[str]) -> dict[str, Any]:
@@ -198,7 +238,8 @@ def copy_of(url: str, engine: Engine) -> Iterator[str]:
 
 
 def test_two_sweeps_in_parallel_processes_do_one_sweeps_worth_of_work(
-        deps: Deps, clock: FixedClock, engine: Engine, database_url: str) -> None:
+    deps: Deps, clock: FixedClock, engine: Engine, database_url: str
+) -> None:
     for n in range(12):  # histories of 2026-03..05; the real "now" (late 2026) makes them overdue
         follow_to_surveillance(deps, clock, f"MRN-{n:02}")
     before = row_counts(engine)
@@ -214,8 +255,9 @@ def test_two_sweeps_in_parallel_processes_do_one_sweeps_worth_of_work(
     assert sorted(per_item(results[0]) + per_item(results[1])) == sorted(per_item(reference))
     assert duplicates(engine) == []
     follow_ups, alerts, _ = row_counts(engine)
-    assert (follow_ups - before[0], alerts - before[1]) == (reference["follow_ups_created"],
-                                                          reference["alerts_opened"])
+    assert (follow_ups - before[0], alerts - before[1]) == (
+        reference["follow_ups_created"],
+        reference["alerts_opened"],
+    )
     again = finish(start_sweep(database_url))
     assert [again[name] for name in COUNTERS] == [0] * len(COUNTERS)
-

@@ -40,14 +40,25 @@ def day(n: float, hour: int = 10) -> datetime:
 
 class History:
     def __init__(self, histology: str | None = "sts") -> None:
-        self.patient = Patient(id=1, mrn="M", enrolled_on=ENROLLED.date(), enrolled_at=ENROLLED,
-                               histology=histology)
+        self.patient = Patient(
+            id=1, mrn="M", enrolled_on=ENROLLED.date(), enrolled_at=ENROLLED, histology=histology
+        )
         self.events: list[EventRecord] = []
 
     def add(self, type: str, at: datetime, **data: Any) -> History:
-        self.events.append(EventRecord(
-            id=len(self.events) + 1, patient_id=1, type=type, occurred_at=at, recorded_at=at,
-            actor="t", data={**DEFAULTS.get(type, {}), **data}, reason=None, changes={}))
+        self.events.append(
+            EventRecord(
+                id=len(self.events) + 1,
+                patient_id=1,
+                type=type,
+                occurred_at=at,
+                recorded_at=at,
+                actor="t",
+                data={**DEFAULTS.get(type, {}), **data},
+                reason=None,
+                changes={},
+            )
+        )
         return self
 
     def rt_completed(self, at: datetime) -> History:
@@ -59,8 +70,12 @@ class History:
         timeline = build_timeline(pathway, ENROLLED, self.events)
         assert len(timeline) == len(self.events) + 1, "an event was not allowed where it was added"
         fus = derive_follow_ups(d, timeline, Calendar(LONDON))
-        found = [c for c in alerts_for_follow_ups(d, fus, now, LONDON)
-                 + alerts_for_checks(d, self.patient, timeline, LONDON) if c.rule == rule]
+        found = [
+            c
+            for c in alerts_for_follow_ups(d, fus, now, LONDON)
+            + alerts_for_checks(d, self.patient, timeline, LONDON)
+            if c.rule == rule
+        ]
         for c in found:
             assert c.source.strip() and c.message, c
             if c.follow_up is not None:
@@ -92,8 +107,7 @@ def test_a48_warns_when_no_mdt_decision_within_14_days(pathway: Pathway) -> None
 def test_a48_fires_only_once_t01_is_overdue(pathway: Pathway) -> None:
     closes = local_midnight(2026, 3, 17)
     timeline = build_timeline(pathway, ENROLLED, [])
-    [t01] = [f for f in derive_follow_ups(pathway.definition, timeline, Calendar(LONDON))
-             if f.rule == "T01"]
+    [t01] = [f for f in derive_follow_ups(pathway.definition, timeline, Calendar(LONDON)) if f.rule == "T01"]
     fired = History().alerts(pathway, closes, "A48") != []
     assert fired == (t01.status(closes) == "overdue")
 
@@ -118,8 +132,12 @@ def test_a10_warns_when_imaging_is_overdue_and_is_critical_28_days_later(pathway
     assert severities(warnings) == ["warning", "warning"]  # pelvis_sacrum and chest
     later = history.alerts(pathway, closes + timedelta(days=28, minutes=1), "A10")
     assert severities(effective(later)) == ["critical", "critical"]
-    imaged = (History().rt_completed(day(40)).add("imaging_done", day(90))
-              .add("imaging_done", day(90), region="chest", modality="CT"))
+    imaged = (
+        History()
+        .rt_completed(day(40))
+        .add("imaging_done", day(90))
+        .add("imaging_done", day(90), region="chest", modality="CT")
+    )
     assert imaged.alerts(pathway, closes + timedelta(days=1), "A10") == []
 
 
@@ -137,13 +155,17 @@ def test_a16_warns_when_no_physical_exam_within_four_months(pathway: Pathway) ->
     assert History().add("exam_done", day(100)).alerts(pathway, day(125), "A16") == []
 
 
-@pytest.mark.parametrize(("alert", "event", "data"), [
-    ("A17", "pain_score", {"nrs": 2}),
-    ("A47", "neuro_exam", {"finding": "baseline"}),
-    ("A28", "fracture_risk_assessed", {"sins": 5}),
-])
+@pytest.mark.parametrize(
+    ("alert", "event", "data"),
+    [
+        ("A17", "pain_score", {"nrs": 2}),
+        ("A47", "neuro_exam", {"finding": "baseline"}),
+        ("A28", "fracture_risk_assessed", {"sins": 5}),
+    ],
+)
 def test_a_baseline_step_missing_by_its_deadline_warns_and_recording_it_prevents_the_alert(
-        pathway: Pathway, alert: str, event: str, data: dict[str, Any]) -> None:
+    pathway: Pathway, alert: str, event: str, data: dict[str, Any]
+) -> None:
     [fired] = History().alerts(pathway, day(15), alert)
     assert fired.severity == "warning"
     assert History().add(event, day(3), **data).alerts(pathway, day(15), alert) == []
@@ -210,37 +232,54 @@ def test_a04_is_critical_without_dexamethasone_within_2_hours(pathway: Pathway) 
     assert history.alerts(pathway, suspected + timedelta(hours=3), "A04") == []
 
 
-@pytest.mark.parametrize(("dose", "indication", "fires"), [
-    (4.0, "mscc_neuro", True), (8.0, "mscc_neuro", True), (16.0, "mscc_neuro", False),
-    (4.0, "neuropathic_pain", False),
-])
+@pytest.mark.parametrize(
+    ("dose", "indication", "fires"),
+    [
+        (4.0, "mscc_neuro", True),
+        (8.0, "mscc_neuro", True),
+        (16.0, "mscc_neuro", False),
+        (4.0, "neuropathic_pain", False),
+    ],
+)
 def test_a04b_warns_when_mscc_dexamethasone_is_below_16_mg(
-        pathway: Pathway, dose: float, indication: str, fires: bool) -> None:
-    history = History().add("neuro_exam", day(3)).add(
-        "dexamethasone_started", day(3, hour=11), dose_mg_per_day=dose, indication=indication)
+    pathway: Pathway, dose: float, indication: str, fires: bool
+) -> None:
+    history = (
+        History()
+        .add("neuro_exam", day(3))
+        .add("dexamethasone_started", day(3, hour=11), dose_mg_per_day=dose, indication=indication)
+    )
     assert severities(history.alerts(pathway, day(4), "A04b")) == (["warning"] if fires else [])
 
 
-def test_a05_is_critical_when_rt_for_compression_has_not_started_within_24_hours(
-        pathway: Pathway) -> None:
+def test_a05_is_critical_when_rt_for_compression_has_not_started_within_24_hours(pathway: Pathway) -> None:
     decided = day(3, hour=14)
-    history = (History().add("mri_whole_spine_done", day(3)).add("dexamethasone_started", day(3, hour=11))
-               .add("mscc_treatment_decided", decided))
+    history = (
+        History()
+        .add("mri_whole_spine_done", day(3))
+        .add("dexamethasone_started", day(3, hour=11))
+        .add("mscc_treatment_decided", decided)
+    )
     assert history.alerts(pathway, decided + timedelta(hours=23), "A05") == []
     assert severities(history.alerts(pathway, decided + timedelta(hours=25), "A05")) == ["critical"]
     history.add("mscc_treatment_started", decided + timedelta(hours=6))
     assert history.alerts(pathway, decided + timedelta(hours=25), "A05") == []
-    surgery = (History().add("mri_whole_spine_done", day(3))
-               .add("mscc_treatment_decided", decided, treatment="surgery"))
+    surgery = (
+        History()
+        .add("mri_whole_spine_done", day(3))
+        .add("mscc_treatment_decided", decided, treatment="surgery")
+    )
     assert surgery.alerts(pathway, decided + timedelta(hours=25), "A05") == []
 
 
 def test_a19_warns_when_nrs_5_has_no_detailed_assessment_within_24_hours(pathway: Pathway) -> None:
     scored = day(3)
-    assert severities(History().add("pain_score", scored).alerts(
-        pathway, scored + timedelta(hours=25), "A19")) == ["warning"]
-    assessed = History().add("pain_score", scored).add("pain_assessment_detailed",
-                                                       scored + timedelta(hours=2))
+    assert severities(
+        History().add("pain_score", scored).alerts(pathway, scored + timedelta(hours=25), "A19")
+    ) == ["warning"]
+    assessed = (
+        History().add("pain_score", scored).add("pain_assessment_detailed", scored + timedelta(hours=2))
+    )
     assert assessed.alerts(pathway, scored + timedelta(hours=25), "A19") == []
     mild = History().add("pain_score", scored, nrs=2)
     assert mild.alerts(pathway, scored + timedelta(hours=25), "A19") == []
@@ -250,8 +289,11 @@ def test_a20_is_critical_when_nrs_8_has_no_analgesic_change_within_24_hours(path
     scored = day(3)
     severe = History().add("pain_score", scored, nrs=8)
     assert severities(severe.alerts(pathway, scored + timedelta(hours=25), "A20")) == ["critical"]
-    assessed_only = History().add("pain_score", scored, nrs=8).add(
-        "pain_assessment_detailed", scored + timedelta(hours=1))
+    assessed_only = (
+        History()
+        .add("pain_score", scored, nrs=8)
+        .add("pain_assessment_detailed", scored + timedelta(hours=1))
+    )
     assert severities(assessed_only.alerts(pathway, scored + timedelta(hours=25), "A20")) == ["critical"]
     changed = History().add("pain_score", scored, nrs=8).add("analgesia_changed", scored + timedelta(hours=3))
     assert changed.alerts(pathway, scored + timedelta(hours=25), "A20") == []
@@ -270,14 +312,26 @@ def test_a05b_warns_on_an_mdt_decision_while_histology_is_missing(pathway: Pathw
     assert confirmed.alerts(pathway, day(6), "A05b") == []
 
 
-@pytest.mark.parametrize(("histology", "dose", "fires"), [
-    ("sts", 50.0, True), ("sts", 63.0, False), ("sts", 66.0, True), ("chordoma", 63.0, True),
-    ("chordoma", 74.0, False), ("gctb", 50.0, False), (None, 50.0, False),
-])
+@pytest.mark.parametrize(
+    ("histology", "dose", "fires"),
+    [
+        ("sts", 50.0, True),
+        ("sts", 63.0, False),
+        ("sts", 66.0, True),
+        ("chordoma", 63.0, True),
+        ("chordoma", 74.0, False),
+        ("gctb", 50.0, False),
+        (None, 50.0, False),
+    ],
+)
 def test_a06_flags_a_prescription_outside_the_histology_dose_range(
-        pathway: Pathway, histology: str | None, dose: float, fires: bool) -> None:
-    history = History(histology=histology).add("mdt_decision", day(5)).add(
-        "rt_plan_approved", day(8), total_dose_gy=dose)
+    pathway: Pathway, histology: str | None, dose: float, fires: bool
+) -> None:
+    history = (
+        History(histology=histology)
+        .add("mdt_decision", day(5))
+        .add("rt_plan_approved", day(8), total_dose_gy=dose)
+    )
     found = history.alerts(pathway, day(9), "A06")
     assert severities(found) == (["info"] if fires else [])
     if fires:
@@ -285,15 +339,20 @@ def test_a06_flags_a_prescription_outside_the_histology_dose_range(
 
 
 def test_a06_uses_histology_confirmed_after_enrolment(pathway: Pathway) -> None:
-    history = (History(histology=None).add("histology_confirmed", day(2), histology="chordoma")
-               .add("mdt_decision", day(5)).add("rt_plan_approved", day(8), total_dose_gy=63.0))
+    history = (
+        History(histology=None)
+        .add("histology_confirmed", day(2), histology="chordoma")
+        .add("mdt_decision", day(5))
+        .add("rt_plan_approved", day(8), total_dose_gy=63.0)
+    )
     assert severities(history.alerts(pathway, day(9), "A06")) == ["info"]
 
 
 def test_a09_notes_radiotherapy_stopped_early(pathway: Pathway) -> None:
     base = History().add("mdt_decision", day(1)).add("rt_started", day(5))
-    assert severities(base.add("rt_stopped_early", day(20), reason_code="toxicity").alerts(
-        pathway, day(21), "A09")) == ["info"]
+    assert severities(
+        base.add("rt_stopped_early", day(20), reason_code="toxicity").alerts(pathway, day(21), "A09")
+    ) == ["info"]
     assert History().rt_completed(day(40)).alerts(pathway, day(41), "A09") == []
 
 
@@ -301,8 +360,12 @@ def test_a12a_warns_when_a_region_is_reimaged_with_a_different_modality(pathway:
     changed = History().add("imaging_done", day(2)).add("imaging_done", day(60), modality="CT")
     [alert] = changed.alerts(pathway, day(61), "A12a")
     assert alert.severity == "warning" and "baseline was MRI" in alert.message
-    same = (History().add("imaging_done", day(2)).add("imaging_done", day(3), region="chest", modality="CT")
-            .add("imaging_done", day(60)))
+    same = (
+        History()
+        .add("imaging_done", day(2))
+        .add("imaging_done", day(3), region="chest", modality="CT")
+        .add("imaging_done", day(60))
+    )
     assert same.alerts(pathway, day(61), "A12a") == []
 
 

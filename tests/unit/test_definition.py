@@ -18,8 +18,19 @@ from pathway.pathway_file import load_pathway_file
 ORIGIN = "x.yaml"
 
 EXPECTED_TRACKS = {
-    "main": ("assessment", ["assessment", "rt_planning", "rt_active", "surveillance", "systemic_therapy",
-                            "progression_review", "best_supportive_care", "surgical_pathway"]),
+    "main": (
+        "assessment",
+        [
+            "assessment",
+            "rt_planning",
+            "rt_active",
+            "surveillance",
+            "systemic_therapy",
+            "progression_review",
+            "best_supportive_care",
+            "surgical_pathway",
+        ],
+    ),
     "mscc": ("none", ["none", "suspected", "confirmed", "treated"]),
     "pain": ("unassessed", ["unassessed", "controlled", "uncontrolled", "interventional_referred"]),
     "palliative": ("not_referred", ["not_referred", "referred", "active"]),
@@ -60,7 +71,8 @@ def test_the_shipped_pathway_has_the_five_tracks_in_file_order(definition: Pathw
 
 @pytest.mark.parametrize("track", list(EXPECTED_TRACKS))
 def test_each_shipped_track_has_exactly_the_states_and_initial_state_of_the_file(
-        definition: PathwayDefinition, shipped_data: dict[str, Any], track: str) -> None:
+    definition: PathwayDefinition, shipped_data: dict[str, Any], track: str
+) -> None:
     initial, states = EXPECTED_TRACKS[track]
     assert definition.tracks[track].initial == initial
     assert list(definition.tracks[track].states) == states
@@ -72,7 +84,8 @@ def test_initial_states_name_the_initial_state_of_every_track(definition: Pathwa
 
 
 def test_every_event_declared_in_the_file_is_loaded(
-        definition: PathwayDefinition, shipped_data: dict[str, Any]) -> None:
+    definition: PathwayDefinition, shipped_data: dict[str, Any]
+) -> None:
     assert set(definition.events) == set(shipped_data["events"])
     assert {"mdt_decision", "pain_score", "retraction", "death"} <= set(definition.events)
     assert definition.events["retraction"].retracts
@@ -234,7 +247,8 @@ MUTATIONS: dict[str, Mutation] = {
 
 @pytest.mark.parametrize("mutate", list(MUTATIONS.values()), ids=list(MUTATIONS))
 def test_a_malformed_definition_is_refused_naming_the_file_and_the_dotted_path(
-        data: dict[str, Any], mutate: Mutation) -> None:
+    data: dict[str, Any], mutate: Mutation
+) -> None:
     expected = mutate(data)
     message = refusal(data)
     for fragment in expected:
@@ -253,14 +267,22 @@ def test_every_problem_is_reported_at_once_one_per_line(data: dict[str, Any]) ->
 def test_a_comparison_guard_on_a_text_field_is_refused_at_load_time(data: dict[str, Any]) -> None:
     """Else it loads, and every matching event later crashes with a TypeError (str >= float)."""
     transitions = data["tracks"]["main"]["transitions"]
-    transitions.insert(0, {"event": "plan_revised", "source": "best_supportive_care", "dest": "surveillance",
-                           "when": {"note": {"ge": "$pain_detail_threshold"}}})
+    transitions.insert(
+        0,
+        {
+            "event": "plan_revised",
+            "source": "best_supportive_care",
+            "dest": "surveillance",
+            "when": {"note": {"ge": "$pain_detail_threshold"}},
+        },
+    )
     message = refusal(data)
     assert "tracks.main.transitions[0].when.note" in message
 
 
-@pytest.mark.parametrize("top", [[], ["pathway"], "pathway", 42, None],
-                         ids=["list", "items", "str", "int", "empty"])
+@pytest.mark.parametrize(
+    "top", [[], ["pathway"], "pathway", 42, None], ids=["list", "items", "str", "int", "empty"]
+)
 def test_a_top_level_that_is_not_a_mapping_is_refused(top: Any) -> None:
     message = refusal(top)
     assert message.startswith(f"{ORIGIN}: ")
@@ -271,7 +293,8 @@ def test_a_top_level_that_is_not_a_mapping_is_refused(top: Any) -> None:
 
 
 def test_a_valid_file_on_disk_loads_like_the_shipped_one(
-        tmp_path: Path, shipped_data: dict[str, Any], definition: PathwayDefinition) -> None:
+    tmp_path: Path, shipped_data: dict[str, Any], definition: PathwayDefinition
+) -> None:
     path = tmp_path / "copy.yaml"
     path.write_text(yaml.safe_dump(shipped_data, sort_keys=False), encoding="utf-8")
     loaded = load_pathway_file(path)
@@ -281,8 +304,9 @@ def test_a_valid_file_on_disk_loads_like_the_shipped_one(
 
 def test_invalid_yaml_syntax_is_refused_with_the_path_and_the_line(tmp_path: Path) -> None:
     path = tmp_path / "broken.yaml"
-    path.write_text("pathway:\n  id: sacral\n  title: [unclosed\nexits: {death: deceased}\n",
-                    encoding="utf-8")
+    path.write_text(
+        "pathway:\n  id: sacral\n  title: [unclosed\nexits: {death: deceased}\n", encoding="utf-8"
+    )
     with pytest.raises(DefinitionError) as info:
         load_pathway_file(path)
     message = str(info.value)
@@ -299,7 +323,8 @@ def test_a_missing_file_is_refused_naming_the_path(tmp_path: Path) -> None:
 
 
 def test_a_bad_file_on_disk_is_refused_with_its_own_path_as_origin(
-        tmp_path: Path, data: dict[str, Any]) -> None:
+    tmp_path: Path, data: dict[str, Any]
+) -> None:
     expected = _unknown_dest(data)
     path = tmp_path / "bad.yaml"
     path.write_text(yaml.safe_dump(data), encoding="utf-8")

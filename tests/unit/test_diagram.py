@@ -14,7 +14,8 @@ def test_the_mermaid_diagram_has_front_matter_and_a_state_diagram(definition: Pa
 
 
 def test_the_mermaid_diagram_shows_guarded_transitions_with_their_conditions(
-        definition: PathwayDefinition) -> None:
+    definition: PathwayDefinition,
+) -> None:
     text = mermaid(definition, "main")
     guard = "[resectability=unresectable and plan=definitive_rt]"
     assert f"assessment --> rt_planning: mdt_decision {guard}" in text
@@ -38,7 +39,8 @@ def test_the_mermaid_diagram_marks_the_current_state_active(definition: PathwayD
 
 
 def test_highlighting_the_current_state_keeps_the_start_marker_on_the_initial_state(
-        definition: PathwayDefinition) -> None:
+    definition: PathwayDefinition,
+) -> None:
     text = mermaid(definition, "main", current="surveillance")
     assert "[*] --> assessment" in text
     assert "[*] --> surveillance" not in text

@@ -12,16 +12,26 @@ from pathway.domain.durations import Duration
 LONDON = ZoneInfo("Europe/London")
 
 
-@pytest.mark.parametrize(("text", "amount", "unit"), [
-    ("14d", 14, "d"), ("6w", 6, "w"), ("3mo", 3, "mo"), ("24h", 24, "h"), ("60min", 60, "min"),
-    ("0d", 0, "d"), (" 7 d ", 7, "d"), ("1mo", 1, "mo"),
-])
+@pytest.mark.parametrize(
+    ("text", "amount", "unit"),
+    [
+        ("14d", 14, "d"),
+        ("6w", 6, "w"),
+        ("3mo", 3, "mo"),
+        ("24h", 24, "h"),
+        ("60min", 60, "min"),
+        ("0d", 0, "d"),
+        (" 7 d ", 7, "d"),
+        ("1mo", 1, "mo"),
+    ],
+)
 def test_a_well_formed_duration_parses_into_amount_and_unit(text: str, amount: int, unit: str) -> None:
     assert Duration.parse(text) == Duration(amount, unit)
 
 
-@pytest.mark.parametrize("text", ["", "14", "d", "14 days", "2y", "1.5d", "14dd", "d14", "3 months",
-                                  "six weeks", "14d 2h"])
+@pytest.mark.parametrize(
+    "text", ["", "14", "d", "14 days", "2y", "1.5d", "14dd", "d14", "3 months", "six weeks", "14d 2h"]
+)
 def test_a_malformed_duration_is_refused_with_an_example_of_the_format(text: str) -> None:
     with pytest.raises(ValueError, match="is not a duration"):
         Duration.parse(text)
@@ -37,10 +47,19 @@ def test_code_round_trips_through_parse(text: str) -> None:
     assert Duration.parse(Duration.parse(text).code()) == Duration.parse(text)
 
 
-@pytest.mark.parametrize(("text", "words"), [
-    ("14d", "14 days"), ("1d", "1 day"), ("6w", "6 weeks"), ("1mo", "1 month"), ("3mo", "3 months"),
-    ("24h", "24 hours"), ("1h", "1 hour"), ("60min", "60 minutes"),
-])
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("14d", "14 days"),
+        ("1d", "1 day"),
+        ("6w", "6 weeks"),
+        ("1mo", "1 month"),
+        ("3mo", "3 months"),
+        ("24h", "24 hours"),
+        ("1h", "1 hour"),
+        ("60min", "60 minutes"),
+    ],
+)
 def test_a_duration_reads_as_words(text: str, words: str) -> None:
     assert str(Duration.parse(text)) == words
 
@@ -71,9 +90,17 @@ def test_weeks_and_days_count_whole_calendar_days() -> None:
 # --- clock time versus calendar -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("text", "clock"), [
-    ("24h", True), ("60min", True), ("0h", True), ("14d", False), ("6w", False), ("3mo", False),
-])
+@pytest.mark.parametrize(
+    ("text", "clock"),
+    [
+        ("24h", True),
+        ("60min", True),
+        ("0h", True),
+        ("14d", False),
+        ("6w", False),
+        ("3mo", False),
+    ],
+)
 def test_only_hours_and_minutes_count_clock_time(text: str, clock: bool) -> None:
     assert Duration.parse(text).is_clock_time is clock
 

@@ -24,18 +24,22 @@ def refused(definition: PathwayDefinition, event: str, raw: dict[str, Any]) -> s
 
 @pytest.mark.parametrize("given_value", ["mri", "MRI", "Mri", "  mRi "])
 def test_a_choice_is_matched_case_insensitively_and_returned_as_declared(
-        definition: PathwayDefinition, given_value: str) -> None:
+    definition: PathwayDefinition, given_value: str
+) -> None:
     raw = {"region": "pelvis_sacrum", "modality": given_value}
     data = validate_event_data(definition, "imaging_done", raw)
     assert data == {"region": "pelvis_sacrum", "modality": "MRI"}
 
 
-@pytest.mark.parametrize(("given_value", "canonical"),
-                         [("YES", "yes"), ("Yes", "yes"), ("NO", "no"), ("no", "no")])
+@pytest.mark.parametrize(
+    ("given_value", "canonical"), [("YES", "yes"), ("Yes", "yes"), ("NO", "no"), ("no", "no")]
+)
 def test_a_lowercase_choice_is_canonicalised_from_any_case(
-        definition: PathwayDefinition, given_value: str, canonical: str) -> None:
+    definition: PathwayDefinition, given_value: str, canonical: str
+) -> None:
     assert validate_event_data(definition, "mri_whole_spine_done", {"compression": given_value}) == {
-        "compression": canonical}
+        "compression": canonical
+    }
 
 
 def test_a_choice_outside_the_declared_values_is_refused_listing_them(definition: PathwayDefinition) -> None:
@@ -49,7 +53,8 @@ def test_a_choice_outside_the_declared_values_is_refused_listing_them(definition
 
 
 def test_a_missing_required_field_is_refused_naming_the_field_and_the_set_option(
-        definition: PathwayDefinition) -> None:
+    definition: PathwayDefinition,
+) -> None:
     message = refused(definition, "mdt_decision", {"resectability": "unresectable"})
     assert "'plan'" in message
     assert "--set plan=VALUE" in message
@@ -76,7 +81,8 @@ def test_an_unknown_field_is_refused_listing_the_allowed_fields(definition: Path
 
 
 def test_an_event_without_fields_refuses_any_field_and_says_it_has_none(
-        definition: PathwayDefinition) -> None:
+    definition: PathwayDefinition,
+) -> None:
     message = refused(definition, "rt_started", {"fraction": "1"})
     assert "its fields: none" in message
 
@@ -87,7 +93,8 @@ def test_an_event_without_fields_validates_to_empty_data(definition: PathwayDefi
 
 def test_text_is_stripped(definition: PathwayDefinition) -> None:
     assert validate_event_data(definition, "plan_revised", {"note": "  family meeting  "}) == {
-        "note": "family meeting"}
+        "note": "family meeting"
+    }
 
 
 # --- numbers ------------------------------------------------------------------------------------
@@ -95,7 +102,8 @@ def test_text_is_stripped(definition: PathwayDefinition) -> None:
 
 @pytest.mark.parametrize("nrs", ["11", "-1", 11, -1, "100"])
 def test_a_pain_score_outside_zero_to_ten_is_refused_with_the_range(
-        definition: PathwayDefinition, nrs: Any) -> None:
+    definition: PathwayDefinition, nrs: Any
+) -> None:
     message = refused(definition, "pain_score", {"nrs": nrs})
     assert "pain_score.nrs" in message
     assert "0–10" in message
@@ -114,7 +122,8 @@ def test_a_non_numeric_pain_score_says_it_is_not_a_whole_number(definition: Path
 
 @pytest.mark.parametrize("dose", ["0.5", "0", "100.5", "1000", "-60"])
 def test_a_total_dose_outside_the_plausibility_bounds_is_refused(
-        definition: PathwayDefinition, dose: str) -> None:
+    definition: PathwayDefinition, dose: str
+) -> None:
     message = refused(definition, "rt_plan_approved", {"total_dose_gy": dose, "fractions": "30"})
     assert "rt_plan_approved.total_dose_gy" in message
     assert "1–100 Gy" in message
@@ -122,21 +131,24 @@ def test_a_total_dose_outside_the_plausibility_bounds_is_refused(
 
 @pytest.mark.parametrize(("dose", "expected"), [("1", 1.0), ("100", 100.0), ("54.0", 54.0), ("70.2", 70.2)])
 def test_a_total_dose_inside_the_bounds_is_a_float(
-        definition: PathwayDefinition, dose: str, expected: float) -> None:
+    definition: PathwayDefinition, dose: str, expected: float
+) -> None:
     data = validate_event_data(definition, "rt_plan_approved", {"total_dose_gy": dose, "fractions": "30"})
     assert data["total_dose_gy"] == expected
 
 
 @pytest.mark.parametrize("dose", ["nan", "inf", "-inf", "sixty"])
 def test_a_total_dose_that_is_not_a_finite_number_is_refused(
-        definition: PathwayDefinition, dose: str) -> None:
+    definition: PathwayDefinition, dose: str
+) -> None:
     with pytest.raises(InvalidInput):
         validate_event_data(definition, "rt_plan_approved", {"total_dose_gy": dose, "fractions": "30"})
 
 
 @given(nrs=st.integers(min_value=0, max_value=10), as_text=st.booleans())
 def test_every_whole_pain_score_from_zero_to_ten_is_accepted_as_that_int(
-        definition: PathwayDefinition, nrs: int, as_text: bool) -> None:
+    definition: PathwayDefinition, nrs: int, as_text: bool
+) -> None:
     data = validate_event_data(definition, "pain_score", {"nrs": str(nrs) if as_text else nrs})
     assert data == {"nrs": nrs}
     assert type(data["nrs"]) is int
@@ -144,7 +156,8 @@ def test_every_whole_pain_score_from_zero_to_ten_is_accepted_as_that_int(
 
 @given(nrs=st.one_of(st.integers(max_value=-1), st.integers(min_value=11)), as_text=st.booleans())
 def test_every_whole_pain_score_outside_zero_to_ten_is_refused(
-        definition: PathwayDefinition, nrs: int, as_text: bool) -> None:
+    definition: PathwayDefinition, nrs: int, as_text: bool
+) -> None:
     with pytest.raises(InvalidInput, match="0–10"):
         validate_event_data(definition, "pain_score", {"nrs": str(nrs) if as_text else nrs})
 
@@ -152,12 +165,26 @@ def test_every_whole_pain_score_outside_zero_to_ten_is_refused(
 # --- booleans -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("given_value", "expected"), [
-    ("yes", True), ("YES", True), ("y", True), ("true", True), ("1", True), (True, True),
-    ("no", False), ("No", False), ("n", False), ("false", False), ("0", False), (False, False),
-])
+@pytest.mark.parametrize(
+    ("given_value", "expected"),
+    [
+        ("yes", True),
+        ("YES", True),
+        ("y", True),
+        ("true", True),
+        ("1", True),
+        (True, True),
+        ("no", False),
+        ("No", False),
+        ("n", False),
+        ("false", False),
+        ("0", False),
+        (False, False),
+    ],
+)
 def test_a_yes_no_field_is_parsed_to_a_bool(
-        definition: PathwayDefinition, given_value: Any, expected: bool) -> None:
+    definition: PathwayDefinition, given_value: Any, expected: bool
+) -> None:
     raw = {"sins": "8", "ortho_review": given_value}
     data = validate_event_data(definition, "fracture_risk_assessed", raw)
     assert data == {"sins": 8, "ortho_review": expected}

@@ -41,14 +41,23 @@ class History:
         self.events: list[EventRecord] = []
 
     def add(self, type: str, at: datetime, **data: Any) -> History:
-        self.events.append(EventRecord(
-            id=len(self.events) + 1, patient_id=1, type=type, occurred_at=at, recorded_at=at,
-            actor="t", data={**DEFAULTS.get(type, {}), **data}, reason=None, changes={}))
+        self.events.append(
+            EventRecord(
+                id=len(self.events) + 1,
+                patient_id=1,
+                type=type,
+                occurred_at=at,
+                recorded_at=at,
+                actor="t",
+                data={**DEFAULTS.get(type, {}), **data},
+                reason=None,
+                changes={},
+            )
+        )
         return self
 
     def rt_completed(self, at: datetime) -> History:
-        return (self.add("mdt_decision", day(1)).add("rt_started", day(5))
-                .add("rt_completed", at))
+        return self.add("mdt_decision", day(1)).add("rt_started", day(5)).add("rt_completed", at)
 
     def follow_ups(self, pathway: Pathway, holidays: bool = False) -> list[FollowUp]:
         timeline = build_timeline(pathway, self.enrolled_at, self.events)
@@ -114,8 +123,7 @@ def test_t09_opens_one_instance_per_region_anchored_at_rt_completion(pathway: Pa
     assert of(fus, "T09") == []  # the rule is always per region
 
 
-def test_imaging_of_one_region_completes_only_that_region_and_reanchors_on_its_date(
-        pathway: Pathway) -> None:
+def test_imaging_of_one_region_completes_only_that_region_and_reanchors_on_its_date(pathway: Pathway) -> None:
     fus = History().rt_completed(day(40)).add("imaging_done", day(100)).follow_ups(pathway)
     done, following = of(fus, "T09", "pelvis_sacrum")
     assert done.outcome == "done" and done.done_at == day(100) and done.late_days == 0
@@ -124,11 +132,9 @@ def test_imaging_of_one_region_completes_only_that_region_and_reanchors_on_its_d
     assert only_open(fus, "T09", "chest").anchor_at == day(40)
 
 
-def test_imaging_done_late_counts_the_days_late_and_still_opens_the_next_instance(
-        pathway: Pathway) -> None:
+def test_imaging_done_late_counts_the_days_late_and_still_opens_the_next_instance(pathway: Pathway) -> None:
     anchor = day(40)
-    fus = History().rt_completed(anchor).add("imaging_done", anchor + timedelta(weeks=14)
-                                              ).follow_ups(pathway)
+    fus = History().rt_completed(anchor).add("imaging_done", anchor + timedelta(weeks=14)).follow_ups(pathway)
     done, following = of(fus, "T09", "pelvis_sacrum")
     assert done.outcome == "done" and done.late_days == 14  # last window day 4 July, done 18 July
     assert following.outcome == "open" and following.anchor_at == anchor + timedelta(weeks=14)
@@ -158,8 +164,12 @@ def test_systemic_therapy_started_in_surveillance_supersedes_and_reanchors_t09(p
 
 
 def test_best_supportive_care_cancels_response_imaging(pathway: Pathway) -> None:
-    fus = (History().rt_completed(day(40))
-           .add("mdt_decision", day(60), resectability="unresectable", plan="bsc").follow_ups(pathway))
+    fus = (
+        History()
+        .rt_completed(day(40))
+        .add("mdt_decision", day(60), resectability="unresectable", plan="bsc")
+        .follow_ups(pathway)
+    )
     for region in ("pelvis_sacrum", "chest"):
         [fu] = of(fus, "T09", region)
         assert fu.outcome == "cancelled"
@@ -167,9 +177,14 @@ def test_best_supportive_care_cancels_response_imaging(pathway: Pathway) -> None
 
 
 def test_death_cancels_every_open_follow_up(pathway: Pathway) -> None:
-    history = (History().rt_completed(day(40)).add("pain_score", day(41), nrs=8)
-               .add("fracture_risk_assessed", day(41)).add("bma_started", day(42))
-               .add("mscc_suspected", day(43)))
+    history = (
+        History()
+        .rt_completed(day(40))
+        .add("pain_score", day(41), nrs=8)
+        .add("fracture_risk_assessed", day(41))
+        .add("bma_started", day(42))
+        .add("mscc_suspected", day(43))
+    )
     before = {f.key for f in history.follow_ups(pathway) if f.outcome == "open"}
     assert {k[0] for k in before} >= {"T09", "T10", "T16", "T21a", "T04", "T06", "A19", "A20"}
     after = history.add("death", day(44)).follow_ups(pathway)
@@ -201,8 +216,7 @@ def test_t10_recurs_after_each_examination(pathway: Pathway) -> None:
 # --- pause and resume ----------------------------------------------------------------------------
 
 
-def test_a_pause_cancels_the_open_instance_and_the_resume_reanchors_it_with_a_note(
-        pathway: Pathway) -> None:
+def test_a_pause_cancels_the_open_instance_and_the_resume_reanchors_it_with_a_note(pathway: Pathway) -> None:
     fus = History().add("care_paused", day(20)).add("care_resumed", day(50)).follow_ups(pathway)
     paused, resumed = of(fus, "T10")
     assert paused.outcome == "cancelled"
@@ -216,8 +230,12 @@ def test_a_pause_cancels_the_open_instance_and_the_resume_reanchors_it_with_a_no
 
 def test_urgent_compression_rules_keep_running_through_a_pause(pathway: Pathway) -> None:
     suspected = day(3)
-    fus = (History().add("neuro_exam", suspected).add("care_paused", suspected + timedelta(minutes=5))
-           .follow_ups(pathway))
+    fus = (
+        History()
+        .add("neuro_exam", suspected)
+        .add("care_paused", suspected + timedelta(minutes=5))
+        .follow_ups(pathway)
+    )
     for rule in ("T04", "A01", "T06"):
         fu = only_open(fus, rule)
         assert fu.anchor_at == suspected and fu.cancel_reason is None
@@ -259,14 +277,17 @@ def test_t21a_anchors_on_denosumab_and_recurs_on_each_dose(pathway: Pathway) -> 
 
 
 def test_zoledronic_acid_anchors_t21b_not_t21a(pathway: Pathway) -> None:
-    fus = (History().add("fracture_risk_assessed", day(2))
-           .add("bma_started", day(10), agent="zoledronic_acid").follow_ups(pathway))
+    fus = (
+        History()
+        .add("fracture_risk_assessed", day(2))
+        .add("bma_started", day(10), agent="zoledronic_acid")
+        .follow_ups(pathway)
+    )
     assert of(fus, "T21a") == []
     assert only_open(fus, "T21b").anchor_at == day(10)
 
 
-def test_t04_anchors_when_compression_is_suspected_and_closes_24_clock_hours_later(
-        pathway: Pathway) -> None:
+def test_t04_anchors_when_compression_is_suspected_and_closes_24_clock_hours_later(pathway: Pathway) -> None:
     suspected = datetime(2026, 3, 28, 12, tzinfo=UTC)  # the clocks go forward overnight
     fu = only_open(History().add("mscc_suspected", suspected).follow_ups(pathway), "T04")
     assert fu.anchor_at == suspected and fu.window.clock_time
@@ -276,8 +297,14 @@ def test_t04_anchors_when_compression_is_suspected_and_closes_24_clock_hours_lat
 
 
 def test_derivation_is_deterministic(pathway: Pathway) -> None:
-    history = (History().rt_completed(day(40)).add("imaging_done", day(100))
-               .add("care_paused", day(110)).add("care_resumed", day(120)).add("exam_done", day(130)))
+    history = (
+        History()
+        .rt_completed(day(40))
+        .add("imaging_done", day(100))
+        .add("care_paused", day(110))
+        .add("care_resumed", day(120))
+        .add("exam_done", day(130))
+    )
     assert history.follow_ups(pathway) == history.follow_ups(pathway)
     assert history.follow_ups(pathway, holidays=True) == history.follow_ups(pathway, holidays=True)
 
@@ -291,5 +318,22 @@ def test_follow_up_keys_are_unique_when_a_step_is_done_at_its_anchor_instant(pat
 
 
 def test_the_definition_has_the_follow_up_rules_under_test(definition: PathwayDefinition) -> None:
-    assert {"T01", "T02", "T09", "T10", "T12", "T13", "T16", "T28", "A15", "T21a", "T21b", "A01",
-            "T04", "T06", "T03", "A19", "A20"} <= set(definition.rules.follow_ups)
+    assert {
+        "T01",
+        "T02",
+        "T09",
+        "T10",
+        "T12",
+        "T13",
+        "T16",
+        "T28",
+        "A15",
+        "T21a",
+        "T21b",
+        "A01",
+        "T04",
+        "T06",
+        "T03",
+        "A19",
+        "A20",
+    } <= set(definition.rules.follow_ups)

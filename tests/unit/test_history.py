@@ -24,16 +24,34 @@ def walk(pathway: Pathway, states: dict[str, str], *steps: Step) -> dict[str, st
 
 
 def records(*steps: Step) -> list[EventRecord]:
-    return [EventRecord(id=i, patient_id=1, type=event, occurred_at=utc(2026, 3, i),
-                        recorded_at=utc(2026, 3, i), actor="tester", data=data, reason=None, changes={})
-            for i, (event, data) in enumerate(steps, start=1)]
+    return [
+        EventRecord(
+            id=i,
+            patient_id=1,
+            type=event,
+            occurred_at=utc(2026, 3, i),
+            recorded_at=utc(2026, 3, i),
+            actor="tester",
+            data=data,
+            reason=None,
+            changes={},
+        )
+        for i, (event, data) in enumerate(steps, start=1)
+    ]
 
 
 def test_replay_builds_the_same_states_as_firing_step_by_step(
-        pathway: Pathway, definition: PathwayDefinition) -> None:
-    steps: list[Step] = [("mdt_decision", RT_PLAN), ("pain_score", {"nrs": 6}), ("rt_started", {}),
-                         ("neuro_exam", {"finding": "worsening"}), ("palliative_referral", {}),
-                         ("rt_completed", {}), ("fracture_risk_assessed", {"sins": 5})]
+    pathway: Pathway, definition: PathwayDefinition
+) -> None:
+    steps: list[Step] = [
+        ("mdt_decision", RT_PLAN),
+        ("pain_score", {"nrs": 6}),
+        ("rt_started", {}),
+        ("neuro_exam", {"finding": "worsening"}),
+        ("palliative_referral", {}),
+        ("rt_completed", {}),
+        ("fracture_risk_assessed", {"sins": 5}),
+    ]
     assert replay(pathway, records(*steps)) == walk(pathway, definition.initial_states(), *steps)
 
 
@@ -43,13 +61,15 @@ def test_replay_follows_the_ids_not_the_list_order(pathway: Pathway) -> None:
 
 
 def test_replay_skips_an_event_taken_back_by_a_retraction(
-        pathway: Pathway, definition: PathwayDefinition) -> None:
+    pathway: Pathway, definition: PathwayDefinition
+) -> None:
     history = records(("pain_score", {"nrs": 8}), ("pain_score", {"nrs": 1}), ("retraction", {"event_id": 2}))
     assert replay(pathway, history) == {**definition.initial_states(), "pain": "uncontrolled"}
 
 
 def test_replay_of_an_empty_history_gives_the_initial_states(
-        pathway: Pathway, definition: PathwayDefinition) -> None:
+    pathway: Pathway, definition: PathwayDefinition
+) -> None:
     assert replay(pathway, []) == definition.initial_states()
 
 

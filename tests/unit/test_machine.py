@@ -11,11 +11,23 @@ from pathway.domain.errors import EventNotAllowed, GuardRefused, NotFound
 from pathway.domain.machine import Outcome, Pathway
 
 Step = tuple[str, dict[str, Any]]
-MAIN_ACTIVE = ["assessment", "rt_planning", "rt_active", "surveillance", "systemic_therapy",
-               "progression_review", "best_supportive_care", "surgical_pathway"]
+MAIN_ACTIVE = [
+    "assessment",
+    "rt_planning",
+    "rt_active",
+    "surveillance",
+    "systemic_therapy",
+    "progression_review",
+    "best_supportive_care",
+    "surgical_pathway",
+]
 RT_PLAN = {"resectability": "unresectable", "plan": "definitive_rt"}
-EXITS = {"death": "deceased", "transfer": "transferred", "withdrawal": "withdrawn",
-         "lost_to_follow_up": "lost_to_follow_up"}
+EXITS = {
+    "death": "deceased",
+    "transfer": "transferred",
+    "withdrawal": "withdrawn",
+    "lost_to_follow_up": "lost_to_follow_up",
+}
 
 
 def at(definition: PathwayDefinition, **states: str) -> dict[str, str]:
@@ -28,8 +40,14 @@ def walk(pathway: Pathway, states: dict[str, str], *steps: Step) -> dict[str, st
     return states
 
 
-def fire_one(pathway: Pathway, definition: PathwayDefinition, track: str, state: str,
-             event: str, data: dict[str, Any] | None = None) -> Outcome:
+def fire_one(
+    pathway: Pathway,
+    definition: PathwayDefinition,
+    track: str,
+    state: str,
+    event: str,
+    data: dict[str, Any] | None = None,
+) -> Outcome:
     return pathway.fire(at(definition, **{track: state}), event, data or {})
 
 
@@ -37,7 +55,8 @@ def fire_one(pathway: Pathway, definition: PathwayDefinition, track: str, state:
 
 
 def test_an_unresectable_tumour_for_definitive_rt_moves_from_assessment_to_rt_planning(
-        pathway: Pathway, definition: PathwayDefinition) -> None:
+    pathway: Pathway, definition: PathwayDefinition
+) -> None:
     outcome = pathway.fire(definition.initial_states(), "mdt_decision", RT_PLAN)
     assert outcome.states == at(definition, main="rt_planning")
     assert outcome.changes == {"main": ("assessment", "rt_planning")}
@@ -45,26 +64,33 @@ def test_an_unresectable_tumour_for_definitive_rt_moves_from_assessment_to_rt_pl
 
 
 def test_a_resectable_tumour_moves_to_the_surgical_pathway(
-        pathway: Pathway, definition: PathwayDefinition) -> None:
-    outcome = pathway.fire(definition.initial_states(), "mdt_decision",
-                           {"resectability": "resectable", "plan": "surgery"})
+    pathway: Pathway, definition: PathwayDefinition
+) -> None:
+    outcome = pathway.fire(
+        definition.initial_states(), "mdt_decision", {"resectability": "resectable", "plan": "surgery"}
+    )
     assert outcome.states["main"] == "surgical_pathway"
 
 
-@pytest.mark.parametrize("source", ["assessment", "rt_planning", "surveillance", "systemic_therapy",
-                                    "progression_review"])
+@pytest.mark.parametrize(
+    "source", ["assessment", "rt_planning", "surveillance", "systemic_therapy", "progression_review"]
+)
 def test_a_plan_of_best_supportive_care_moves_there(
-        pathway: Pathway, definition: PathwayDefinition, source: str) -> None:
-    outcome = fire_one(pathway, definition, "main", source, "mdt_decision",
-                       {"resectability": "unresectable", "plan": "bsc"})
+    pathway: Pathway, definition: PathwayDefinition, source: str
+) -> None:
+    outcome = fire_one(
+        pathway, definition, "main", source, "mdt_decision", {"resectability": "unresectable", "plan": "bsc"}
+    )
     assert outcome.changes == {"main": (source, "best_supportive_care")}
 
 
 def test_unresectable_with_systemic_plan_at_assessment_is_refused_explaining_the_unmet_conditions(
-        pathway: Pathway, definition: PathwayDefinition) -> None:
+    pathway: Pathway, definition: PathwayDefinition
+) -> None:
     with pytest.raises(GuardRefused) as info:
-        pathway.fire(definition.initial_states(), "mdt_decision",
-                     {"resectability": "unresectable", "plan": "systemic"})
+        pathway.fire(
+            definition.initial_states(), "mdt_decision", {"resectability": "unresectable", "plan": "systemic"}
+        )
     message = str(info.value)
     assert "main state 'assessment'" in message
     assert "[plan=bsc]" in message
@@ -74,7 +100,8 @@ def test_unresectable_with_systemic_plan_at_assessment_is_refused_explaining_the
 
 
 def test_rt_started_during_assessment_is_not_allowed_and_the_allowed_events_are_listed(
-        pathway: Pathway, definition: PathwayDefinition) -> None:
+    pathway: Pathway, definition: PathwayDefinition
+) -> None:
     with pytest.raises(EventNotAllowed) as info:
         pathway.fire(definition.initial_states(), "rt_started", {})
     assert not isinstance(info.value, GuardRefused)
@@ -106,33 +133,40 @@ def test_the_full_radiotherapy_then_systemic_path(pathway: Pathway, definition: 
 
 
 def test_rt_stopped_early_also_leads_to_surveillance(pathway: Pathway, definition: PathwayDefinition) -> None:
-    outcome = fire_one(pathway, definition, "main", "rt_active", "rt_stopped_early",
-                       {"reason_code": "toxicity"})
+    outcome = fire_one(
+        pathway, definition, "main", "rt_active", "rt_stopped_early", {"reason_code": "toxicity"}
+    )
     assert outcome.changes == {"main": ("rt_active", "surveillance")}
 
 
 def test_systemic_therapy_can_start_from_progression_review(
-        pathway: Pathway, definition: PathwayDefinition) -> None:
-    outcome = fire_one(pathway, definition, "main", "progression_review", "systemic_started",
-                       {"regimen": "pazopanib"})
+    pathway: Pathway, definition: PathwayDefinition
+) -> None:
+    outcome = fire_one(
+        pathway, definition, "main", "progression_review", "systemic_started", {"regimen": "pazopanib"}
+    )
     assert outcome.states["main"] == "systemic_therapy"
 
 
 def test_revising_a_best_supportive_care_plan_returns_to_progression_review(
-        pathway: Pathway, definition: PathwayDefinition) -> None:
+    pathway: Pathway, definition: PathwayDefinition
+) -> None:
     outcome = fire_one(pathway, definition, "main", "best_supportive_care", "plan_revised")
     assert outcome.changes == {"main": ("best_supportive_care", "progression_review")}
 
 
 @pytest.mark.parametrize("state", MAIN_ACTIVE)
-@pytest.mark.parametrize(("event", "data"), [
-    ("imaging_done", {"region": "pelvis_sacrum", "modality": "MRI", "response": "SD"}),
-    ("exam_done", {}),
-    ("histology_confirmed", {"histology": "chordoma"}),
-])
+@pytest.mark.parametrize(
+    ("event", "data"),
+    [
+        ("imaging_done", {"region": "pelvis_sacrum", "modality": "MRI", "response": "SD"}),
+        ("exam_done", {}),
+        ("histology_confirmed", {"histology": "chordoma"}),
+    ],
+)
 def test_observations_are_accepted_without_a_state_change_in_every_active_main_state(
-        pathway: Pathway, definition: PathwayDefinition, state: str, event: str,
-        data: dict[str, Any]) -> None:
+    pathway: Pathway, definition: PathwayDefinition, state: str, event: str, data: dict[str, Any]
+) -> None:
     states = at(definition, main=state)
     outcome = pathway.fire(states, event, data)
     assert outcome.states == states
@@ -156,7 +190,8 @@ def test_an_unknown_event_is_not_found(pathway: Pathway, definition: PathwayDefi
 
 @pytest.mark.parametrize(("event", "exit_state"), list(EXITS.items()))
 def test_an_exit_moves_every_track_to_its_exit_state(
-        pathway: Pathway, definition: PathwayDefinition, event: str, exit_state: str) -> None:
+    pathway: Pathway, definition: PathwayDefinition, event: str, exit_state: str
+) -> None:
     states = at(definition, main="systemic_therapy", mscc="confirmed", pain="uncontrolled", bone="on_bma")
     outcome = pathway.fire(states, event, {})
     assert outcome.states == dict.fromkeys(definition.tracks, exit_state)
@@ -169,10 +204,24 @@ def test_after_death_only_a_retraction_is_allowed(pathway: Pathway, definition: 
     assert pathway.allowed_events(dead) == ["retraction"]
 
 
-@pytest.mark.parametrize("event", ["mdt_decision", "pain_score", "palliative_visit", "bma_dose", "neuro_exam",
-                                   "imaging_done", "exam_done", "death", "transfer", "withdrawal"])
+@pytest.mark.parametrize(
+    "event",
+    [
+        "mdt_decision",
+        "pain_score",
+        "palliative_visit",
+        "bma_dose",
+        "neuro_exam",
+        "imaging_done",
+        "exam_done",
+        "death",
+        "transfer",
+        "withdrawal",
+    ],
+)
 def test_after_death_every_ordinary_event_is_not_allowed(
-        pathway: Pathway, definition: PathwayDefinition, event: str) -> None:
+    pathway: Pathway, definition: PathwayDefinition, event: str
+) -> None:
     dead = pathway.fire(definition.initial_states(), "death", {}).states
     with pytest.raises(EventNotAllowed) as info:
         pathway.fire(dead, event, {})
@@ -183,17 +232,21 @@ def test_after_death_every_ordinary_event_is_not_allowed(
 # --- mscc overlay -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("finding", "expected"), [
-    ("new_deficit", "suspected"), ("worsening", "suspected"), ("stable", "none"), ("baseline", "none")])
+@pytest.mark.parametrize(
+    ("finding", "expected"),
+    [("new_deficit", "suspected"), ("worsening", "suspected"), ("stable", "none"), ("baseline", "none")],
+)
 def test_a_neuro_exam_raises_suspicion_only_on_a_new_or_worsening_deficit(
-        pathway: Pathway, definition: PathwayDefinition, finding: str, expected: str) -> None:
+    pathway: Pathway, definition: PathwayDefinition, finding: str, expected: str
+) -> None:
     outcome = fire_one(pathway, definition, "mscc", "none", "neuro_exam", {"finding": finding})
     assert outcome.states["mscc"] == expected
     assert outcome.accepted_by == ("mscc",)
 
 
 def test_the_mscc_episode_from_suspicion_to_resolution(
-        pathway: Pathway, definition: PathwayDefinition) -> None:
+    pathway: Pathway, definition: PathwayDefinition
+) -> None:
     states = walk(pathway, definition.initial_states(), ("mscc_suspected", {}))
     assert states["mscc"] == "suspected"
     states = walk(pathway, states, ("mri_whole_spine_done", {"compression": "yes"}))
@@ -205,14 +258,17 @@ def test_the_mscc_episode_from_suspicion_to_resolution(
 
 
 def test_a_negative_whole_spine_mri_clears_a_suspicion(
-        pathway: Pathway, definition: PathwayDefinition) -> None:
-    outcome = fire_one(pathway, definition, "mscc", "suspected", "mri_whole_spine_done",
-                       {"compression": "no"})
+    pathway: Pathway, definition: PathwayDefinition
+) -> None:
+    outcome = fire_one(
+        pathway, definition, "mscc", "suspected", "mri_whole_spine_done", {"compression": "no"}
+    )
     assert outcome.changes == {"mscc": ("suspected", "none")}
 
 
 def test_a_positive_mri_without_prior_suspicion_confirms_compression(
-        pathway: Pathway, definition: PathwayDefinition) -> None:
+    pathway: Pathway, definition: PathwayDefinition
+) -> None:
     outcome = fire_one(pathway, definition, "mscc", "none", "mri_whole_spine_done", {"compression": "yes"})
     assert outcome.states["mscc"] == "confirmed"
 
@@ -228,16 +284,19 @@ def test_the_pain_threshold_comes_from_the_parameter(pathway: Pathway, definitio
     assert (below.states["pain"], at_threshold.states["pain"]) == ("controlled", "uncontrolled")
 
 
-@pytest.mark.parametrize(("nrs", "expected"), [(0, "controlled"), (2, "controlled"), (3, "uncontrolled"),
-                                               (10, "uncontrolled")])
+@pytest.mark.parametrize(
+    ("nrs", "expected"), [(0, "controlled"), (2, "controlled"), (3, "uncontrolled"), (10, "uncontrolled")]
+)
 def test_a_pain_score_sorts_the_patient_into_controlled_or_uncontrolled(
-        pathway: Pathway, definition: PathwayDefinition, nrs: int, expected: str) -> None:
+    pathway: Pathway, definition: PathwayDefinition, nrs: int, expected: str
+) -> None:
     outcome = fire_one(pathway, definition, "pain", "unassessed", "pain_score", {"nrs": nrs})
     assert outcome.states["pain"] == expected
 
 
 def test_pain_moves_between_controlled_and_uncontrolled(
-        pathway: Pathway, definition: PathwayDefinition) -> None:
+    pathway: Pathway, definition: PathwayDefinition
+) -> None:
     states = definition.initial_states()
     for nrs, expected in [(2, "controlled"), (8, "uncontrolled"), (1, "controlled"), (1, "controlled")]:
         states = pathway.fire(states, "pain_score", {"nrs": nrs}).states
@@ -245,7 +304,8 @@ def test_pain_moves_between_controlled_and_uncontrolled(
 
 
 def test_a_pain_score_after_referral_keeps_the_interventional_state(
-        pathway: Pathway, definition: PathwayDefinition) -> None:
+    pathway: Pathway, definition: PathwayDefinition
+) -> None:
     states = walk(pathway, definition.initial_states(), ("pain_score", {"nrs": 8}), ("pain_referral", {}))
     assert states["pain"] == "interventional_referred"
     for nrs in (0, 9):
@@ -265,13 +325,15 @@ def test_palliative_care_is_referred_then_active(pathway: Pathway, definition: P
 
 
 def test_a_palliative_visit_without_referral_is_not_allowed(
-        pathway: Pathway, definition: PathwayDefinition) -> None:
+    pathway: Pathway, definition: PathwayDefinition
+) -> None:
     with pytest.raises(EventNotAllowed, match="palliative state 'not_referred'"):
         pathway.fire(definition.initial_states(), "palliative_visit", {})
 
 
 def test_the_bone_track_from_assessment_through_a_held_agent(
-        pathway: Pathway, definition: PathwayDefinition) -> None:
+    pathway: Pathway, definition: PathwayDefinition
+) -> None:
     steps: list[tuple[str, dict[str, Any], str]] = [
         ("fracture_risk_assessed", {"sins": 8, "ortho_review": True}, "assessed"),
         ("dental_exam", {}, "assessed"),
@@ -294,7 +356,8 @@ def test_the_bone_track_from_assessment_through_a_held_agent(
 
 
 def test_the_machines_are_shared_and_never_register_patients(
-        pathway: Pathway, definition: PathwayDefinition) -> None:
+    pathway: Pathway, definition: PathwayDefinition
+) -> None:
     before = {name: len(track.machine.models) for name, track in pathway.tracks.items()}
     for i in range(1000):
         states = at(definition, main=MAIN_ACTIVE[i % len(MAIN_ACTIVE)])
@@ -305,16 +368,30 @@ def test_the_machines_are_shared_and_never_register_patients(
 
 
 def test_a_remembered_transition_is_reused_only_for_the_same_state_event_and_fields(
-        pathway: Pathway, definition: PathwayDefinition) -> None:
-    accepted = [fire_one(pathway, definition, "main", "assessment", "mdt_decision", dict(RT_PLAN))
-                for _ in range(2)]
+    pathway: Pathway, definition: PathwayDefinition
+) -> None:
+    accepted = [
+        fire_one(pathway, definition, "main", "assessment", "mdt_decision", dict(RT_PLAN)) for _ in range(2)
+    ]
     assert [o.states["main"] for o in accepted] == ["rt_planning", "rt_planning"]
 
     with pytest.raises(GuardRefused):
-        fire_one(pathway, definition, "main", "assessment", "mdt_decision",
-                 {"resectability": "unresectable", "plan": "systemic"})
+        fire_one(
+            pathway,
+            definition,
+            "main",
+            "assessment",
+            "mdt_decision",
+            {"resectability": "unresectable", "plan": "systemic"},
+        )
     with pytest.raises(EventNotAllowed):
         fire_one(pathway, definition, "main", "surveillance", "mdt_decision", dict(RT_PLAN))
-    resected = fire_one(pathway, definition, "main", "assessment", "mdt_decision",
-                        {"resectability": "resectable", "plan": "surgery"})
+    resected = fire_one(
+        pathway,
+        definition,
+        "main",
+        "assessment",
+        "mdt_decision",
+        {"resectability": "resectable", "plan": "surgery"},
+    )
     assert resected.states["main"] == "surgical_pathway"

@@ -27,8 +27,9 @@ from pathway.domain.report import (
 
 LONDON = ZoneInfo("Europe/London")
 AT = datetime(2026, 3, 2, 9, tzinfo=UTC)
-NO_STEPS = {n: Listed[StepFact](0, []) for n in ("overdue", "due_today", "due_soon",
-                                                  "newly_overdue", "newly_due")}
+NO_STEPS = {
+    n: Listed[StepFact](0, []) for n in ("overdue", "due_today", "due_soon", "newly_overdue", "newly_due")
+}
 
 
 def day(d: date) -> datetime:
@@ -36,11 +37,17 @@ def day(d: date) -> datetime:
     return datetime(d.year, d.month, d.day, tzinfo=UTC)
 
 
-def step(mrn: str, rule: str, opens: date, target: date, closes: date, region: str = ""
-         ) -> StepFact:
+def step(mrn: str, rule: str, opens: date, target: date, closes: date, region: str = "") -> StepFact:
     """A window over whole clinic days: it closes at the end of `closes` (the next day's start)."""
-    return StepFact(mrn, rule, f"step {rule}", region, day(opens), day(target + timedelta(days=1)),
-                    day(closes + timedelta(days=1)))
+    return StepFact(
+        mrn,
+        rule,
+        f"step {rule}",
+        region,
+        day(opens),
+        day(target + timedelta(days=1)),
+        day(closes + timedelta(days=1)),
+    )
 
 
 def alert(id_: int, mrn: str, severity: str, opened: datetime, status: str = "open") -> AlertFact:
@@ -48,79 +55,142 @@ def alert(id_: int, mrn: str, severity: str, opened: datetime, status: str = "op
 
 
 def snapshot(**changes: Any) -> Snapshot:
-    empty = Snapshot(at=AT, zone=LONDON, patients=5, active_patients=4, by_state={},
-                     steps=dict(NO_STEPS), alerts={s: Listed(0, []) for s in
-                                                   ("critical", "warning", "info")},
-                     no_pain_score=Listed(0, []), palliative_overdue=Listed(0, []), quality={},
-                     alert_open_days=[], actions_since=[], left_since=[], rt_delays_days=[],
-                     forecast=[])
+    empty = Snapshot(
+        at=AT,
+        zone=LONDON,
+        patients=5,
+        active_patients=4,
+        by_state={},
+        steps=dict(NO_STEPS),
+        alerts={s: Listed(0, []) for s in ("critical", "warning", "info")},
+        no_pain_score=Listed(0, []),
+        palliative_overdue=Listed(0, []),
+        quality={},
+        alert_open_days=[],
+        actions_since=[],
+        left_since=[],
+        rt_delays_days=[],
+        forecast=[],
+    )
     return replace(empty, **changes)
 
 
 def test_rows_show_clinic_dates_the_region_and_days_late_since_the_last_day_of_the_window() -> None:
-    overdue = [step("MRN-1", "T09", date(2026, 1, 9), date(2026, 1, 23), date(2026, 2, 20),
-                    region="chest"),
-               step("MRN-2", "T16", date(2026, 1, 1), date(2026, 1, 29), date(2026, 2, 26))]
+    overdue = [
+        step("MRN-1", "T09", date(2026, 1, 9), date(2026, 1, 23), date(2026, 2, 20), region="chest"),
+        step("MRN-2", "T16", date(2026, 1, 1), date(2026, 1, 29), date(2026, 2, 26)),
+    ]
     steps = NO_STEPS | {"overdue": Listed(2, overdue)}
 
     report = build_report(snapshot(steps=steps))
 
     assert report.overdue == [
-        {"mrn": "MRN-1", "rule": "T09", "step": "step T09 (chest)", "opens": "2026-01-09",
-         "target": "2026-01-23", "closes": "2026-02-20", "days_late": 10},
-        {"mrn": "MRN-2", "rule": "T16", "step": "step T16", "opens": "2026-01-01",
-         "target": "2026-01-29", "closes": "2026-02-26", "days_late": 4}]
+        {
+            "mrn": "MRN-1",
+            "rule": "T09",
+            "step": "step T09 (chest)",
+            "opens": "2026-01-09",
+            "target": "2026-01-23",
+            "closes": "2026-02-20",
+            "days_late": 10,
+        },
+        {
+            "mrn": "MRN-2",
+            "rule": "T16",
+            "step": "step T16",
+            "opens": "2026-01-01",
+            "target": "2026-01-29",
+            "closes": "2026-02-26",
+            "days_late": 4,
+        },
+    ]
     assert (report.date, report.cohort, report.active) == (date(2026, 3, 2), 5, 4)
 
 
 def test_totals_carry_the_full_counts_of_lists_cut_at_the_limit() -> None:
-    rows = [step(f"MRN-{i:03d}", "T10", date(2026, 2, 1), date(2026, 2, 10), date(2026, 2, 20))
-            for i in range(LIST_LIMIT)]
+    rows = [
+        step(f"MRN-{i:03d}", "T10", date(2026, 2, 1), date(2026, 2, 10), date(2026, 2, 20))
+        for i in range(LIST_LIMIT)
+    ]
     steps = NO_STEPS | {"overdue": Listed(4321, rows), "due_soon": Listed(7, rows[:7])}
     no_pain = Listed(250, [f"MRN-{i:03d}" for i in range(LIST_LIMIT)])
 
-    report = build_report(snapshot(steps=steps, no_pain_score=no_pain,
-                                   alerts={"critical": Listed(3, [alert(1, "A", "critical", AT)]),
-                                           "warning": Listed(0, []), "info": Listed(0, [])}))
+    report = build_report(
+        snapshot(
+            steps=steps,
+            no_pain_score=no_pain,
+            alerts={
+                "critical": Listed(3, [alert(1, "A", "critical", AT)]),
+                "warning": Listed(0, []),
+                "info": Listed(0, []),
+            },
+        )
+    )
 
     assert len(report.overdue) == LIST_LIMIT and len(report.due_next_7_days) == 7
-    assert {k: report.totals[k] for k in ("overdue", "due_today", "due_next_7_days",
-                                          "no_pain_score_30_days", "alerts_critical")} == {
-        "overdue": 4321, "due_today": 0, "due_next_7_days": 7, "no_pain_score_30_days": 250,
-        "alerts_critical": 3}
+    assert {
+        k: report.totals[k]
+        for k in ("overdue", "due_today", "due_next_7_days", "no_pain_score_30_days", "alerts_critical")
+    } == {
+        "overdue": 4321,
+        "due_today": 0,
+        "due_next_7_days": 7,
+        "no_pain_score_30_days": 250,
+        "alerts_critical": 3,
+    }
 
 
 def test_live_alerts_keep_their_order_and_show_their_age_in_whole_days() -> None:
-    alerts = {"critical": Listed(1, [alert(2, "MRN-2", "critical", AT - timedelta(hours=5))]),
-              "warning": Listed(2, [alert(3, "MRN-3", "warning", AT - timedelta(days=9),
-                                          status="acknowledged"),
-                                    alert(1, "MRN-1", "warning", AT - timedelta(days=2, hours=1))]),
-              "info": Listed(1, [alert(4, "MRN-4", "info", AT - timedelta(days=30), "snoozed")])}
+    alerts = {
+        "critical": Listed(1, [alert(2, "MRN-2", "critical", AT - timedelta(hours=5))]),
+        "warning": Listed(
+            2,
+            [
+                alert(3, "MRN-3", "warning", AT - timedelta(days=9), status="acknowledged"),
+                alert(1, "MRN-1", "warning", AT - timedelta(days=2, hours=1)),
+            ],
+        ),
+        "info": Listed(1, [alert(4, "MRN-4", "info", AT - timedelta(days=30), "snoozed")]),
+    }
 
     grouped = build_report(snapshot(alerts=alerts)).alerts_by_severity
 
     assert {s: [(a["id"], a["status"], a["age_days"]) for a in v] for s, v in grouped.items()} == {
         "critical": [(2, "open", 0)],
         "warning": [(3, "acknowledged", 9), (1, "open", 2)],
-        "info": [(4, "snoozed", 30)]}
+        "info": [(4, "snoozed", 30)],
+    }
 
 
 def test_news_lists_newly_overdue_and_due_steps_alert_actions_and_leavers() -> None:
     newly = step("MRN-1", "T09", date(2026, 1, 9), date(2026, 1, 23), date(2026, 3, 1), "chest")
     soon = step("MRN-4", "T28", date(2026, 3, 4), date(2026, 3, 5), date(2026, 3, 20))
-    actions = [("escalated", 11, "MRN-1"), ("resolved", 12, "MRN-2"),
-               ("acknowledged", 13, "MRN-3"), ("opened", 14, "MRN-4"), ("resolved", 15, "MRN-5")]
+    actions = [
+        ("escalated", 11, "MRN-1"),
+        ("resolved", 12, "MRN-2"),
+        ("acknowledged", 13, "MRN-3"),
+        ("opened", 14, "MRN-4"),
+        ("resolved", 15, "MRN-5"),
+    ]
     steps = NO_STEPS | {"newly_overdue": Listed(1, [newly]), "newly_due": Listed(1, [soon])}
 
-    report = build_report(snapshot(steps=steps, actions_since=actions, has_previous=True,
-                                   left_since=[("MRN-9", "death"), ("MRN-8", "transfer")]))
+    report = build_report(
+        snapshot(
+            steps=steps,
+            actions_since=actions,
+            has_previous=True,
+            left_since=[("MRN-9", "death"), ("MRN-8", "transfer")],
+        )
+    )
 
-    assert report.news == {"newly_overdue": ["MRN-1 T09 step T09 (chest)"],
-                           "newly_due": ["MRN-4 T28 step T28"],
-                           "escalated": ["MRN-1 alert 11"],
-                           "resolved": ["MRN-2 alert 12", "MRN-5 alert 15"],
-                           "acknowledged": ["MRN-3 alert 13"],
-                           "left_pathway": ["MRN-9 (death)", "MRN-8 (transfer)"]}
+    assert report.news == {
+        "newly_overdue": ["MRN-1 T09 step T09 (chest)"],
+        "newly_due": ["MRN-4 T28 step T28"],
+        "escalated": ["MRN-1 alert 11"],
+        "resolved": ["MRN-2 alert 12", "MRN-5 alert 15"],
+        "acknowledged": ["MRN-3 alert 13"],
+        "left_pathway": ["MRN-9 (death)", "MRN-8 (transfer)"],
+    }
     assert report.totals["news_newly_overdue"] == 1 and report.totals["news_resolved"] == 2
 
 
@@ -134,24 +204,39 @@ def test_without_a_previous_report_nothing_is_newly_overdue_or_due() -> None:
 
 
 def test_quality_rates_come_from_the_counts_per_rule_and_outcome() -> None:
-    quality = {"T09": {"on_time": 1, "early": 1, "late": 1, "missed": 1}, "T10": {"on_time": 1},
-               "T12": {}}
+    quality = {"T09": {"on_time": 1, "early": 1, "late": 1, "missed": 1}, "T10": {"on_time": 1}, "T12": {}}
 
     by_rule = build_report(snapshot(quality=quality)).quality["by_rule"]
 
-    assert by_rule["T09"] == {"on_time": 1, "early": 1, "late": 1, "missed": 1, "total": 4,
-                              "on_time_rate": 0.25, "early_rate": 0.25, "late_rate": 0.25,
-                              "missed_rate": 0.25}
-    assert by_rule["T10"] == {"on_time": 1, "early": 0, "late": 0, "missed": 0, "total": 1,
-                              "on_time_rate": 1.0, "early_rate": 0.0, "late_rate": 0.0,
-                              "missed_rate": 0.0}
+    assert by_rule["T09"] == {
+        "on_time": 1,
+        "early": 1,
+        "late": 1,
+        "missed": 1,
+        "total": 4,
+        "on_time_rate": 0.25,
+        "early_rate": 0.25,
+        "late_rate": 0.25,
+        "missed_rate": 0.25,
+    }
+    assert by_rule["T10"] == {
+        "on_time": 1,
+        "early": 0,
+        "late": 0,
+        "missed": 0,
+        "total": 1,
+        "on_time_rate": 1.0,
+        "early_rate": 0.0,
+        "late_rate": 0.0,
+        "missed_rate": 0.0,
+    }
     assert "T12" not in by_rule  # nothing judged: no rates
 
 
-@pytest.mark.parametrize(("delays", "expected"), [([], None), ([16.0], 16.0),
-                                                  ([30.0, 16.0], 23.0), ([10.0, 45.5, 20.4], 20.4)])
-def test_median_days_from_decision_to_radiotherapy(delays: list[float],
-                                                   expected: float | None) -> None:
+@pytest.mark.parametrize(
+    ("delays", "expected"), [([], None), ([16.0], 16.0), ([30.0, 16.0], 23.0), ([10.0, 45.5, 20.4], 20.4)]
+)
+def test_median_days_from_decision_to_radiotherapy(delays: list[float], expected: float | None) -> None:
     quality = build_report(snapshot(rt_delays_days=delays)).quality
 
     assert quality["median_days_decision_to_rt"] == expected
@@ -182,15 +267,22 @@ def test_the_forecast_counts_12_weeks_of_imaging_and_exams_with_projected_recurr
     assert forecast[-1]["week_of"] == "2026-05-18"
     imaging = {w["week_of"]: w["imaging"] for w in forecast if w["imaging"]}
     exams = {w["week_of"]: w["exams"] for w in forecast if w["exams"]}
-    assert imaging == {"2026-03-02": 1, "2026-03-09": 2, "2026-03-23": 2, "2026-04-06": 2,
-                       "2026-04-20": 2, "2026-04-27": 1, "2026-05-04": 2, "2026-05-18": 2}
+    assert imaging == {
+        "2026-03-02": 1,
+        "2026-03-09": 2,
+        "2026-03-23": 2,
+        "2026-04-06": 2,
+        "2026-04-20": 2,
+        "2026-04-27": 1,
+        "2026-05-04": 2,
+        "2026-05-18": 2,
+    }
     assert exams == {"2026-04-13": 1}
 
 
 def test_bounds_split_clinic_days_in_the_clinic_zone_and_follow_the_previous_report() -> None:
     summer = datetime(2026, 6, 1, 9, tzinfo=UTC)  # BST: clinic days start at 23:00 UTC
-    previous = {"generated_at": "2026-05-31T08:00:00+00:00", "date": "2026-05-31",
-                "last_follow_up_id": 41}
+    previous = {"generated_at": "2026-05-31T08:00:00+00:00", "date": "2026-05-31", "last_follow_up_id": 41}
 
     b = report_bounds(summer, LONDON, previous)
 

@@ -24,8 +24,9 @@ def christmas(day: date) -> str | None:
 
 HOLIDAYS = Calendar(LONDON, holiday=christmas)
 MONDAY = datetime(2026, 3, 2, 9, tzinfo=UTC)
-PROPERTY = settings(max_examples=300, database=None, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+PROPERTY = settings(
+    max_examples=300, database=None, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 
 def local(instant: datetime) -> datetime:
@@ -36,15 +37,17 @@ def is_local_midnight(instant: datetime) -> bool:
     return local(instant).time() == time(0, 0)
 
 
-def window(opens: str, closes: str, target: str | None = None, anchor: datetime = MONDAY,
-           calendar: Calendar = PLAIN) -> Window:
+def window(
+    opens: str, closes: str, target: str | None = None, anchor: datetime = MONDAY, calendar: Calendar = PLAIN
+) -> Window:
     return compute_window(WindowSpec(opens=opens, target=target, closes=closes), anchor, calendar)
 
 
 # --- strategies ---------------------------------------------------------------------------------
 
-anchors = st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2035, 12, 31, 23, 59),
-                       timezones=st.just(UTC))
+anchors = st.datetimes(
+    min_value=datetime(2020, 1, 1), max_value=datetime(2035, 12, 31, 23, 59), timezones=st.just(UTC)
+)
 _UNIT_MAX = {"d": 400, "w": 60, "mo": 24}
 
 
@@ -73,8 +76,9 @@ def window_specs(draw: st.DrawFn, units: tuple[str, ...] = ("d", "w", "mo")) -> 
 # --- properties ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("opens, target, closes", [("1mo", "29d", "2mo"), ("0d", "6mo", "26w"),
-                                                  ("1mo", None, "29d")])
+@pytest.mark.parametrize(
+    "opens, target, closes", [("1mo", "29d", "2mo"), ("0d", "6mo", "26w"), ("1mo", None, "29d")]
+)
 def test_a_window_out_of_order_from_some_anchor_day_is_refused(opens, target, closes) -> None:
     with pytest.raises(ValidationError, match="opens <= target <= closes"):
         WindowSpec(opens=opens, target=target, closes=closes)
@@ -83,7 +87,8 @@ def test_a_window_out_of_order_from_some_anchor_day_is_refused(opens, target, cl
 @PROPERTY
 @given(spec=window_specs(), anchor=anchors)
 def test_every_accepted_window_opens_before_its_target_and_target_before_it_closes(
-        spec: WindowSpec, anchor: datetime) -> None:
+    spec: WindowSpec, anchor: datetime
+) -> None:
     w = compute_window(spec, anchor, PLAIN)
     assert w.opens_at <= w.target_at <= w.closes_at
     assert is_local_midnight(w.opens_at) and is_local_midnight(w.closes_at)
@@ -93,7 +98,8 @@ def test_every_accepted_window_opens_before_its_target_and_target_before_it_clos
 @PROPERTY
 @given(spec=st.one_of(window_specs(("d", "w")), window_specs(("mo",))), anchor=anchors)
 def test_with_a_holiday_calendar_the_target_only_moves_earlier_and_never_before_the_window_opens(
-        spec: WindowSpec, anchor: datetime) -> None:
+    spec: WindowSpec, anchor: datetime
+) -> None:
     plain, shifted = compute_window(spec, anchor, PLAIN), compute_window(spec, anchor, HOLIDAYS)
     assert (shifted.opens_at, shifted.closes_at) == (plain.opens_at, plain.closes_at)
     assert shifted.opens_at <= shifted.target_at <= plain.target_at <= shifted.closes_at
@@ -190,8 +196,7 @@ def test_a_target_falling_on_a_sunday_moves_back_two_days_to_friday() -> None:
 
 
 def test_a_target_on_a_holiday_moves_to_the_previous_working_day_and_names_the_holiday() -> None:
-    w = window("0d", "21d", target="14d", anchor=datetime(2026, 12, 11, 9, tzinfo=UTC),
-               calendar=HOLIDAYS)
+    w = window("0d", "21d", target="14d", anchor=datetime(2026, 12, 11, 9, tzinfo=UTC), calendar=HOLIDAYS)
     assert target_day(w, LONDON) == date(2026, 12, 24)
     assert w.shift is not None and "Christmas" in w.shift
 

@@ -37,8 +37,7 @@ NOW = utc(2026, 3, 2, 9)  # the `clock` fixture's instant
 def demo_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo cohort loaded once, as of the fixed clock; each test works on a copy."""
     path = tmp_path_factory.mktemp("demo") / "pathway.db"
-    application = build({"PATHWAY_DATABASE_URL": f"sqlite:///{path}",
-                         "PATHWAY_TIMEZONE": "Europe/London"})
+    application = build({"PATHWAY_DATABASE_URL": f"sqlite:///{path}", "PATHWAY_TIMEZONE": "Europe/London"})
     migrate.upgrade(application.engine)
     deps = dataclasses.replace(application.deps, clock=FixedClock(NOW))
     load_demo(deps)
@@ -68,8 +67,7 @@ def app(database_url: str, compiled: App) -> Iterator[App]:
     engine = make_engine(database_url)
     migrate.upgrade(engine)
     uow = partial(SqlUnitOfWork, engine, compiled.deps.pathway.definition.pathway.id)
-    yield dataclasses.replace(compiled, engine=engine,
-                              deps=dataclasses.replace(compiled.deps, uow=uow))
+    yield dataclasses.replace(compiled, engine=engine, deps=dataclasses.replace(compiled.deps, uow=uow))
     engine.dispose()
 
 
@@ -109,8 +107,7 @@ def csrf_of(html: str) -> str:
 def sign_in(client: TestClient, token: str) -> str:
     """Sign in through the form; returns the session's CSRF token."""
     page = client.get("/login")
-    response = client.post("/login", data={"csrf_token": csrf_of(page.text), "token": token,
-                                           "next": "/"})
+    response = client.post("/login", data={"csrf_token": csrf_of(page.text), "token": token, "next": "/"})
     assert response.status_code == 303, response.text
     return csrf_of(client.get("/").text)
 

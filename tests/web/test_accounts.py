@@ -57,15 +57,22 @@ def test_a_revoked_token_and_its_sessions_stop_working(deps: Deps, clock: FixedC
 def test_users_are_listed_by_name(deps: Deps) -> None:
     for name, role in (("b.admin", "admin"), ("a.viewer", "viewer")):
         accounts.add_user(deps, name, role)
-    assert [(u.name, u.role) for u in accounts.list_users(deps)] == [("a.viewer", "viewer"),
-                                                                     ("b.admin", "admin")]
+    assert [(u.name, u.role) for u in accounts.list_users(deps)] == [
+        ("a.viewer", "viewer"),
+        ("b.admin", "admin"),
+    ]
 
 
-@pytest.mark.parametrize(("name", "role", "error"), [
-    ("j smith", "viewer", InvalidInput), ("", "viewer", InvalidInput),
-    ("j.smith", "superuser", InvalidInput), ("x" * 65, "viewer", InvalidInput)])
-def test_bad_names_and_roles_are_refused(deps: Deps, name: str, role: str,
-                                         error: type[Exception]) -> None:
+@pytest.mark.parametrize(
+    ("name", "role", "error"),
+    [
+        ("j smith", "viewer", InvalidInput),
+        ("", "viewer", InvalidInput),
+        ("j.smith", "superuser", InvalidInput),
+        ("x" * 65, "viewer", InvalidInput),
+    ],
+)
+def test_bad_names_and_roles_are_refused(deps: Deps, name: str, role: str, error: type[Exception]) -> None:
     with pytest.raises(error):
         accounts.add_user(deps, name, role)
     assert accounts.list_users(deps) == []
@@ -81,8 +88,9 @@ def test_unknown_tokens_users_and_sessions(deps: Deps) -> None:
         accounts.revoke_user(deps, "nobody")
 
 
-def test_the_session_secret_is_made_once_and_shared(engine: Engine, database_url: str,
-                                                    clock: FixedClock) -> None:
+def test_the_session_secret_is_made_once_and_shared(
+    engine: Engine, database_url: str, clock: FixedClock
+) -> None:
     first = shared_secret(engine, clock.now())
     other_process = make_engine(database_url)
     try:
@@ -97,8 +105,16 @@ def test_the_session_secret_is_made_once_and_shared(engine: Engine, database_url
 EXPECTED = {
     "viewer": {"read"},
     "coordinator": {"read", "enrol", "record", "acknowledge", "snooze", "override"},
-    "clinician": {"read", "enrol", "record", "acknowledge", "snooze", "override",
-                  "override_critical", "record_decision"},
+    "clinician": {
+        "read",
+        "enrol",
+        "record",
+        "acknowledge",
+        "snooze",
+        "override",
+        "override_critical",
+        "record_decision",
+    },
     "admin": set(accounts.PERMISSIONS),
 }
 
@@ -109,18 +125,21 @@ def test_each_role_has_exactly_its_permissions(role: str) -> None:
 
 
 def test_an_mdt_decision_needs_a_clinician_or_admin() -> None:
-    assert [r for r in accounts.ROLES if accounts.may_record(r, "mdt_decision")] == [
-        "clinician", "admin"]
+    assert [r for r in accounts.ROLES if accounts.may_record(r, "mdt_decision")] == ["clinician", "admin"]
     assert [r for r in accounts.ROLES if accounts.may_record(r, "imaging_done")] == [
-        "coordinator", "clinician", "admin"]
+        "coordinator",
+        "clinician",
+        "admin",
+    ]
 
 
 def test_a_refusal_names_the_user_the_role_and_what_is_needed(deps: Deps) -> None:
     viewer = accounts.add_user(deps, "v.one", "viewer").user
     with pytest.raises(PermissionDenied) as refused:
         accounts.require_event(viewer, "pain_score")
-    assert str(refused.value) == ("v.one is a viewer: record needs the role coordinator or "
-                                  "clinician or admin")
+    assert str(refused.value) == (
+        "v.one is a viewer: record needs the role coordinator or clinician or admin"
+    )
 
 
 def test_the_api_schema_lists_the_same_roles_and_reasons() -> None:

@@ -32,8 +32,10 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 if not CHROMIUM.exists():
     if os.environ.get("CI") == "true":
         pytest.fail(f"{CHROMIUM} is required under CI=true", pytrace=False)
-    pytest.skip(f"browser tests need Debian's chromium at {CHROMIUM} (apt-get install chromium)",
-                allow_module_level=True)
+    pytest.skip(
+        f"browser tests need Debian's chromium at {CHROMIUM} (apt-get install chromium)",
+        allow_module_level=True,
+    )
 
 
 @dataclass(frozen=True)
@@ -51,14 +53,16 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     db = tmp_path_factory.mktemp("live") / "pathway.db"
-    application = build({"PATHWAY_DATABASE_URL": f"sqlite:///{db}",
-                         "PATHWAY_TIMEZONE": "Europe/London"})
+    application = build({"PATHWAY_DATABASE_URL": f"sqlite:///{db}", "PATHWAY_TIMEZONE": "Europe/London"})
     migrate.upgrade(application.engine)
     load_demo(application.deps)
     token = accounts.add_user(application.deps, "c.jones", "coordinator").token
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(application), host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="off"))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(application), host="127.0.0.1", port=port, log_level="warning", lifespan="off"
+        )
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -114,8 +118,7 @@ def test_a_coordinator_clears_an_overdue_chest_scan_from_the_pages(page: Page, l
     p = page
     sign_in(p, live)
     expect(p.get_by_role("heading", name="Worklist")).to_be_visible()
-    chest = p.locator("table.worklist tr", has_text="DEMO-006").filter(
-        has_text="Response imaging (chest)")
+    chest = p.locator("table.worklist tr", has_text="DEMO-006").filter(has_text="Response imaging (chest)")
     expect(chest).to_have_count(1)
     before = worklist_rows(p)
     shot(p, "worklist")
@@ -152,8 +155,14 @@ def test_a_coordinator_clears_an_overdue_chest_scan_from_the_pages(page: Page, l
 def test_every_page_reads_well_on_a_laptop_and_a_tablet(page: Page, live: Live) -> None:
     p = page
     sign_in(p, live)
-    pages = {"worklist": "/", "patient": "/patients/DEMO-009", "alerts": "/alerts",
-             "patients": "/patients", "report": "/report", "pathway": "/pathway?mrn=DEMO-006"}
+    pages = {
+        "worklist": "/",
+        "patient": "/patients/DEMO-009",
+        "alerts": "/alerts",
+        "patients": "/patients",
+        "report": "/report",
+        "pathway": "/pathway?mrn=DEMO-006",
+    }
     for width, device in ((1280, "laptop"), (820, "tablet")):
         for name, path in pages.items():
             p.set_viewport_size({"width": width, "height": 1000})

@@ -30,8 +30,16 @@ def endpoints(app: FastAPI) -> list[tuple[str, str]]:
 
 def test_the_app_has_the_routes_this_test_knows_how_to_fill(web: FastAPI) -> None:
     paths = {p for _, p in endpoints(web)}
-    assert {"/", "/alerts", "/report", "/pathway", "/patients/DEMO-006", "/openapi.json",
-            "/api/v1/patients/DEMO-006/events", "/api/v1/alerts/1/override"} <= paths
+    assert {
+        "/",
+        "/alerts",
+        "/report",
+        "/pathway",
+        "/patients/DEMO-006",
+        "/openapi.json",
+        "/api/v1/patients/DEMO-006/events",
+        "/api/v1/alerts/1/override",
+    } <= paths
     assert len(endpoints(web)) >= 30
 
 
@@ -40,13 +48,16 @@ def test_no_route_answers_without_a_signed_in_user(web: FastAPI, client: TestCli
     for method, path in endpoints(web):
         if (method, path) in PUBLIC:
             continue
-        response = client.request(method, path, json={} if path.startswith("/api/") else None,
-                                  data=None if path.startswith("/api/") else {"x": "1"})
+        response = client.request(
+            method,
+            path,
+            json={} if path.startswith("/api/") else None,
+            data=None if path.startswith("/api/") else {"x": "1"},
+        )
         if path.startswith(("/api/", "/openapi.json")):
             ok = response.status_code == 401 and set(response.json()) == {"error"}
         else:
-            ok = response.status_code == 303 and \
-                response.headers["location"].startswith("/login")
+            ok = response.status_code == 303 and response.headers["location"].startswith("/login")
         if not ok:
             reached.append(f"{method} {path}: {response.status_code}")
     assert not reached, "reachable without signing in:\n" + "\n".join(reached)

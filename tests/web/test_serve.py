@@ -23,8 +23,10 @@ from scheduler.runner import Jobs, start_background
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    return {"PATHWAY_DATABASE_URL": f"sqlite:///{tmp_path / 'pathway.db'}",
-            "PATHWAY_TIMEZONE": "Europe/London"}
+    return {
+        "PATHWAY_DATABASE_URL": f"sqlite:///{tmp_path / 'pathway.db'}",
+        "PATHWAY_TIMEZONE": "Europe/London",
+    }
 
 
 def run(env: dict[str, str], *args: str) -> Result:
@@ -38,8 +40,7 @@ def test_users_are_added_listed_and_revoked_from_the_command_line(env: dict[str,
     token = added.stdout.strip().splitlines()[-1]
     assert "shown only this once" in added.stdout and len(token) >= 40
     listed = json.loads(run(env, "users", "list", "--json").stdout)
-    assert [(u["name"], u["role"], u["revoked_at"]) for u in listed] == [
-        ("j.smith", "coordinator", None)]
+    assert [(u["name"], u["role"], u["revoked_at"]) for u in listed] == [("j.smith", "coordinator", None)]
     assert "active" in run(env, "users", "list").stdout
     assert run(env, "users", "revoke", "j.smith").stdout.strip() == "user j.smith revoked"
     again = run(env, "users", "revoke", "j.smith")
@@ -50,8 +51,7 @@ def test_a_bad_role_is_one_line_on_stderr(env: dict[str, str]) -> None:
     run(env, "init")
     result = run(env, "users", "add", "j.smith", "--role", "king")
     assert result.exit_code == 2
-    assert result.stderr.strip() == ("error: role must be one of viewer, coordinator, clinician, "
-                                     "admin")
+    assert result.stderr.strip() == ("error: role must be one of viewer, coordinator, clinician, admin")
 
 
 def test_serve_refuses_a_database_that_is_not_ready(env: dict[str, str]) -> None:
@@ -66,8 +66,7 @@ def _free_port() -> int:
 
 
 def _get(url: str, token: str | None = None) -> tuple[int, str]:
-    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"}
-                                     if token else {})
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {})
     try:
         with urllib.request.urlopen(request, timeout=5) as response:
             return response.status, response.read().decode()
@@ -75,16 +74,26 @@ def _get(url: str, token: str | None = None) -> tuple[int, str]:
         return exc.code, exc.read().decode()
 
 
-def test_serve_runs_the_app_and_the_scheduler_until_interrupted(env: dict[str, str],
-                                                                tmp_path: Path) -> None:
+def test_serve_runs_the_app_and_the_scheduler_until_interrupted(env: dict[str, str], tmp_path: Path) -> None:
     assert run(env, "init", "--demo").exit_code == 0
     token = run(env, "users", "add", "v.one", "--role", "viewer").stdout.strip().splitlines()[-1]
     port = _free_port()
     process = subprocess.Popen(
-        [sys.executable, "-c", "from pathway.cli.app import main; main()", "serve", "--port",
-         str(port), "--with-scheduler"], cwd=tmp_path,
+        [
+            sys.executable,
+            "-c",
+            "from pathway.cli.app import main; main()",
+            "serve",
+            "--port",
+            str(port),
+            "--with-scheduler",
+        ],
+        cwd=tmp_path,
         env={**os.environ, **env, "PATHWAY_REPORTS_DIR": str(tmp_path / "reports")},
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
