@@ -16,7 +16,7 @@ from pathway.domain.machine import Pathway
 from pathway.domain.model import EventRecord, Patient
 from pathway.domain.timeline import build_timeline
 from pathway.domain.windows import Calendar
-from pathway.tracking import _values
+from pathway.services.sync import _values
 
 Step = tuple[int, str, dict[str, Any]]
 

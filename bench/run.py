@@ -30,9 +30,9 @@ from bench.cohort import bench_now, generate
 from bench.load import load
 from bench.raw import Raw
 from db import migrate
-from pathway import alerting, reports, services
 from pathway.bootstrap import build
 from pathway.ports import Deps
+from pathway.services import alerting, reports
 from tests.fakes import FixedClock
 
 
@@ -195,7 +195,7 @@ def run(db: str, patients: int, reps: int, workdir: Path, pg_url: str) -> list[d
     rows.append(
         measure(
             "record one event end to end",
-            lambda i: services.record_event(deps, active[i % len(active)], "exam_done", {}, actor="bench"),
+            lambda i: patients.record_event(deps, active[i % len(active)], "exam_done", {}, actor="bench"),
             lambda i: raw.record_event(active[i % len(active)], now),
             max(reps, 50),
         )

@@ -13,16 +13,15 @@ from sqlalchemy import Engine
 from db import migrate
 from db.engine import make_engine
 from db.unit_of_work import SqlUnitOfWork
+from pathway.adapters.channels import EmailSender, LogSender, SmtpConfig, WebhookSender
+from pathway.adapters.pathway_file import load_pathway_file
 from pathway.clock import SystemClock
 from pathway.domain.errors import PathwayError
 from pathway.domain.machine import Pathway
 from pathway.domain.notify import RetryPolicy
 from pathway.domain.windows import Calendar
-from pathway.pathway_file import load_pathway_file
-from pathway.ports import Sender
-from pathway.services import Deps
+from pathway.ports import Deps, Sender
 from pathway.settings import Settings, load_settings
-from scheduler.channels import EmailSender, LogSender, SmtpConfig, WebhookSender
 
 
 class DatabaseNotReady(PathwayError):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from pathway.alerting import sweep
 from pathway.ports import Deps
+from pathway.services.alerting import sweep
 
 log = logging.getLogger("pathway.scheduler")
 

@@ -21,10 +21,10 @@ from apscheduler.triggers.cron import CronTrigger
 
 from pathway.domain.clinical_time import local_date
 from pathway.domain.notify import RetryPolicy
-from pathway.notifying import dispatch
 from pathway.ports import Deps, Sender
+from pathway.services.daily_report import ReportConfig, daily_report_job, report_missing
+from pathway.services.outbox import dispatch
 from scheduler.jobs import sweep_job
-from scheduler.report_job import ReportConfig, daily_report_job, report_missing
 
 log = logging.getLogger("pathway.scheduler")
 JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}

@@ -13,11 +13,11 @@ from sqlalchemy import Engine
 import db.tables  # noqa: F401
 from config import DEFAULT_PATHWAY
 from db import migrate
+from pathway.adapters.pathway_file import load_pathway_file
 from pathway.bootstrap import App, build
 from pathway.domain.definition import PathwayDefinition
 from pathway.domain.machine import Pathway
-from pathway.pathway_file import load_pathway_file
-from pathway.services import Deps
+from pathway.ports import Deps
 from tests.fakes import FixedClock, utc
 
 PG_ADMIN_URL = os.environ.get("PATHWAY_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")

@@ -7,13 +7,13 @@ from typing import Annotated, Any
 import typer
 
 from db import migrate
-from pathway import alerting, services
 from pathway.cli import render, render_care
 from pathway.cli.common import JsonOpt, app, get_app, handles_errors
-from pathway.demo import load_demo
 from pathway.domain.clinical_time import parse_date, parse_datetime
 from pathway.domain.diagram import mermaid
 from pathway.domain.errors import InvalidInput, PathwayError
+from pathway.services import alerting, patients
+from pathway.services.demo import load_demo
 
 
 @app.command()
@@ -50,7 +50,7 @@ def enroll(
     Example: pathway enroll MRN-1001 --histology sts --on 2026-11-02
     """
     application = get_app()
-    patient = services.enroll(
+    patient = patients.enroll(
         application.deps,
         mrn,
         name=name,
@@ -80,7 +80,7 @@ def record(
     Example: pathway record MRN-1001 pain_score --on 2026-11-03 --set nrs=6 --by j.smith
     """
     application = get_app()
-    result = services.record_event(
+    result = patients.record_event(
         application.deps,
         mrn,
         event.strip().lower(),
@@ -117,7 +117,7 @@ def status(mrn: str, json_: JsonOpt = False) -> None:
     """
     application = get_app()
     deps = application.deps
-    view = services.status(deps, mrn)
+    view = patients.status(deps, mrn)
     follow_ups, alerts = alerting.follow_ups_of(deps, mrn)
     rules = dict(deps.pathway.definition.rules.follow_ups)
     current = [f for f in follow_ups if f.status in ("upcoming", "due", "overdue")]
@@ -149,7 +149,7 @@ def list_(
     Example: pathway list --track main --state surveillance
     """
     application = get_app()
-    rows = services.list_patients(application.deps, track, state)
+    rows = patients.list_patients(application.deps, track, state)
     if json_:
         render.dump_json([{"patient": render.patient_json(p), "tracks": s} for p, s in rows])
     else:
@@ -164,7 +164,7 @@ def history(mrn: str, json_: JsonOpt = False) -> None:
     Example: pathway history MRN-1001
     """
     application = get_app()
-    h = services.history(application.deps, mrn)
+    h = patients.history(application.deps, mrn)
     zone = application.deps.zone
     if json_:
         render.dump_json(
@@ -207,7 +207,7 @@ def diagram(
     definition = application.deps.pathway.definition
     if track is not None and track not in definition.tracks:
         raise InvalidInput(f"unknown track '{track}'; tracks: {', '.join(definition.tracks)}")
-    states = services.status(application.deps, mrn).states if mrn else {}
+    states = patients.status(application.deps, mrn).states if mrn else {}
     for name in [track] if track else list(definition.tracks):
         print(mermaid(definition, name, states.get(name)))
 
@@ -220,7 +220,7 @@ def verify() -> None:
     Example: pathway verify
     """
     application = get_app()
-    mismatches = services.verify_replay(application.deps)
+    mismatches = patients.verify_replay(application.deps)
     for line in mismatches:
         print(line)
     if mismatches:

@@ -7,11 +7,11 @@ from typing import Annotated
 
 import typer
 
-from pathway import alerting
+from pathway.adapters.channels import EmailSender
 from pathway.cli import render, render_care
 from pathway.cli.common import JsonOpt, app, get_app, handles_errors
 from pathway.domain.clinical_time import parse_date
-from scheduler.channels import EmailSender
+from pathway.services import alerting
 
 By = Annotated[str, typer.Option("--by", help="Who is acting (recorded on the alert).")]
 
@@ -172,8 +172,8 @@ def why(mrn: str, rule: str, json_: JsonOpt = False) -> None:
         print(f"  rule source: {e['source']} [{e['kind']}]")
         print(
             f"  runs while {e['track']} is in: {', '.join(e['runs_in'])}; "  # type: ignore[arg-type]
-            f"done by: {', '.join(e['done_by'])}"
-        )  # type: ignore[arg-type]
+            f"done by: {', '.join(e['done_by'])}"  # type: ignore[arg-type]
+        )
         print(f"  anchor: {e['anchor']} at {e['anchor_at']}")
         print(
             f"  interval: opens {interval['opens']}, target {interval['target'] or '-'}, closes "
@@ -203,7 +203,7 @@ def scheduler_cmd(
 
     Example: pathway scheduler --sweep-minutes 5
     """
-    from scheduler.report_job import ReportConfig
+    from pathway.services.daily_report import ReportConfig
     from scheduler.runner import Jobs, run
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")

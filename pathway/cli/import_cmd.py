@@ -10,7 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemaining
 
 from pathway.cli.common import app, get_app, handles_errors
 from pathway.domain.errors import InvalidInput
-from pathway.importing import COLUMNS, import_cohort, read_rows
+from pathway.services.importing import COLUMNS, import_cohort, read_rows
 
 
 @app.command("import")

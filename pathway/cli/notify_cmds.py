@@ -12,7 +12,7 @@ from rich.table import Table
 from pathway.cli import render
 from pathway.cli.common import JsonOpt, app, get_app, handles_errors
 from pathway.domain.errors import InvalidInput
-from pathway.notifying import dispatch
+from pathway.services.outbox import dispatch
 
 STATUSES = ("pending", "sending", "sent", "dead", "cancelled", "digest")
 

@@ -7,10 +7,10 @@ from typing import Any
 
 from rich.table import Table
 
-from pathway.alerting import WorkItem
 from pathway.cli.render import console
 from pathway.domain.model import StoredAlert, StoredFollowUp
 from pathway.domain.rules_spec import FollowUpRule
+from pathway.services.alerting import WorkItem
 
 COLOURS = {
     "critical": "bold red",

@@ -7,10 +7,11 @@ from typing import Annotated
 
 import typer
 
-from pathway import render_report, reports
 from pathway.cli.common import app, get_app, handles_errors
 from pathway.domain.clinical_time import parse_date
 from pathway.domain.errors import InvalidInput
+from pathway.render import report as render_report
+from pathway.services import reports
 
 
 @app.command()

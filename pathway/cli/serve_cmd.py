@@ -7,9 +7,9 @@ from typing import Annotated
 
 import typer
 
+from pathway.adapters.channels import EmailSender
 from pathway.cli.common import app, get_app, handles_errors
 from pathway.domain.errors import InvalidInput
-from scheduler.channels import EmailSender
 
 WEB_APP = "pathway.web.app:from_environment"  # by name: the CLI does not import the web layer
 
@@ -29,7 +29,7 @@ def serve(
     """
     import uvicorn
 
-    from scheduler.report_job import ReportConfig
+    from pathway.services.daily_report import ReportConfig
     from scheduler.runner import Jobs, start_background
 
     if not 1 <= port <= 65535:

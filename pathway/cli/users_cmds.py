@@ -7,9 +7,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from pathway import accounts
 from pathway.cli import render
 from pathway.cli.common import JsonOpt, app, get_app, handles_errors
+from pathway.services import accounts
 
 users_app = typer.Typer(
     help="Accounts for the web app and the JSON API.", no_args_is_help=True, rich_markup_mode=None

@@ -1,6 +1,6 @@
 """The pathway as data: pydantic models of the pathway file and their cross-checks.
 
-Parsing YAML happens at the edge (`pathway.pathway_file`); this module validates an already parsed
+Parsing YAML happens at the edge (`pathway.adapters.pathway_file`); this module validates an already parsed
 mapping and names the path of every problem (``tracks.main.transitions[3].dest: ...``).
 """
 

@@ -7,7 +7,7 @@ and the report carries the full count of each (`totals`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from statistics import median
 from typing import Any, Generic, TypeVar
@@ -269,3 +269,22 @@ def _forecast(s: Snapshot, today: date) -> list[dict[str, Any]]:
 IMAGING_RULES = ("T09",)
 EXAM_RULES = ("T10",)
 PALLIATIVE_RULES = ("T16",)
+
+
+@dataclass(frozen=True)
+class PatientLine:
+    mrn: str
+    enrolled_on: date
+    states: dict[str, str]
+    overdue: int
+    next_step: str
+    next_due: str
+    live_alerts: int
+    highest_severity: str
+
+
+def as_json(report: DailyReport) -> dict[str, Any]:
+    data = asdict(report)
+    data["date"] = report.date.isoformat()
+    data["generated_at"] = report.generated_at.isoformat()
+    return data

@@ -6,13 +6,13 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 
-from pathway import alerting, services
 from pathway.ports import User
+from pathway.services import alerting, patients
 from pathway.web import present, schemas
 from pathway.web.auth import CurrentUser, deps_of, may
 from pathway.web.schemas import AlertId, ClinicDate
 
-MRN = services.MRN_PATTERN.pattern
+MRN = patients.MRN_PATTERN.pattern
 router = APIRouter(tags=["worklist and alerts"])
 Severity = Literal["info", "warning", "critical"]
 AlertStatus = Literal["live", "all", "open", "acknowledged", "snoozed", "overridden", "resolved"]

@@ -7,15 +7,17 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from pathway import accounts, render_report, reports, services
 from pathway.domain.errors import NotFound
+from pathway.domain.report import as_json
+from pathway.render import report as render_report
+from pathway.render.diagram_svg import diagram_svg
+from pathway.services import accounts, patients, reports
 from pathway.web import schemas
 from pathway.web.auth import CurrentUser, deps_of
-from pathway.web.diagram_svg import diagram_svg
 from pathway.web.schemas import JSON_ERRORS, ClinicDate
 from pathway.web.security import csp_allowing_styles_of
 
-MRN = services.MRN_PATTERN.pattern
+MRN = patients.MRN_PATTERN.pattern
 router = APIRouter(tags=["report and pathway"])
 
 
@@ -26,7 +28,7 @@ class SvgResponse(Response):
 @router.get("/report", response_model=dict[str, Any])
 def report(request: Request, _: CurrentUser, as_of: ClinicDate | None = None) -> Any:
     """The daily status report as data (news, overdue, due, alerts, gaps, quality, forecast)."""
-    return reports.as_json(reports.build(deps_of(request), as_of))
+    return as_json(reports.build(deps_of(request), as_of))
 
 
 @router.get(
@@ -62,7 +64,7 @@ def diagram(
     definition = deps.pathway.definition
     if track not in definition.tracks:
         raise NotFound(f"unknown track '{track}'; tracks: {', '.join(definition.tracks)}")
-    current = services.status(deps, mrn).states.get(track) if mrn else None
+    current = patients.status(deps, mrn).states.get(track) if mrn else None
     return SvgResponse(diagram_svg(definition, track, current))
 
 

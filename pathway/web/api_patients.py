@@ -6,15 +6,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
 
-from pathway import accounts, alerting, services
 from pathway.ports import User
+from pathway.services import accounts, alerting, patients
 from pathway.web import present, schemas
 from pathway.web.auth import CurrentUser, deps_of, may
 
 router = APIRouter(prefix="/patients", tags=["patients"])
 Mrn = Annotated[
     str,
-    Path(min_length=1, max_length=64, pattern=services.MRN_PATTERN.pattern, description="the patient's MRN"),
+    Path(min_length=1, max_length=64, pattern=patients.MRN_PATTERN.pattern, description="the patient's MRN"),
 ]
 Recorder = Annotated[User, may("record")]
 Enroller = Annotated[User, may("enrol")]
@@ -29,14 +29,14 @@ def list_patients(
 ) -> Any:
     deps = deps_of(request)
     order = deps.pathway.definition.tracks
-    rows = services.list_patients(deps, track, state)
+    rows = patients.list_patients(deps, track, state)
     return [present.patient(p, {t: tracks[t] for t in order if t in tracks}) for p, tracks in rows]
 
 
 @router.post("", status_code=201, response_model=schemas.PatientOut)
 def enrol(request: Request, body: schemas.EnrolIn, _: Enroller) -> Any:
     deps = deps_of(request)
-    p = services.enroll(
+    p = patients.enroll(
         deps,
         body.mrn,
         name=body.name,
@@ -44,19 +44,19 @@ def enrol(request: Request, body: schemas.EnrolIn, _: Enroller) -> Any:
         histology=body.histology,
         on=body.enrolled_on,
     )
-    return present.patient(p, services.status(deps, p.mrn).states)
+    return present.patient(p, patients.status(deps, p.mrn).states)
 
 
 @router.get("/{mrn:path}/events", response_model=list[schemas.EventOut])
 def history(request: Request, mrn: Mrn, _: CurrentUser) -> Any:
-    h = services.history(deps_of(request), mrn)
+    h = patients.history(deps_of(request), mrn)
     return [present.event(e, e.id in h.retracted) for e in h.events]
 
 
 @router.post("/{mrn:path}/events", status_code=201, response_model=schemas.RecordedOut)
 def record(request: Request, mrn: Mrn, body: schemas.RecordIn, user: Recorder) -> Any:
     accounts.require_event(user, body.event.strip().lower())
-    done = services.record_event(
+    done = patients.record_event(
         deps_of(request),
         mrn,
         body.event.strip().lower(),
@@ -83,7 +83,7 @@ def why(request: Request, mrn: Mrn, rule: Annotated[str, Path(max_length=16)], _
 @router.get("/{mrn:path}", response_model=schemas.PatientDetail)
 def detail(request: Request, mrn: Mrn, _: CurrentUser) -> Any:
     deps = deps_of(request)
-    view = services.status(deps, mrn, recent=0)
+    view = patients.status(deps, mrn, recent=0)
     follow_ups, alerts = alerting.follow_ups_of(deps, mrn)
     dead = alerting.undelivered_alert_ids(deps)
     rules = deps.pathway.definition.rules.follow_ups

@@ -6,8 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
 
-from pathway import accounts
 from pathway.ports import User
+from pathway.services import accounts
 from pathway.web import present, schemas
 from pathway.web.auth import deps_of, may
 

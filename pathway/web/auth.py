@@ -13,10 +13,10 @@ from typing import Annotated, Any, cast
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
-from pathway import accounts
-from pathway.accounts import NotSignedIn
 from pathway.domain.errors import PermissionDenied
 from pathway.ports import Deps, User
+from pathway.services import accounts
+from pathway.services.accounts import NotSignedIn
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 SESSION_USER, SESSION_CSRF, SESSION_FLASH = "user_id", "csrf", "flash"

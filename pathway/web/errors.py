@@ -17,7 +17,6 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException
 
-from pathway.accounts import NotSignedIn
 from pathway.bootstrap import DatabaseNotReady
 from pathway.domain.errors import (
     Conflict,
@@ -29,6 +28,7 @@ from pathway.domain.errors import (
     PathwayError,
     PermissionDenied,
 )
+from pathway.services.accounts import NotSignedIn
 from pathway.web.auth import flash
 from pathway.web.security import CSP, HEADERS
 from pathway.web.templating import page

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from pathway import accounts
-from pathway.accounts import NotSignedIn
+from pathway.services import accounts
+from pathway.services.accounts import NotSignedIn
 from pathway.web.auth import CurrentUser, check_csrf, deps_of, local_path, sign_in, sign_out
 from pathway.web.templating import page
 

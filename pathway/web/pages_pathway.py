@@ -8,13 +8,13 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 
-from pathway import services
+from pathway.render.diagram_svg import diagram_svg
+from pathway.services import patients
 from pathway.web.auth import CurrentUser, deps_of
-from pathway.web.diagram_svg import diagram_svg
 from pathway.web.templating import page
 
 router = APIRouter(include_in_schema=False)
-MRN = services.MRN_PATTERN.pattern
+MRN = patients.MRN_PATTERN.pattern
 
 
 @router.get("/pathway", response_class=HTMLResponse)
@@ -25,7 +25,7 @@ def pathway(
 ) -> HTMLResponse:
     deps = deps_of(request)
     definition = deps.pathway.definition
-    view = services.status(deps, mrn) if mrn else None
+    view = patients.status(deps, mrn) if mrn else None
     states = view.states if view else {}
     tracks = [
         (name, spec.description, states.get(name), Markup(diagram_svg(definition, name, states.get(name))))

@@ -8,9 +8,10 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from pathway import accounts, services
 from pathway.domain.clinical_time import parse_date
 from pathway.ports import User
+from pathway.services import accounts
+from pathway.services import patients as patient_service
 from pathway.web import views
 from pathway.web.api_patients import Mrn
 from pathway.web.auth import CurrentUser, deps_of, flash, may
@@ -31,7 +32,7 @@ async def form_fields(request: Request) -> dict[str, str]:
 @router.get("/patients", response_class=HTMLResponse)
 def patients(request: Request, user: CurrentUser, track: Choice = None, state: Choice = None) -> HTMLResponse:
     deps = deps_of(request)
-    rows = services.list_patients(deps, track or None, state or None)
+    rows = patient_service.list_patients(deps, track or None, state or None)
     definition = deps.pathway.definition
     return page(
         request,
@@ -56,7 +57,7 @@ def enrol(
     histology: Short = "",
     enrolled_on: Short = "",
 ) -> Response:
-    patient = services.enroll(
+    patient = patient_service.enroll(
         deps_of(request),
         mrn,
         histology=histology or None,
@@ -86,7 +87,7 @@ def record(
     accounts.require_event(user, event)
     deps = deps_of(request)
     day, at = occurrence(on, time, local_day(deps.clock.now(), deps.zone))
-    done = services.record_event(
+    done = patient_service.record_event(
         deps,
         mrn,
         event,

@@ -7,9 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from pathway import alerting, render_report, reports, services
 from pathway.domain.clinical_time import parse_date
 from pathway.ports import User
+from pathway.render import report as render_report
+from pathway.services import alerting, patients, reports
 from pathway.web import views
 from pathway.web.auth import CurrentUser, deps_of, flash, may
 from pathway.web.schemas import AlertId, ClinicDate
@@ -17,7 +18,7 @@ from pathway.web.security import csp_allowing_styles_of
 from pathway.web.templating import page
 
 router = APIRouter(include_in_schema=False)
-MRN = services.MRN_PATTERN.pattern
+MRN = patients.MRN_PATTERN.pattern
 Choice = Annotated[str | None, Query(max_length=64)]
 Note = Annotated[str, Form(max_length=2000)]
 ICON = '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">'

@@ -6,10 +6,10 @@ from collections import Counter
 from collections.abc import Mapping
 from datetime import tzinfo
 
-from pathway.alerting import WorkItem
 from pathway.domain.model import EventRecord, Patient, StoredAlert, StoredFollowUp
 from pathway.domain.rules_spec import FollowUpRule
 from pathway.ports import User
+from pathway.services.alerting import WorkItem
 from pathway.web import schemas
 from pathway.web.fmt import day
 

@@ -8,14 +8,14 @@ from datetime import tzinfo
 from typing import Any
 from urllib.parse import urlencode
 
-from pathway import accounts, alerting, services
-from pathway.alerting import WorkItem
 from pathway.domain.definition import PathwayDefinition
 from pathway.domain.errors import InvalidInput
 from pathway.domain.model import StoredAlert
 from pathway.domain.rules_spec import SEVERITY_RANK
 from pathway.ports import Deps, User
-from pathway.raising import LIVE
+from pathway.services import accounts, alerting, patients
+from pathway.services.alerting import WorkItem
+from pathway.services.raising import LIVE
 from pathway.web.fmt import day, when
 
 KINDS = {
@@ -115,7 +115,7 @@ def worklist(deps: Deps, f: WorklistFilters) -> dict[str, Any]:
     if f.track:
         items = [i for i in items if tracks.get(i.rule) == f.track]
     if f.state:
-        in_state = {p.mrn for p, _ in services.list_patients(deps, f.track, f.state)}
+        in_state = {p.mrn for p, _ in patients.list_patients(deps, f.track, f.state)}
         items = [i for i in items if i.mrn in in_state]
     counts = Counter(i.kind for i in items)
     shown = [i for i in items if f.kind is None or i.kind == f.kind]

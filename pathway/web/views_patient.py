@@ -10,15 +10,15 @@ from typing import Any
 
 from markupsafe import Markup
 
-from pathway import accounts, alerting, services
 from pathway.domain.clinical_time import parse_date, parse_datetime
 from pathway.domain.definition import FieldSpec
 from pathway.domain.model import EventRecord, StoredFollowUp
 from pathway.domain.rules_spec import FollowUpRule
 from pathway.ports import Deps, User
-from pathway.raising import LIVE
+from pathway.render.timeline_svg import Band, Mark, Row, timeline_svg
+from pathway.services import accounts, alerting, patients
+from pathway.services.raising import LIVE
 from pathway.web.fmt import day, local_day, when
-from pathway.web.timeline_svg import Band, Mark, Row, timeline_svg
 from pathway.web.views import alert_lines
 
 OPEN = ("upcoming", "due", "overdue")
@@ -67,8 +67,8 @@ class EventLine:
 
 
 def patient_page(deps: Deps, user: User, mrn: str, chosen: str | None) -> dict[str, Any]:
-    view = services.status(deps, mrn, recent=0)
-    history = services.history(deps, mrn)
+    view = patients.status(deps, mrn, recent=0)
+    history = patients.history(deps, mrn)
     follow_ups, alerts = alerting.follow_ups_of(deps, mrn)
     mrn = view.patient.mrn
     definition = deps.pathway.definition
@@ -127,7 +127,7 @@ def _step(rules: Mapping[str, FollowUpRule], f: StoredFollowUp) -> str:
 
 
 def why_line(e: dict[str, Any]) -> str:
-    """One sentence from `pathway.alerting.why`: anchor, interval, window, adjustments, source."""
+    """One sentence from `pathway.services.alerting.why`: anchor, interval, window, adjustments, source."""
     interval, window = e["interval"], e["window"]
     target = f", target {interval['target']}" if interval["target"] else ""
     again = "; repeats from each completion" if interval["recurring"] else ""
@@ -184,7 +184,7 @@ def event_line(e: EventRecord, zone: tzinfo, retracted: bool) -> EventLine:
     )
 
 
-def _retractable(deps: Deps, history: services.History) -> list[EventRecord]:
+def _retractable(deps: Deps, history: patients.History) -> list[EventRecord]:
     kinds = deps.pathway.definition.events
     return [
         e for e in reversed(history.events) if e.id not in history.retracted and not kinds[e.type].retracts

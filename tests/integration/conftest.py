@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING
 import pytest
 from sqlalchemy import Engine, text
 
-from pathway import services
 from pathway.domain.model import Patient
-from pathway.services import Deps
+from pathway.ports import Deps
+from pathway.services import patients
 from tests.fakes import FixedClock
 
 if TYPE_CHECKING:  # imported lazily below, so only the notification tests need aiosmtpd
@@ -33,8 +33,8 @@ class Snapshot:
 def snapshot(deps: Deps, engine: Engine, mrn: str) -> Snapshot:
     with engine.connect() as conn:
         count = conn.execute(text("SELECT count(*) FROM event")).scalar_one()
-    view = services.status(deps, mrn)
-    events = services.history(deps, mrn).events
+    view = patients.status(deps, mrn)
+    events = patients.history(deps, mrn).events
     return Snapshot(
         event_rows=count,
         version=view.patient.version,
@@ -46,11 +46,11 @@ def snapshot(deps: Deps, engine: Engine, mrn: str) -> Snapshot:
 @pytest.fixture
 def patient(deps: Deps) -> Patient:
     """MRN-1, enrolled 2026-02-20 with a baseline neurological exam (clock: 2026-03-02)."""
-    services.enroll(deps, "MRN-1", histology="sts", on=date(2026, 2, 20))
-    services.record_event(
+    patients.enroll(deps, "MRN-1", histology="sts", on=date(2026, 2, 20))
+    patients.record_event(
         deps, "MRN-1", "neuro_exam", {"finding": "baseline"}, on=date(2026, 2, 21), actor=ACTOR
     )
-    return services.status(deps, "MRN-1").patient
+    return patients.status(deps, "MRN-1").patient
 
 
 # --- follow-ups and alerts ----------------------------------------------------------------------
@@ -82,16 +82,16 @@ def follow_to_surveillance(deps: Deps, clock: FixedClock, mrn: str = "MRN-1") ->
     T10 physical examination is upcoming (window 2026-06-02 .. 2026-07-02, A16 from 07-03).
     """
     clock.current = morning(ENROLLED_ON)
-    services.enroll(deps, mrn, histology="sts", on=ENROLLED_ON)
+    patients.enroll(deps, mrn, histology="sts", on=ENROLLED_ON)
     for day, event, fields in TO_SURVEILLANCE:
         clock.current = morning(day)
-        services.record_event(deps, mrn, event, fields, on=day, actor=ACTOR)
+        patients.record_event(deps, mrn, event, fields, on=day, actor=ACTOR)
 
 
 @pytest.fixture
 def in_surveillance(deps: Deps, clock: FixedClock) -> Patient:
     follow_to_surveillance(deps, clock)
-    return services.status(deps, "MRN-1").patient
+    return patients.status(deps, "MRN-1").patient
 
 
 # --- notification receivers (see notify_fixtures.py) ----------------------------------------------

@@ -14,10 +14,10 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
-from pathway import alerting, services
 from pathway.domain.model import Notification
 from pathway.domain.notify import RetryPolicy
-from pathway.services import Deps
+from pathway.ports import Deps
+from pathway.services import alerting, patients
 from tests.fakes import FixedClock
 
 POLICY = RetryPolicy(base_seconds=60, cap_seconds=3600, max_attempts=4)
@@ -145,6 +145,6 @@ def mdt_overdue(deps: Deps, clock: FixedClock, name: str | None = None) -> None:
 
     Four warnings open (A48 main, A47 mscc, A17 pain, A28 bone); A48 is the only main-track one.
     """
-    services.enroll(deps, "MRN-1", name=name, histology="sts", on=date(2026, 3, 2))
+    patients.enroll(deps, "MRN-1", name=name, histology="sts", on=date(2026, 3, 2))
     clock.advance(days=15)
     alerting.sweep(deps)

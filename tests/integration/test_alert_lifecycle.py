@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from pathway import alerting, services
 from pathway.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from pathway.domain.model import Patient, StoredAlert, StoredFollowUp
-from pathway.services import Deps
+from pathway.ports import Deps
+from pathway.services import alerting, patients
 from tests.fakes import FixedClock
 from tests.integration.conftest import ACTOR, morning
 
@@ -18,8 +18,8 @@ OVERDUE_DAY = date(2026, 7, 25)  # T09 (both regions) and T10 overdue; A10 x2 an
 CRITICAL_DAY = date(2026, 8, 22)  # A10 escalates to critical
 
 
-def record(deps: Deps, event: str, fields: dict[str, Any] | None = None, **kwargs: Any) -> services.Recorded:
-    return services.record_event(deps, "MRN-1", event, fields or {}, actor=ACTOR, **kwargs)
+def record(deps: Deps, event: str, fields: dict[str, Any] | None = None, **kwargs: Any) -> patients.Recorded:
+    return patients.record_event(deps, "MRN-1", event, fields or {}, actor=ACTOR, **kwargs)
 
 
 def sweep_on(deps: Deps, clock: FixedClock, day: date) -> None:

@@ -20,9 +20,9 @@ import pytest
 from sqlalchemy import text
 
 from db import migrate
-from pathway import alerting, services
 from pathway.bootstrap import build
 from pathway.domain.clinical_time import local_date
+from pathway.services import alerting, patients
 from tests.integration.notify_fixtures import WebhookReceiver
 from tests.integration.test_sweep import duplicates
 
@@ -42,12 +42,12 @@ def _cohort(env: dict[str, str]) -> list[str]:
     for i in range(PATIENTS):
         mrn = f"MP-{i:03d}"
         start = today - timedelta(days=60 + 7 * i)
-        services.enroll(app.deps, mrn, histology="sts", on=start)
-        services.record_event(
+        patients.enroll(app.deps, mrn, histology="sts", on=start)
+        patients.record_event(
             app.deps, mrn, "pain_score", {"nrs": str(i % 9)}, on=start + timedelta(days=1), actor="setup"
         )
         if i % 3:
-            services.record_event(
+            patients.record_event(
                 app.deps,
                 mrn,
                 "mdt_decision",
@@ -65,8 +65,8 @@ def _writer(env: dict[str, str], mrns: list[str], errors: list[BaseException]) -
     app = build(env)
     try:
         for mrn in mrns:
-            services.record_event(app.deps, mrn, "neuro_exam", {"finding": "baseline"}, actor="writer")
-            services.record_event(app.deps, mrn, "palliative_referral", {}, actor="writer")
+            patients.record_event(app.deps, mrn, "neuro_exam", {"finding": "baseline"}, actor="writer")
+            patients.record_event(app.deps, mrn, "palliative_referral", {}, actor="writer")
     except BaseException as exc:  # reported by the test
         errors.append(exc)
     finally:

@@ -13,12 +13,11 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, text
 
-from pathway import alerting, services
+from pathway.adapters.channels import EmailSender, SmtpConfig
 from pathway.domain.notify import Route
-from pathway.notifying import HELD_DELAY, dispatch
-from pathway.ports import NotificationRepository, UnitOfWork
-from pathway.services import Deps
-from scheduler.channels import EmailSender, SmtpConfig
+from pathway.ports import Deps, NotificationRepository, UnitOfWork
+from pathway.services import alerting, patients
+from pathway.services.outbox import HELD_DELAY, dispatch
 from tests.fakes import FixedClock
 from tests.integration.conftest import ACTOR
 from tests.integration.notify_fixtures import (
@@ -48,7 +47,7 @@ def table_count(engine: Engine, table: str) -> int:
 
 def new_deficit_then_a_day(deps: Deps, clock: FixedClock) -> None:
     """A new neurological deficit with nothing done for 25 h: A01, A02, A04 (critical, urgent)."""
-    services.record_event(deps, "MRN-1", "neuro_exam", {"finding": "new_deficit"}, actor=ACTOR)
+    patients.record_event(deps, "MRN-1", "neuro_exam", {"finding": "new_deficit"}, actor=ACTOR)
     clock.advance(hours=25)
     alerting.sweep(deps)
 
@@ -57,7 +56,7 @@ def test_each_alert_is_written_with_one_notification_per_matching_route(
     deps: Deps, clock: FixedClock
 ) -> None:
     deps = replace(deps, routes=ROUTES)
-    services.enroll(deps, "MRN-1", histology="sts", on=date(2026, 2, 1))  # 29 days ago
+    patients.enroll(deps, "MRN-1", histology="sts", on=date(2026, 2, 1))  # 29 days ago
     new_deficit_then_a_day(deps, clock)
 
     with deps.uow() as uow:
@@ -116,7 +115,7 @@ def test_an_alert_is_not_written_when_its_notifications_cannot_be(
     deps: Deps, clock: FixedClock, engine: Engine
 ) -> None:
     deps = replace(deps, routes=(MAIN_EMAIL,))
-    services.enroll(deps, "MRN-1", histology="sts", on=date(2026, 3, 2))
+    patients.enroll(deps, "MRN-1", histology="sts", on=date(2026, 3, 2))
     clock.advance(days=15)
 
     with pytest.raises(RuntimeError, match="outbox write failed"):
@@ -177,7 +176,7 @@ def test_an_alert_resolved_before_its_notification_went_out_is_cancelled_unsent(
 ) -> None:
     deps = replace(deps, routes=(MAIN_EMAIL,))
     mdt_overdue(deps, clock)
-    services.record_event(
+    patients.record_event(
         deps, "MRN-1", "mdt_decision", {"resectability": "resectable", "plan": "surgery"}, actor=ACTOR
     )
     sender = RecordingSender()
@@ -193,7 +192,7 @@ def test_an_alert_resolved_before_its_notification_went_out_is_cancelled_unsent(
 
 def test_a_lower_alert_waits_while_an_urgent_mscc_alert_is_live(deps: Deps, clock: FixedClock) -> None:
     deps = replace(deps, routes=(Route(channel="log"),))
-    services.enroll(deps, "MRN-1", histology="sts", on=date(2026, 2, 20))  # A47, A17 warnings
+    patients.enroll(deps, "MRN-1", histology="sts", on=date(2026, 2, 20))  # A47, A17 warnings
     new_deficit_then_a_day(deps, clock)  # A47 resolved by the exam; A01, A02, A04 critical
     sender = RecordingSender()
 
@@ -210,7 +209,7 @@ def test_a_lower_alert_waits_while_an_urgent_mscc_alert_is_live(deps: Deps, cloc
         ("mri_whole_spine_done", {"compression": "no"}),
         ("dexamethasone_started", {"dose_mg_per_day": "16", "indication": "mscc_neuro"}),
     ]:
-        services.record_event(deps, "MRN-1", event, fields, actor=ACTOR)
+        patients.record_event(deps, "MRN-1", event, fields, actor=ACTOR)
     clock.advance(minutes=6)
     assert dispatch(deps, {"log": sender}, POLICY, no_jitter).sent == 1
     assert sender.rules[-1] == "A17"
@@ -221,7 +220,7 @@ def test_a_lower_alert_waits_while_an_urgent_mscc_alert_is_live(deps: Deps, cloc
 def test_two_dispatchers_at_once_send_each_notification_once(deps: Deps, clock: FixedClock) -> None:
     deps = replace(deps, routes=(Route(channel="log"),))
     for mrn in ("MRN-1", "MRN-2", "MRN-3"):
-        services.enroll(deps, mrn, histology="sts", on=date(2026, 3, 2))
+        patients.enroll(deps, mrn, histology="sts", on=date(2026, 3, 2))
     clock.advance(days=15)
     alerting.sweep(deps)  # four warnings each
     sender = RecordingSender(delay=0.2)

@@ -18,13 +18,13 @@ import pytest
 from typer.testing import CliRunner
 
 from pathway import bootstrap
+from pathway.adapters.channels import WebhookSender
 from pathway.bootstrap import App
 from pathway.cli import common
 from pathway.cli.app import app as cli_app
 from pathway.domain.notify import Route
-from pathway.notifying import dispatch
-from pathway.services import Deps
-from scheduler.channels import WebhookSender
+from pathway.ports import Deps
+from pathway.services.outbox import dispatch
 from tests.fakes import FixedClock
 from tests.integration.notify_fixtures import (
     POLICY,

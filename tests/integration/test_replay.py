@@ -12,15 +12,15 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from db import migrate
-from pathway import services
 from pathway.bootstrap import build
-from pathway.demo import COHORT, load_demo
 from pathway.domain.clinical_time import local_date
 from pathway.domain.definition import FieldSpec
 from pathway.domain.errors import PathwayError
 from pathway.domain.history import replay
 from pathway.domain.machine import Pathway
-from pathway.services import Deps
+from pathway.ports import Deps
+from pathway.services import patients
+from pathway.services.demo import COHORT, load_demo
 from tests.fakes import FixedClock, utc
 
 
@@ -28,7 +28,7 @@ def test_the_demo_cohort_replays_to_its_stored_states(deps: Deps, pathway: Pathw
     created = load_demo(deps)
 
     assert len(created) == len(COHORT) == 12
-    assert services.verify_replay(deps) == []
+    assert patients.verify_replay(deps) == []
     with deps.uow() as uow:
         for patient, stored in uow.patients.listing(None, None):
             assert replay(pathway, uow.events.for_patient(patient.id)) == stored, patient.mrn
@@ -37,7 +37,7 @@ def test_the_demo_cohort_replays_to_its_stored_states(deps: Deps, pathway: Pathw
 def test_loading_the_demo_cohort_twice_adds_nobody_the_second_time(deps: Deps) -> None:
     load_demo(deps)
     assert load_demo(deps) == []
-    assert len(services.list_patients(deps)) == 12
+    assert len(patients.list_patients(deps)) == 12
 
 
 # --- property: any sequence of attempted events keeps replay == stored ------------------------
@@ -83,12 +83,12 @@ def test_replaying_any_sequence_of_recorded_events_gives_the_stored_states(
     deps, clock = sqlite_deps
     definition = deps.pathway.definition
     mrn = f"PROP-{next(_mrns)}"
-    services.enroll(deps, mrn, on=local_date(clock.now(), deps.zone))
+    patients.enroll(deps, mrn, on=local_date(clock.now(), deps.zone))
 
     for _ in range(data.draw(st.integers(1, 15), label="steps")):
         clock.advance(days=1)
-        view = services.status(deps, mrn)
-        event_ids = [e.id for e in services.history(deps, mrn).events]
+        view = patients.status(deps, mrn)
+        event_ids = [e.id for e in patients.history(deps, mrn).events]
         choices = [e for e in view.allowed_events if event_ids or not definition.events[e].retracts]
         name = data.draw(st.sampled_from(choices), label="event")
         fields = {
@@ -99,12 +99,12 @@ def test_replaying_any_sequence_of_recorded_events_gives_the_stored_states(
         days_back = data.draw(st.integers(0, 3), label="days back")
         on = local_date(clock.now(), deps.zone) - timedelta(days=days_back)
         try:
-            services.record_event(deps, mrn, name, fields, on=on, reason="property test", actor="hypothesis")
+            patients.record_event(deps, mrn, name, fields, on=on, reason="property test", actor="hypothesis")
             event("accepted")
         except PathwayError as refused:
             event(f"refused: {type(refused).__name__}")  # refusals write nothing
 
-    patient = services.status(deps, mrn)
-    events = services.history(deps, mrn).events
+    patient = patients.status(deps, mrn)
+    events = patients.history(deps, mrn).events
     assert replay(deps.pathway, events) == patient.states
     assert patient.patient.version == 1 + len(events)

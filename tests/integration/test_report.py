@@ -1,4 +1,4 @@
-"""The daily report on SQLite and PostgreSQL, from a cohort recorded through the services.
+"""The daily report on SQLite and PostgreSQL, from a cohort recorded through the patients.
 
 Today is Monday 2026-03-02 (the fixed clock, 09:00 UTC = 09:00 GMT in London):
 - MRN-A completed RT on 2025-11-28: response imaging (T09, 12 weeks) closed 2026-02-20 for both
@@ -21,9 +21,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 
-from pathway import render_report, reports, services
-from pathway.services import Deps
-from scheduler.report_job import ReportConfig, daily_report_job, report_missing
+from pathway.ports import Deps
+from pathway.render import report as render_report
+from pathway.services import patients, reports
+from pathway.services.daily_report import ReportConfig, daily_report_job, report_missing
 from tests.fakes import FixedClock
 from tests.integration.conftest import ACTOR, MDT_RT
 
@@ -75,9 +76,9 @@ TRACKS = ["main", "mscc", "pain", "palliative", "bone"]
 @pytest.fixture
 def cohort(deps: Deps) -> Deps:
     for mrn, enrolled_on, steps in COHORT:
-        services.enroll(deps, mrn, histology="sts", on=enrolled_on)
+        patients.enroll(deps, mrn, histology="sts", on=enrolled_on)
         for on, event, fields in steps:
-            services.record_event(deps, mrn, event, dict(fields), on=on, actor=ACTOR)
+            patients.record_event(deps, mrn, event, dict(fields), on=on, actor=ACTOR)
     return deps
 
 
@@ -121,7 +122,7 @@ def test_a_patient_who_dies_after_a_report_is_news_in_the_next_days_report(
     assert first["news"]["left_pathway"] == []
 
     clock.advance(days=1)
-    services.record_event(cohort, "MRN-D", "death", {}, on=D(2026, 3, 3), actor=ACTOR)
+    patients.record_event(cohort, "MRN-D", "death", {}, on=D(2026, 3, 3), actor=ACTOR)
     report = reports.build(cohort)
 
     assert report.news["left_pathway"] == ["MRN-D (death)"]

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, insert
 
 from db.tables import EventRow, FollowUpRow, PatientRow, TrackStateRow
 from pathway.domain.report import report_bounds
-from pathway.services import Deps
+from pathway.ports import Deps
 
 LONDON = ZoneInfo("Europe/London")
 AT = datetime(2026, 3, 2, 9, tzinfo=UTC)

@@ -16,9 +16,9 @@ import pytest
 from apscheduler.schedulers.base import STATE_STOPPED
 from apscheduler.triggers.interval import IntervalTrigger
 
-from pathway import alerting, services
 from pathway.bootstrap import build
-from pathway.services import Deps
+from pathway.ports import Deps
+from pathway.services import alerting, patients
 from scheduler import jobs
 from scheduler.runner import build_scheduler
 from tests.fakes import FixedClock, utc
@@ -47,7 +47,7 @@ def test_the_scheduler_coalesces_missed_runs_and_never_overlaps_sweeps(deps: Dep
 def test_the_sweep_job_sweeps_and_logs_one_summary_line(
     deps: Deps, clock: FixedClock, caplog: pytest.LogCaptureFixture
 ) -> None:
-    services.enroll(deps, "MRN-1", on=date(2026, 3, 2))
+    patients.enroll(deps, "MRN-1", on=date(2026, 3, 2))
     clock.advance(days=30)
 
     with caplog.at_level(logging.INFO, logger="pathway.scheduler"):
@@ -79,7 +79,7 @@ def process_env(tmp_path: Path) -> Iterator[dict[str, str]]:
         pathway=application.deps.pathway,
         zone=application.deps.zone,
     )
-    services.enroll(deps, "MRN-1", on=date(2026, 3, 2))
+    patients.enroll(deps, "MRN-1", on=date(2026, 3, 2))
     application.engine.dispose()
     yield env
 
@@ -107,7 +107,7 @@ def test_the_scheduler_process_catches_up_runs_and_stops_cleanly_on_sigterm(
             stderr=err,
         )
     try:
-        content = wait_for(log, "scheduler running", 20)
+        content = wait_for(log, "scheduler running", 60)
         process.send_signal(signal.SIGTERM)
         code = process.wait(timeout=10)
     finally:
@@ -136,7 +136,7 @@ def test_an_out_of_range_sweep_interval_is_a_usage_error(process_env: dict[str, 
         text=True,
     )
     try:
-        out, err = process.communicate(timeout=15)
+        out, err = process.communicate(timeout=60)
     except subprocess.TimeoutExpired:
         process.kill()
         out, err = process.communicate()

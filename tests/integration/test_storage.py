@@ -11,10 +11,10 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from db import migrate
-from pathway import services
 from pathway.domain.errors import Conflict, EventNotAllowed, GuardRefused, InvalidInput, NotFound
 from pathway.domain.model import Patient
-from pathway.services import Deps
+from pathway.ports import Deps
+from pathway.services import patients
 from tests.fakes import FixedClock, utc
 from tests.integration.conftest import ACTOR, snapshot
 
@@ -23,39 +23,39 @@ MDT_RT = {"resectability": "unresectable", "plan": "definitive_rt"}
 
 def record(
     deps: Deps, event: str, fields: dict[str, Any] | None = None, mrn: str = "MRN-1", **kwargs: Any
-) -> services.Recorded:
-    return services.record_event(deps, mrn, event, fields or {}, actor=ACTOR, **kwargs)
+) -> patients.Recorded:
+    return patients.record_event(deps, mrn, event, fields or {}, actor=ACTOR, **kwargs)
 
 
 # --- clinical time ------------------------------------------------------------------------------
 
 
 def test_a_timezone_survives_a_round_trip_as_the_same_aware_utc_instant(deps: Deps) -> None:
-    services.enroll(deps, "MRN-1", on=date(2026, 3, 1))
+    patients.enroll(deps, "MRN-1", on=date(2026, 3, 1))
     at = datetime(2026, 3, 1, 23, 30, tzinfo=ZoneInfo("America/New_York"))
     record(deps, "exam_done", at=at)
 
-    stored = services.history(deps, "MRN-1").events[-1].occurred_at
+    stored = patients.history(deps, "MRN-1").events[-1].occurred_at
     assert stored.utcoffset() == timedelta(0)
     assert stored == at
     assert stored == datetime(2026, 3, 2, 4, 30, tzinfo=UTC)
 
 
 def test_on_date_means_the_start_of_the_clinic_day_in_winter(deps: Deps) -> None:
-    services.enroll(deps, "MRN-1", on=date(2026, 2, 1))
+    patients.enroll(deps, "MRN-1", on=date(2026, 2, 1))
     record(deps, "exam_done", on=date(2026, 3, 1))
 
-    stored = services.history(deps, "MRN-1").events[-1].occurred_at
+    stored = patients.history(deps, "MRN-1").events[-1].occurred_at
     assert stored == utc(2026, 3, 1, 0, 0)
     assert stored.utcoffset() == timedelta(0)
 
 
 def test_on_date_means_the_start_of_the_clinic_day_in_summer(deps: Deps, clock: FixedClock) -> None:
     clock.current = utc(2026, 7, 2, 9)
-    services.enroll(deps, "MRN-1", on=date(2026, 6, 30))
+    patients.enroll(deps, "MRN-1", on=date(2026, 6, 30))
     record(deps, "exam_done", on=date(2026, 7, 1))
 
-    assert services.history(deps, "MRN-1").events[-1].occurred_at == utc(2026, 6, 30, 23, 0)
+    assert patients.history(deps, "MRN-1").events[-1].occurred_at == utc(2026, 6, 30, 23, 0)
 
 
 # --- append-only history ------------------------------------------------------------------------
@@ -65,10 +65,10 @@ def test_on_date_means_the_start_of_the_clinic_day_in_summer(deps: Deps, clock: 
 def test_the_history_is_append_only_for_raw_sql(
     deps: Deps, engine: Engine, patient: Patient, statement: str
 ) -> None:
-    before = services.history(deps, "MRN-1").events
+    before = patients.history(deps, "MRN-1").events
     with pytest.raises(SQLAlchemyError), engine.begin() as conn:
         conn.execute(text(statement))
-    assert services.history(deps, "MRN-1").events == before
+    assert patients.history(deps, "MRN-1").events == before
 
 
 # --- concurrency --------------------------------------------------------------------------------
@@ -99,7 +99,7 @@ def test_saving_a_patient_loaded_before_someone_else_saved_is_a_conflict(
     with deps.uow() as uow, pytest.raises(Conflict):
         uow.patients.save(stale, {**stale_states, "pain": "uncontrolled"}, clock.now())
 
-    view = services.status(deps, "MRN-1")
+    view = patients.status(deps, "MRN-1")
     assert view.patient.version == stale.version + 1
     assert view.states["pain"] == "controlled"
 
@@ -118,7 +118,7 @@ def test_two_open_transactions_on_postgresql_cannot_both_save_the_same_version(
         first.commit()
         with pytest.raises(Conflict):
             second.patients.save(b, {**states, "pain": "uncontrolled"}, clock.now())
-    assert services.status(deps, "MRN-1").states["pain"] == "controlled"
+    assert patients.status(deps, "MRN-1").states["pain"] == "controlled"
 
 
 def test_a_reader_in_the_middle_of_a_list_does_not_hold_up_recording(
@@ -128,7 +128,7 @@ def test_a_reader_in_the_middle_of_a_list_does_not_hold_up_recording(
     meanwhile is written at once (with the lock, SQLite would make it wait for the reader)."""
     with deps.read() as reading:
         assert reading.patients.by_mrn("MRN-1") is not None  # the read transaction is open
-        services.record_event(deps, "MRN-1", "pain_score", {"nrs": "2"}, actor=ACTOR)
+        patients.record_event(deps, "MRN-1", "pain_score", {"nrs": "2"}, actor=ACTOR)
         with pytest.raises(RuntimeError, match="read-only"):
             reading.commit()
     with engine.connect() as conn:
@@ -184,15 +184,15 @@ def test_a_refused_event_leaves_nothing_behind(
 
 def test_enrolling_a_known_mrn_again_is_a_conflict(deps: Deps, patient: Patient) -> None:
     with pytest.raises(Conflict):
-        services.enroll(deps, "MRN-1")
-    assert [p.mrn for p, _ in services.list_patients(deps)] == ["MRN-1"]
+        patients.enroll(deps, "MRN-1")
+    assert [p.mrn for p, _ in patients.list_patients(deps)] == ["MRN-1"]
 
 
 @pytest.mark.parametrize("mrn", ["", "-starts-with-dash", "has space", "x" * 65])
 def test_enrolling_an_invalid_mrn_is_invalid_input(deps: Deps, mrn: str) -> None:
     with pytest.raises(InvalidInput):
-        services.enroll(deps, mrn)
-    assert services.list_patients(deps) == []
+        patients.enroll(deps, mrn)
+    assert patients.list_patients(deps) == []
 
 
 # --- retraction ---------------------------------------------------------------------------------
@@ -200,7 +200,7 @@ def test_enrolling_an_invalid_mrn_is_invalid_input(deps: Deps, mrn: str) -> None
 
 def retract(
     deps: Deps, event_id: int, reason: str | None = "entered on the wrong patient"
-) -> services.Recorded:
+) -> patients.Recorded:
     return record(deps, "retraction", {"event_id": str(event_id)}, reason=reason)
 
 
@@ -213,8 +213,8 @@ def test_retracting_an_event_rolls_its_states_back_and_keeps_it_in_the_history(
     undone = retract(deps, wrong.event.id)
 
     assert undone.states["pain"] == "unassessed"
-    assert services.status(deps, "MRN-1").states["pain"] == "unassessed"
-    h = services.history(deps, "MRN-1")
+    assert patients.status(deps, "MRN-1").states["pain"] == "unassessed"
+    h = patients.history(deps, "MRN-1")
     assert wrong.event.id in [e.id for e in h.events]
     assert h.retracted == {wrong.event.id}
     assert h.events[-1].reason == "entered on the wrong patient"
@@ -269,7 +269,7 @@ def test_an_observation_back_dated_before_an_earlier_state_change_is_accepted(
     record(deps, "mdt_decision", MDT_RT, on=date(2026, 2, 25))
     done = record(deps, "imaging_done", {"region": "pelvis_sacrum", "modality": "MRI"}, on=date(2026, 2, 22))
     assert done.changes == {}
-    assert services.history(deps, "MRN-1").events[-1].type == "imaging_done"
+    assert patients.history(deps, "MRN-1").events[-1].type == "imaging_done"
 
 
 # --- migrations ---------------------------------------------------------------------------------

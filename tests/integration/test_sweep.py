@@ -15,10 +15,10 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
-from pathway import alerting
 from pathway.domain.model import Patient
-from pathway.raising import Changes
-from pathway.services import Deps
+from pathway.ports import Deps
+from pathway.services import alerting
+from pathway.services.raising import Changes
 from tests.conftest import PG_ADMIN_URL
 from tests.fakes import FixedClock
 from tests.integration.conftest import follow_to_surveillance, morning

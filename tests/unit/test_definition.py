@@ -11,9 +11,9 @@ import pytest
 import yaml
 
 from config import DEFAULT_PATHWAY
+from pathway.adapters.pathway_file import load_pathway_file
 from pathway.domain.definition import PathwayDefinition, parse_definition
 from pathway.domain.errors import DefinitionError
-from pathway.pathway_file import load_pathway_file
 
 ORIGIN = "x.yaml"
 

@@ -18,10 +18,10 @@ from starlette.exceptions import StarletteDeprecationWarning
 from db import migrate
 from db.engine import make_engine
 from db.unit_of_work import SqlUnitOfWork
-from pathway import accounts
 from pathway.bootstrap import App, build
-from pathway.demo import load_demo
-from pathway.services import Deps
+from pathway.ports import Deps
+from pathway.services import accounts
+from pathway.services.demo import load_demo
 from pathway.web.app import create_app
 from tests.fakes import FixedClock, utc
 

@@ -10,10 +10,10 @@ from sqlalchemy import Engine, text
 
 from db.accounts import shared_secret
 from db.engine import make_engine
-from pathway import accounts, alerting
-from pathway.accounts import NotSignedIn
 from pathway.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from pathway.services import Deps
+from pathway.ports import Deps
+from pathway.services import accounts, alerting
+from pathway.services.accounts import NotSignedIn
 from pathway.web.schemas import OverrideReason, Role
 from tests.conftest import _reset_pg
 from tests.fakes import FixedClock

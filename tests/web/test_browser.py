@@ -20,9 +20,9 @@ import uvicorn
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from db import migrate
-from pathway import accounts
 from pathway.bootstrap import build
-from pathway.demo import load_demo
+from pathway.services import accounts
+from pathway.services.demo import load_demo
 from pathway.web.app import create_app
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -81,7 +81,7 @@ def test_signing_out_clears_the_session(client: TestClient, signed_in: str) -> N
 def test_a_revoked_user_is_signed_out_at_the_next_request(
     client: TestClient, signed_in: str, deps: object
 ) -> None:
-    from pathway import accounts
+    from pathway.services import accounts
 
     accounts.revoke_user(deps, "coordinator.one")  # type: ignore[arg-type]
     assert client.get("/").headers["location"].startswith("/login")

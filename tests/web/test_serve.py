@@ -17,7 +17,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from pathway.cli.app import app as cli_app
-from pathway.services import Deps
+from pathway.ports import Deps
 from scheduler.runner import Jobs, start_background
 
 

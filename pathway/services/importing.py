@@ -24,7 +24,7 @@ from pathway.domain.clinical_time import local_date
 from pathway.domain.errors import InvalidInput, PathwayError
 from pathway.domain.events import coerce, validate_event_data
 from pathway.ports import Deps
-from pathway.services import MRN_PATTERN, enroll, record_event
+from pathway.services.patients import MRN_PATTERN, enroll, record_event
 
 COLUMNS = ("mrn", "enrolled_on", "histology", "event", "on", "fields")
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from pathway.domain.clinical_time import local_date
-from pathway.services import Deps, enroll, record_event
+from pathway.ports import Deps
+from pathway.services.patients import enroll, record_event
 
 Step = tuple[int, str, dict[str, str]]  # (days after enrolment, event, fields)
 

@@ -11,9 +11,8 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
-from pathway.charts import grouped_columns, horizontal_bars
-from pathway.domain.report import DailyReport
-from pathway.reports import PatientLine, as_json
+from pathway.domain.report import DailyReport, PatientLine, as_json
+from pathway.render.charts import grouped_columns, horizontal_bars
 
 FORMATS = ("md", "html", "csv", "json")
 _ENV = Environment(

@@ -8,11 +8,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from pathway import render_report, reports
 from pathway.domain.clinical_time import local_date
 from pathway.domain.errors import DeliveryFailed
-from pathway.notifying import send_digests
+from pathway.domain.report import as_json
 from pathway.ports import Deps, Mailer, Sender
+from pathway.render import report as render_report
+from pathway.services import reports
+from pathway.services.outbox import send_digests
 
 log = logging.getLogger("pathway.report")
 STALE_RUN = timedelta(minutes=30)
@@ -62,7 +64,7 @@ def daily_report_job(
             mailed = f"mail failed: {exc}"
             log.error("report for %s written but not mailed: %s", today, exc)
     with deps.uow() as uow:
-        uow.reports.finish_run(run_id, deps.clock.now(), reports.as_json(built) | {"mail": mailed})
+        uow.reports.finish_run(run_id, deps.clock.now(), as_json(built) | {"mail": mailed})
         uow.commit()
     send_digests(deps, config.mailer, senders or {})
     log.info("report for %s written to %s %s", today, html_path, mailed)

@@ -19,8 +19,8 @@ from pathway.domain.history import replay
 from pathway.domain.machine import Pathway
 from pathway.domain.model import EventRecord, NewEvent, Patient, PatientView
 from pathway.ports import Deps, UnitOfWork
-from pathway.raising import Changes
-from pathway.tracking import find_patient, lock_patient_with_states, refresh_patient
+from pathway.services.raising import Changes
+from pathway.services.sync import find_patient, lock_patient_with_states, refresh_patient
 
 __all__ = ["MRN_PATTERN", "Deps", "find_patient"]
 

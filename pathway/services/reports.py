@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from pathway.domain.clinical_time import local_date, plausible, start_of_day
 from pathway.domain.definition import PathwayDefinition
@@ -18,6 +16,7 @@ from pathway.domain.report import (
     DailyReport,
     ForecastBucket,
     Listed,
+    PatientLine,
     ReportBounds,
     Snapshot,
     StepFact,
@@ -28,18 +27,6 @@ from pathway.ports import Deps, UnitOfWork
 
 STALE_RUN = timedelta(minutes=30)
 EXIT_EVENTS = ("death", "transfer", "withdrawal", "lost_to_follow_up")
-
-
-@dataclass(frozen=True)
-class PatientLine:
-    mrn: str
-    enrolled_on: date
-    states: dict[str, str]
-    overdue: int
-    next_step: str
-    next_due: str
-    live_alerts: int
-    highest_severity: str
 
 
 def report_instant(deps: Deps, as_of: date | None) -> datetime:
@@ -187,10 +174,3 @@ def patient_lines(deps: Deps) -> list[PatientLine]:
             )
         )
     return lines
-
-
-def as_json(report: DailyReport) -> dict[str, Any]:
-    data = asdict(report)
-    data["date"] = report.date.isoformat()
-    data["generated_at"] = report.generated_at.isoformat()
-    return data

@@ -15,8 +15,8 @@ from pathway.domain.roles import PERMISSIONS, ROLES, allows
 from pathway.domain.rules_spec import SEVERITY_RANK
 from pathway.domain.windows import Window
 from pathway.ports import Deps, UnitOfWork
-from pathway.raising import LIVE, Changes, hold_behind_urgent, raise_levels
-from pathway.tracking import find_patient, refresh_patient
+from pathway.services.raising import LIVE, Changes, hold_behind_urgent, raise_levels
+from pathway.services.sync import find_patient, refresh_patient
 
 OVERRIDE_REASONS = (
     "contraindication",

@@ -26,7 +26,7 @@ from pathway.domain.rules_spec import SEVERITY_RANK, FollowUpRule
 from pathway.domain.timeline import build_timeline
 from pathway.domain.windows import Calendar
 from pathway.ports import UnitOfWork
-from pathway.raising import LIVE, SWEEP_ACTOR, Changes, enqueue, hold_behind_urgent
+from pathway.services.raising import LIVE, SWEEP_ACTOR, Changes, enqueue, hold_behind_urgent
 
 
 def find_patient(uow: UnitOfWork, mrn: str, lock: bool = False) -> Patient:

@@ -1,0 +1,1 @@
+"""Adapters beside the database: notification channels (log, SMTP, webhook) and the pathway file loader."""

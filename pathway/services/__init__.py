@@ -1,0 +1,1 @@
+"""Use cases, one module per concern; they reach storage only through pathway.ports."""
