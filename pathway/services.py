@@ -300,6 +300,6 @@ def _check_has_time(
     if rules:
         raise InvalidInput(
             f"{event} starts an hour clock ({', '.join(rules)}) and a date alone would anchor it at "
-            "midnight: record it with --at (API: `at`) the time it happened (YYYY-MM-DDTHH:MM), "
-            "or without a date for now"
+            "midnight: record it with the time it happened (--at YYYY-MM-DDTHH:MM; `at` in the API; "
+            "Time on the patient page), or without a date for now"
         )

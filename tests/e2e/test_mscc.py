@@ -9,6 +9,7 @@ Every hour clock is checked to the minute before and at the instant it fires.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -298,3 +299,18 @@ def test_only_sacral_imaging_waits_behind_a_critical_mscc_alert(
     record(cli, "MRN-15", "mscc_escalated", "contact=mscc_coordinator")
     rows = [a for a in alerts(cli, "MRN-15") if a["status"] in LIVE]
     assert not any(a["held"] for a in rows)
+
+
+def test_an_import_with_a_dated_hour_clock_event_is_refused_whole(cli: Cli, tmp_path: Path) -> None:
+    csv = tmp_path / "cohort.csv"
+    csv.write_text(
+        "mrn,enrolled_on,histology,event,on,fields\n"
+        "IMP-1,2026-02-01,sts,,,\n"
+        "IMP-1,,,neuro_exam,2026-02-02,finding=baseline\n"
+        "IMP-1,,,neuro_exam,2026-02-10,finding=new_deficit\n",
+        encoding="utf-8",
+    )
+    result = cli("import", str(csv), "--by", "j.smith")
+    assert result.exit_code == 2, result.output
+    assert "line 4" in result.stderr and "--at" in result.stderr
+    assert as_json(cli("list", "--json")) == []

@@ -220,8 +220,8 @@ def test_sacral_imaging_waits_while_an_urgent_mscc_alert_is_live(deps: Deps, clo
 
     assert "A10" not in sender.rules and {"A01", "A02", "A04"} <= set(sender.rules)
     assert result.deferred == 1
-    [a10] = [n for n in outbox(deps) if n.payload["rule"] == "A10"]
-    assert a10.status == "pending" and a10.attempts == 0
+    [a10] = [n for n in outbox(deps) if n.payload["rule"] == "A10" and n.status == "pending"]
+    assert "pelvis_sacrum" in str(a10.payload["message"]) and a10.attempts == 0
     assert a10.next_attempt_at == clock.now() + HELD_DELAY
 
     for event, fields in [
