@@ -449,7 +449,9 @@ def why(deps: Deps, mrn: str, rule_id: str) -> list[dict[str, object]]:
                     "closes": _show(fu.closes_at, zone, fu.clock_time, end=True),
                 },
                 "status": fu.status,
-                "done_by": list(rule.done.events),
+                "done_by": [f"all of {' and '.join(rule.done.events)}"]
+                if rule.done.all_of
+                else list(rule.done.events),
                 "done_on": _show(fu.done_at, zone, fu.clock_time) if fu.done_at else None,
                 "late_days": fu.late_days,
                 "early": fu.early,

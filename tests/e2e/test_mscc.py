@@ -184,6 +184,8 @@ def test_pain_only_suspicion_runs_the_7_day_mri_and_plan_clock_and_no_hour_clock
     assert a03["severity"] == "warning" and "QS56" in a03["source"]
     assert [a for a in alerts(cli, "MRN-5") if a["rule"] in ("A01", "A02", "A04")] == []
     assert live(cli, "MRN-6", "A03") == [] and live(cli, "MRN-7", "A03") == []
+    why = ok(cli("why", "MRN-5", "T05")).stdout
+    assert "done by: all of mri_whole_spine_done and mscc_treatment_decided" in why and "QS56" in why
 
 
 def test_a_deficit_upgrades_a_pain_only_suspicion_to_the_hour_clocks(
