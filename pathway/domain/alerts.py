@@ -38,6 +38,17 @@ def follow_up_key(fu: FollowUp) -> str:
     return f"{fu.rule}:{fu.region}:{fu.anchor_at.isoformat()}"
 
 
+def holdable_keys(d: PathwayDefinition) -> tuple[str, ...]:
+    """Instance-key prefixes of the alerts that may wait behind a live urgent critical alert.
+
+    Only what the pathway file declares (`held_behind_urgent`: imaging of the region an MSCC
+    alert already covers); every other alert, urgent or not, notifies as usual.
+    """
+    return tuple(
+        f"{rid}:{region}:" for rid, rule in d.rules.follow_ups.items() for region in rule.held_behind_urgent
+    )
+
+
 def alerts_for_follow_ups(
     d: PathwayDefinition, follow_ups: list[FollowUp], now: datetime, zone: tzinfo
 ) -> list[AlertCandidate]:

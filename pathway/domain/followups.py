@@ -1,9 +1,10 @@
 """Follow-ups derived deterministically from history and the timing rules.
 
 For each rule (and each value of its `per` field, e.g. imaging region) the timeline is walked in
-clinical order. An anchor opens an instance (superseding an open one); a done event completes it
-(recurring rules re-anchor on the date it was actually done); leaving the states where the rule runs
-cancels it; a pause suspends it and the resume re-anchors it.
+clinical order. An anchor opens an instance (superseding an open one, unless the rule keeps a
+missed one open: `supersedes_missed: false`); a done event completes it (recurring rules re-anchor
+on the date it was actually done); leaving the states where the rule runs cancels it; a pause
+suspends it and the resume re-anchors it.
 """
 
 from __future__ import annotations
@@ -69,6 +70,8 @@ class _Walk:
     out: list[FollowUp] = field(default_factory=list)
     paused: str | None = None
     resume_pending: bool = False
+    missed: list[FollowUp] = field(default_factory=list)
+    seen: dict[datetime, set[str]] = field(default_factory=dict)
 
     def day(self, m: Moment) -> str:
         """The clinic-local date of a moment, for the texts coordinators read."""
@@ -86,15 +89,55 @@ class _Walk:
             self.out.append(replace(self.current, outcome=outcome, **changes))  # type: ignore[arg-type]
             self.current = None
 
+    def close_all(self, outcome: str, **changes: object) -> None:
+        """Close the current instance and every missed one kept open."""
+        self.out += [replace(fu, outcome=outcome, **changes) for fu in self.missed]  # type: ignore[arg-type]
+        self.missed = []
+        self.close(outcome, **changes)
+
     def open(self, m: Moment, label: str, notes: tuple[str, ...] = ()) -> None:
         if self.current is not None and self.current.anchor_at == m.at:
             return
+        if (
+            self.current is not None
+            and not self.rule.anchor.supersedes_missed
+            and m.at >= self.current.window.closes_at
+        ):
+            self.missed.append(self.current)  # already missed: a new anchor never hides it
+            self.current = None
         self.close("cancelled", cancel_reason=f"superseded: {label} on {self.day(m)}")
         window = compute_window(self.rule.window, m.at, self.calendar)
         notes = notes + ((window.shift,) if window.shift else ())
         self.current = FollowUp(
             self.rule_id, self.region, m.at, label, m.event.id if m.event else None, window, notes=notes
         )
+        already = _satisfied_by_state(self.rule, m.after)
+        if already:
+            self.close("done", done_at=m.at, notes=(*notes, already))
+
+    def completes(self, fu: FollowUp, m: Moment) -> bool:
+        """Whether this done event completes the instance (with `all_of`, the last one missing)."""
+        if not self.rule.done.all_of:
+            return True
+        seen = self.seen.setdefault(fu.anchor_at, set())
+        seen.add(m.type)
+        return seen >= set(self.rule.done.events)
+
+    def finish_missed(self, m: Moment) -> None:
+        still = []
+        for fu in self.missed:
+            if self.completes(fu, m):
+                self.out.append(replace(fu, outcome="done", done_at=m.at, done_event_id=m.seq))
+            else:
+                still.append(fu)
+        self.missed = still
+
+
+def _satisfied_by_state(rule: FollowUpRule, states: dict[str, str]) -> str | None:
+    for track, wanted in rule.done.in_state.items():
+        if states.get(track) in wanted:
+            return f"already satisfied when it opened: {track} was {states[track]}"
+    return None
 
 
 @dataclass(frozen=True)
@@ -121,6 +164,7 @@ def scope_of(definition: PathwayDefinition, event_types: set[str], changed_track
         for rid, r in definition.rules.follow_ups.items()
         if event_types & {*r.anchor.events, *r.done.events}
         or r.track in changed_tracks
+        or changed_tracks & set(r.done.in_state)
         or (pausing and r.pausable)
     )
     checks = frozenset(
@@ -148,7 +192,7 @@ def derive_follow_ups(
                 _step(walk, m, definition)
             if walk.current is not None:
                 walk.out.append(walk.current)
-            result += walk.out
+            result += walk.out + walk.missed
     unique = {fu.key: fu for fu in result}  # last word per instance (storage key is unique)
     return list(unique.values())
 
@@ -169,10 +213,13 @@ def _step(w: _Walk, m: Moment, definition: PathwayDefinition) -> None:
     )
     if is_done and rule.recurring and w.current is not None and w.current.anchor_at == m.at:
         is_done = False  # done at the anchor instant: it is the new baseline, the window stands
+    if is_done:
+        w.finish_missed(m)
     if is_done and w.current is not None:
-        w.close("done", done_at=m.at, done_event_id=m.seq)
-        if rule.recurring and w.runs(m.after, definition) and not w.paused:
-            w.open(m, f"{m.type} done (event {m.seq})")
+        if w.completes(w.current, m):
+            w.close("done", done_at=m.at, done_event_id=m.seq)
+            if rule.recurring and w.runs(m.after, definition) and not w.paused:
+                w.open(m, f"{m.type} done (event {m.seq})")
     elif is_done and rule.recurring and w.paused:
         w.resume_pending = True
     anchor_types = rule.anchor.events
@@ -194,8 +241,17 @@ def _step(w: _Walk, m: Moment, definition: PathwayDefinition) -> None:
             w.resume_pending = True
         else:
             w.open(m, f"entered {m.after[rule.track]} ({m.type}, event {m.seq})")
-    if w.current is not None and not w.runs(m.after, definition):
-        w.close(
+    if (
+        rule.track in m.changes
+        and m.after[rule.track] in rule.anchor.entering
+        and w.runs(m.after, definition)
+    ):
+        if w.paused:
+            w.resume_pending = True
+        else:
+            w.open(m, f"entered {m.after[rule.track]} ({m.type}, event {m.seq})")
+    if (w.current is not None or w.missed) and not w.runs(m.after, definition):
+        w.close_all(
             "cancelled", cancel_reason=f"{rule.track} moved to {m.after[rule.track]} ({m.type} on {w.day(m)})"
         )
 

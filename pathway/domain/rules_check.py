@@ -32,8 +32,8 @@ def _follow_up(d: PathwayDefinition, at: str, rule: FollowUpRule) -> list[str]:
     for i, event in enumerate(rule.anchor.events):
         if event != ENROLMENT and event not in d.events:
             problems.append(f"{at}.anchor.events[{i}]: unknown event '{event}'")
-    if not rule.anchor.events and not rule.anchor.on_entry:
-        problems.append(f"{at}.anchor: give events, or on_entry: true")
+    if not rule.anchor.events and not rule.anchor.on_entry and not rule.anchor.entering:
+        problems.append(f"{at}.anchor: give events, entering states, or on_entry: true")
     for i, event in enumerate(rule.done.events):
         if event not in d.events:
             problems.append(f"{at}.done.events[{i}]: unknown event '{event}'")
@@ -48,6 +48,29 @@ def _follow_up(d: PathwayDefinition, at: str, rule: FollowUpRule) -> list[str]:
                 problems.append(f"{at}.per: done event '{event}' has no field '{rule.per}'")
     if rule.alert and not rule.alert.levels:
         problems.append(f"{at}.alert.levels: give at least one level")
+    return problems + _anchor_and_done_states(d, at, rule)
+
+
+def _anchor_and_done_states(d: PathwayDefinition, at: str, rule: FollowUpRule) -> list[str]:
+    problems: list[str] = []
+    states = d.tracks[rule.track].states
+    for s in rule.anchor.entering:
+        if s not in states:
+            problems.append(f"{at}.anchor.entering: '{s}' is not an active state of track {rule.track}")
+    for track, wanted in rule.done.in_state.items():
+        if track not in d.tracks:
+            problems.append(f"{at}.done.in_state: unknown track '{track}'")
+        elif any(s not in d.tracks[track].states for s in wanted):
+            problems.append(f"{at}.done.in_state.{track}: unknown state in {list(wanted)}")
+    if rule.needs_time and not rule.window.clock_time:
+        problems.append(f"{at}.needs_time: only a clock-time window (h, min) needs a time of day")
+    if rule.needs_time and not (rule.anchor.events or rule.anchor.entering):
+        problems.append(f"{at}.needs_time: give anchor events or anchor.entering states")
+    for value in rule.held_behind_urgent:
+        if value not in rule.per_values:
+            problems.append(
+                f"{at}.held_behind_urgent: '{value}' is not one of per_values {list(rule.per_values)}"
+            )
     return problems
 
 

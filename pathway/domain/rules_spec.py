@@ -53,15 +53,30 @@ class AlertSpec(Sourced):
 
 
 class AnchorSpec(_Strict):
+    """What opens an instance: one of `events` (with `when`), entering the states where the rule
+    runs (`on_entry`) or entering one of the states listed in `entering`.
+
+    `supersedes_missed: false`: a new anchor re-arms the clock but never cancels an instance
+    whose window had already closed (a missed step stays open until it is done).
+    """
+
     events: tuple[str, ...] = ()
     when: dict[str, Condition] = {}
     on_entry: bool = False
+    entering: tuple[str, ...] = ()
     reset_on_mismatch: bool = True
+    supersedes_missed: bool = True
 
 
 class DoneSpec(_Strict):
+    """What completes an instance: one of `events` (every one of them with `all_of`, in any order,
+    after the anchor); `in_state` names track states in which the step is already satisfied
+    when the instance opens (e.g. a drug already given at the required dose)."""
+
     events: tuple[str, ...]
     when: dict[str, Condition] = {}
+    all_of: bool = False
+    in_state: dict[str, tuple[str, ...]] = {}
 
 
 class WindowSpec(_Strict):
@@ -107,6 +122,8 @@ class FollowUpRule(Sourced):
     early_alert: str | None = None
     pausable: bool = True
     urgent: bool = False
+    needs_time: bool = False  # its anchor events must be recorded with a time, not a date alone
+    held_behind_urgent: tuple[str, ...] = ()  # `per` values whose alerts wait behind urgent ones
     note: str = ""
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, tzinfo
 from functools import cache
 
+from pathway.domain.alerts import holdable_keys
 from pathway.domain.clinical_time import local_date, plausible, start_of_day
 from pathway.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from pathway.domain.events import clean_text
@@ -68,6 +69,7 @@ def _raise_levels(deps: Deps, now: datetime, total: Changes) -> None:
     under the lock, so rows another process raised meanwhile are no longer due and are skipped.
     """
     pathway_hash = deps.pathway.definition.content_hash
+    holdable = holdable_keys(deps.pathway.definition)
     with deps.uow() as uow:
         due = uow.follow_ups.patients_with_alerts_due(now)
     for start in range(0, len(due), BATCH):
@@ -75,7 +77,7 @@ def _raise_levels(deps: Deps, now: datetime, total: Changes) -> None:
         with deps.uow() as uow:
             uow.patients.lock_many(patients)
             rows = uow.follow_ups.alerts_due_for(patients, now)
-            raise_levels(uow, rows, pathway_hash, now, deps.routes, total)
+            raise_levels(uow, rows, pathway_hash, now, deps.routes, total, holdable)
             total.patients += len({r.patient_id for r in rows})
             uow.commit()
 
@@ -368,7 +370,7 @@ def _act(
         if not uow.alerts.update(alert_id, alert.status, {"status": status, "updated_at": now, **values}):
             raise Conflict(f"alert {alert_id} changed meanwhile; reload and try again")
         uow.alerts.add_action(alert_id, status, by.strip(), now, note, dict(data or {}))
-        hold_behind_urgent(uow, alert.patient_id, now)
+        hold_behind_urgent(uow, alert.patient_id, now, holdable_keys(deps.pathway.definition))
         updated = uow.alerts.get(alert_id)
         uow.commit()
     assert updated is not None
@@ -447,7 +449,9 @@ def why(deps: Deps, mrn: str, rule_id: str) -> list[dict[str, object]]:
                     "closes": _show(fu.closes_at, zone, fu.clock_time, end=True),
                 },
                 "status": fu.status,
-                "done_by": list(rule.done.events),
+                "done_by": [f"all of {' and '.join(rule.done.events)}"]
+                if rule.done.all_of
+                else list(rule.done.events),
                 "done_on": _show(fu.done_at, zone, fu.clock_time) if fu.done_at else None,
                 "late_days": fu.late_days,
                 "early": fu.early,

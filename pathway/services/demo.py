@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Sequence
+from datetime import datetime, time, timedelta
 
 from pathway.domain.clinical_time import local_date
 from pathway.ports import Deps
 from pathway.services.patients import enroll, record_event
 
 Step = tuple[int, str, dict[str, str]]  # (days after enrolment, event, fields)
+TimedStep = tuple[int, str, dict[str, str], time]  # an event that starts an hour clock: at a time
 
 MDT_RT = {"resectability": "unresectable", "plan": "definitive_rt"}
 BASELINE: list[Step] = [
@@ -27,7 +29,7 @@ RT_DONE: list[Step] = [
     (68, "rt_completed", {}),
 ]
 
-COHORT: list[tuple[str, str, int, list[Step]]] = [
+COHORT: list[tuple[str, str, int, Sequence[Step | TimedStep]]] = [
     ("DEMO-001", "sts", 5, [(1, "pain_score", {"nrs": "2"})]),
     ("DEMO-002", "chordoma", 12, BASELINE[:3]),
     (
@@ -81,9 +83,14 @@ COHORT: list[tuple[str, str, int, list[Step]]] = [
         [
             *RT_DONE,
             (72, "palliative_referral", {}),
-            (149, "neuro_exam", {"finding": "new_deficit"}),
-            (149, "mscc_escalated", {"contact": "mscc_coordinator"}),
-            (149, "dexamethasone_started", {"dose_mg_per_day": "16", "indication": "mscc_neuro"}),
+            (149, "neuro_exam", {"finding": "new_deficit"}, time(9, 0)),
+            (149, "mscc_escalated", {"contact": "mscc_coordinator"}, time(9, 30)),
+            (
+                149,
+                "dexamethasone_started",
+                {"dose_mg_per_day": "16", "indication": "mscc_neuro"},
+                time(10, 0),
+            ),
         ],
     ),
     (
@@ -117,7 +124,12 @@ def load_demo(deps: Deps, actor: str = "demo") -> list[str]:
             continue
         enrolled_on = today - timedelta(days=days_ago)
         enroll(deps, mrn, histology=histology, on=enrolled_on)
-        for offset, event, fields in steps:
-            record_event(deps, mrn, event, dict(fields), on=enrolled_on + timedelta(days=offset), actor=actor)
+        for offset, event, fields, *at in steps:
+            day = enrolled_on + timedelta(days=offset)
+            if at:
+                when = datetime.combine(day, at[0])
+                record_event(deps, mrn, event, dict(fields), at=when, actor=actor)
+            else:
+                record_event(deps, mrn, event, dict(fields), on=day, actor=actor)
         created.append(mrn)
     return created

@@ -23,6 +23,7 @@ from typing import Any
 from pathway.domain.clinical_time import local_date
 from pathway.domain.errors import InvalidInput, PathwayError
 from pathway.domain.events import coerce, validate_event_data
+from pathway.domain.hour_clocks import clocks_needing_time
 from pathway.ports import Deps
 from pathway.services.patients import MRN_PATTERN, enroll, record_event
 
@@ -73,7 +74,15 @@ def parse(
                     f"{event} on {on} is before the previous row of {mrn}; "
                     "list each patient's events in clinical order"
                 )
-            states[mrn] = deps.pathway.fire(states[mrn], event, data).states
+            outcome = deps.pathway.fire(states[mrn], event, data)
+            hour_clocks = clocks_needing_time(definition, event, data, outcome.changes)
+            if hour_clocks:
+                raise InvalidInput(
+                    f"{event} starts an hour clock ({', '.join(hour_clocks)}) and the `on` column "
+                    "holds a date alone; leave it out of the file and record it with "
+                    "`pathway record ... --at` the time it happened"
+                )
+            states[mrn] = outcome.states
             patient.events.append((line, event, on, data))
         except PathwayError as exc:
             errors.append(f"line {line}: {exc}")

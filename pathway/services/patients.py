@@ -12,10 +12,12 @@ from pathway.domain.clinical_time import (
     occurred_instant,
     start_of_day,
 )
+from pathway.domain.definition import PathwayDefinition
 from pathway.domain.errors import Conflict, EventNotAllowed, InvalidInput, NotFound
 from pathway.domain.events import MRN_PATTERN, clean_text, coerce, validate_event_data
 from pathway.domain.followups import scope_of
 from pathway.domain.history import replay
+from pathway.domain.hour_clocks import clocks_needing_time
 from pathway.domain.machine import Pathway
 from pathway.domain.model import EventRecord, NewEvent, Patient, PatientView
 from pathway.ports import Deps, UnitOfWork
@@ -122,6 +124,8 @@ def record_event(
         changes = {t: (states[t], s) for t, s in new_states.items() if states[t] != s}
         if not definition.events[event].retracts:
             _check_clinical_order(history, changes, occurred_at, event, deps.zone, definition.events)
+            if on is not None:
+                _check_has_time(definition, event, data, changes)
         histology = data.get("histology") if event == "histology_confirmed" else None
         saved = uow.patients.save(patient, new_states, now, histology=histology, old=states)
         record = uow.events.append(
@@ -286,3 +290,16 @@ def _check_pause(event: str, history: list[EventRecord], events: dict[str, Any])
         )
     if event == "care_resumed" and not paused:
         raise EventNotAllowed("care is not paused; nothing to resume")
+
+
+def _check_has_time(
+    definition: PathwayDefinition, event: str, data: dict[str, Any], changes: dict[str, tuple[str, str]]
+) -> None:
+    """An event that starts an hour clock, given a date alone, would anchor it at midnight."""
+    rules = clocks_needing_time(definition, event, data, changes)
+    if rules:
+        raise InvalidInput(
+            f"{event} starts an hour clock ({', '.join(rules)}) and a date alone would anchor it at "
+            "midnight: record it with the time it happened (--at YYYY-MM-DDTHH:MM; `at` in the API; "
+            "Time on the patient page), or without a date for now"
+        )

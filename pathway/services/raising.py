@@ -64,9 +64,14 @@ def enqueue(
 
 
 def hold_behind_urgent(
-    uow: UnitOfWork, patient_id: int, now: datetime, alerts: list[StoredAlert] | None = None
+    uow: UnitOfWork,
+    patient_id: int,
+    now: datetime,
+    holdable: tuple[str, ...],
+    alerts: list[StoredAlert] | None = None,
 ) -> None:
-    """While an urgent critical alert is live, the patient's other lower alerts are held.
+    """While an urgent critical alert is live, the patient's lower alerts that the pathway file
+    lets wait (instance keys starting with one of `holdable`) are held; nothing else ever is.
 
     `alerts`, when given, are all the patient's alerts as they stand now (saves reading them).
     """
@@ -74,7 +79,13 @@ def hold_behind_urgent(
         alerts = uow.alerts.for_patient(patient_id)
     urgent = any(a.urgent and a.severity == "critical" and a.status in LIVE for a in alerts)
     for a in alerts:
-        hold = urgent and not a.urgent and a.severity != "critical" and a.status in LIVE
+        hold = (
+            urgent
+            and not a.urgent
+            and a.severity != "critical"
+            and a.status in LIVE
+            and a.instance_key.startswith(holdable)
+        )
         if a.held != hold:
             uow.alerts.update(a.id, a.status, {"held": hold, "updated_at": now})
 
@@ -89,6 +100,7 @@ def raise_levels(
     now: datetime,
     routes: tuple[Route, ...],
     changes: Changes,
+    holdable: tuple[str, ...] = (),
 ) -> None:
     """Raise the highest alert level each follow-up has reached; the caller holds the locks.
 
@@ -186,7 +198,7 @@ def raise_levels(
             changes.alerts_escalated += 1
     uow.alerts.add_actions(actions)
     for pid in urgent:
-        hold_behind_urgent(uow, pid, now)
+        hold_behind_urgent(uow, pid, now, holdable)
 
 
 def outbox_rows(

@@ -14,6 +14,7 @@ from pathway.domain.alerts import (
     effective,
     follow_up_key,
     follow_up_message,
+    holdable_keys,
 )
 from pathway.domain.clinical_time import local_date
 from pathway.domain.errors import NotFound
@@ -98,6 +99,7 @@ def refresh_patient(
         changes,
         routes,
         calendar.zone,
+        holdable_keys(definition),
         scope,
     )
     return changes
@@ -289,6 +291,7 @@ def _sync_alerts(
     changes: Changes,
     routes: tuple[Route, ...],
     zone: tzinfo,
+    holdable: tuple[str, ...],
     scope: Scope | None = None,
 ) -> None:
     alerts = uow.alerts.for_patient(patient.id)
@@ -326,7 +329,7 @@ def _sync_alerts(
             seen.now_is(replace(a, status="resolved", resolved_at=now, resolution=reason))
         else:
             seen.lost()
-    hold_behind_urgent(uow, patient.id, now, seen.current())
+    hold_behind_urgent(uow, patient.id, now, holdable, seen.current())
 
 
 def _open(

@@ -56,7 +56,7 @@ def test_a_patient_who_died_is_deceased_in_every_track_and_takes_no_more_events(
 
     tracks = as_json(cli("status", "MRN-2", "--json"))["tracks"]
     assert set(tracks.values()) == {"deceased"}
-    assert len(tracks) == 5
+    assert len(tracks) == 6
     refused(cli("record", "MRN-2", "exam_done"))
 
 

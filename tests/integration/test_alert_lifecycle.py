@@ -221,7 +221,8 @@ def test_an_urgent_mscc_alert_holds_the_lower_alerts_until_the_mri_is_recorded(
         ("A02", "critical"),
         ("A04", "critical"),
     }
-    assert held(deps) == {"A10:pelvis_sacrum": True, "A10:chest": True, "A16:": True}
+    # only sacral imaging may wait behind the MSCC alert (held_behind_urgent in the pathway file)
+    assert held(deps) == {"A10:pelvis_sacrum": True, "A10:chest": False, "A16:": False}
     first = alerting.worklist(deps)[0]
     assert (first.severity, first.held) == ("critical", False)
 
@@ -229,6 +230,21 @@ def test_an_urgent_mscc_alert_holds_the_lower_alerts_until_the_mri_is_recorded(
 
     assert alert(deps, "A02", severity="critical").status == "resolved"
     assert held(deps) == {"A10:pelvis_sacrum": False, "A10:chest": False, "A16:": False}
+
+
+def test_sweep_all_releases_an_alert_held_under_the_old_hold_everything_rule(
+    deps: Deps, deficit: Patient
+) -> None:
+    """Upgrading: an exam alert a former version held behind the MSCC alert is released."""
+    [a16] = [a for a in alerts(deps) if a.rule == "A16"]
+    with deps.uow() as uow:  # as the previous version left it
+        assert uow.alerts.update(a16.id, a16.status, {"held": True})
+        uow.commit()
+    assert held(deps)["A16:"] is True
+
+    alerting.refresh_all(deps)
+
+    assert held(deps) == {"A10:pelvis_sacrum": True, "A10:chest": False, "A16:": False}
 
 
 def test_overriding_the_urgent_alerts_releases_the_hold_by_the_next_sweep(

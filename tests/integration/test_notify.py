@@ -190,7 +190,7 @@ def test_an_alert_resolved_before_its_notification_went_out_is_cancelled_unsent(
     assert dispatch(deps, {"email": sender}, POLICY, no_jitter).cancelled == 0
 
 
-def test_a_lower_alert_waits_while_an_urgent_mscc_alert_is_live(deps: Deps, clock: FixedClock) -> None:
+def test_a_pain_alert_is_not_held_behind_an_urgent_mscc_alert(deps: Deps, clock: FixedClock) -> None:
     deps = replace(deps, routes=(Route(channel="log"),))
     patients.enroll(deps, "MRN-1", histology="sts", on=date(2026, 2, 20))  # A47, A17 warnings
     new_deficit_then_a_day(deps, clock)  # A47 resolved by the exam; A01, A02, A04 critical
@@ -198,11 +198,30 @@ def test_a_lower_alert_waits_while_an_urgent_mscc_alert_is_live(deps: Deps, cloc
 
     result = dispatch(deps, {"log": sender}, POLICY, no_jitter)
 
-    assert sorted(sender.rules) == ["A01", "A02", "A04"]
-    assert (result.sent, result.cancelled, result.deferred) == (3, 1, 1)
-    [a17] = [n for n in outbox(deps) if n.payload["rule"] == "A17"]
-    assert a17.status == "pending" and a17.attempts == 0
-    assert a17.next_attempt_at == clock.now() + HELD_DELAY
+    assert sorted(sender.rules) == ["A01", "A02", "A04", "A17"]
+    assert (result.sent, result.cancelled, result.deferred) == (4, 1, 0)
+
+
+def test_sacral_imaging_waits_while_an_urgent_mscc_alert_is_live(deps: Deps, clock: FixedClock) -> None:
+    deps = replace(deps, routes=(Route(channel="log"),))
+    services.enroll(deps, "MRN-1", histology="sts", on=date(2025, 10, 1))
+    for day, event, fields in [
+        (date(2025, 10, 5), "mdt_decision", {"resectability": "unresectable", "plan": "definitive_rt"}),
+        (date(2025, 10, 10), "rt_started", {}),
+        (date(2025, 11, 20), "rt_completed", {}),  # response imaging overdue since February
+        (date(2026, 2, 28), "imaging_done", {"region": "chest", "modality": "CT"}),
+    ]:
+        services.record_event(deps, "MRN-1", event, fields, on=day, actor=ACTOR)
+    new_deficit_then_a_day(deps, clock)
+    sender = RecordingSender()
+
+    result = dispatch(deps, {"log": sender}, POLICY, no_jitter)
+
+    assert "A10" not in sender.rules and {"A01", "A02", "A04"} <= set(sender.rules)
+    assert result.deferred == 1
+    [a10] = [n for n in outbox(deps) if n.payload["rule"] == "A10" and n.status == "pending"]
+    assert "pelvis_sacrum" in str(a10.payload["message"]) and a10.attempts == 0
+    assert a10.next_attempt_at == clock.now() + HELD_DELAY
 
     for event, fields in [
         ("mscc_escalated", {"contact": "mscc_coordinator"}),
@@ -211,8 +230,8 @@ def test_a_lower_alert_waits_while_an_urgent_mscc_alert_is_live(deps: Deps, cloc
     ]:
         patients.record_event(deps, "MRN-1", event, fields, actor=ACTOR)
     clock.advance(minutes=6)
-    assert dispatch(deps, {"log": sender}, POLICY, no_jitter).sent == 1
-    assert sender.rules[-1] == "A17"
+    dispatch(deps, {"log": sender}, POLICY, no_jitter)
+    assert "A10" in sender.rules
 
 
 @pytest.mark.postgres

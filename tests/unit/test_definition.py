@@ -31,10 +31,14 @@ EXPECTED_TRACKS = {
             "surgical_pathway",
         ],
     ),
-    "mscc": ("none", ["none", "suspected", "confirmed", "treated"]),
+    "mscc": ("none", ["none", "suspected_pain", "suspected", "confirmed", "treated"]),
     "pain": ("unassessed", ["unassessed", "controlled", "uncontrolled", "interventional_referred"]),
     "palliative": ("not_referred", ["not_referred", "referred", "active"]),
     "bone": ("not_assessed", ["not_assessed", "assessed", "on_bma", "bma_held"]),
+    "dexamethasone": (
+        "off",
+        ["off", "mscc_at_dose", "mscc_below_dose", "other_at_dose", "other_below_dose"],
+    ),
 }
 
 
@@ -65,8 +69,8 @@ def index_of(data: dict[str, Any], track: str, event: str, dest: str | None = No
 # --- the shipped file ---------------------------------------------------------------------------
 
 
-def test_the_shipped_pathway_has_the_five_tracks_in_file_order(definition: PathwayDefinition) -> None:
-    assert list(definition.tracks) == ["main", "mscc", "pain", "palliative", "bone"]
+def test_the_shipped_pathway_has_the_six_tracks_in_file_order(definition: PathwayDefinition) -> None:
+    assert list(definition.tracks) == ["main", "mscc", "pain", "palliative", "bone", "dexamethasone"]
 
 
 @pytest.mark.parametrize("track", list(EXPECTED_TRACKS))

@@ -183,7 +183,7 @@ def test_death_cancels_every_open_follow_up(pathway: Pathway) -> None:
         .add("pain_score", day(41), nrs=8)
         .add("fracture_risk_assessed", day(41))
         .add("bma_started", day(42))
-        .add("mscc_suspected", day(43))
+        .add("mscc_suspected", day(43), neuro_signs="yes")
     )
     before = {f.key for f in history.follow_ups(pathway) if f.outcome == "open"}
     assert {k[0] for k in before} >= {"T09", "T10", "T16", "T21a", "T04", "T06", "A19", "A20"}
@@ -289,7 +289,7 @@ def test_zoledronic_acid_anchors_t21b_not_t21a(pathway: Pathway) -> None:
 
 def test_t04_anchors_when_compression_is_suspected_and_closes_24_clock_hours_later(pathway: Pathway) -> None:
     suspected = datetime(2026, 3, 28, 12, tzinfo=UTC)  # the clocks go forward overnight
-    fu = only_open(History().add("mscc_suspected", suspected).follow_ups(pathway), "T04")
+    fu = only_open(History().add("mscc_suspected", suspected, neuro_signs="yes").follow_ups(pathway), "T04")
     assert fu.anchor_at == suspected and fu.window.clock_time
     assert fu.window.closes_at == suspected + timedelta(hours=24)
     assert fu.status(suspected + timedelta(hours=23, minutes=59)) == "due"

@@ -247,7 +247,7 @@ def test_a_neuro_exam_raises_suspicion_only_on_a_new_or_worsening_deficit(
 def test_the_mscc_episode_from_suspicion_to_resolution(
     pathway: Pathway, definition: PathwayDefinition
 ) -> None:
-    states = walk(pathway, definition.initial_states(), ("mscc_suspected", {}))
+    states = walk(pathway, definition.initial_states(), ("mscc_suspected", {"neuro_signs": "yes"}))
     assert states["mscc"] == "suspected"
     states = walk(pathway, states, ("mri_whole_spine_done", {"compression": "yes"}))
     assert states["mscc"] == "confirmed"
@@ -255,6 +255,33 @@ def test_the_mscc_episode_from_suspicion_to_resolution(
     assert states["mscc"] == "treated"
     states = walk(pathway, states, ("mscc_resolved", {}))
     assert states == definition.initial_states()
+
+
+@pytest.mark.parametrize(
+    ("state", "event", "data", "expected"),
+    [
+        ("none", "mscc_suspected", {"neuro_signs": "no"}, "suspected_pain"),
+        ("none", "mscc_suspected", {"neuro_signs": "yes"}, "suspected"),
+        ("none", "mscc_suspected", {}, "suspected"),  # recorded before neuro_signs existed
+        ("suspected_pain", "mscc_suspected", {"neuro_signs": "no"}, "suspected_pain"),
+        ("suspected_pain", "mscc_suspected", {"neuro_signs": "yes"}, "suspected"),
+        ("suspected_pain", "neuro_exam", {"finding": "new_deficit"}, "suspected"),
+        ("treated", "neuro_exam", {"finding": "worsening"}, "suspected"),
+        ("treated", "mscc_suspected", {"neuro_signs": "no"}, "suspected_pain"),
+        ("confirmed", "neuro_exam", {"finding": "worsening"}, "confirmed"),
+        ("suspected_pain", "mri_whole_spine_done", {"compression": "no"}, "none"),
+        ("suspected_pain", "mri_whole_spine_done", {"compression": "yes"}, "confirmed"),
+    ],
+)
+def test_neuro_signs_and_new_deficits_move_the_mscc_overlay(
+    pathway: Pathway,
+    definition: PathwayDefinition,
+    state: str,
+    event: str,
+    data: dict[str, str],
+    expected: str,
+) -> None:
+    assert fire_one(pathway, definition, "mscc", state, event, data).states["mscc"] == expected
 
 
 def test_a_negative_whole_spine_mri_clears_a_suspicion(

@@ -214,6 +214,9 @@ def test_an_mdt_decision_needs_a_clinician_or_admin(
         ({**SCAN, "on": "9999-12-31"}, 422, "field 'on'"),
         ({**SCAN, "fields": {"region": "chest\u0000"}}, 422, "NUL"),
         ({"event": "retraction", "fields": {"event_id": 1}}, 404, "has no event 1"),
+        ({"event": "mscc_suspected", "on": "2026-03-02"}, 422, "needs field 'neuro_signs'"),
+        ({"event": "neuro_exam", "fields": {"finding": "worsening"}, "on": "2026-03-02"}, 422, "`at`"),
+        ({"event": "pain_score", "fields": {"nrs": 8}, "on": "2026-03-02"}, 422, "hour clock (A20)"),
     ],
 )
 def test_recording_errors_are_4xx_and_write_nothing(
@@ -343,7 +346,7 @@ def test_the_daily_report_as_json_and_as_html(client: TestClient, tokens: dict[s
 
 def test_the_pathway_definition_and_its_diagrams(client: TestClient, tokens: dict[str, str]) -> None:
     definition = get(client, tokens, "/api/v1/pathway")
-    assert set(definition["tracks"]) == {"main", "mscc", "pain", "palliative", "bone"}
+    assert set(definition["tracks"]) == {"main", "mscc", "pain", "palliative", "bone", "dexamethasone"}
     assert definition["events"]["imaging_done"]["fields"]["modality"]["values"]
     svg = client.get("/api/v1/pathway/diagram/main?mrn=DEMO-006", headers=bearer(tokens["viewer"]))
     assert svg.status_code == 200 and svg.headers["content-type"] == "image/svg+xml"

@@ -292,7 +292,7 @@ def test_the_report_page_is_the_daily_report_with_its_own_styles(client: TestCli
 
 def test_the_pathway_page_highlights_a_patients_states(client: TestClient, signed_in: str) -> None:
     html = client.get("/pathway?mrn=DEMO-009").text
-    assert html.count('<svg xmlns="http://www.w3.org/2000/svg" class="diagram"') == 5
+    assert html.count('<svg xmlns="http://www.w3.org/2000/svg" class="diagram"') == 6  # one diagram per track
     assert "current state suspected" in html and "Current state: <b>suspected</b>" in html
     assert client.get("/pathway?mrn=NOPE-1").status_code == 404
 
