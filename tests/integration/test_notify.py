@@ -204,14 +204,14 @@ def test_a_pain_alert_is_not_held_behind_an_urgent_mscc_alert(deps: Deps, clock:
 
 def test_sacral_imaging_waits_while_an_urgent_mscc_alert_is_live(deps: Deps, clock: FixedClock) -> None:
     deps = replace(deps, routes=(Route(channel="log"),))
-    services.enroll(deps, "MRN-1", histology="sts", on=date(2025, 10, 1))
+    patients.enroll(deps, "MRN-1", histology="sts", on=date(2025, 10, 1))
     for day, event, fields in [
         (date(2025, 10, 5), "mdt_decision", {"resectability": "unresectable", "plan": "definitive_rt"}),
         (date(2025, 10, 10), "rt_started", {}),
         (date(2025, 11, 20), "rt_completed", {}),  # response imaging overdue since February
         (date(2026, 2, 28), "imaging_done", {"region": "chest", "modality": "CT"}),
     ]:
-        services.record_event(deps, "MRN-1", event, fields, on=day, actor=ACTOR)
+        patients.record_event(deps, "MRN-1", event, fields, on=day, actor=ACTOR)
     new_deficit_then_a_day(deps, clock)
     sender = RecordingSender()
 
