@@ -10,7 +10,7 @@ import typer
 from pathway import alerting
 from pathway.cli import render, render_care
 from pathway.cli.common import ACTS_AS, JsonOpt, acting, app, get_app, handles_errors
-from pathway.domain.alert_status import Severity
+from pathway.domain.alert_status import STATUS_FILTERS, Severity
 from pathway.domain.clinical_time import parse_date
 from pathway.domain.explanation import as_json
 from scheduler.channels import EmailSender
@@ -87,7 +87,7 @@ def due(
 def alerts(
     status: Annotated[
         str | None,
-        typer.Option(help="live (default), all, open, acknowledged, snoozed, overridden, resolved"),
+        typer.Option(help=f"{', '.join(STATUS_FILTERS)} (default live)"),
     ] = None,
     mrn: Annotated[str | None, typer.Option(help="Only this patient.")] = None,
     json_: JsonOpt = False,
