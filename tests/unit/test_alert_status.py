@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
+from config import DEFAULT_PATHWAY
 from pathway.domain.alert_status import (
     LIVE,
     MOVES,
@@ -19,6 +21,7 @@ from pathway.domain.alert_status import (
     renotify_round,
     still_notified,
 )
+from pathway.domain.definition import parse_definition
 from pathway.domain.roles import PERMISSIONS, ROLES
 
 BY_HAND = (AlertAction.ACKNOWLEDGE, AlertAction.SNOOZE, AlertAction.OVERRIDE)
@@ -113,3 +116,11 @@ def test_the_policy_reads_the_pathway_parameters_and_refuses_nonsense() -> None:
         "parameters.snooze_max_days: must be a whole number of days, at least 1",
         "parameters.critical_renotify_hours: must be between 0.25 and 72 hours",
     ]
+
+
+def test_the_shipped_pathway_declares_both_numbers_as_sourced_proposals() -> None:
+    definition = parse_definition(yaml.safe_load(DEFAULT_PATHWAY.read_text(encoding="utf-8")), "shipped")
+    for name, value in (("critical_renotify_hours", 4), ("snooze_max_days", 14)):
+        parameter = definition.parameters[name]
+        assert (parameter.value, parameter.kind) == (value, "proposal") and parameter.source
+    assert definition.alert_policy == AlertPolicy(14, 4.0)
