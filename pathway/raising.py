@@ -207,7 +207,7 @@ def renotify(
     open or acknowledged (`still_notified`) and cancels them once it is resolved or overridden.
     """
     statuses = tuple(s for s in LIVE if still_notified(s, Severity.CRITICAL))
-    added = 0
+    rows: list[dict[str, Any]] = []
     for r in uow.alerts.renotifiable(statuses, Severity.CRITICAL, now - every):
         a, round_ = r.alert, renotify_round(r.created_at, now, every)
         if round_ < 1:
@@ -224,14 +224,17 @@ def renotify(
             titles.get(a.rule, a.rule),
             r.track,
         )
-        for row in outbox_rows(a.id, a.patient_id, c, routes, now, renotify=round_):
-            if uow.notifications.add(row) is not None:
-                added += 1
-                changes.lines.append(
-                    f"patient {a.patient_id}: alert {a.id} {a.rule} critical still {a.status}; "
-                    f"notified again (round {round_}) by {row['channel']} to {row['recipient']}"
-                )
-    changes.renotified += added
+        rows += outbox_rows(a.id, a.patient_id, c, routes, now, renotify=round_)
+    sent = uow.notifications.existing_keys([row["idempotency_key"] for row in rows]) if rows else set()
+    new = [row for row in rows if row["idempotency_key"] not in sent]
+    uow.notifications.add_many(new)  # a parallel sweep's rows are skipped by the unique key
+    for row in new:
+        p = row["payload"]
+        changes.lines.append(
+            f"patient {row['patient_id']}: alert {row['alert_id']} {p['rule']} critical still live; "
+            f"notified again (round {p['renotification']}) by {row['channel']} to {row['recipient']}"
+        )
+    changes.renotified += len(new)
 
 
 def outbox_rows(
