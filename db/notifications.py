@@ -53,6 +53,16 @@ class SqlNotificationRepository:
                 _insert(self.session)(t).on_conflict_do_nothing(index_elements=["idempotency_key"]), values
             )
 
+    def existing_keys(self, keys: list[str]) -> set[str]:
+        """Which of these idempotency keys are in the outbox already (along its unique index)."""
+        found: set[str] = set()
+        for start in range(0, len(keys), 500):
+            query = select(NotificationRow.idempotency_key).where(
+                col(NotificationRow.idempotency_key).in_(keys[start : start + 500])
+            )
+            found.update(self.session.execute(query).scalars())
+        return found
+
     def claim_due(self, now: datetime, limit: int) -> list[Notification]:
         query = (
             select(NotificationRow)

@@ -11,10 +11,10 @@ from sqlmodel import Session, col, select
 
 from db.tables import AlertActionRow, AlertRow, EventRow, FollowUpRow, PatientRow, ReportRunRow, TrackStateRow
 from db.tracking import _insert
+from pathway.domain.alert_status import LIVE
 from pathway.domain.report import AlertFact, ReportBounds
 
 OPEN = ("upcoming", "due", "overdue")
-LIVE = ("open", "acknowledged", "snoozed")
 OPEN_ROWS = text("follow_up.status IN ('upcoming', 'due', 'overdue')")  # literal: partial indexes
 _F = FollowUpRow.__table__  # type: ignore[attr-defined]
 _P = PatientRow.__table__  # type: ignore[attr-defined]

@@ -5,9 +5,11 @@ from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
+from pathway.domain.alert_status import SUSPENDED
+
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 OPEN_ROWS = text("status IN ('upcoming', 'due', 'overdue')")
-PAUSED = text("status IN ('snoozed', 'overridden')")
+PAUSED = text(f"status IN ({', '.join(repr(str(s)) for s in SUSPENDED)})")  # snoozed, overridden
 
 
 class PatientRow(SQLModel, table=True):

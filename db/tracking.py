@@ -13,11 +13,12 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from db.repository import connection
-from db.tables import AlertActionRow, AlertRow, FollowUpRow, PatientRow
+from db.tables import PAUSED, AlertActionRow, AlertRow, FollowUpRow, PatientRow
+from pathway.domain.alert_status import LIVE, AlertStatus
 from pathway.domain.model import AlertLine, StoredAlert, StoredFollowUp, WorkStep
+from pathway.ports import Renotifiable
 
 OPEN_FOLLOW_UP = ("upcoming", "due", "overdue")
-LIVE_ALERT = ("open", "acknowledged", "snoozed")
 OPEN_ROWS = text("follow_up.status IN ('upcoming', 'due', 'overdue')")  # literal: partial indexes
 
 
@@ -119,7 +120,7 @@ _OPEN_LINES = (
         _A.c.id, _A.c.follow_up_id, _A.c.rule, _A.c.severity, _A.c.message, _A.c.source, _A.c.held, _P.c.mrn
     )
     .join(_P, _P.c.id == _A.c.patient_id)
-    .where(_A.c.status == "open", _A.c.severity == bindparam("severity"))
+    .where(_A.c.status == AlertStatus.OPEN, _A.c.severity == bindparam("severity"))
     .order_by(_A.c.opened_at)
 )
 _OPEN_LINES_TOP = _OPEN_LINES.limit(bindparam("limit"))
@@ -157,10 +158,10 @@ class SqlFollowUpRepository:
         read along the partial index ix_alert_expiring (the literal IN matches its WHERE)."""
         a = AlertRow.__table__  # type: ignore[attr-defined]
         query = columns(a.c.patient_id).where(
-            text("alert.status IN ('snoozed', 'overridden')"),
+            text(f"alert.{PAUSED}"),
             or_(
-                and_(a.c.status == "snoozed", a.c.snoozed_until <= now),
-                and_(a.c.status == "overridden", a.c.override_until <= now),
+                and_(a.c.status == AlertStatus.SNOOZED, a.c.snoozed_until <= now),
+                and_(a.c.status == AlertStatus.OVERRIDDEN, a.c.override_until <= now),
             ),
         )
         return sorted(set(self.session.connection().execute(query).scalars()))[:limit]
@@ -255,9 +256,24 @@ class SqlAlertRepository:
         )
         return [tuple(r) for r in self.session.execute(stmt, values)]
 
+    def renotifiable(
+        self, statuses: tuple[str, ...], severity: str, created_before: datetime
+    ) -> list[Renotifiable]:
+        """Alerts of `severity` in `statuses` first notified before `created_before` (along
+        ix_alert_status_severity)."""
+        query = columns(*_ALERT_COLUMNS, _A.c.created_at, _A.c.track).where(
+            _A.c.status.in_(statuses), _A.c.severity == severity, _A.c.created_at <= created_before
+        )
+        return [
+            Renotifiable(
+                StoredAlert(**dict(zip(_ALERT_FIELDS, row[:-2], strict=True))), row[-2], row[-1] or ""
+            )
+            for row in self.session.execute(query.order_by(_A.c.id))
+        ]
+
     def live_for(self, patient_ids: list[int]) -> list[StoredAlert]:
         query = columns(*_ALERT_COLUMNS).where(
-            col(AlertRow.patient_id).in_(patient_ids), col(AlertRow.status).in_(LIVE_ALERT)
+            col(AlertRow.patient_id).in_(patient_ids), col(AlertRow.status).in_(LIVE)
         )
         return alerts_from(self.session.execute(query))
 
@@ -268,8 +284,8 @@ class SqlAlertRepository:
         t = AlertRow.__table__  # type: ignore[attr-defined]
         result = self.session.execute(
             update(t)
-            .where(t.c.id.in_(alert_ids), t.c.status.in_(LIVE_ALERT))
-            .values(status="resolved", resolved_at=now, resolution=resolution, updated_at=now)
+            .where(t.c.id.in_(alert_ids), t.c.status.in_(LIVE))
+            .values(status=AlertStatus.RESOLVED, resolved_at=now, resolution=resolution, updated_at=now)
             .returning(t.c.id)
         )
         return [int(r[0]) for r in result]

@@ -108,8 +108,21 @@ class FollowUpRepository(Protocol):
     def counts(self, at: datetime, until: datetime) -> dict[str, int]: ...
 
 
+@dataclass(frozen=True)
+class Renotifiable:
+    """A live alert that may be due to be notified again: when it was first notified, on which track."""
+
+    alert: StoredAlert
+    created_at: datetime
+    track: str
+
+
 class AlertRepository(Protocol):
     def for_patient(self, patient_id: int) -> list[StoredAlert]: ...
+
+    def renotifiable(
+        self, statuses: tuple[str, ...], severity: str, created_before: datetime
+    ) -> list[Renotifiable]: ...
 
     def get(self, alert_id: int) -> StoredAlert | None: ...
 
@@ -150,6 +163,8 @@ class NotificationRepository(Protocol):
     def add(self, values: dict[str, Any]) -> int | None: ...
 
     def add_many(self, values: list[dict[str, Any]]) -> None: ...
+
+    def existing_keys(self, keys: list[str]) -> set[str]: ...
 
     def claim_due(self, now: datetime, limit: int) -> list[Notification]:
         """Move due `pending` rows to `sending` (SKIP LOCKED on PostgreSQL, compare-and-set)."""

@@ -8,11 +8,12 @@ import typer
 
 from db import migrate
 from pathway.cli import render, render_care
-from pathway.cli.common import JsonOpt, app, get_app, handles_errors
+from pathway.cli.common import ACTS_AS, JsonOpt, acting, app, get_app, handles_errors
+from pathway.domain.alert_status import LIVE
 from pathway.domain.clinical_time import parse_date, parse_datetime
 from pathway.domain.diagram import mermaid
-from pathway.domain.errors import InvalidInput, PathwayError
-from pathway.services import alerting, patients
+from pathway.domain.errors import InvalidInput, PathwayError, PermissionDenied
+from pathway.services import accounts, alerting, patients
 from pathway.services.demo import load_demo
 
 
@@ -33,7 +34,7 @@ def init(demo: Annotated[bool, typer.Option(help="Also load the demo cohort.")] 
         print(f"demo cohort: {len(created)} patient(s) added" + ("" if created else " (already loaded)"))
 
 
-@app.command()
+@app.command(epilog=ACTS_AS)
 @handles_errors
 def enroll(
     mrn: str,
@@ -50,6 +51,7 @@ def enroll(
     Example: pathway enroll MRN-1001 --histology sts --on 2026-11-02
     """
     application = get_app()
+    acting(application, "enrol")
     patient = patients.enroll(
         application.deps,
         mrn,
@@ -61,7 +63,7 @@ def enroll(
     print(f"enrolled {patient.mrn} (patient {patient.id}) on {patient.enrolled_on}")
 
 
-@app.command()
+@app.command(epilog=ACTS_AS)
 @handles_errors
 def record(
     mrn: str,
@@ -70,7 +72,9 @@ def record(
     at: Annotated[str | None, typer.Option(help="Clinic-local YYYY-MM-DDTHH:MM.")] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="FIELD=VALUE (repeat).")] = None,
     reason: Annotated[str | None, typer.Option(help="Why (needed for retraction).")] = None,
-    by: Annotated[str | None, typer.Option("--by", help="Who records it.")] = None,
+    by: Annotated[
+        str | None, typer.Option("--by", help="Who records it; refused once there are user accounts.")
+    ] = None,
     expect_version: Annotated[
         int | None, typer.Option("--expect-version", help="Refuse if the patient changed since this version.")
     ] = None,
@@ -80,15 +84,21 @@ def record(
     Example: pathway record MRN-1001 pain_score --on 2026-11-03 --set nrs=6 --by j.smith
     """
     application = get_app()
+    event = event.strip().lower()
+    actor = acting(application, "record", by)
+    if not accounts.may_record(actor.role, event):
+        raise PermissionDenied(
+            f"{actor.name} is a {actor.role}: recording {event} needs a clinician or admin"
+        )
     result = patients.record_event(
         application.deps,
         mrn,
-        event.strip().lower(),
+        event,
         _fields(set_ or []),
         on=parse_date(on, "--on") if on else None,
         at=parse_datetime(at, "--at") if at else None,
         reason=reason,
-        actor=by or application.settings.actor,
+        actor=actor.name,
         expected_version=expect_version,
     )
     moved = ", ".join(f"{t}: {a} → {b}" for t, (a, b) in result.changes.items())
@@ -121,7 +131,7 @@ def status(mrn: str, json_: JsonOpt = False) -> None:
     follow_ups, alerts = alerting.follow_ups_of(deps, mrn)
     rules = dict(deps.pathway.definition.rules.follow_ups)
     current = [f for f in follow_ups if f.status in ("upcoming", "due", "overdue")]
-    live = [a for a in alerts if a.status in ("open", "acknowledged", "snoozed")]
+    live = [a for a in alerts if a.status in LIVE]
     if json_:
         out = render.status_json(view, deps.zone)
         out["follow_ups"] = [render_care.follow_up_json(f, rules, deps.zone) for f in current]

@@ -9,11 +9,16 @@ import typer
 
 from pathway.adapters.channels import EmailSender
 from pathway.cli import render, render_care
-from pathway.cli.common import JsonOpt, app, get_app, handles_errors
+from pathway.cli.common import ACTS_AS, JsonOpt, acting, app, get_app, handles_errors
+from pathway.domain.alert_status import STATUS_FILTERS, Severity
 from pathway.domain.clinical_time import parse_date
+from pathway.domain.explanation import as_json
 from pathway.services import alerting
 
-By = Annotated[str, typer.Option("--by", help="Who is acting (recorded on the alert).")]
+By = Annotated[
+    str | None,
+    typer.Option("--by", help="Who is acting (recorded on the alert); refused once there are user accounts."),
+]
 
 
 @app.command()
@@ -38,6 +43,7 @@ def sweep(
         f"created, {changes.follow_ups_changed} changed; alerts: {changes.alerts_opened} opened, "
         f"{changes.alerts_escalated} escalated, {changes.alerts_resolved} resolved, "
         f"{changes.alerts_reopened} reopened"
+        + (f", {changes.renotified} critical notification(s) sent again" if changes.renotified else "")
     )
 
 
@@ -81,7 +87,7 @@ def due(
 def alerts(
     status: Annotated[
         str | None,
-        typer.Option(help="live (default), all, open, acknowledged, snoozed, overridden, resolved"),
+        typer.Option(help=f"{', '.join(STATUS_FILTERS)} (default live)"),
     ] = None,
     mrn: Annotated[str | None, typer.Option(help="Only this patient.")] = None,
     json_: JsonOpt = False,
@@ -101,53 +107,91 @@ def alerts(
         render_care.alerts_table(rows, application.deps.zone, dead)
 
 
-@app.command()
+@app.command(epilog=ACTS_AS)
 @handles_errors
-def ack(alert_id: int, by: By, note: Annotated[str | None, typer.Option()] = None) -> None:
+def ack(
+    alert_id: int,
+    by: By = None,
+    note: Annotated[str | None, typer.Option()] = None,
+    handling: Annotated[
+        str | None, typer.Option(help="Who is handling it (default: the person acknowledging).")
+    ] = None,
+) -> None:
     """Acknowledge an alert (it still resolves by itself when the step is done).
+
+    A critical alert stays notified: acknowledging it records who saw it and who is handling
+    it, and its notifications and renotifications go on until the step is done or a clinician
+    overrides it.
 
     Example: pathway ack 12 --by j.smith --note "MRI booked for Friday"
     """
-    alert = alerting.acknowledge(get_app().deps, alert_id, by, note)
-    print(f"alert {alert.id} acknowledged by {alert.acted_by}")
+    application = get_app()
+    actor = acting(application, "acknowledge", by)
+    alert = alerting.acknowledge(application.deps, alert_id, actor.name, note, actor.role, handling)
+    print(
+        f"alert {alert.id} acknowledged by {alert.acted_by}"
+        + (
+            "; it is critical: it stays notified until done or overridden"
+            if alert.severity == Severity.CRITICAL
+            else ""
+        )
+    )
 
 
-@app.command()
+@app.command(epilog=ACTS_AS)
 @handles_errors
 def snooze(
     alert_id: int,
-    until: Annotated[str, typer.Option(help="YYYY-MM-DD")],
-    by: By,
+    until: Annotated[str, typer.Option(help="YYYY-MM-DD, at most snooze_max_days ahead.")],
     note: Annotated[str, typer.Option(help="Why it can wait.")],
+    by: By = None,
 ) -> None:
-    """Snooze an alert until a date; it reopens then unless the step is done.
+    """Snooze a warning or info alert until a date; it reopens then unless the step is done.
+
+    A critical alert cannot be snoozed. The longest snooze is the pathway's snooze_max_days.
 
     Example: pathway snooze 12 --until 2026-12-04 --by j.smith --note "patient abroad"
     """
-    alert = alerting.snooze(get_app().deps, alert_id, parse_date(until, "--until"), by, note)
+    application = get_app()
+    actor = acting(application, "snooze", by)
+    alert = alerting.snooze(
+        application.deps, alert_id, parse_date(until, "--until"), actor.name, note, actor.role
+    )
     print(f"alert {alert.id} snoozed until {until} by {alert.acted_by}")
 
 
-@app.command()
+@app.command(epilog=ACTS_AS)
 @handles_errors
 def override(
     alert_id: int,
     reason: Annotated[str, typer.Option(help=", ".join(alerting.OVERRIDE_REASONS))],
     note: Annotated[str, typer.Option(help="The clinical reasoning.")],
-    by: By,
+    by: By = None,
     until: Annotated[
         str | None, typer.Option(help="Expiry YYYY-MM-DD (default: this alert instance only).")
     ] = None,
     role: Annotated[
-        str, typer.Option(help="Role of the person overriding; critical alerts need clinician.")
-    ] = "coordinator",
+        str | None,
+        typer.Option(
+            help="Role of the person overriding (critical alerts need clinician); only without "
+            "user accounts, default admin."
+        ),
+    ] = None,
 ) -> None:
     """Override an alert with a reason code; it stays visible as overridden.
 
     Example: pathway override 12 --reason patient_preference --note "declined MRI" --by dr.lee
     """
+    application = get_app()
+    actor = acting(application, "override", by, role)
     alert = alerting.override(
-        get_app().deps, alert_id, reason, note, by, role, parse_date(until, "--until") if until else None
+        application.deps,
+        alert_id,
+        reason,
+        note,
+        actor.name,
+        actor.role,
+        parse_date(until, "--until") if until else None,
     )
     print(f"alert {alert.id} overridden ({reason}) by {alert.acted_by}")
 
@@ -159,39 +203,14 @@ def why(mrn: str, rule: str, json_: JsonOpt = False) -> None:
 
     Example: pathway why MRN-1001 T09
     """
-    explanations = alerting.why(get_app().deps, mrn, rule)
+    application = get_app()
+    explanations = alerting.why(application.deps, mrn, rule)
+    zone = application.deps.zone
     if json_:
-        render.dump_json(explanations)
+        render.dump_json([as_json(e, zone) for e in explanations])
         return
     for e in explanations:
-        region = f" ({e['region']})" if e["region"] else ""
-        window = e["window"]
-        interval = e["interval"]
-        assert isinstance(window, dict) and isinstance(interval, dict)
-        print(f"{e['rule']} {e['step']}{region}: {e['status']}")
-        print(f"  rule source: {e['source']} [{e['kind']}]")
-        print(
-            f"  runs while {e['track']} is in: {', '.join(e['runs_in'])}; "  # type: ignore[arg-type]
-            f"done by: {', '.join(e['done_by'])}"  # type: ignore[arg-type]
-        )
-        print(f"  anchor: {e['anchor']} at {e['anchor_at']}")
-        print(
-            f"  interval: opens {interval['opens']}, target {interval['target'] or '-'}, closes "
-            f"{interval['closes']}{' (re-anchors on each done)' if interval['recurring'] else ''}"
-        )
-        print(f"  window: {window['opens']} → target {window['target']} → closes {window['closes']}")
-        for note in e["adjustments"]:  # type: ignore[attr-defined]
-            print(f"  adjustment: {note}")
-        for level in e["alert_levels"]:  # type: ignore[attr-defined]
-            print(f"  alert {level['alert']} {level['severity']} from {level['fires_at']}")
-        if e["done_on"]:
-            print(
-                f"  done on {e['done_on']}"
-                + (f", {e['late_days']} day(s) late" if e["late_days"] else "")
-                + (", early" if e["early"] else "")
-            )
-        if e["cancel_reason"]:
-            print(f"  cancelled: {e['cancel_reason']}")
+        render_care.why_lines(e, zone)
 
 
 @app.command("scheduler")

@@ -13,6 +13,7 @@ import typer
 
 from pathway.bootstrap import App, build
 from pathway.domain.errors import PathwayError
+from pathway.services import accounts
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -64,3 +65,22 @@ def get_app(check: bool = True) -> App:
     if check:
         application.check_schema()
     return application
+
+
+ACTS_AS = (
+    "While the database has no user accounts, the command acts as the person at the terminal "
+    "(--by, default PATHWAY_ACTOR) with the local administrator's rights; once it has accounts, "
+    "it acts as the account whose token is in PATHWAY_TOKEN, and --by and --role are refused."
+)
+
+
+def acting(application: App, action: str, by: str | None = None, role: str | None = None) -> accounts.Actor:
+    """Who this write acts as (see `accounts.command_line_actor`)."""
+    return accounts.command_line_actor(
+        application.deps,
+        os.environ.get(accounts.TOKEN_VARIABLE),
+        by,
+        role,
+        action,
+        application.settings.actor,
+    )

@@ -8,16 +8,18 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-from pathway.cli.common import app, get_app, handles_errors
+from pathway.cli.common import ACTS_AS, acting, app, get_app, handles_errors
 from pathway.domain.errors import InvalidInput
 from pathway.services.importing import COLUMNS, import_cohort, read_rows
 
 
-@app.command("import")
+@app.command("import", epilog=ACTS_AS)
 @handles_errors
 def import_(
     file: Annotated[Path, typer.Argument(help="CSV with columns " + ", ".join(COLUMNS))],
-    by: Annotated[str | None, typer.Option("--by", help="Who records the events.")] = None,
+    by: Annotated[
+        str | None, typer.Option("--by", help="Who records the events; refused once there are user accounts.")
+    ] = None,
 ) -> None:
     """Enrol a cohort from CSV; every row is validated first and nothing is written on any error.
 
@@ -29,6 +31,7 @@ def import_(
         raise InvalidInput(f"{file}: cannot read ({exc.strerror})") from None
     rows = read_rows(text)
     application = get_app()
+    actor = acting(application, "enrol", by)
     with Progress(
         "[progress.description]{task.description}",
         BarColumn(),
@@ -37,7 +40,5 @@ def import_(
         transient=True,
     ) as bar:
         task = bar.add_task("importing", total=len(rows))
-        patients, events = import_cohort(
-            application.deps, rows, by or application.settings.actor, lambda n: bar.advance(task, n)
-        )
+        patients, events = import_cohort(application.deps, rows, actor.name, lambda n: bar.advance(task, n))
     print(f"imported {patients} patient(s) and {events} event(s) from {file}")

@@ -8,6 +8,7 @@ from typing import Any
 from rich.table import Table
 
 from pathway.cli.render import console
+from pathway.domain.explanation import Explanation, shown
 from pathway.domain.model import StoredAlert, StoredFollowUp
 from pathway.domain.rules_spec import FollowUpRule
 from pathway.services.alerting import WorkItem
@@ -159,3 +160,34 @@ def worklist_lines(items: list[WorkItem], zone: tzinfo) -> None:
             f"window {window}{late}{alert}"
         )
     console.print(", ".join(f"{n} {k}" for k, n in counts.items()))
+
+
+def why_lines(e: Explanation, zone: tzinfo) -> None:
+    """`pathway why`: the rule, its source, anchor, interval, window, adjustments and alert levels."""
+    region = f" ({e.region})" if e.region else ""
+    window = [shown(i, zone, e.clock_time, end=end) for i, end in ((e.opens_at, False), (e.target_at, True))]
+    print(f"{e.rule} {e.step}{region}: {e.status}")
+    print(f"  rule source: {e.source} [{e.kind}]")
+    print(f"  runs while {e.track} is in: {', '.join(e.runs_in)}; done by: {', '.join(e.done_by)}")
+    print(f"  anchor: {e.anchor} at {shown(e.anchor_at, zone, clock=True)}")
+    iv = e.interval
+    print(
+        f"  interval: opens {iv.opens}, target {iv.target or '-'}, closes "
+        f"{iv.closes}{' (re-anchors on each done)' if iv.recurring else ''}"
+    )
+    print(
+        f"  window: {window[0]} → target {window[1]} → closes "
+        f"{shown(e.closes_at, zone, e.clock_time, end=True)}"
+    )
+    for note in e.adjustments:
+        print(f"  adjustment: {note}")
+    for level in e.alert_levels:
+        print(f"  alert {level.alert} {level.severity} from {shown(level.fires_at, zone, clock=True)}")
+    if e.done_at:
+        print(
+            f"  done on {shown(e.done_at, zone, e.clock_time)}"
+            + (f", {e.late_days} day(s) late" if e.late_days else "")
+            + (", early" if e.early else "")
+        )
+    if e.cancel_reason:
+        print(f"  cancelled: {e.cancel_reason}")

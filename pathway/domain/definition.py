@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from pathway.domain.alert_status import AlertPolicy
 from pathway.domain.conditions import Comparison, Condition
 from pathway.domain.errors import DefinitionError
 from pathway.domain.rules_check import check_rules
@@ -114,6 +115,10 @@ class PathwayDefinition(_Strict):
     def initial_states(self) -> dict[str, str]:
         return {name: spec.initial for name, spec in self.tracks.items()}
 
+    @property
+    def alert_policy(self) -> AlertPolicy:
+        return AlertPolicy.from_parameters({k: p.value for k, p in self.parameters.items()})
+
     def parameter(self, ref: float | str) -> float:
         if isinstance(ref, str):
             return self.parameters[ref.removeprefix("$")].value
@@ -157,6 +162,7 @@ def _cross_check(d: PathwayDefinition) -> list[str]:
     for name, spec in d.events.items():
         if not spec.retracts and name not in triggered:
             problems.append(f"events.{name}: no track accepts this event (add a transition)")
+    problems += AlertPolicy.problems({k: p.value for k, p in d.parameters.items()})
     return problems + check_rules(d)
 
 

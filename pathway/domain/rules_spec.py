@@ -7,12 +7,12 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from pathway.domain.alert_status import SEVERITY_RANK as SEVERITY_RANK  # defined with the severities
 from pathway.domain.conditions import Condition
 from pathway.domain.durations import Duration
 
 EvidenceKind = Literal["seed", "guideline", "label", "trial", "proposal"]
 Severity = Literal["info", "warning", "critical"]
-SEVERITY_RANK: dict[str, int] = {"info": 1, "warning": 2, "critical": 3}
 ENROLMENT = "enrolment"
 _EPOCH = datetime(2001, 1, 1, tzinfo=UTC)
 _REFERENCE = date(2000, 1, 1)  # two years, one of them leap: every month length is tried

@@ -124,3 +124,49 @@ def _valid_name(name: str) -> str:
             "'@' or '-', starting with a letter or digit"
         )
     return name
+
+
+LOCAL_ADMIN = "admin"
+"""The role of the person at the terminal while the database has no user accounts at all."""
+TOKEN_VARIABLE = "PATHWAY_TOKEN"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who a command-line write acts as: the name recorded, the role that decides what it may do."""
+
+    name: str
+    role: str
+
+
+def command_line_actor(
+    deps: Deps, token: str | None, by: str | None, role: str | None, action: str, default_name: str
+) -> Actor:
+    """Who a CLI write acts as.
+
+    With no user accounts (a fresh single-user install, the demo) it is the person at the
+    terminal, as `--by` (default `default_name`) with `--role` (default the local administrator).
+    Once accounts exist it is the account whose token is in PATHWAY_TOKEN: its name is the actor
+    and its role decides; `--by` and `--role` are refused, since a name or role typed at the
+    terminal would let anyone act as a clinician.
+    """
+    with deps.read() as uow:
+        has_accounts = bool(uow.users.listing())
+    if not has_accounts:
+        if role is not None and role not in ROLES:
+            raise InvalidInput(f"--role must be one of {', '.join(ROLES)}")
+        return Actor(by if by is not None else default_name, role or LOCAL_ADMIN)
+    given = [flag for flag, value in (("--by", by), ("--role", role)) if value is not None]
+    if given:
+        raise InvalidInput(
+            f"{' and '.join(given)} cannot be used once the database has user accounts: the command "
+            f"acts as the account whose token is in {TOKEN_VARIABLE}"
+        )
+    if not token or not token.strip():
+        raise NotSignedIn(
+            f"this database has user accounts: set {TOKEN_VARIABLE} to your API token to act "
+            "(an admin issues one with `pathway users add`)"
+        )
+    user = authenticate(deps, token)
+    require(user, action)
+    return Actor(user.name, user.role)

@@ -7,16 +7,26 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, tzinfo
 from functools import cache
 
+from pathway.domain.alert_status import (
+    ALL_STATUSES,
+    LIVE,
+    MOVES,
+    SEVERITY_RANK,
+    AlertAction,
+    AlertStatus,
+    Severity,
+    refusal,
+)
 from pathway.domain.alerts import holdable_keys
 from pathway.domain.clinical_time import local_date, plausible, start_of_day
 from pathway.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from pathway.domain.events import clean_text
+from pathway.domain.explanation import AlertRef, Explanation, Interval, LevelAt
 from pathway.domain.model import AlertLine, StoredAlert, StoredFollowUp
-from pathway.domain.roles import PERMISSIONS, ROLES, allows
-from pathway.domain.rules_spec import SEVERITY_RANK
+from pathway.domain.roles import ROLES
 from pathway.domain.windows import Window
 from pathway.ports import Deps, UnitOfWork
-from pathway.services.raising import LIVE, Changes, hold_behind_urgent, raise_levels
+from pathway.services.raising import Changes, hold_behind_urgent, raise_levels, renotify
 from pathway.services.sync import find_patient, refresh_patient
 
 OVERRIDE_REASONS = (
@@ -59,7 +69,18 @@ def sweep(deps: Deps) -> Changes:
                     total.add(refresh_patient(uow, deps.pathway, deps.calendar, patient, now, deps.routes))
             uow.commit()
         seen.update(batch)
+    with deps.uow() as uow:
+        every = deps.pathway.definition.alert_policy.renotify_every
+        renotify(uow, now, every, deps.routes, _titles(deps), total)
+        uow.commit()
     return total
+
+
+def _titles(deps: Deps) -> dict[str, str]:
+    rules = deps.pathway.definition.rules
+    titles = {c.id: c.title for c in rules.checks.values()}
+    titles |= {r.alert.id: r.alert.title for r in rules.follow_ups.values() if r.alert}
+    return titles
 
 
 def _raise_levels(deps: Deps, now: datetime, total: Changes) -> None:
@@ -212,9 +233,9 @@ def worklist_counts(deps: Deps, as_of: date | None = None, within: int | None = 
     horizon = at + timedelta(days=within if within is not None else 7)
     with deps.read() as uow:
         counts = uow.follow_ups.counts(at, horizon)
-        by_severity = uow.alerts.severity_counts(("open",))
+        by_severity = uow.alerts.severity_counts((AlertStatus.OPEN,))
     return {k: counts.get(k, 0) for k in ("overdue", "due", "soon")} | {
-        f"{s}_alerts": by_severity.get(s, 0) for s in ("critical", "warning", "info")
+        f"{s}_alerts": by_severity.get(s, 0) for s in reversed(Severity)
     }
 
 
@@ -260,9 +281,8 @@ def _days_late(at: datetime, day: date, zone: tzinfo) -> Callable[[datetime], in
 def list_alerts(
     deps: Deps, status: str | None = None, mrn: str | None = None
 ) -> list[tuple[StoredAlert, str]]:
-    known = (*LIVE, "overridden", "resolved")
-    if status not in (None, "live", "all") and status not in known:
-        raise InvalidInput(f"--status must be one of live, all, {', '.join(known)}")
+    if status not in (None, "live", "all") and status not in ALL_STATUSES:
+        raise InvalidInput(f"--status must be one of live, all, {', '.join(ALL_STATUSES)}")
     statuses: tuple[str, ...] | None = (
         LIVE if status in (None, "live") else (None if status == "all" else (str(status),))
     )
@@ -275,31 +295,57 @@ def undelivered_alert_ids(deps: Deps) -> set[int]:
         return {n.alert_id for n in uow.notifications.listing(("dead",))}
 
 
-def acknowledge(deps: Deps, alert_id: int, by: str, note: str | None = None) -> StoredAlert:
+def acknowledge(
+    deps: Deps,
+    alert_id: int,
+    by: str,
+    note: str | None = None,
+    role: str = "coordinator",
+    handling: str | None = None,
+) -> StoredAlert:
+    """Record who saw the alert and who is handling it.
+
+    On a warning or info alert this stops its pending notifications; on a critical alert it
+    silences nothing: notifications, renotifications and escalation go on until the step is done
+    or a clinician overrides it.
+    """
+    handler = clean_text(handling, "--handling", 100) if handling is not None else None
     return _act(
         deps,
         alert_id,
         by,
-        "acknowledged",
+        role,
+        AlertAction.ACKNOWLEDGE,
         {"acted_by": by, "note": note},
-        allowed_from=("open", "snoozed"),
         note=note,
+        data={"handling": handler or by.strip()},
     )
 
 
-def snooze(deps: Deps, alert_id: int, until: date, by: str, note: str) -> StoredAlert:
+def snooze(
+    deps: Deps, alert_id: int, until: date, by: str, note: str, role: str = "coordinator"
+) -> StoredAlert:
+    """Put a warning or info alert aside until a date (at most `snooze_max_days` ahead); never a
+    critical one."""
     now = deps.clock.now()
-    if until <= local_date(now, deps.zone):
+    today = local_date(now, deps.zone)
+    if until <= today:
         raise InvalidInput(f"--until {until} must be a future date")
+    longest = deps.pathway.definition.alert_policy.snooze_max_days
+    if until > today + timedelta(days=longest):
+        raise InvalidInput(
+            f"--until {until} is too far: a snooze lasts at most {longest} days (until "
+            f"{today + timedelta(days=longest)}); override the alert with a reason instead"
+        )
     if not note.strip():
         raise InvalidInput("a snooze needs --note saying why")
     return _act(
         deps,
         alert_id,
         by,
-        "snoozed",
+        role,
+        AlertAction.SNOOZE,
         {"snoozed_until": start_of_day(until, deps.zone), "acted_by": by, "note": note},
-        allowed_from=("open", "acknowledged"),
         note=note,
     )
 
@@ -318,18 +364,6 @@ def override(
         raise InvalidInput(f"--reason must be one of {', '.join(OVERRIDE_REASONS)}")
     if not note.strip():
         raise InvalidInput("an override needs --note with the clinical reasoning")
-    if role not in ROLES:
-        raise InvalidInput(f"--role must be one of {', '.join(ROLES)}")
-    with deps.uow() as uow:
-        alert = uow.alerts.get(alert_id)
-    if alert is None:
-        raise NotFound(f"no alert {alert_id}; see `pathway alerts`")
-    needed = "override_critical" if alert.severity == "critical" else "override"
-    if not allows(role, needed):
-        raise PermissionDenied(
-            f"alert {alert_id} is {alert.severity}: only a "
-            f"{' or '.join(PERMISSIONS[needed])} may override it, not a {role}"
-        )
     now = deps.clock.now()
     if until is not None and until <= local_date(now, deps.zone):
         raise InvalidInput(f"--until {until} must be a future date")
@@ -338,38 +372,46 @@ def override(
         deps,
         alert_id,
         by,
-        "overridden",
+        role,
+        AlertAction.OVERRIDE,
         {"override_reason": reason, "override_until": expiry, "acted_by": by, "note": note},
-        allowed_from=LIVE,
         note=note,
         data={"reason": reason, "role": role},
     )
+
+
+_REFUSED = {"critical": InvalidInput, "role": PermissionDenied, "status": Conflict, "sweep": InvalidInput}
 
 
 def _act(
     deps: Deps,
     alert_id: int,
     by: str,
-    status: str,
+    role: str,
+    action: AlertAction,
     values: dict[str, object],
-    allowed_from: tuple[str, ...],
     note: str | None,
     data: dict[str, object] | None = None,
 ) -> StoredAlert:
+    """Make one move of the alert-status table, compare-and-set, with its audit row."""
     by = clean_text(by, "--by", 100)
     if not by:
         raise InvalidInput("--by needs the name of the person acting")
+    if role not in ROLES:
+        raise InvalidInput(f"--role must be one of {', '.join(ROLES)}")
     note = clean_text(note, "--note") if note is not None else None
+    target = MOVES[action].target
     now = deps.clock.now()
     with deps.uow() as uow:
         alert = uow.alerts.get(alert_id)
         if alert is None:
             raise NotFound(f"no alert {alert_id}; see `pathway alerts`")
-        if alert.status not in allowed_from:
-            raise Conflict(f"alert {alert_id} is {alert.status}; it cannot be {status}")
-        if not uow.alerts.update(alert_id, alert.status, {"status": status, "updated_at": now, **values}):
+        refused = refusal(action, alert.status, alert.severity, role, alert_id)
+        if refused is not None:
+            raise _REFUSED[refused.reason](refused.message)
+        if not uow.alerts.update(alert_id, alert.status, {"status": target, "updated_at": now, **values}):
             raise Conflict(f"alert {alert_id} changed meanwhile; reload and try again")
-        uow.alerts.add_action(alert_id, status, by.strip(), now, note, dict(data or {}))
+        uow.alerts.add_action(alert_id, target, by.strip(), now, note, dict(data or {}))
         hold_behind_urgent(uow, alert.patient_id, now, holdable_keys(deps.pathway.definition))
         updated = uow.alerts.get(alert_id)
         uow.commit()
@@ -394,7 +436,7 @@ def live_status(fu: StoredFollowUp, now: datetime) -> str:
     return "due" if now < fu.closes_at else "overdue"
 
 
-def why(deps: Deps, mrn: str, rule_id: str) -> list[dict[str, object]]:
+def why(deps: Deps, mrn: str, rule_id: str) -> list[Explanation]:
     """Explain a patient's follow-ups of one rule: rule, source, anchor, interval, shifts, pauses."""
     rules = deps.pathway.definition.rules.follow_ups
     rule_id = next((r for r in rules if r.lower() == rule_id.strip().lower()), rule_id)
@@ -414,56 +456,41 @@ def why(deps: Deps, mrn: str, rule_id: str) -> list[dict[str, object]]:
         latest[f.region] = (
             f if f.region not in latest or f.anchor_at >= latest[f.region].anchor_at else latest[f.region]
         )
-    zone = deps.zone
-    out: list[dict[str, object]] = []
+    out: list[Explanation] = []
     for fu in latest.values():
         window = Window(fu.opens_at, fu.target_at, fu.closes_at, fu.clock_time)
-        levels = [
-            {
-                "severity": lv.severity,
-                "alert": rule.alert.id if rule.alert else None,
-                "fires_at": _show(window.level_at(lv, zone), zone, clock=True),
-            }
-            for lv in (rule.alert.levels if rule.alert else ())
-        ]
+        levels: list[LevelAt] = []
+        if rule.alert is not None:
+            for lv in rule.alert.levels:
+                levels.append(LevelAt(rule.alert.id, lv.severity, window.level_at(lv, deps.zone)))
         out.append(
-            {
-                "rule": rule_id,
-                "step": rule.step,
-                "region": fu.region or None,
-                "source": rule.source,
-                "kind": rule.kind,
-                "track": rule.track,
-                "runs_in": list(definition_states(deps, rule.track, rule.runs_in)),
-                "anchor": fu.anchor_label,
-                "anchor_at": _show(fu.anchor_at, zone, clock=True),
-                "interval": {
-                    "opens": rule.window.opens,
-                    "target": rule.window.target,
-                    "closes": rule.window.closes,
-                    "recurring": rule.recurring,
-                },
-                "window": {
-                    "opens": _show(fu.opens_at, zone, fu.clock_time),
-                    "target": _show(fu.target_at, zone, fu.clock_time, end=True),
-                    "closes": _show(fu.closes_at, zone, fu.clock_time, end=True),
-                },
-                "status": fu.status,
-                "done_by": [f"all of {' and '.join(rule.done.events)}"]
+            Explanation(
+                rule=rule_id,
+                step=rule.step,
+                region=fu.region or None,
+                source=rule.source,
+                kind=rule.kind,
+                track=rule.track,
+                runs_in=definition_states(deps, rule.track, rule.runs_in),
+                anchor=fu.anchor_label,
+                anchor_at=fu.anchor_at,
+                interval=Interval(rule.window.opens, rule.window.target, rule.window.closes, rule.recurring),
+                opens_at=fu.opens_at,
+                target_at=fu.target_at,
+                closes_at=fu.closes_at,
+                clock_time=fu.clock_time,
+                status=fu.status,
+                done_by=(f"all of {' and '.join(rule.done.events)}",)
                 if rule.done.all_of
-                else list(rule.done.events),
-                "done_on": _show(fu.done_at, zone, fu.clock_time) if fu.done_at else None,
-                "late_days": fu.late_days,
-                "early": fu.early,
-                "cancel_reason": fu.cancel_reason,
-                "adjustments": fu.notes or ["none: no calendar shift and no pause"],
-                "alert_levels": levels,
-                "alerts": [
-                    {"id": a.id, "severity": a.severity, "status": a.status}
-                    for a in alerts
-                    if a.follow_up_id == fu.id
-                ],
-            }
+                else tuple(rule.done.events),
+                done_at=fu.done_at,
+                late_days=fu.late_days,
+                early=fu.early,
+                cancel_reason=fu.cancel_reason,
+                adjustments=tuple(fu.notes or ["none: no calendar shift and no pause"]),
+                alert_levels=tuple(levels),
+                alerts=tuple(AlertRef(a.id, a.severity, a.status) for a in alerts if a.follow_up_id == fu.id),
+            )
         )
     return out
 
@@ -477,12 +504,3 @@ def definition_states(deps: Deps, track: str, runs_in: str | tuple[str, ...]) ->
 def _anchor_text(events: tuple[str, ...], on_entry: bool) -> str:
     parts = list(events) + (["entry into the states where it runs"] if on_entry else [])
     return " or ".join(parts)
-
-
-def _show(instant: datetime | None, zone: tzinfo, clock: bool, end: bool = False) -> str | None:
-    if instant is None:
-        return None
-    local = instant.astimezone(zone)
-    if clock:
-        return local.strftime("%Y-%m-%d %H:%M %Z")
-    return (local - timedelta(microseconds=1) if end else local).date().isoformat()

@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from pathway.domain.alert_status import still_notified
 from pathway.domain.errors import DeliveryFailed
 from pathway.domain.model import Notification
 from pathway.domain.notify import RetryPolicy, text_body
@@ -38,10 +39,11 @@ def dispatch(
 ) -> Dispatched:
     """One pass over the due notifications; the clock is read once.
 
-    A notification whose alert is no longer open (resolved because the step was recorded,
-    acknowledged, overridden) is cancelled unsent; one whose alert is held behind an urgent alert
-    waits. A crash between send and record leaves the row `sending`; after the lease it is sent
-    again with the same idempotency key, which receivers use to drop the duplicate.
+    A notification whose alert no longer asks for it (resolved because the step was recorded,
+    overridden, or a warning or info alert acknowledged; see `still_notified`) is cancelled
+    unsent; one whose alert is held behind an urgent alert waits. A crash between send and record
+    leaves the row `sending`; after the lease it is sent again with the same idempotency key,
+    which receivers use to drop the duplicate.
     """
     now = deps.clock.now()
     report = Dispatched()
@@ -65,7 +67,7 @@ def _deliver(
     now = deps.clock.now()
     with deps.uow() as uow:
         alert = uow.alerts.get(n.alert_id)
-        if alert is None or alert.status != "open":
+        if alert is None or not still_notified(alert.status, alert.severity):
             why = f"alert is {alert.status if alert else 'gone'}; not sent"
             uow.notifications.finish(n.id, "sending", {"status": "cancelled", "last_error": why})
             uow.notifications.attempt(n.id, now, "cancelled", why)
@@ -147,7 +149,7 @@ def send_digests(deps: Deps, mailer: Mailer | None, senders: Mapping[str, Sender
         open_ids = {
             n.alert_id
             for n in waiting
-            if (a := uow.alerts.get(n.alert_id)) is not None and a.status == "open"
+            if (a := uow.alerts.get(n.alert_id)) is not None and still_notified(a.status, a.severity)
         }
     by_recipient: dict[tuple[str, str], list[Notification]] = {}
     for n in waiting:

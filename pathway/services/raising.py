@@ -4,17 +4,18 @@ and the set-based raising of due levels the sweep uses."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from pathway.domain.alert_status import LIVE, AlertStatus, Severity, renotify_round, still_notified
 from pathway.domain.alerts import AlertCandidate
 from pathway.domain.model import StoredAlert, StoredFollowUp
 from pathway.domain.notify import Route, idempotency_key, lateness
 from pathway.domain.rules_spec import SEVERITY_RANK
 from pathway.ports import UnitOfWork
 
-LIVE = ("open", "acknowledged", "snoozed")
 SWEEP_ACTOR = "sweep"
 
 
@@ -26,6 +27,7 @@ class Changes:
     alerts_escalated: int = 0
     alerts_resolved: int = 0
     alerts_reopened: int = 0
+    renotified: int = 0
     patients: int = 0
     lines: list[str] = field(default_factory=list)
 
@@ -37,6 +39,7 @@ class Changes:
             "alerts_escalated",
             "alerts_resolved",
             "alerts_reopened",
+            "renotified",
             "patients",
         ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
@@ -77,12 +80,12 @@ def hold_behind_urgent(
     """
     if alerts is None:
         alerts = uow.alerts.for_patient(patient_id)
-    urgent = any(a.urgent and a.severity == "critical" and a.status in LIVE for a in alerts)
+    urgent = any(a.urgent and a.severity == Severity.CRITICAL and a.status in LIVE for a in alerts)
     for a in alerts:
         hold = (
             urgent
             and not a.urgent
-            and a.severity != "critical"
+            and a.severity != Severity.CRITICAL
             and a.status in LIVE
             and a.instance_key.startswith(holdable)
         )
@@ -90,7 +93,7 @@ def hold_behind_urgent(
             uow.alerts.update(a.id, a.status, {"held": hold, "updated_at": now})
 
 
-LEVELS = ((1, "info"), (2, "warning"), (3, "critical"))
+LEVELS: tuple[tuple[int, str], ...] = ((1, Severity.INFO), (2, Severity.WARNING), (3, Severity.CRITICAL))
 
 
 def raise_levels(
@@ -140,7 +143,7 @@ def raise_levels(
                 "rule": c.rule,
                 "instance_key": c.key,
                 "severity": c.severity,
-                "status": "open",
+                "status": AlertStatus.OPEN,
                 "message": c.message,
                 "source": c.source,
                 "follow_up_id": fu.id,
@@ -174,7 +177,7 @@ def raise_levels(
         changes.lines.append(f"patient {pid}: alert {alert_id} {rule} {severity} opened")
         if severity != "info":
             escalated.append((pid, rule, key, severity))
-        if c.urgent and severity == "critical":
+        if c.urgent and severity == Severity.CRITICAL:
             urgent.add(pid)
     uow.notifications.add_many(outbox)
     raised_to = {(pid, rule, key): SEVERITY_RANK[sev] for pid, rule, key, sev in escalated}
@@ -188,7 +191,7 @@ def raise_levels(
             actions.append(
                 {
                     "alert_id": alert_id,
-                    "action": "resolved",
+                    "action": AlertStatus.RESOLVED,
                     "actor": SWEEP_ACTOR,
                     "at": now,
                     "note": f"escalated to {severity}",
@@ -201,6 +204,51 @@ def raise_levels(
         hold_behind_urgent(uow, pid, now, holdable)
 
 
+def renotify(
+    uow: UnitOfWork,
+    now: datetime,
+    every: timedelta,
+    routes: tuple[Route, ...],
+    titles: Mapping[str, str],
+    changes: Changes,
+) -> None:
+    """Notify every live critical alert again, once per `every` since it was first notified.
+
+    One outbox row per route and round (the idempotency key names the round), so running the
+    sweep twice, or late, adds nothing twice; the dispatcher sends them while the alert is still
+    open or acknowledged (`still_notified`) and cancels them once it is resolved or overridden.
+    """
+    statuses = tuple(s for s in LIVE if still_notified(s, Severity.CRITICAL))
+    rows: list[dict[str, Any]] = []
+    for r in uow.alerts.renotifiable(statuses, Severity.CRITICAL, now - every):
+        a, round_ = r.alert, renotify_round(r.created_at, now, every)
+        if round_ < 1:
+            continue
+        c = AlertCandidate(
+            a.rule,
+            a.instance_key,
+            a.severity,
+            a.message,
+            a.source,
+            a.opened_at,
+            None,
+            a.urgent,
+            titles.get(a.rule, a.rule),
+            r.track,
+        )
+        rows += outbox_rows(a.id, a.patient_id, c, routes, now, renotify=round_)
+    sent = uow.notifications.existing_keys([row["idempotency_key"] for row in rows]) if rows else set()
+    new = [row for row in rows if row["idempotency_key"] not in sent]
+    uow.notifications.add_many(new)  # a parallel sweep's rows are skipped by the unique key
+    for row in new:
+        p = row["payload"]
+        changes.lines.append(
+            f"patient {row['patient_id']}: alert {row['alert_id']} {p['rule']} critical still live; "
+            f"notified again (round {p['renotification']}) by {row['channel']} to {row['recipient']}"
+        )
+    changes.renotified += len(new)
+
+
 def outbox_rows(
     alert_id: int,
     patient_id: int,
@@ -208,8 +256,9 @@ def outbox_rows(
     routes: tuple[Route, ...],
     now: datetime,
     again: datetime | None = None,
+    renotify: int = 0,
 ) -> list[dict[str, Any]]:
-    payload = {
+    payload: dict[str, Any] = {
         "alert_id": alert_id,
         "patient_id": patient_id,
         "rule": c.rule,
@@ -221,6 +270,8 @@ def outbox_rows(
         "opened_at": c.opened_at.isoformat(),
         "late": lateness(c.closes_at, now),
     }
+    if renotify:
+        payload["renotification"] = renotify
     rows = []
     for route in routes:
         if not route.matches(c.severity, c.track):
@@ -228,6 +279,8 @@ def outbox_rows(
         key = idempotency_key(alert_id, c.severity, route.channel, route.recipient)
         if again is not None:
             key = f"{key}-reopened-{again.isoformat()}"[:200]
+        if renotify:
+            key = f"{key}-renotify-{renotify}"[:200]
         rows.append(
             {
                 "alert_id": alert_id,

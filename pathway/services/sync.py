@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import datetime, tzinfo
 from typing import Any
 
+from pathway.domain.alert_status import LIVE, MOVES, AlertAction, AlertStatus
 from pathway.domain.alerts import (
     AlertCandidate,
     alerts_for_checks,
@@ -27,7 +28,10 @@ from pathway.domain.rules_spec import SEVERITY_RANK, FollowUpRule
 from pathway.domain.timeline import build_timeline
 from pathway.domain.windows import Calendar
 from pathway.ports import UnitOfWork
-from pathway.services.raising import LIVE, SWEEP_ACTOR, Changes, enqueue, hold_behind_urgent
+from pathway.services.raising import SWEEP_ACTOR, Changes, enqueue, hold_behind_urgent
+
+_RESOLVED = MOVES[AlertAction.RESOLVE].target
+_REOPENED = MOVES[AlertAction.REOPEN].target
 
 
 def find_patient(uow: UnitOfWork, mrn: str, lock: bool = False) -> Patient:
@@ -322,11 +326,11 @@ def _sync_alerts(
         if uow.alerts.update(
             a.id,
             a.status,
-            {"status": "resolved", "resolved_at": now, "resolution": reason, "updated_at": now},
+            {"status": _RESOLVED, "resolved_at": now, "resolution": reason, "updated_at": now},
         ):
-            uow.alerts.add_action(a.id, "resolved", SWEEP_ACTOR, now, reason)
+            uow.alerts.add_action(a.id, _RESOLVED, SWEEP_ACTOR, now, reason)
             changes.lines.append(f"patient {patient.id}: alert {a.id} {a.rule} resolved ({reason})")
-            seen.now_is(replace(a, status="resolved", resolved_at=now, resolution=reason))
+            seen.now_is(replace(a, status=_RESOLVED, resolved_at=now, resolution=reason))
         else:
             seen.lost()
     hold_behind_urgent(uow, patient.id, now, holdable, seen.current())
@@ -350,7 +354,7 @@ def _open(
             "rule": c.rule,
             "instance_key": c.key,
             "severity": c.severity,
-            "status": "open",
+            "status": AlertStatus.OPEN,
             "message": c.message,
             "source": c.source,
             "follow_up_id": follow_up_id,
@@ -376,7 +380,7 @@ def _open(
                     rule=c.rule,
                     instance_key=c.key,
                     severity=c.severity,
-                    status="open",
+                    status=AlertStatus.OPEN,
                     message=c.message,
                     source=c.source,
                     opened_at=c.opened_at,
@@ -395,20 +399,24 @@ def _maybe_reopen(
     uow: UnitOfWork, row: StoredAlert, now: datetime, changes: Changes, seen: _Alerts | None = None
 ) -> bool:
     expired = (
-        (row.status == "snoozed" and row.snoozed_until is not None and row.snoozed_until <= now)
-        or (row.status == "overridden" and row.override_until is not None and row.override_until <= now)
-        or row.status == "resolved"
-    )
+        (row.status == AlertStatus.SNOOZED and row.snoozed_until is not None and row.snoozed_until <= now)
+        or (
+            row.status == AlertStatus.OVERRIDDEN
+            and row.override_until is not None
+            and row.override_until <= now
+        )
+        or row.status == AlertStatus.RESOLVED
+    ) and row.status in MOVES[AlertAction.REOPEN].sources
     if not expired:
         return False
     if uow.alerts.update(
-        row.id, row.status, {"status": "open", "updated_at": now, "resolved_at": None, "resolution": None}
+        row.id, row.status, {"status": _REOPENED, "updated_at": now, "resolved_at": None, "resolution": None}
     ):
         uow.alerts.add_action(row.id, "reopened", SWEEP_ACTOR, now, f"was {row.status}")
         changes.alerts_reopened += 1
         changes.lines.append(f"patient {row.patient_id}: alert {row.id} {row.rule} reopened")
         if seen is not None:
-            seen.now_is(replace(row, status="open", resolved_at=None, resolution=None))
+            seen.now_is(replace(row, status=_REOPENED, resolved_at=None, resolution=None))
         return True
     if seen is not None:
         seen.lost()

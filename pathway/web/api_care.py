@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
+from pathway.domain.alert_status import STATUS_FILTERS, Severity
 from pathway.ports import User
 from pathway.services import alerting, patients
 from pathway.web import present, schemas
@@ -14,8 +15,7 @@ from pathway.web.schemas import AlertId, ClinicDate
 
 MRN = patients.MRN_PATTERN.pattern
 router = APIRouter(tags=["worklist and alerts"])
-Severity = Literal["info", "warning", "critical"]
-AlertStatus = Literal["live", "all", "open", "acknowledged", "snoozed", "overridden", "resolved"]
+STATUS = "^(" + "|".join(STATUS_FILTERS) + ")$"
 
 
 @router.get("/worklist", response_model=schemas.WorklistOut)
@@ -35,7 +35,7 @@ def worklist(
 def alerts(
     request: Request,
     _: CurrentUser,
-    status: AlertStatus | None = None,
+    status: Annotated[str | None, Query(pattern=STATUS, description=", ".join(STATUS_FILTERS))] = None,
     mrn: Annotated[str | None, Query(max_length=64, pattern=MRN)] = None,
 ) -> Any:
     deps = deps_of(request)
@@ -51,7 +51,14 @@ def acknowledge(
     body: schemas.AcknowledgeIn | None = None,
 ) -> Any:
     return present.alert(
-        alerting.acknowledge(deps_of(request), alert_id, user.name, body.note if body else None)
+        alerting.acknowledge(
+            deps_of(request),
+            alert_id,
+            user.name,
+            body.note if body else None,
+            role=user.role,
+            handling=body.handling if body else None,
+        )
     )
 
 
@@ -59,7 +66,9 @@ def acknowledge(
 def snooze(
     request: Request, alert_id: AlertId, body: schemas.SnoozeIn, user: Annotated[User, may("snooze")]
 ) -> Any:
-    return present.alert(alerting.snooze(deps_of(request), alert_id, body.until, user.name, body.note))
+    return present.alert(
+        alerting.snooze(deps_of(request), alert_id, body.until, user.name, body.note, role=user.role)
+    )
 
 
 @router.post("/alerts/{alert_id}/override", response_model=schemas.AlertOut)

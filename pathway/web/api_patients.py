@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
 
+from pathway.domain.explanation import as_json
 from pathway.ports import User
 from pathway.services import accounts, alerting, patients
 from pathway.web import present, schemas
@@ -77,7 +78,8 @@ def record(request: Request, mrn: Mrn, body: schemas.RecordIn, user: Recorder) -
 
 @router.get("/{mrn:path}/why/{rule}", response_model=list[dict[str, Any]])
 def why(request: Request, mrn: Mrn, rule: Annotated[str, Path(max_length=16)], _: CurrentUser) -> Any:
-    return alerting.why(deps_of(request), mrn, rule)
+    deps = deps_of(request)
+    return [as_json(e, deps.zone) for e in alerting.why(deps, mrn, rule)]
 
 
 @router.get("/{mrn:path}", response_model=schemas.PatientDetail)

@@ -57,7 +57,7 @@ def alerts(
 def acknowledge(
     request: Request, alert_id: AlertId, user: Annotated[User, may("acknowledge")], note: Note = ""
 ) -> Response:
-    alerting.acknowledge(deps_of(request), alert_id, user.name, note.strip() or None)
+    alerting.acknowledge(deps_of(request), alert_id, user.name, note.strip() or None, role=user.role)
     return _done(request, f"Alert {alert_id} acknowledged.")
 
 
@@ -69,7 +69,7 @@ def snooze(
     until: Annotated[ClinicDate, Form()],
     note: Note,
 ) -> Response:
-    alerting.snooze(deps_of(request), alert_id, until, user.name, note)
+    alerting.snooze(deps_of(request), alert_id, until, user.name, note, role=user.role)
     return _done(request, f"Alert {alert_id} snoozed until {until}.")
 
 

@@ -108,6 +108,9 @@ class RecordIn(_In):
 
 class AcknowledgeIn(_In):
     note: Text | None = None
+    handling: Annotated[Text, Field(min_length=1, max_length=100)] | None = Field(
+        default=None, description="who is handling it (default: the person acknowledging)"
+    )
 
 
 class SnoozeIn(_In):

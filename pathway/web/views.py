@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from datetime import tzinfo
+from datetime import date, timedelta, tzinfo
 from typing import Any
 from urllib.parse import urlencode
 
+from pathway.domain.alert_status import LIVE, SEVERITY_RANK, STATUS_FILTERS, AlertAction, Severity, refusal
+from pathway.domain.clinical_time import local_date
 from pathway.domain.definition import PathwayDefinition
 from pathway.domain.errors import InvalidInput
 from pathway.domain.model import StoredAlert
-from pathway.domain.rules_spec import SEVERITY_RANK
 from pathway.ports import Deps, User
-from pathway.services import accounts, alerting, patients
+from pathway.services import alerting, patients
 from pathway.services.alerting import WorkItem
-from pathway.services.raising import LIVE
 from pathway.web.fmt import day, when
 
 KINDS = {
@@ -25,8 +25,7 @@ KINDS = {
     "alert": "Alerts",
     "undelivered": "Not delivered",
 }
-SEVERITIES = ("info", "warning", "critical")
-ALERT_STATUSES = ("live", "all", "open", "acknowledged", "snoozed", "overridden", "resolved")
+SEVERITIES = tuple(Severity)
 
 
 @dataclass(frozen=True)
@@ -39,6 +38,8 @@ class AlertLine:
     can_snooze: bool
     can_override: bool
     override_hint: str = ""
+    snooze_hint: str = ""
+    snooze_latest: str = ""
 
 
 @dataclass(frozen=True)
@@ -58,27 +59,46 @@ class WorklistFilters:
 
 
 def alert_lines(
-    rows: list[tuple[StoredAlert, str]], user: User, zone: tzinfo, dead: set[int]
+    rows: list[tuple[StoredAlert, str]],
+    user: User,
+    zone: tzinfo,
+    dead: set[int],
+    snooze_latest: date | None = None,
 ) -> list[AlertLine]:
+    """Each alert with the buttons the alert-status table allows this user (and why not, where a
+    role or a critical severity is the reason)."""
     lines = []
     for a, mrn in rows:
-        critical_blocked = a.severity == "critical" and not accounts.allows(user.role, "override_critical")
-        may_override = a.status in LIVE and accounts.allows(user.role, "override")
+        why_not = {
+            action: refusal(action, a.status, a.severity, user.role)
+            for action in (AlertAction.ACKNOWLEDGE, AlertAction.SNOOZE, AlertAction.OVERRIDE)
+        }
+        override, snooze = why_not[AlertAction.OVERRIDE], why_not[AlertAction.SNOOZE]
         lines.append(
             AlertLine(
                 a,
                 mrn,
                 when(a.opened_at, zone),
                 a.id in dead,
-                can_acknowledge=a.status in ("open", "snoozed") and accounts.allows(user.role, "acknowledge"),
-                can_snooze=a.status in ("open", "acknowledged") and accounts.allows(user.role, "snooze"),
-                can_override=may_override and not critical_blocked,
+                can_acknowledge=why_not[AlertAction.ACKNOWLEDGE] is None,
+                can_snooze=snooze is None,
+                can_override=override is None,
                 override_hint="only a clinician may override a critical alert"
-                if may_override and critical_blocked
+                if override is not None and override.reason == "role" and a.severity == Severity.CRITICAL
                 else "",
+                snooze_hint="a critical alert cannot be snoozed; it is notified again until done"
+                if snooze is not None and snooze.reason == "critical" and a.status in LIVE
+                else "",
+                snooze_latest=snooze_latest.isoformat() if snooze_latest else "",
             )
         )
     return lines
+
+
+def snooze_latest(deps: Deps) -> date:
+    """The last day a snooze may run to (the pathway's `snooze_max_days` from today)."""
+    today = local_date(deps.clock.now(), deps.zone)
+    return today + timedelta(days=deps.pathway.definition.alert_policy.snooze_max_days)
 
 
 def rule_tracks(definition: PathwayDefinition) -> dict[str, str]:
@@ -155,9 +175,10 @@ def alerts(deps: Deps, user: User, status: str | None, mrn: str | None) -> dict[
     )
     dead = alerting.undelivered_alert_ids(deps)
     return {
-        "lines": alert_lines(rows, user, deps.zone, dead),
+        "lines": alert_lines(rows, user, deps.zone, dead, snooze_latest(deps)),
         "status": status or "live",
-        "statuses": ALERT_STATUSES,
+        "statuses": STATUS_FILTERS,
+        "live": LIVE,
         "mrn": mrn or "",
         "reasons": alerting.OVERRIDE_REASONS,
         "today": day(deps.clock.now(), deps.zone),

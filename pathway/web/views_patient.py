@@ -10,16 +10,17 @@ from typing import Any
 
 from markupsafe import Markup
 
+from pathway.domain.alert_status import LIVE
 from pathway.domain.clinical_time import parse_date, parse_datetime
 from pathway.domain.definition import FieldSpec
+from pathway.domain.explanation import Explanation, shown
 from pathway.domain.model import EventRecord, StoredFollowUp
 from pathway.domain.rules_spec import FollowUpRule
 from pathway.ports import Deps, User
 from pathway.render.timeline_svg import Band, Mark, Row, timeline_svg
 from pathway.services import accounts, alerting, patients
-from pathway.services.raising import LIVE
 from pathway.web.fmt import day, local_day, when
-from pathway.web.views import alert_lines
+from pathway.web.views import alert_lines, snooze_latest
 
 OPEN = ("upcoming", "due", "overdue")
 FIELD_PREFIX = "f_"
@@ -82,7 +83,9 @@ def patient_page(deps: Deps, user: User, mrn: str, chosen: str | None) -> dict[s
     return {
         "patient": view.patient,
         "states": view.states,
-        "alerts": alert_lines(live, user, deps.zone, alerting.undelivered_alert_ids(deps)),
+        "alerts": alert_lines(
+            live, user, deps.zone, alerting.undelivered_alert_ids(deps), snooze_latest(deps)
+        ),
         "follow_ups": follow_up_lines(deps, mrn, [f for f in follow_ups if f.status in OPEN]),
         "timeline": Markup(
             timeline(deps, follow_ups, history.events, history.retracted, view.patient.enrolled_on)
@@ -105,7 +108,7 @@ def follow_up_lines(deps: Deps, mrn: str, current: list[StoredFollowUp]) -> list
     why: dict[tuple[str, str], str] = {}
     for rule in dict.fromkeys(f.rule for f in current):
         for e in alerting.why(deps, mrn, rule):
-            why[(rule, str(e["region"] or ""))] = why_line(e)
+            why[(rule, e.region or "")] = why_line(e, deps.zone)
     zone = deps.zone
     return [
         FollowUpLine(
@@ -126,18 +129,18 @@ def _step(rules: Mapping[str, FollowUpRule], f: StoredFollowUp) -> str:
     return step + (f" ({f.region})" if f.region else "")
 
 
-def why_line(e: dict[str, Any]) -> str:
-    """One sentence from `pathway.services.alerting.why`: anchor, interval, window, adjustments, source."""
-    interval, window = e["interval"], e["window"]
-    target = f", target {interval['target']}" if interval["target"] else ""
-    again = "; repeats from each completion" if interval["recurring"] else ""
-    shifts = [a for a in e["adjustments"] if not str(a).startswith("none")]
+def why_line(e: Explanation, zone: tzinfo) -> str:
+    """One sentence from `pathway.alerting.why`: anchor, interval, window, adjustments, source."""
+    interval = e.interval
+    target = f", target {interval.target}" if interval.target else ""
+    again = "; repeats from each completion" if interval.recurring else ""
+    shifts = [a for a in e.adjustments if not a.startswith("none")]
     return (
-        f"Anchored on {e['anchor']} ({e['anchor_at']}); window opens {interval['opens']}"
-        f"{target}, closes {interval['closes']} after it{again}: {window['opens']} to "
-        f"{window['closes']}"
+        f"Anchored on {e.anchor} ({shown(e.anchor_at, zone, clock=True)}); window opens "
+        f"{interval.opens}{target}, closes {interval.closes} after it{again}: "
+        f"{shown(e.opens_at, zone, e.clock_time)} to {shown(e.closes_at, zone, e.clock_time, end=True)}"
         + (f" ({'; '.join(shifts)})" if shifts else "")
-        + f". Rule {e['rule']}, source: {e['source']} [{e['kind']}]."
+        + f". Rule {e.rule}, source: {e.source} [{e.kind}]."
     )
 
 

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -139,6 +140,9 @@ def test_a_sweep_after_a_long_gap_opens_each_alert_once_at_its_highest_level(
     assert not [a for a in alerts if a.rule == "A10" and a.severity == "warning"]
     assert nothing_changed(alerting.sweep(deps))
     clock.advance(days=1)
+    later = alerting.sweep(deps)  # the two critical alerts are still open: notified again, once
+    assert later.renotified == 2 and len(later.lines) == 2
+    assert nothing_changed(replace(later, renotified=0, lines=[]))
     assert nothing_changed(alerting.sweep(deps))
     assert duplicates(engine) == []
 
