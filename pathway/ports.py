@@ -79,6 +79,10 @@ class EventRepository(Protocol):
 
     def for_patient(self, patient_id: int) -> list[EventRecord]: ...
 
+    def known_sources(self, refs: Collection[str]) -> set[str]:
+        """Which of these source references an event already carries."""
+        ...
+
 
 class FollowUpRepository(Protocol):
     def for_patient(self, patient_id: int, rules: Collection[str] | None = None) -> list[StoredFollowUp]:
