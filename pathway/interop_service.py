@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import re
+import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from pathway.accounts import hash_token
 from pathway.alerting import live_status
-from pathway.domain.errors import EventNotAllowed, InvalidInput, NotFound, PathwayError
+from pathway.domain.errors import Conflict, EventNotAllowed, InvalidInput, NotFound, PathwayError
 from pathway.domain.events import validate_event_data
 from pathway.domain.model import Patient
+from pathway.interop import calendar
 from pathway.interop.fhir_common import Site
 from pathway.interop.fhir_export import PatientRecord, bundle, patient_resources
 from pathway.interop.fhir_import import Mapped, Unmapped, map_bundle
-from pathway.ports import Deps, UnitOfWork
+from pathway.ports import Deps, UnitOfWork, User
 from pathway.services import _valid_actor, record_in
 from pathway.tracking import find_patient
 
@@ -100,3 +104,57 @@ def import_bundle(deps: Deps, site: Site, data: Any, actor: str, dry_run: bool =
             uow.commit()
     already = [m.what for m in mapped if m.ref in known]
     return ImportResult(recorded=recorded, already=already, unmapped=unmapped, dry_run=dry_run)
+
+
+FEED_LIMIT = 5000  # entries in one feed; a calendar client is no place for a whole registry
+TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{20,100}")
+
+
+def valid_token(token: str) -> bool:
+    return TOKEN_PATTERN.fullmatch(token) is not None
+
+
+def calendar_link(deps: Deps, name: str) -> tuple[User, str]:
+    """A new secret feed token for the user (earlier ones stop working); shown once, stored hashed."""
+    token = secrets.token_urlsafe(32)
+    now = deps.clock.now()
+    with deps.uow() as uow:
+        user = _active_user(uow, name)
+        uow.interop.revoke_calendar_tokens(user.id, now)
+        uow.interop.add_calendar_token(user.id, hash_token(token), now)
+        uow.commit()
+    return user, token
+
+
+def revoke_calendar(deps: Deps, name: str) -> User:
+    """Revoke the user's feed link(s); the URL answers 404 from now on."""
+    now = deps.clock.now()
+    with deps.uow() as uow:
+        user = uow.users.by_name(name.strip())
+        if user is None:
+            raise NotFound(f"no user {name.strip()!r}; see `pathway users list`")
+        if not uow.interop.revoke_calendar_tokens(user.id, now):
+            raise Conflict(f"user {user.name} has no calendar link to revoke")
+        uow.commit()
+    return user
+
+
+def calendar_feed(deps: Deps, token: str, show_patient: bool = False, days: int = 90) -> bytes:
+    """The caseload's open windows opening within `days`, as iCalendar; NotFound for a bad token."""
+    now = deps.clock.now()
+    with deps.read() as uow:
+        user = uow.interop.calendar_user(hash_token(token))
+        if user is None or not user.active:
+            raise NotFound("no such calendar")
+        windows = uow.interop.open_windows(now + timedelta(days=days), FEED_LIMIT)
+    entries = calendar.window_entries(windows, deps.pathway.definition, deps.zone, now, show_patient)
+    return calendar.feed(entries, f"{deps.pathway.definition.pathway.title}: follow-up windows")
+
+
+def _active_user(uow: UnitOfWork, name: str) -> User:
+    user = uow.users.by_name(name.strip())
+    if user is None:
+        raise NotFound(f"no user {name.strip()!r}; see `pathway users list`")
+    if not user.active:
+        raise Conflict(f"user {user.name} is revoked; a revoked user gets no calendar")
+    return user
