@@ -88,6 +88,13 @@ def import_bundle(deps: Deps, site: Site, data: Any, actor: str, dry_run: bool =
             if uow.patients.by_mrn(m.mrn) is None:
                 unmapped.append(Unmapped(m.what, f"patient {m.mrn} is not enrolled; enrol and import again"))
                 continue
+            spec = deps.pathway.definition.events[m.event]
+            missing = [f for f, fs in spec.fields.items() if fs.required and m.fields.get(f) in (None, "")]
+            if missing:
+                unmapped.append(
+                    Unmapped(m.what, f"{m.event} needs {', '.join(missing)}; the resource lacks it")
+                )
+                continue
             try:
                 fields = validate_event_data(deps.pathway.definition, m.event, m.fields)
                 if m.at > now:
