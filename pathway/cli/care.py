@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Annotated
+from typing import Annotated, cast
 
 import typer
 
@@ -170,10 +170,8 @@ def why(mrn: str, rule: str, json_: JsonOpt = False) -> None:
         assert isinstance(window, dict) and isinstance(interval, dict)
         print(f"{e['rule']} {e['step']}{region}: {e['status']}")
         print(f"  rule source: {e['source']} [{e['kind']}]")
-        print(
-            f"  runs while {e['track']} is in: {', '.join(e['runs_in'])}; "  # type: ignore[arg-type]
-            f"done by: {', '.join(e['done_by'])}"
-        )  # type: ignore[arg-type]
+        runs_in, done_by = cast(list[str], e["runs_in"]), cast(list[str], e["done_by"])
+        print(f"  runs while {e['track']} is in: {', '.join(runs_in)}; done by: {', '.join(done_by)}")
         print(f"  anchor: {e['anchor']} at {e['anchor_at']}")
         print(
             f"  interval: opens {interval['opens']}, target {interval['target'] or '-'}, closes "
