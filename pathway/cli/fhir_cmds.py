@@ -5,22 +5,25 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from pathway import interop_service
 from pathway.bootstrap import App
 from pathway.cli import render
 from pathway.cli.common import JsonOpt, app, get_app, handles_errors
 from pathway.domain.errors import InvalidInput
-from pathway.interop.fhir_common import Site
+
+if TYPE_CHECKING:
+    from pathway.interop.fhir_common import Site
 
 fhir_app = typer.Typer(help="FHIR R4 export and import.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(fhir_app, name="fhir")
 
 
 def site_of(application: App) -> Site:
+    from pathway.interop.fhir_common import Site  # imported when used: the FHIR models are slow to load
+
     return Site(mrn_system=application.settings.fhir_mrn_system)
 
 
@@ -42,6 +45,8 @@ def export(
     if all_ == (mrn is not None):
         raise InvalidInput("give either an MRN or --all (with --out FOLDER)")
     application = get_app()
+    from pathway import interop_service
+
     if mrn is not None:
         text = json.dumps(
             interop_service.export_patient(application.deps, site_of(application), mrn), indent=2
@@ -63,6 +68,8 @@ def export_ndjson(application: App, folder: Path) -> Counter[str]:
     if folder.exists() and not folder.is_dir():
         raise InvalidInput(f"--out {folder}: not a folder")
     folder.mkdir(parents=True, exist_ok=True)
+    from pathway import interop_service
+
     counts: Counter[str] = Counter()
     files: dict[str, Any] = {}
     try:
@@ -102,6 +109,8 @@ def import_(
     except json.JSONDecodeError as exc:
         raise InvalidInput(f"{bundle}: not JSON ({exc.msg} at line {exc.lineno})") from None
     application = get_app()
+    from pathway import interop_service
+
     result = interop_service.import_bundle(
         application.deps, site_of(application), data, by or application.settings.actor, dry_run
     )

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from pathway import accounts, interop_service
+from pathway import accounts
 from pathway.cli import render
 from pathway.cli.common import JsonOpt, app, get_app, handles_errors
 
@@ -76,6 +76,8 @@ def calendar_link(name: str) -> None:
 
     Example: pathway users calendar-link j.smith
     """
+    from pathway import interop_service  # only here: FHIR and iCalendar models take time to import
+
     user, token = interop_service.calendar_link(get_app().deps, name)
     print(f"calendar feed for {user.name}, shown only this once (subscribe to it from a calendar app):")
     print(f"/calendar/{token}.ics")
@@ -88,5 +90,7 @@ def calendar_revoke(name: str) -> None:
 
     Example: pathway users calendar-revoke j.smith
     """
+    from pathway import interop_service
+
     user = interop_service.revoke_calendar(get_app().deps, name)
     print(f"calendar link of {user.name} revoked")

@@ -7,7 +7,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from fhir.resources.R4B import get_fhir_model_class
-from pydantic import ValidationError
+from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.careplan import CarePlan
+from fhir.resources.R4B.diagnosticreport import DiagnosticReport
+from fhir.resources.R4B.flag import Flag
+from fhir.resources.R4B.imagingstudy import ImagingStudy
+from fhir.resources.R4B.medicationadministration import MedicationAdministration
+from fhir.resources.R4B.observation import Observation
+from fhir.resources.R4B.patient import Patient
+from fhir.resources.R4B.procedure import Procedure
+from fhir.resources.R4B.task import Task
+from pydantic import BaseModel, ValidationError
 
 from pathway.domain.errors import InvalidInput
 
@@ -27,6 +37,24 @@ FLAG_PRIORITY_CODES = "http://hl7.org/fhir/flag-priority-code"
 V2_IDENTIFIER_TYPE = "http://terminology.hl7.org/CodeSystem/v2-0203"
 
 
+# imported up front, not looked up lazily: model classes must exist before a test freezes time
+MODELS: dict[str, type[BaseModel]] = {
+    m.__name__: m
+    for m in (
+        Bundle,
+        CarePlan,
+        DiagnosticReport,
+        Flag,
+        ImagingStudy,
+        MedicationAdministration,
+        Observation,
+        Patient,
+        Procedure,
+        Task,
+    )
+}
+
+
 @dataclass(frozen=True)
 class Site:
     """The site's identifier system for MRNs (a URI the hospital owns, from settings)."""
@@ -42,10 +70,12 @@ def stable_id(site: Site, mrn: str, kind: str, local_id: int | str) -> str:
 def validated(resource: dict[str, Any]) -> dict[str, Any]:
     """The resource as the R4B model serialises it; InvalidInput naming the resource if invalid."""
     kind = str(resource.get("resourceType", ""))
-    try:
-        model = get_fhir_model_class(kind)
-    except KeyError:
-        raise InvalidInput(f"'{kind}' is not a FHIR R4B resource type") from None
+    model = MODELS.get(kind)
+    if model is None:
+        try:
+            model = get_fhir_model_class(kind)
+        except KeyError:
+            raise InvalidInput(f"'{kind}' is not a FHIR R4B resource type") from None
     try:
         parsed = model.model_validate(resource)
     except ValidationError as exc:
