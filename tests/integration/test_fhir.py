@@ -26,7 +26,7 @@ from pathway.interop_service import export_patient, import_bundle
 from pathway.ports import Deps
 from tests.fakes import FixedClock
 
-SITE = Site(mrn_system="urn:oid:2.16.840.1.113883.999.1")
+SITE = Site(mrn_system="https://clinic.example/fhir/mrn")
 
 
 def resources(bundle: dict[str, Any], kind: str | None = None) -> list[dict[str, Any]]:
