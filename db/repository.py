@@ -6,6 +6,7 @@ executed on the session's connection: no ORM objects and no per-call statement b
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date, datetime
 from typing import Any
 
@@ -42,6 +43,7 @@ _EVENT_COLUMNS = (
     _E.c.data,
     _E.c.reason,
     _E.c.changes,
+    _E.c.source_ref,
 )
 
 _PATIENT_BY_MRN = columns(*_PATIENT_COLUMNS).where(_P.c.mrn == bindparam("mrn"))
@@ -105,6 +107,7 @@ def _event(row: Any) -> EventRecord:
         dict(row[6] or {}),
         row[7],
         {k: (v[0], v[1]) for k, v in (row[8] or {}).items()},
+        row[9],
     )
 
 
@@ -272,6 +275,7 @@ class SqlEventRepository:
                     "reason": event.reason,
                     "data": data,
                     "changes": {k: list(v) for k, v in event.changes.items()},
+                    "source_ref": event.source_ref,
                 },
             )
             .one()
@@ -286,7 +290,19 @@ class SqlEventRepository:
             data=dict(data),
             reason=event.reason,
             changes={k: (v[0], v[1]) for k, v in event.changes.items()},
+            source_ref=event.source_ref,
         )
 
     def for_patient(self, patient_id: int) -> list[EventRecord]:
         return [_event(r) for r in connection(self.session).execute(_EVENTS_OF, {"pid": patient_id})]
+
+    def known_sources(self, refs: Collection[str]) -> set[str]:
+        """Which of these source references an event already carries (an import done before)."""
+        found: set[str] = set()
+        wanted = sorted(set(refs))
+        for i in range(0, len(wanted), 500):
+            rows = connection(self.session).execute(
+                columns(_E.c.source_ref).where(_E.c.source_ref.in_(wanted[i : i + 500]))
+            )
+            found |= {r[0] for r in rows}
+        return found

@@ -45,6 +45,7 @@ class EventRow(SQLModel, table=True):
     __table_args__ = (
         Index("ix_event_patient", "patient_id", "id"),
         Index("ix_event_type_time", "type", "occurred_at", "patient_id"),
+        Index("uq_event_source_ref", "source_ref", unique=True),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -56,6 +57,7 @@ class EventRow(SQLModel, table=True):
     reason: str | None = None
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
     changes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
+    source_ref: str | None = Field(default=None, max_length=300)
 
 
 class FollowUpRow(SQLModel, table=True):
@@ -280,3 +282,19 @@ class AppSettingRow(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=64)
     value: str
     created_at: datetime
+
+
+class CalendarTokenRow(SQLModel, table=True):
+    """A per-user secret for the iCalendar feed URL; only its SHA-256 hash is kept."""
+
+    __tablename__ = "calendar_token"
+    __table_args__ = (
+        UniqueConstraint("token_hash", name="uq_calendar_token_hash"),
+        Index("ix_calendar_token_user", "user_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id")
+    token_hash: str = Field(max_length=64)
+    created_at: datetime
+    revoked_at: datetime | None = None

@@ -79,6 +79,10 @@ class EventRepository(Protocol):
 
     def for_patient(self, patient_id: int) -> list[EventRecord]: ...
 
+    def known_sources(self, refs: Collection[str]) -> set[str]:
+        """Which of these source references an event already carries."""
+        ...
+
 
 class FollowUpRepository(Protocol):
     def for_patient(self, patient_id: int, rules: Collection[str] | None = None) -> list[StoredFollowUp]:
@@ -245,6 +249,18 @@ class Sender(Protocol):
         ...
 
 
+class InteropRepository(Protocol):
+    def open_windows(self, until: datetime, limit: int) -> list[tuple[StoredFollowUp, str, str | None]]:
+        """Open follow-ups opening before `until`, with the patient's MRN and name, by opening."""
+        ...
+
+    def add_calendar_token(self, user_id: int, token_hash: str, at: datetime) -> None: ...
+
+    def revoke_calendar_tokens(self, user_id: int, at: datetime) -> int: ...
+
+    def calendar_user(self, token_hash: str) -> User | None: ...
+
+
 class UnitOfWork(Protocol):
     patients: PatientRepository
     events: EventRepository
@@ -253,6 +269,7 @@ class UnitOfWork(Protocol):
     notifications: NotificationRepository
     reports: ReportRepository
     users: UserRepository
+    interop: InteropRepository
 
     def __enter__(self) -> UnitOfWork: ...
 

@@ -51,6 +51,23 @@ class Settings(BaseModel):
     report_recipients: tuple[str, ...] = ()
     secret_key: str | None = None
     secure_cookies: bool = False
+    fhir_mrn_system: str = "urn:sacral-pathway:mrn"
+    calendar_show_patient: bool = False
+    calendar_days: int = 90
+
+    @field_validator("fhir_mrn_system")
+    @classmethod
+    def _uri(cls, value: str) -> str:
+        if ":" not in value or any(c.isspace() for c in value):
+            raise ValueError(f"'{value}' is not a URI (e.g. urn:oid:1.2.3.4 or https://hospital.example/mrn)")
+        return value
+
+    @field_validator("calendar_days")
+    @classmethod
+    def _days(cls, value: int) -> int:
+        if not 1 <= value <= 730:
+            raise ValueError("must be between 1 and 730 days")
+        return value
 
     @field_validator("report_time")
     @classmethod

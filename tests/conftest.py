@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import Engine
 
 import db.tables  # noqa: F401
+import pathway.interop.fhir_common
 from config import DEFAULT_PATHWAY
 from db import migrate
 from pathway.adapters.pathway_file import load_pathway_file

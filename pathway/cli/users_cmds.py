@@ -67,3 +67,32 @@ def revoke(name: str) -> None:
     """
     user = accounts.revoke_user(get_app().deps, name)
     print(f"user {user.name} revoked")
+
+
+@users_app.command("calendar-link")
+@handles_errors
+def calendar_link(name: str) -> None:
+    """Issue the user's secret iCalendar feed URL (a new link replaces the old one).
+
+    Example: pathway users calendar-link j.smith
+    """
+    from pathway.services import (
+        interop as interop_service,
+    )  # only here: FHIR and iCalendar models take time to import
+
+    user, token = interop_service.calendar_link(get_app().deps, name)
+    print(f"calendar feed for {user.name}, shown only this once (subscribe to it from a calendar app):")
+    print(f"/calendar/{token}.ics")
+
+
+@users_app.command("calendar-revoke")
+@handles_errors
+def calendar_revoke(name: str) -> None:
+    """Revoke the user's calendar feed URL; it answers 404 from now on.
+
+    Example: pathway users calendar-revoke j.smith
+    """
+    from pathway.services import interop as interop_service
+
+    user = interop_service.revoke_calendar(get_app().deps, name)
+    print(f"calendar link of {user.name} revoked")

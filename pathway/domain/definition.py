@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from pathway.domain.alert_status import AlertPolicy
+from pathway.domain.codes import CodesSpec, check_codes
 from pathway.domain.conditions import Comparison, Condition
 from pathway.domain.errors import DefinitionError
 from pathway.domain.rules_check import check_rules
@@ -103,6 +104,7 @@ class PathwayDefinition(_Strict):
     exits: dict[str, str]
     tracks: dict[str, TrackSpec]
     rules: RulesSpec = RulesSpec()
+    codes: CodesSpec = CodesSpec()
     content_hash: str = ""
 
     @property
@@ -163,7 +165,8 @@ def _cross_check(d: PathwayDefinition) -> list[str]:
         if not spec.retracts and name not in triggered:
             problems.append(f"events.{name}: no track accepts this event (add a transition)")
     problems += AlertPolicy.problems({k: p.value for k, p in d.parameters.items()})
-    return problems + check_rules(d)
+    fields = {n: {f: s.values for f, s in e.fields.items()} for n, e in d.events.items()}
+    return problems + check_rules(d) + check_codes(d.codes, fields)
 
 
 def _check_track(d: PathwayDefinition, name: str, track: TrackSpec) -> list[str]:

@@ -29,6 +29,7 @@ class NewEvent:
     data: dict[str, Any] = field(default_factory=dict)
     reason: str | None = None
     changes: dict[str, tuple[str, str]] = field(default_factory=dict)
+    source_ref: str | None = None
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class EventRecord:
     data: dict[str, Any]
     reason: str | None
     changes: dict[str, tuple[str, str]]
+    source_ref: str | None = None
 
 
 @dataclass(frozen=True)

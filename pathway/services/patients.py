@@ -99,57 +99,93 @@ def record_event(
     Raises NotFound (patient or event), InvalidInput (fields, dates), EventNotAllowed /
     GuardRefused (state), Conflict (a concurrent change or a stale expected_version).
     """
-    definition = deps.pathway.definition
-    data = validate_event_data(definition, event, fields)
+    data = validate_event_data(deps.pathway.definition, event, fields)
     actor = _valid_actor(actor)
     reason = clean_text(reason, "--reason") or None if reason is not None else None
     now = deps.clock.now()
     occurred_at = occurred_instant(on, at, deps.zone, now)
     with deps.uow() as uow:
-        patient, states = lock_patient_with_states(uow, mrn)
-        if expected_version is not None and expected_version != patient.version:
-            raise Conflict(
-                f"patient {patient.id} is at version {patient.version}, not "
-                f"{expected_version}: someone recorded something meanwhile; reload"
-            )
-        check_not_before_enrolment(occurred_at, patient.enrolled_on, deps.zone)
-        history = uow.events.for_patient(patient.id)
-        _check_pause(event, history, definition.events)
-        if definition.events[event].retracts:
-            new_states = _after_retraction(deps.pathway, history, int(data["event_id"]), patient)
-            if not reason:
-                raise InvalidInput("a retraction needs --reason saying why the event was wrong")
-        else:
-            new_states = deps.pathway.fire(states, event, data).states
-        changes = {t: (states[t], s) for t, s in new_states.items() if states[t] != s}
-        if not definition.events[event].retracts:
-            _check_clinical_order(history, changes, occurred_at, event, deps.zone, definition.events)
-            if on is not None:
-                _check_has_time(definition, event, data, changes)
-        histology = data.get("histology") if event == "histology_confirmed" else None
-        saved = uow.patients.save(patient, new_states, now, histology=histology, old=states)
-        record = uow.events.append(
-            NewEvent(
-                patient_id=patient.id,
-                type=event,
-                occurred_at=occurred_at,
-                recorded_at=now,
-                actor=actor,
-                data=data,
-                reason=reason,
-                changes=changes,
-            )
-        )
-        types = {event} | (
-            {t.type for t in history if t.id == data.get("event_id")}
-            if definition.events[event].retracts
-            else set()
-        )
-        scope = scope_of(definition, types, set(changes))
-        tracking = refresh_patient(
-            uow, deps.pathway, deps.calendar, saved, now, deps.routes, scope, events=[*history, record]
+        done = record_in(
+            uow,
+            deps,
+            mrn,
+            event,
+            data,
+            occurred_at,
+            now,
+            actor,
+            reason,
+            expected_version,
+            date_only=on is not None and at is None,
         )
         uow.commit()
+    return done
+
+
+def record_in(
+    uow: UnitOfWork,
+    deps: Deps,
+    mrn: str,
+    event: str,
+    data: dict[str, Any],
+    occurred_at: datetime,
+    now: datetime,
+    actor: str,
+    reason: str | None = None,
+    expected_version: int | None = None,
+    source_ref: str | None = None,
+    date_only: bool = False,
+) -> Recorded:
+    """Apply one validated event inside the caller's unit of work (the caller commits).
+
+    `source_ref` keeps the id of the record it came from (an imported FHIR resource); `date_only`
+    says the time was given as a clinic date alone (refused for events that start an hour clock).
+    """
+    definition = deps.pathway.definition
+    patient, states = lock_patient_with_states(uow, mrn)
+    if expected_version is not None and expected_version != patient.version:
+        raise Conflict(
+            f"patient {patient.id} is at version {patient.version}, not "
+            f"{expected_version}: someone recorded something meanwhile; reload"
+        )
+    check_not_before_enrolment(occurred_at, patient.enrolled_on, deps.zone)
+    history = uow.events.for_patient(patient.id)
+    _check_pause(event, history, definition.events)
+    if definition.events[event].retracts:
+        new_states = _after_retraction(deps.pathway, history, int(data["event_id"]), patient)
+        if not reason:
+            raise InvalidInput("a retraction needs --reason saying why the event was wrong")
+    else:
+        new_states = deps.pathway.fire(states, event, data).states
+    changes = {t: (states[t], s) for t, s in new_states.items() if states[t] != s}
+    if not definition.events[event].retracts:
+        _check_clinical_order(history, changes, occurred_at, event, deps.zone, definition.events)
+        if date_only:
+            _check_has_time(definition, event, data, changes)
+    histology = data.get("histology") if event == "histology_confirmed" else None
+    saved = uow.patients.save(patient, new_states, now, histology=histology, old=states)
+    record = uow.events.append(
+        NewEvent(
+            patient_id=patient.id,
+            type=event,
+            occurred_at=occurred_at,
+            recorded_at=now,
+            actor=actor,
+            data=data,
+            reason=reason,
+            changes=changes,
+            source_ref=source_ref,
+        )
+    )
+    types = {event} | (
+        {t.type for t in history if t.id == data.get("event_id")}
+        if definition.events[event].retracts
+        else set()
+    )
+    scope = scope_of(definition, types, set(changes))
+    tracking = refresh_patient(
+        uow, deps.pathway, deps.calendar, saved, now, deps.routes, scope, events=[*history, record]
+    )
     return Recorded(patient=saved, event=record, states=new_states, changes=changes, tracking=tracking)
 
 

@@ -16,12 +16,14 @@ from starlette.middleware.sessions import SessionMiddleware
 import pathway
 from db.accounts import shared_secret
 from pathway.bootstrap import App, build
+from pathway.interop.fhir_common import Site
 from pathway.web import (
     api_care,
     api_pathway,
     api_patients,
     api_users,
     errors,
+    interop_routes,
     pages_auth,
     pages_pathway,
     pages_patient,
@@ -53,11 +55,19 @@ def create_app(application: App, secret_key: str | None = None, secure_cookies: 
         openapi_url=None,
     )
     app.state.deps = deps
+    settings = application.settings
+    app.state.interop = interop_routes.InteropSettings(
+        site=Site(mrn_system=settings.fhir_mrn_system),
+        calendar_show_patient=settings.calendar_show_patient,
+        calendar_days=settings.calendar_days,
+    )
     errors.install(app)
     api = APIRouter(prefix="/api/v1", responses=ERRORS)
+    api.include_router(interop_routes.api)  # before api_patients: /patients/{mrn:path} takes the rest
     for module in (api_patients, api_care, api_pathway, api_users):
         api.include_router(module.router)
     app.include_router(api)
+    app.include_router(interop_routes.feeds)
 
     @app.get("/openapi.json", include_in_schema=False)
     def openapi(_: CurrentUser) -> JSONResponse:

@@ -11,8 +11,16 @@ from starlette.routing import Mount
 
 from tests.web.conftest import TestClient
 
-PUBLIC = {("GET", "/login"), ("POST", "/login")}
-SAMPLE = {"mrn": "DEMO-006", "alert_id": "1", "track": "main", "rule": "T09", "name": "admin.one"}
+FEED_TOKEN = "x" * 43  # the calendar feed's secret URL is its credential (tests/web/test_interop.py)
+PUBLIC = {("GET", "/login"), ("POST", "/login"), ("GET", f"/calendar/{FEED_TOKEN}.ics")}
+SAMPLE = {
+    "mrn": "DEMO-006",
+    "alert_id": "1",
+    "track": "main",
+    "rule": "T09",
+    "name": "admin.one",
+    "token": FEED_TOKEN,
+}
 
 
 def endpoints(app: FastAPI) -> list[tuple[str, str]]:
