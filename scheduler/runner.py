@@ -14,7 +14,13 @@ from dataclasses import dataclass, field
 from datetime import time
 from types import FrameType
 
-from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobEvent
+from apscheduler.events import (
+    EVENT_JOB_ERROR,
+    EVENT_JOB_MAX_INSTANCES,
+    EVENT_JOB_MISSED,
+    EVENT_SCHEDULER_STARTED,
+    JobEvent,
+)
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -125,11 +131,18 @@ def run(jobs: Jobs | Deps, sweep_minutes: int | None = None) -> None:
 
     def stop(signum: int, _frame: FrameType | None) -> None:
         log.info("received %s: stopping after the running job", signal.Signals(signum).name)
-        scheduler.shutdown(wait=True)
+        if scheduler.running:
+            scheduler.shutdown(wait=True)
+        else:  # the signal came before start(): nothing runs yet
+            log.info("scheduler stopped")
+            raise SystemExit(0)
 
+    def running(_event: object) -> None:
+        log.info("scheduler running: sweep every %d minute(s)", jobs.sweep_minutes)
+
+    scheduler.add_listener(running, EVENT_SCHEDULER_STARTED)
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    log.info("scheduler running: sweep every %d minute(s)", jobs.sweep_minutes)
     scheduler.start()
     log.info("scheduler stopped")
 
