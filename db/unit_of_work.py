@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session
 
 from db.accounts import SqlUserRepository
+from db.handovers import SqlHandoverRepository
 from db.notifications import SqlNotificationRepository
 from db.reporting import SqlReportRepository
 from db.repository import SqlEventRepository, SqlPatientRepository
@@ -16,6 +17,7 @@ from pathway.ports import (
     AlertRepository,
     EventRepository,
     FollowUpRepository,
+    HandoverRepository,
     NotificationRepository,
     PatientRepository,
     ReportRepository,
@@ -35,6 +37,7 @@ class SqlUnitOfWork:
     notifications: NotificationRepository
     reports: ReportRepository
     users: UserRepository
+    handovers: HandoverRepository
 
     def __init__(self, engine: Engine, pathway_id: str, read_only: bool = False) -> None:
         self.engine = engine.execution_options(**READ_ONLY) if read_only else engine
@@ -50,6 +53,7 @@ class SqlUnitOfWork:
         self.notifications = SqlNotificationRepository(self.session)
         self.reports = SqlReportRepository(self.session)
         self.users = SqlUserRepository(self.session)
+        self.handovers = SqlHandoverRepository(self.session)
         return self
 
     def __exit__(

@@ -230,6 +230,16 @@ class Sender(Protocol):
         ...
 
 
+class HandoverRepository(Protocol):
+    def add(self, patient_id: int, event_id: int, at: datetime, summary: dict[str, Any]) -> None:
+        """Store the hand-over summary made with this exit event (once)."""
+        ...
+
+    def latest(self, patient_id: int) -> dict[str, Any] | None:
+        """The patient's most recent hand-over summary as stored, or None."""
+        ...
+
+
 class UnitOfWork(Protocol):
     patients: PatientRepository
     events: EventRepository
@@ -238,6 +248,7 @@ class UnitOfWork(Protocol):
     notifications: NotificationRepository
     reports: ReportRepository
     users: UserRepository
+    handovers: HandoverRepository
 
     def __enter__(self) -> UnitOfWork: ...
 

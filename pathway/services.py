@@ -12,12 +12,15 @@ from pathway.domain.clinical_time import (
     occurred_instant,
     start_of_day,
 )
+from pathway.domain.definition import HISTOLOGY_FIELD, PathwayDefinition
+from pathway.domain.enrolment import check_age
 from pathway.domain.errors import Conflict, EventNotAllowed, InvalidInput, NotFound
-from pathway.domain.events import MRN_PATTERN, clean_text, coerce, validate_event_data
+from pathway.domain.events import MRN_PATTERN, clean_text, histology_value, validate_event_data
 from pathway.domain.followups import scope_of
 from pathway.domain.history import replay
 from pathway.domain.machine import Pathway
 from pathway.domain.model import EventRecord, NewEvent, Patient, PatientView
+from pathway.handover import capture as capture_handover
 from pathway.ports import Deps, UnitOfWork
 from pathway.raising import Changes
 from pathway.tracking import find_patient, lock_patient_with_states, refresh_patient
@@ -32,6 +35,7 @@ class Recorded:
     states: dict[str, str]
     changes: dict[str, tuple[str, str]]
     tracking: Changes
+    handover: bool = False  # a hand-over summary was stored with this exit (`pathway handover MRN`)
 
 
 @dataclass(frozen=True)
@@ -60,9 +64,9 @@ def enroll(
         raise InvalidInput(f"enrolment date {enrolled_on} is in the future (today is {today})")
     if birth_date is not None and birth_date >= enrolled_on:
         raise InvalidInput(f"birth date {birth_date} must be before the enrolment date")
+    check_age(deps.pathway.definition, birth_date, enrolled_on)
     if histology is not None:
-        spec = deps.pathway.definition.events["histology_confirmed"].fields["histology"]
-        histology = coerce("enroll", "histology", spec, histology)
+        histology = histology_value(deps.pathway.definition, "enroll", histology)
     with deps.uow() as uow:
         if uow.patients.by_mrn(mrn) is not None:
             raise Conflict(f"MRN {mrn} is already enrolled; use `pathway status {mrn}`")
@@ -112,7 +116,7 @@ def record_event(
             )
         check_not_before_enrolment(occurred_at, patient.enrolled_on, deps.zone)
         history = uow.events.for_patient(patient.id)
-        _check_pause(event, history, definition.events)
+        _check_pause(event, history, definition)
         if definition.events[event].retracts:
             new_states = _after_retraction(deps.pathway, history, int(data["event_id"]), patient)
             if not reason:
@@ -122,7 +126,7 @@ def record_event(
         changes = {t: (states[t], s) for t, s in new_states.items() if states[t] != s}
         if not definition.events[event].retracts:
             _check_clinical_order(history, changes, occurred_at, event, deps.zone, definition.events)
-        histology = data.get("histology") if event == "histology_confirmed" else None
+        histology = data.get(HISTOLOGY_FIELD) if definition.events[event].role == "histology" else None
         saved = uow.patients.save(patient, new_states, now, histology=histology, old=states)
         record = uow.events.append(
             NewEvent(
@@ -136,6 +140,9 @@ def record_event(
                 changes=changes,
             )
         )
+        handover = event in definition.handover_exits
+        if handover:
+            capture_handover(uow, deps, saved, states, history, record, now)
         types = {event} | (
             {t.type for t in history if t.id == data.get("event_id")}
             if definition.events[event].retracts
@@ -146,7 +153,9 @@ def record_event(
             uow, deps.pathway, deps.calendar, saved, now, deps.routes, scope, events=[*history, record]
         )
         uow.commit()
-    return Recorded(patient=saved, event=record, states=new_states, changes=changes, tracking=tracking)
+    return Recorded(
+        patient=saved, event=record, states=new_states, changes=changes, tracking=tracking, handover=handover
+    )
 
 
 def status(deps: Deps, mrn: str, recent: int = 10) -> PatientView:
@@ -270,19 +279,21 @@ def _check_clinical_order(
             )
 
 
-def _check_pause(event: str, history: list[EventRecord], events: dict[str, Any]) -> None:
-    """care_paused and care_resumed must alternate: no double pause, no resume without a pause."""
-    if event not in ("care_paused", "care_resumed"):
+def _check_pause(event: str, history: list[EventRecord], definition: PathwayDefinition) -> None:
+    """The pause and resume events must alternate: no double pause, no resume without a pause."""
+    pause, resume = definition.event_with_role("pause"), definition.event_with_role("resume")
+    if event not in (pause, resume):
         return
+    events = definition.events
     retracted = {int(e.data["event_id"]) for e in history if events[e.type].retracts}
     last = next(
-        (e for e in reversed(history) if e.type in ("care_paused", "care_resumed") and e.id not in retracted),
+        (e for e in reversed(history) if e.type in (pause, resume) and e.id not in retracted),
         None,
     )
-    paused = last is not None and last.type == "care_paused"
-    if event == "care_paused" and paused:
+    paused = last is not None and last.type == pause
+    if event == pause and paused:
         raise EventNotAllowed(
-            f"care is already paused since event {last.id if last else '?'}; record care_resumed first"
+            f"care is already paused since event {last.id if last else '?'}; record {resume} first"
         )
-    if event == "care_resumed" and not paused:
+    if event == resume and not paused:
         raise EventNotAllowed("care is not paused; nothing to resume")

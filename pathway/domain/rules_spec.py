@@ -12,6 +12,7 @@ from pathway.domain.durations import Duration
 
 EvidenceKind = Literal["seed", "guideline", "label", "trial", "proposal"]
 Severity = Literal["info", "warning", "critical"]
+ReportSection = Literal["imaging", "exam", "palliative"]
 SEVERITY_RANK: dict[str, int] = {"info": 1, "warning": 2, "critical": 3}
 ENROLMENT = "enrolment"
 _EPOCH = datetime(2001, 1, 1, tzinfo=UTC)
@@ -105,8 +106,9 @@ class FollowUpRule(Sourced):
     done: DoneSpec
     alert: AlertSpec | None = None
     early_alert: str | None = None
-    pausable: bool = True
+    pausable: bool  # declared by every rule: a pause extends a pausable window by its length
     urgent: bool = False
+    report_section: ReportSection | None = None
     note: str = ""
 
 

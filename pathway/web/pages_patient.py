@@ -42,7 +42,7 @@ def patients(request: Request, user: CurrentUser, track: Choice = None, state: C
             "track": track or "",
             "state": state or "",
             "states": views.states_by_track(definition),
-            "histologies": definition.events["histology_confirmed"].fields["histology"].values,
+            "histologies": definition.histology_values(),
             "can_enrol": accounts.allows(user.role, "enrol"),
         },
     )
