@@ -46,11 +46,15 @@ def capture(
     return summary
 
 
+def find(deps: Deps, mrn: str) -> dict[str, Any] | None:
+    """The patient's stored hand-over summary, or None."""
+    with deps.read() as uow:
+        return uow.handovers.latest(find_patient(uow, mrn).id)
+
+
 def read(deps: Deps, mrn: str) -> dict[str, Any]:
     """The patient's stored hand-over summary; NotFound if they did not leave with a hand-over."""
-    with deps.read() as uow:
-        patient = find_patient(uow, mrn)
-        summary = uow.handovers.latest(patient.id)
+    summary = find(deps, mrn)
     if summary is None:
         exits = ", ".join(deps.pathway.definition.handover_exits) or "none in this pathway"
         raise NotFound(f"patient {mrn} has no hand-over summary: one is made when recording {exits}")

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
 
-from pathway import accounts, alerting, services
+from pathway import accounts, alerting, handover, services
 from pathway.ports import User
 from pathway.web import present, schemas
 from pathway.web.auth import CurrentUser, deps_of, may
@@ -72,12 +72,19 @@ def record(request: Request, mrn: Mrn, body: schemas.RecordIn, user: Recorder) -
         version=done.patient.version,
         tracks=done.states,
         changes={t: list(c) for t, c in done.changes.items()},
+        handover=f"/api/v1/patients/{done.patient.mrn}/handover" if done.handover else None,
     )
 
 
 @router.get("/{mrn:path}/why/{rule}", response_model=list[dict[str, Any]])
 def why(request: Request, mrn: Mrn, rule: Annotated[str, Path(max_length=16)], _: CurrentUser) -> Any:
     return alerting.why(deps_of(request), mrn, rule)
+
+
+@router.get("/{mrn:path}/handover", response_model=dict[str, Any])
+def handover_summary(request: Request, mrn: Mrn, _: CurrentUser) -> Any:
+    """The hand-over summary stored when the patient was transferred, withdrew or was lost to follow-up."""
+    return handover.read(deps_of(request), mrn)
 
 
 @router.get("/{mrn:path}", response_model=schemas.PatientDetail)

@@ -101,6 +101,9 @@ def record(
     flash(
         request,
         "ok",
-        f"Recorded {done.event.type} (event {done.event.id}); " + (moved or "no state change") + ".",
+        f"Recorded {done.event.type} (event {done.event.id}); "
+        + (moved or "no state change")
+        + "."
+        + (" The hand-over summary is stored with it: see Hand-over summary below." if done.handover else ""),
     )
     return RedirectResponse(f"/patients/{quote(done.patient.mrn)}", status_code=303)

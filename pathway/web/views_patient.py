@@ -10,10 +10,12 @@ from typing import Any
 
 from markupsafe import Markup
 
-from pathway import accounts, alerting, services
+from pathway import accounts, alerting, handover, services
 from pathway.domain.clinical_time import parse_date, parse_datetime
 from pathway.domain.definition import FieldSpec
+from pathway.domain.handover import handover_markdown
 from pathway.domain.model import EventRecord, StoredFollowUp
+from pathway.domain.pauses import open_pause
 from pathway.domain.rules_spec import FollowUpRule
 from pathway.ports import Deps, User
 from pathway.raising import LIVE
@@ -79,9 +81,25 @@ def patient_page(deps: Deps, user: User, mrn: str, chosen: str | None) -> dict[s
     chosen = chosen if chosen in view.allowed_events else None
     live = [(a, mrn) for a in alerts if a.status in LIVE]
     today = local_day(deps.clock.now(), deps.zone)
+    paused = open_pause(definition, history.events, history.retracted)
+    summary = handover.find(deps, mrn)
     return {
         "patient": view.patient,
         "states": view.states,
+        "pause": {
+            "since": day(paused.occurred_at, deps.zone),
+            "details": ", ".join(f"{k}: {v}" for k, v in paused.data.items()),
+            "held": sorted(
+                {
+                    _step(definition.rules.follow_ups, f)
+                    for f in follow_ups
+                    if f.status == "cancelled" and "held until care resumes" in (f.cancel_reason or "")
+                }
+            ),
+        }
+        if paused
+        else None,
+        "handover": handover_markdown(summary) if summary else None,
         "alerts": alert_lines(live, user, deps.zone, alerting.undelivered_alert_ids(deps)),
         "follow_ups": follow_up_lines(deps, mrn, [f for f in follow_ups if f.status in OPEN]),
         "timeline": Markup(
