@@ -36,7 +36,9 @@ def test_a_nine_day_pause_moves_the_exam_window_nine_days_and_its_alert_with_it(
     assert (t10["opens"], t10["target"], t10["closes"]) == ("2026-06-11", "2026-07-11", "2026-07-11")
     why = ok(cli("why", "MRN-1", "T10")).stdout
     assert "anchor: enrolment" in why
-    assert "paused on 2026-03-20 (hospital_admission), resumed on 2026-03-29: window extended by 9 day(s)" in why
+    assert (
+        "paused on 2026-03-20 (hospital_admission), resumed on 2026-03-29: window extended by 9 day(s)" in why
+    )
 
     frozen.move_to("2026-07-05 09:00+01:00")  # the old window has closed, the extended one has not
     ok(cli("sweep"))
@@ -70,7 +72,9 @@ def test_an_exam_already_overdue_stays_overdue_and_alerting_through_a_pause(
     assert "already overdue or alerting, so not paused" in ok(cli("why", "MRN-1", "T10")).stdout
 
 
-def test_the_escalation_clock_fires_to_the_hour_during_a_pause(cli: Cli, frozen: FrozenDateTimeFactory) -> None:
+def test_the_escalation_clock_fires_to_the_hour_during_a_pause(
+    cli: Cli, frozen: FrozenDateTimeFactory
+) -> None:
     ok(cli("init"))
     ok(cli("enroll", "MRN-1", "--on", "2026-03-02"))
     frozen.move_to("2026-03-03 10:00+00:00")
