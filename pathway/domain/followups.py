@@ -205,7 +205,7 @@ def _step(w: _Walk, m: Moment, definition: PathwayDefinition) -> None:
 
 def _pause_or_resume(w: _Walk, m: Moment, pausing: bool) -> None:
     if pausing and w.paused_at is None:
-        reason = m.event.data.get("reason_code", "") if m.event else ""
+        reason = ", ".join(str(v) for v in m.event.data.values()) if m.event else ""
         w.paused_at = m.at
         w.pause_text = f"paused on {w.day(m)}" + (f" ({reason})" if reason else "")
         fu = w.current
