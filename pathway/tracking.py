@@ -302,7 +302,7 @@ def _sync_alerts(
             alert_id = _open(uow, patient.id, cand, follow_up_ids, states, pathway_hash, now, changes, seen)
             if alert_id is not None:
                 enqueue(uow, alert_id, patient.id, cand, routes, now)
-        elif _maybe_reopen(uow, row, now, changes, seen):
+        elif _maybe_reopen(uow, row, now, changes, seen, cand.message):
             enqueue(uow, row.id, patient.id, cand, routes, now, again=now)
     for a in existing:
         c = wanted.get((a.rule, a.instance_key))
@@ -389,8 +389,15 @@ def _open(
 
 
 def _maybe_reopen(
-    uow: UnitOfWork, row: StoredAlert, now: datetime, changes: Changes, seen: _Alerts | None = None
+    uow: UnitOfWork,
+    row: StoredAlert,
+    now: datetime,
+    changes: Changes,
+    seen: _Alerts | None = None,
+    message: str | None = None,
 ) -> bool:
+    """Reopen an expired snooze or override, or a resolved alert whose step is missed again (its
+    message follows the window, which a pause may have extended meanwhile)."""
     expired = (
         (row.status == "snoozed" and row.snoozed_until is not None and row.snoozed_until <= now)
         or (row.status == "overridden" and row.override_until is not None and row.override_until <= now)
@@ -398,14 +405,15 @@ def _maybe_reopen(
     )
     if not expired:
         return False
-    if uow.alerts.update(
-        row.id, row.status, {"status": "open", "updated_at": now, "resolved_at": None, "resolution": None}
-    ):
+    reopened = {"status": "open", "updated_at": now, "resolved_at": None, "resolution": None}
+    if uow.alerts.update(row.id, row.status, reopened | ({"message": message} if message else {})):
         uow.alerts.add_action(row.id, "reopened", SWEEP_ACTOR, now, f"was {row.status}")
         changes.alerts_reopened += 1
         changes.lines.append(f"patient {row.patient_id}: alert {row.id} {row.rule} reopened")
         if seen is not None:
-            seen.now_is(replace(row, status="open", resolved_at=None, resolution=None))
+            seen.now_is(
+                replace(row, status="open", resolved_at=None, resolution=None, message=message or row.message)
+            )
         return True
     if seen is not None:
         seen.lost()
