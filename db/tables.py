@@ -298,3 +298,20 @@ class CalendarTokenRow(SQLModel, table=True):
     token_hash: str = Field(max_length=64)
     created_at: datetime
     revoked_at: datetime | None = None
+
+
+class HandoverRow(SQLModel, table=True):
+    """The hand-over summary made when a patient left by transfer, withdrawal or loss to follow-up;
+    written once with its exit event and never changed (it reads the same later)."""
+
+    __tablename__ = "handover"
+    __table_args__ = (
+        UniqueConstraint("event_id", name="uq_handover_event"),
+        Index("ix_handover_patient", "patient_id", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    patient_id: int = Field(foreign_key="patient.id")
+    event_id: int = Field(foreign_key="event.id")
+    created_at: datetime
+    summary: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))

@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session
 
 from db.accounts import SqlUserRepository
+from db.handovers import SqlHandoverRepository
 from db.interop import SqlInteropRepository
 from db.notifications import SqlNotificationRepository
 from db.reporting import SqlReportRepository
@@ -17,6 +18,7 @@ from pathway.ports import (
     AlertRepository,
     EventRepository,
     FollowUpRepository,
+    HandoverRepository,
     InteropRepository,
     NotificationRepository,
     PatientRepository,
@@ -38,6 +40,7 @@ class SqlUnitOfWork:
     reports: ReportRepository
     users: UserRepository
     interop: InteropRepository
+    handovers: HandoverRepository
 
     def __init__(self, engine: Engine, pathway_id: str, read_only: bool = False) -> None:
         self.engine = engine.execution_options(**READ_ONLY) if read_only else engine
@@ -54,6 +57,7 @@ class SqlUnitOfWork:
         self.reports = SqlReportRepository(self.session)
         self.users = SqlUserRepository(self.session)
         self.interop = SqlInteropRepository(self.session)
+        self.handovers = SqlHandoverRepository(self.session)
         return self
 
     def __exit__(

@@ -261,6 +261,16 @@ class InteropRepository(Protocol):
     def calendar_user(self, token_hash: str) -> User | None: ...
 
 
+class HandoverRepository(Protocol):
+    def add(self, patient_id: int, event_id: int, at: datetime, summary: dict[str, Any]) -> None:
+        """Store the hand-over summary made with this exit event (once)."""
+        ...
+
+    def latest(self, patient_id: int) -> dict[str, Any] | None:
+        """The patient's most recent hand-over summary as stored, or None."""
+        ...
+
+
 class UnitOfWork(Protocol):
     patients: PatientRepository
     events: EventRepository
@@ -270,6 +280,7 @@ class UnitOfWork(Protocol):
     reports: ReportRepository
     users: UserRepository
     interop: InteropRepository
+    handovers: HandoverRepository
 
     def __enter__(self) -> UnitOfWork: ...
 

@@ -106,6 +106,12 @@ def record(
         f"recorded {result.event.type} for {result.patient.mrn} "
         f"(event {result.event.id}); " + (moved or "no state change")
     )
+    if result.handover:
+        print(
+            f"hand-over summary stored with event {result.event.id}: "
+            f"`pathway handover {result.patient.mrn}`, "
+            f"GET /api/v1/patients/{result.patient.mrn}/handover, or the patient page"
+        )
 
 
 def _fields(pairs: list[str]) -> dict[str, Any]:
@@ -244,8 +250,10 @@ def main() -> None:
 
 from pathway.cli import care as _care  # noqa: E402,F401  (registers the follow-up commands)
 from pathway.cli import fhir_cmds as _fhir  # noqa: E402,F401
+from pathway.cli import handover_cmd as _handover  # noqa: E402,F401
 from pathway.cli import import_cmd as _import  # noqa: E402,F401
 from pathway.cli import notify_cmds as _notify  # noqa: E402,F401
 from pathway.cli import report_cmds as _report  # noqa: E402,F401
+from pathway.cli import rules_cmd as _rules  # noqa: E402,F401
 from pathway.cli import serve_cmd as _serve  # noqa: E402,F401
 from pathway.cli import users_cmds as _users  # noqa: E402,F401

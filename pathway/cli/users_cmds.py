@@ -76,9 +76,8 @@ def calendar_link(name: str) -> None:
 
     Example: pathway users calendar-link j.smith
     """
-    from pathway.services import (
-        interop as interop_service,
-    )  # only here: FHIR and iCalendar models take time to import
+    # only here: FHIR and iCalendar models take time to import
+    from pathway.services import interop as interop_service
 
     user, token = interop_service.calendar_link(get_app().deps, name)
     print(f"calendar feed for {user.name}, shown only this once (subscribe to it from a calendar app):")

@@ -7,7 +7,7 @@ from datetime import datetime, tzinfo
 
 from pathway.domain.clinical_time import local_date
 from pathway.domain.conditions import all_hold
-from pathway.domain.definition import PathwayDefinition
+from pathway.domain.definition import HISTOLOGY_FIELD, PathwayDefinition
 from pathway.domain.followups import FollowUp
 from pathway.domain.model import Patient
 from pathway.domain.rules_spec import SEVERITY_RANK, CheckSpec
@@ -123,8 +123,8 @@ def alerts_for_checks(
     for m in timeline:
         if m.event is None:
             continue
-        if m.type == "histology_confirmed":
-            histology = m.event.data.get("histology", histology)
+        if d.events[m.type].role == "histology":
+            histology = m.event.data.get(HISTOLOGY_FIELD, histology)
         for cid, check in d.rules.checks.items():
             if check.event != m.type or (only is not None and cid not in only):
                 continue

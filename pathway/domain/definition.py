@@ -21,6 +21,8 @@ from pathway.domain.rules_spec import RulesSpec
 
 EvidenceKind = Literal["seed", "guideline", "label", "trial", "proposal"]
 FieldType = Literal["choice", "int", "number", "text", "date", "bool", "event_ref"]
+EventRole = Literal["pause", "resume", "histology"]
+HISTOLOGY_FIELD = "histology"
 ANY_ACTIVE_STATE = "*"
 
 
@@ -65,10 +67,32 @@ class FieldSpec(_Strict):
         return self
 
 
+class MedicationSpec(_Strict):
+    """An event that starts, changes or stops a medicine (listed as active in a hand-over)."""
+
+    name: Annotated[str, Field(min_length=1)]
+    action: Literal["start", "change", "stop"]
+
+
 class EventSpec(_Strict):
+    """An event type. `role` tells the engine what the event means whatever its name: `pause` and
+    `resume` bracket a pause of the pausable clocks, `histology` sets the patient's histology (its
+    required choice field `histology`). `handover` (exit events only) stores a hand-over summary."""
+
     description: str
     fields: dict[str, FieldSpec] = {}
     retracts: bool = False
+    role: EventRole | None = None
+    handover: bool = False
+    medication: MedicationSpec | None = None
+
+
+class EnrolmentSpec(_Strict):
+    """Who may be enrolled: the minimum age in whole years at the enrolment date (rule book E4)."""
+
+    min_age_years: Annotated[int, Field(ge=0, le=150)]
+    source: Annotated[str, Field(min_length=3)]
+    kind: EvidenceKind
 
 
 class TransitionSpec(_Strict):
@@ -105,11 +129,35 @@ class PathwayDefinition(_Strict):
     tracks: dict[str, TrackSpec]
     rules: RulesSpec = RulesSpec()
     codes: CodesSpec = CodesSpec()
+    enrolment: EnrolmentSpec | None = None
     content_hash: str = ""
 
     @property
     def exit_states(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(self.exits.values()))
+
+    def events_with_role(self, role: EventRole) -> tuple[str, ...]:
+        return tuple(name for name, spec in self.events.items() if spec.role == role)
+
+    def event_with_role(self, role: EventRole) -> str | None:
+        """The one event of this role (the loader allows at most one), or None."""
+        found = self.events_with_role(role)
+        return found[0] if found else None
+
+    @property
+    def handover_exits(self) -> tuple[str, ...]:
+        """Exit events that hand the patient over elsewhere (a summary is stored with them)."""
+        return tuple(e for e in self.exits if self.events[e].handover)
+
+    def histology_values(self) -> tuple[str, ...]:
+        event = self.event_with_role("histology")
+        if event is None:
+            return ()
+        return self.events[event].fields[HISTOLOGY_FIELD].values or ()
+
+    def rules_in_section(self, section: str) -> tuple[str, ...]:
+        """Timing rules whose follow-ups the daily report counts in this section."""
+        return tuple(rid for rid, r in self.rules.follow_ups.items() if r.report_section == section)
 
     def track_states(self, track: str) -> tuple[str, ...]:
         return self.tracks[track].states + self.exit_states
@@ -166,7 +214,36 @@ def _cross_check(d: PathwayDefinition) -> list[str]:
             problems.append(f"events.{name}: no track accepts this event (add a transition)")
     problems += AlertPolicy.problems({k: p.value for k, p in d.parameters.items()})
     fields = {n: {f: s.values for f, s in e.fields.items()} for n, e in d.events.items()}
-    return problems + check_rules(d) + check_codes(d.codes, fields)
+    return problems + _check_roles(d) + check_rules(d) + check_codes(d.codes, fields)
+
+
+def _check_roles(d: PathwayDefinition) -> list[str]:
+    problems: list[str] = []
+    roles: tuple[EventRole, ...] = ("pause", "resume", "histology")
+    for role in roles:
+        named = d.events_with_role(role)
+        for extra in named[1:]:
+            problems.append(f"events.{extra}.role: only one event may have role {role} (also {named[0]})")
+    pause, resume = d.event_with_role("pause"), d.event_with_role("resume")
+    if (pause is None) != (resume is None):
+        given, missing = ("pause", "resume") if pause else ("resume", "pause")
+        problems.append(
+            f"events.{pause or resume}.role: an event with role {given} needs another with role {missing}"
+        )
+    histology = d.event_with_role("histology")
+    if histology is not None:
+        field = d.events[histology].fields.get(HISTOLOGY_FIELD)
+        if field is None or field.type != "choice" or not field.required:
+            problems.append(
+                f"events.{histology}.fields.{HISTOLOGY_FIELD}: an event with role histology needs "
+                f"a required choice field '{HISTOLOGY_FIELD}'"
+            )
+    for name, spec in d.events.items():
+        if spec.handover and name not in d.exits:
+            problems.append(f"events.{name}.handover: only exit events (under 'exits') hand over")
+        if spec.role is not None and (name in d.exits or spec.retracts):
+            problems.append(f"events.{name}.role: an exit or retraction event cannot have a role")
+    return problems
 
 
 def _check_track(d: PathwayDefinition, name: str, track: TrackSpec) -> list[str]:

@@ -6,7 +6,7 @@ import re
 from datetime import date
 from typing import Any
 
-from pathway.domain.definition import EventSpec, FieldSpec, PathwayDefinition
+from pathway.domain.definition import HISTOLOGY_FIELD, EventSpec, FieldSpec, PathwayDefinition
 from pathway.domain.errors import InvalidInput, NotFound
 
 EventData = dict[str, Any]
@@ -29,6 +29,15 @@ def event_spec(definition: PathwayDefinition, event: str) -> EventSpec:
         known = ", ".join(sorted(definition.events))
         raise NotFound(f"unknown event '{event}'; known events: {known} (see `pathway events`)")
     return spec
+
+
+def histology_value(definition: PathwayDefinition, where: str, value: str) -> str:
+    """A histology given at enrolment or import, checked against the pathway's histology event."""
+    event = definition.event_with_role("histology")
+    if event is None:
+        raise InvalidInput(f"{where}: this pathway records no histology (no event has role histology)")
+    result: str = coerce(where, HISTOLOGY_FIELD, definition.events[event].fields[HISTOLOGY_FIELD], value)
+    return result
 
 
 def validate_event_data(definition: PathwayDefinition, event: str, raw: dict[str, Any]) -> EventData:

@@ -3,23 +3,28 @@
 For each rule (and each value of its `per` field, e.g. imaging region) the timeline is walked in
 clinical order. An anchor opens an instance (superseding an open one, unless the rule keeps a
 missed one open: `supersedes_missed: false`); a done event completes it (recurring rules re-anchor
-on the date it was actually done); leaving the states where the rule runs cancels it; a pause
-suspends it and the resume re-anchors it.
+on the date it was actually done); leaving the states where the rule runs cancels it.
+
+A pause (the event with role `pause`, until the one with role `resume`) stops the clock of every
+pausable rule: the open window is held and, on resume, EXTENDED by the pause's length (opens, target
+and closes move as many clinic days later; clock-time windows by the elapsed time), never
+re-anchored. A window that opens during the pause is extended by the part of the pause after its
+anchor. A step already overdue, or whose alert already fired, when the pause begins is not held: it
+stays overdue and its alert stays open (a pause never hides a missed step). While the pause lasts
+the held window is stored as cancelled with the reason; non-pausable rules never notice a pause.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 
-from pathway.domain.clinical_time import local_date
+from pathway.domain.clinical_time import local_date, start_of_day
 from pathway.domain.conditions import ParamLookup, all_hold
 from pathway.domain.definition import PathwayDefinition
 from pathway.domain.rules_spec import ENROLMENT, FollowUpRule
 from pathway.domain.timeline import Moment
 from pathway.domain.windows import Calendar, Window, compute_window
-
-PAUSE, RESUME = "care_paused", "care_resumed"
 
 
 @dataclass(frozen=True)
@@ -68,8 +73,9 @@ class _Walk:
     param: ParamLookup
     current: FollowUp | None = None
     out: list[FollowUp] = field(default_factory=list)
-    paused: str | None = None
-    resume_pending: bool = False
+    paused_at: datetime | None = None
+    pause_text: str = ""
+    not_held: tuple[str, str, datetime] | None = None  # the key of a step missed before the pause
     missed: list[FollowUp] = field(default_factory=list)
     seen: dict[datetime, set[str]] = field(default_factory=dict)
 
@@ -156,9 +162,10 @@ def scope_of(definition: PathwayDefinition, event_types: set[str], changed_track
     """Rules whose follow-ups may differ after events of these types and these state changes.
 
     A rule depends on its anchor and done events, on pauses, and on its track's state (runs_in,
-    on_entry); a check on its event and, for histology-dependent checks, on histology_confirmed.
+    on_entry); a check on its event and, for histology-dependent checks, on the histology event.
     """
-    pausing = bool(event_types & {PAUSE, RESUME})
+    pausing = any(definition.events[e].role in ("pause", "resume") for e in event_types)
+    histology = any(definition.events[e].role == "histology" for e in event_types)
     rules = frozenset(
         rid
         for rid, r in definition.rules.follow_ups.items()
@@ -170,8 +177,7 @@ def scope_of(definition: PathwayDefinition, event_types: set[str], changed_track
     checks = frozenset(
         cid
         for cid, c in definition.rules.checks.items()
-        if c.event in event_types
-        or ("histology_confirmed" in event_types and (c.type == "dose_range" or c.histology_missing))
+        if c.event in event_types or (histology and (c.type == "dose_range" or c.histology_missing))
     )
     return Scope(rules, checks)
 
@@ -190,6 +196,8 @@ def derive_follow_ups(
             walk = _Walk(rule_id, rule, region, calendar, definition.parameter)
             for m in timeline:
                 _step(walk, m, definition)
+            if walk.current is not None and walk.paused_at is not None and walk.current.key != walk.not_held:
+                walk.close("cancelled", cancel_reason=f"{walk.pause_text}: held until care resumes")
             if walk.current is not None:
                 walk.out.append(walk.current)
             result += walk.out + walk.missed
@@ -203,8 +211,9 @@ def _label(m: Moment) -> str:
 
 def _step(w: _Walk, m: Moment, definition: PathwayDefinition) -> None:
     rule, data = w.rule, (m.event.data if m.event else {})
-    if w.rule.pausable and m.type in (PAUSE, RESUME):
-        _pause_or_resume(w, m, definition)
+    role = definition.events[m.type].role if m.event else None
+    if w.rule.pausable and role in ("pause", "resume"):
+        _pause_or_resume(w, m, role == "pause")
         return
     is_done = (
         m.type in rule.done.events
@@ -215,19 +224,14 @@ def _step(w: _Walk, m: Moment, definition: PathwayDefinition) -> None:
         is_done = False  # done at the anchor instant: it is the new baseline, the window stands
     if is_done:
         w.finish_missed(m)
-    if is_done and w.current is not None:
-        if w.completes(w.current, m):
-            w.close("done", done_at=m.at, done_event_id=m.seq)
-            if rule.recurring and w.runs(m.after, definition) and not w.paused:
-                w.open(m, f"{m.type} done (event {m.seq})")
-    elif is_done and rule.recurring and w.paused:
-        w.resume_pending = True
+    if is_done and w.current is not None and w.completes(w.current, m):
+        w.close("done", done_at=m.at, done_event_id=m.seq)
+        if rule.recurring and w.runs(m.after, definition):
+            w.open(m, f"{m.type} done (event {m.seq})")
     anchor_types = rule.anchor.events
     if m.type in anchor_types or (m.event is None and ENROLMENT in anchor_types):
         if all_hold(rule.anchor.when, data, w.param):
-            if w.paused:
-                w.resume_pending = True
-            elif w.runs(m.after, definition):
+            if w.runs(m.after, definition):
                 w.open(m, _label(m))
         elif rule.anchor.reset_on_mismatch and w.current is not None:
             w.close("cancelled", cancel_reason=f"superseded: {_label(m)} on {w.day(m)}")
@@ -237,36 +241,75 @@ def _step(w: _Walk, m: Moment, definition: PathwayDefinition) -> None:
         and not w.runs(m.before, definition)
         and w.runs(m.after, definition)
     ):
-        if w.paused:
-            w.resume_pending = True
-        else:
-            w.open(m, f"entered {m.after[rule.track]} ({m.type}, event {m.seq})")
+        w.open(m, f"entered {m.after[rule.track]} ({m.type}, event {m.seq})")
     if (
         rule.track in m.changes
         and m.after[rule.track] in rule.anchor.entering
         and w.runs(m.after, definition)
     ):
-        if w.paused:
-            w.resume_pending = True
-        else:
-            w.open(m, f"entered {m.after[rule.track]} ({m.type}, event {m.seq})")
+        w.open(m, f"entered {m.after[rule.track]} ({m.type}, event {m.seq})")
     if (w.current is not None or w.missed) and not w.runs(m.after, definition):
         w.close_all(
             "cancelled", cancel_reason=f"{rule.track} moved to {m.after[rule.track]} ({m.type} on {w.day(m)})"
         )
 
 
-def _pause_or_resume(w: _Walk, m: Moment, definition: PathwayDefinition) -> None:
-    reason = m.event.data.get("reason_code", "") if m.event else ""
-    if m.type == PAUSE and not w.paused:
-        w.paused = f"paused on {w.day(m)} ({reason})"
-        if w.current is not None:
-            w.resume_pending = True
-            w.close("cancelled", cancel_reason=w.paused)
+def _pause_or_resume(w: _Walk, m: Moment, pausing: bool) -> None:
+    if pausing and w.paused_at is None:
+        reason = ", ".join(str(v) for v in m.event.data.values()) if m.event else ""
+        w.paused_at = m.at
+        w.pause_text = f"paused on {w.day(m)}" + (f" ({reason})" if reason else "")
+        fu = w.current
+        if fu is not None and _missed_by(fu, w, m.at):
+            w.not_held = fu.key
+            w.current = replace(
+                fu, notes=(*fu.notes, f"{w.pause_text}: already overdue or alerting, so not paused")
+            )
         return
-    if m.type == RESUME and w.paused:
-        note = f"{w.paused}, resumed on {w.day(m)}: window re-anchored on the resume date"
-        w.paused = None
-        if w.resume_pending and w.runs(m.after, definition):
-            w.open(m, f"care resumed (event {m.seq})", notes=(note,))
-        w.resume_pending = False
+    if not pausing and w.paused_at is not None:
+        fu = w.current
+        if fu is not None and fu.key != w.not_held:
+            w.current = _extended(fu, w, max(w.paused_at, fu.anchor_at), m)
+        w.paused_at, w.not_held = None, None
+
+
+def _missed_by(fu: FollowUp, w: _Walk, at: datetime) -> bool:
+    """Overdue at `at`, or one of its alert levels has already fired."""
+    if at >= fu.window.closes_at:
+        return True
+    levels = w.rule.alert.levels if w.rule.alert else ()
+    return any(fu.window.level_at(level, w.calendar.zone) <= at for level in levels)
+
+
+def _extended(fu: FollowUp, w: _Walk, since: datetime, resume: Moment) -> FollowUp:
+    """The window moved later by the pause's length from `since` (clinic days, or elapsed time)."""
+    zone, win = w.calendar.zone, fu.window
+    if win.clock_time:
+        delta = resume.at - since
+        moved = replace(
+            win,
+            opens_at=win.opens_at + delta,
+            target_at=win.target_at + delta,
+            closes_at=win.closes_at + delta,
+        )
+        length = _elapsed(delta)
+    else:
+        days = (local_date(resume.at, zone) - local_date(since, zone)).days
+        moved = replace(
+            win,
+            opens_at=_plus_days(win.opens_at, days, zone),
+            target_at=_plus_days(win.target_at, days, zone),
+            closes_at=_plus_days(win.closes_at, days, zone),
+        )
+        length = f"{days} day(s)"
+    note = f"{w.pause_text}, resumed on {w.day(resume)}: window extended by {length}"
+    return replace(fu, window=moved, notes=(*fu.notes, note))
+
+
+def _plus_days(instant: datetime, days: int, zone: tzinfo) -> datetime:
+    return start_of_day(local_date(instant, zone) + timedelta(days=days), zone)
+
+
+def _elapsed(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    return f"{minutes // 60} h {minutes % 60} min"

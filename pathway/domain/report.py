@@ -96,6 +96,7 @@ class ForecastBucket:
     target_at: datetime
     count: int
     recurring_days: int | None  # the rule's target interval, for projected recurrences
+    section: str | None = None  # the rule's report_section in the pathway file
 
 
 @dataclass(frozen=True)
@@ -254,7 +255,7 @@ def _forecast(s: Snapshot, today: date) -> list[dict[str, Any]]:
     ]
     end = start + timedelta(weeks=FORECAST_WEEKS)
     for b in s.forecast:
-        kind = "imaging" if b.rule in IMAGING_RULES else "exams" if b.rule in EXAM_RULES else None
+        kind = FORECAST_COLUMNS.get(b.section or "")
         if kind is None:
             continue
         due = max(local_date(b.target_at - timedelta(microseconds=1), s.zone), today)
@@ -266,9 +267,7 @@ def _forecast(s: Snapshot, today: date) -> list[dict[str, Any]]:
     return weeks
 
 
-IMAGING_RULES = ("T09",)
-EXAM_RULES = ("T10",)
-PALLIATIVE_RULES = ("T16",)
+FORECAST_COLUMNS = {"imaging": "imaging", "exam": "exams"}  # report_section -> forecast column
 
 
 @dataclass(frozen=True)

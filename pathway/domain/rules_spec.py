@@ -13,6 +13,7 @@ from pathway.domain.durations import Duration
 
 EvidenceKind = Literal["seed", "guideline", "label", "trial", "proposal"]
 Severity = Literal["info", "warning", "critical"]
+ReportSection = Literal["imaging", "exam", "palliative"]
 ENROLMENT = "enrolment"
 _EPOCH = datetime(2001, 1, 1, tzinfo=UTC)
 _REFERENCE = date(2000, 1, 1)  # two years, one of them leap: every month length is tried
@@ -120,10 +121,11 @@ class FollowUpRule(Sourced):
     done: DoneSpec
     alert: AlertSpec | None = None
     early_alert: str | None = None
-    pausable: bool = True
+    pausable: bool  # declared by every rule: a pause extends a pausable window by its length
     urgent: bool = False
     needs_time: bool = False  # its anchor events must be recorded with a time, not a date alone
     held_behind_urgent: tuple[str, ...] = ()  # `per` values whose alerts wait behind urgent ones
+    report_section: ReportSection | None = None
     note: str = ""
 
 

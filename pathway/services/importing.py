@@ -22,7 +22,7 @@ from typing import Any
 
 from pathway.domain.clinical_time import local_date
 from pathway.domain.errors import InvalidInput, PathwayError
-from pathway.domain.events import coerce, validate_event_data
+from pathway.domain.events import histology_value, validate_event_data
 from pathway.domain.hour_clocks import clocks_needing_time
 from pathway.ports import Deps
 from pathway.services.patients import MRN_PATTERN, enroll, record_event
@@ -107,8 +107,7 @@ def _enrolment(
         raise InvalidInput(f"enrolment date {enrolled_on} is in the future")
     histology = (row.get("histology") or "").strip() or None
     if histology is not None:
-        spec = deps.pathway.definition.events["histology_confirmed"].fields["histology"]
-        histology = coerce("import", "histology", spec, histology)
+        histology = histology_value(deps.pathway.definition, "import", histology)
     return PlannedPatient(mrn, enrolled_on, histology, line)
 
 

@@ -12,15 +12,17 @@ from pathway.domain.clinical_time import (
     occurred_instant,
     start_of_day,
 )
-from pathway.domain.definition import PathwayDefinition
+from pathway.domain.definition import HISTOLOGY_FIELD, PathwayDefinition
+from pathway.domain.enrolment import check_age
 from pathway.domain.errors import Conflict, EventNotAllowed, InvalidInput, NotFound
-from pathway.domain.events import MRN_PATTERN, clean_text, coerce, validate_event_data
+from pathway.domain.events import MRN_PATTERN, clean_text, histology_value, validate_event_data
 from pathway.domain.followups import scope_of
 from pathway.domain.history import replay
 from pathway.domain.hour_clocks import clocks_needing_time
 from pathway.domain.machine import Pathway
 from pathway.domain.model import EventRecord, NewEvent, Patient, PatientView
 from pathway.ports import Deps, UnitOfWork
+from pathway.services.handover import capture as capture_handover
 from pathway.services.raising import Changes
 from pathway.services.sync import find_patient, lock_patient_with_states, refresh_patient
 
@@ -34,6 +36,7 @@ class Recorded:
     states: dict[str, str]
     changes: dict[str, tuple[str, str]]
     tracking: Changes
+    handover: bool = False  # a hand-over summary was stored with this exit (`pathway handover MRN`)
 
 
 @dataclass(frozen=True)
@@ -62,9 +65,9 @@ def enroll(
         raise InvalidInput(f"enrolment date {enrolled_on} is in the future (today is {today})")
     if birth_date is not None and birth_date >= enrolled_on:
         raise InvalidInput(f"birth date {birth_date} must be before the enrolment date")
+    check_age(deps.pathway.definition, birth_date, enrolled_on)
     if histology is not None:
-        spec = deps.pathway.definition.events["histology_confirmed"].fields["histology"]
-        histology = coerce("enroll", "histology", spec, histology)
+        histology = histology_value(deps.pathway.definition, "enroll", histology)
     with deps.uow() as uow:
         if uow.patients.by_mrn(mrn) is not None:
             raise Conflict(f"MRN {mrn} is already enrolled; use `pathway status {mrn}`")
@@ -150,7 +153,7 @@ def record_in(
         )
     check_not_before_enrolment(occurred_at, patient.enrolled_on, deps.zone)
     history = uow.events.for_patient(patient.id)
-    _check_pause(event, history, definition.events)
+    _check_pause(event, history, definition)
     if definition.events[event].retracts:
         new_states = _after_retraction(deps.pathway, history, int(data["event_id"]), patient)
         if not reason:
@@ -162,7 +165,7 @@ def record_in(
         _check_clinical_order(history, changes, occurred_at, event, deps.zone, definition.events)
         if date_only:
             _check_has_time(definition, event, data, changes)
-    histology = data.get("histology") if event == "histology_confirmed" else None
+    histology = data.get(HISTOLOGY_FIELD) if definition.events[event].role == "histology" else None
     saved = uow.patients.save(patient, new_states, now, histology=histology, old=states)
     record = uow.events.append(
         NewEvent(
@@ -177,6 +180,9 @@ def record_in(
             source_ref=source_ref,
         )
     )
+    handover = event in definition.handover_exits
+    if handover:
+        capture_handover(uow, deps, saved, states, history, record, now)
     types = {event} | (
         {t.type for t in history if t.id == data.get("event_id")}
         if definition.events[event].retracts
@@ -186,7 +192,9 @@ def record_in(
     tracking = refresh_patient(
         uow, deps.pathway, deps.calendar, saved, now, deps.routes, scope, events=[*history, record]
     )
-    return Recorded(patient=saved, event=record, states=new_states, changes=changes, tracking=tracking)
+    return Recorded(
+        patient=saved, event=record, states=new_states, changes=changes, tracking=tracking, handover=handover
+    )
 
 
 def status(deps: Deps, mrn: str, recent: int = 10) -> PatientView:
@@ -310,21 +318,23 @@ def _check_clinical_order(
             )
 
 
-def _check_pause(event: str, history: list[EventRecord], events: dict[str, Any]) -> None:
-    """care_paused and care_resumed must alternate: no double pause, no resume without a pause."""
-    if event not in ("care_paused", "care_resumed"):
+def _check_pause(event: str, history: list[EventRecord], definition: PathwayDefinition) -> None:
+    """The pause and resume events must alternate: no double pause, no resume without a pause."""
+    pause, resume = definition.event_with_role("pause"), definition.event_with_role("resume")
+    if event not in (pause, resume):
         return
+    events = definition.events
     retracted = {int(e.data["event_id"]) for e in history if events[e.type].retracts}
     last = next(
-        (e for e in reversed(history) if e.type in ("care_paused", "care_resumed") and e.id not in retracted),
+        (e for e in reversed(history) if e.type in (pause, resume) and e.id not in retracted),
         None,
     )
-    paused = last is not None and last.type == "care_paused"
-    if event == "care_paused" and paused:
+    paused = last is not None and last.type == pause
+    if event == pause and paused:
         raise EventNotAllowed(
-            f"care is already paused since event {last.id if last else '?'}; record care_resumed first"
+            f"care is already paused since event {last.id if last else '?'}; record {resume} first"
         )
-    if event == "care_resumed" and not paused:
+    if event == resume and not paused:
         raise EventNotAllowed("care is not paused; nothing to resume")
 
 

@@ -9,10 +9,8 @@ from pathway.domain.definition import PathwayDefinition
 from pathway.domain.durations import Duration
 from pathway.domain.errors import InvalidInput
 from pathway.domain.report import (
-    EXAM_RULES,
-    IMAGING_RULES,
+    FORECAST_COLUMNS,
     LIST_LIMIT,
-    PALLIATIVE_RULES,
     DailyReport,
     ForecastBucket,
     Listed,
@@ -26,7 +24,6 @@ from pathway.domain.report import (
 from pathway.ports import Deps, UnitOfWork
 
 STALE_RUN = timedelta(minutes=30)
-EXIT_EVENTS = ("death", "transfer", "withdrawal", "lost_to_follow_up")
 
 
 def report_instant(deps: Deps, as_of: date | None) -> datetime:
@@ -53,6 +50,8 @@ def gather(deps: Deps, uow: UnitOfWork, b: ReportBounds) -> Snapshot:
     """Counts and first rows of every section, each from one or two set-based queries."""
     definition = deps.pathway.definition
     names = _rule_names(deps)
+    sections = {rid: r.report_section for rid, r in definition.rules.follow_ups.items()}
+    forecast_rules = tuple(rid for rid, s in sections.items() if s in FORECAST_COLUMNS)
     exits = tuple(definition.exit_states)
     enrolled, active = uow.reports.active_patients(exits)
     gone = _retracted(uow)
@@ -60,11 +59,11 @@ def gather(deps: Deps, uow: UnitOfWork, b: ReportBounds) -> Snapshot:
         ("escalated" if a == "resolved" and (note or "").startswith("escalated") else a, alert_id, mrn)
         for a, alert_id, mrn, note in uow.reports.actions_since(b.previous_at)
     ]
-    sections = ("overdue", "due_today", "due_soon") + (
+    step_sections = ("overdue", "due_today", "due_soon") + (
         ("newly_overdue", "newly_due") if b.previous_at else ()
     )
     counts = uow.reports.step_counts(b)
-    steps = {name: Listed(counts[name], _steps(uow, name, b, names)) for name in sections}
+    steps = {name: Listed(counts[name], _steps(uow, name, b, names)) for name in step_sections}
     for name in ("newly_overdue", "newly_due"):
         steps.setdefault(name, Listed(0, []))
     return Snapshot(
@@ -78,17 +77,21 @@ def gather(deps: Deps, uow: UnitOfWork, b: ReportBounds) -> Snapshot:
         no_pain_score=Listed(
             *uow.reports.active_without_event("pain_score", b.pain_since, exits, gone, LIST_LIMIT)
         ),
-        palliative_overdue=Listed(*uow.reports.mrns_with_overdue(PALLIATIVE_RULES, b.at, LIST_LIMIT)),
+        palliative_overdue=Listed(
+            *uow.reports.mrns_with_overdue(definition.rules_in_section("palliative"), b.at, LIST_LIMIT)
+        ),
         quality=uow.reports.quality_counts(b.quality_since, b.at),
         alert_open_days=uow.reports.alert_open_days(b.quality_since),
         actions_since=actions,
-        left_since=[(mrn, t) for _, mrn, t, _, _ in uow.reports.events_of(EXIT_EVENTS, b.previous_at)]
+        left_since=[
+            (mrn, t) for _, mrn, t, _, _ in uow.reports.events_of(tuple(definition.exits), b.previous_at)
+        ]
         if b.previous_at
         else [],
         rt_delays_days=_rt_delays(uow, b.quality_since, b.at, gone),
         forecast=[
-            ForecastBucket(rule, target, n, names.get(rule, (rule, None))[1])
-            for rule, target, n in uow.reports.forecast_buckets(IMAGING_RULES + EXAM_RULES)
+            ForecastBucket(rule, target, n, names.get(rule, (rule, None))[1], sections.get(rule))
+            for rule, target, n in uow.reports.forecast_buckets(forecast_rules)
         ],
         last_follow_up_id=uow.reports.last_follow_up_id(),
         has_previous=b.previous_at is not None,

@@ -309,7 +309,7 @@ def _sync_alerts(
             alert_id = _open(uow, patient.id, cand, follow_up_ids, states, pathway_hash, now, changes, seen)
             if alert_id is not None:
                 enqueue(uow, alert_id, patient.id, cand, routes, now)
-        elif _maybe_reopen(uow, row, now, changes, seen):
+        elif _maybe_reopen(uow, row, now, changes, seen, cand.message):
             enqueue(uow, row.id, patient.id, cand, routes, now, again=now)
     for a in existing:
         c = wanted.get((a.rule, a.instance_key))
@@ -396,8 +396,15 @@ def _open(
 
 
 def _maybe_reopen(
-    uow: UnitOfWork, row: StoredAlert, now: datetime, changes: Changes, seen: _Alerts | None = None
+    uow: UnitOfWork,
+    row: StoredAlert,
+    now: datetime,
+    changes: Changes,
+    seen: _Alerts | None = None,
+    message: str | None = None,
 ) -> bool:
+    """Reopen an expired snooze or override, or a resolved alert whose step is missed again (its
+    message follows the window, which a pause may have extended meanwhile)."""
     expired = (
         (row.status == AlertStatus.SNOOZED and row.snoozed_until is not None and row.snoozed_until <= now)
         or (
@@ -409,14 +416,17 @@ def _maybe_reopen(
     ) and row.status in MOVES[AlertAction.REOPEN].sources
     if not expired:
         return False
-    if uow.alerts.update(
-        row.id, row.status, {"status": _REOPENED, "updated_at": now, "resolved_at": None, "resolution": None}
-    ):
+    reopened = {"status": _REOPENED, "updated_at": now, "resolved_at": None, "resolution": None}
+    if uow.alerts.update(row.id, row.status, reopened | ({"message": message} if message else {})):
         uow.alerts.add_action(row.id, "reopened", SWEEP_ACTOR, now, f"was {row.status}")
         changes.alerts_reopened += 1
         changes.lines.append(f"patient {row.patient_id}: alert {row.id} {row.rule} reopened")
         if seen is not None:
-            seen.now_is(replace(row, status=_REOPENED, resolved_at=None, resolution=None))
+            seen.now_is(
+                replace(
+                    row, status=_REOPENED, resolved_at=None, resolution=None, message=message or row.message
+                )
+            )
         return True
     if seen is not None:
         seen.lost()

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query, Request
 
 from pathway.domain.explanation import as_json
 from pathway.ports import User
-from pathway.services import accounts, alerting, patients
+from pathway.services import accounts, alerting, handover, patients
 from pathway.web import present, schemas
 from pathway.web.auth import CurrentUser, deps_of, may
 
@@ -73,6 +73,7 @@ def record(request: Request, mrn: Mrn, body: schemas.RecordIn, user: Recorder) -
         version=done.patient.version,
         tracks=done.states,
         changes={t: list(c) for t, c in done.changes.items()},
+        handover=f"/api/v1/patients/{done.patient.mrn}/handover" if done.handover else None,
     )
 
 
@@ -80,6 +81,12 @@ def record(request: Request, mrn: Mrn, body: schemas.RecordIn, user: Recorder) -
 def why(request: Request, mrn: Mrn, rule: Annotated[str, Path(max_length=16)], _: CurrentUser) -> Any:
     deps = deps_of(request)
     return [as_json(e, deps.zone) for e in alerting.why(deps, mrn, rule)]
+
+
+@router.get("/{mrn:path}/handover", response_model=dict[str, Any])
+def handover_summary(request: Request, mrn: Mrn, _: CurrentUser) -> Any:
+    """The hand-over summary stored when the patient was transferred, withdrew or was lost to follow-up."""
+    return handover.read(deps_of(request), mrn)
 
 
 @router.get("/{mrn:path}", response_model=schemas.PatientDetail)

@@ -43,7 +43,7 @@ def patients(request: Request, user: CurrentUser, track: Choice = None, state: C
             "track": track or "",
             "state": state or "",
             "states": views.states_by_track(definition),
-            "histologies": definition.events["histology_confirmed"].fields["histology"].values,
+            "histologies": definition.histology_values(),
             "can_enrol": accounts.allows(user.role, "enrol"),
         },
     )
@@ -102,6 +102,9 @@ def record(
     flash(
         request,
         "ok",
-        f"Recorded {done.event.type} (event {done.event.id}); " + (moved or "no state change") + ".",
+        f"Recorded {done.event.type} (event {done.event.id}); "
+        + (moved or "no state change")
+        + "."
+        + (" The hand-over summary is stored with it: see Hand-over summary below." if done.handover else ""),
     )
     return RedirectResponse(f"/patients/{quote(done.patient.mrn)}", status_code=303)

@@ -199,6 +199,7 @@ class RecordedOut(BaseModel):
     version: int
     tracks: dict[str, str]
     changes: dict[str, list[str]]
+    handover: str | None = None  # where the hand-over summary stored with this exit is
 
 
 class WorkItemOut(BaseModel):

@@ -14,11 +14,13 @@ from pathway.domain.alert_status import LIVE
 from pathway.domain.clinical_time import parse_date, parse_datetime
 from pathway.domain.definition import FieldSpec
 from pathway.domain.explanation import Explanation, shown
+from pathway.domain.handover import handover_markdown
 from pathway.domain.model import EventRecord, StoredFollowUp
+from pathway.domain.pauses import open_pause
 from pathway.domain.rules_spec import FollowUpRule
 from pathway.ports import Deps, User
 from pathway.render.timeline_svg import Band, Mark, Row, timeline_svg
-from pathway.services import accounts, alerting, patients
+from pathway.services import accounts, alerting, handover, patients
 from pathway.web.fmt import day, local_day, when
 from pathway.web.views import alert_lines, snooze_latest
 
@@ -80,9 +82,25 @@ def patient_page(deps: Deps, user: User, mrn: str, chosen: str | None) -> dict[s
     chosen = chosen if chosen in view.allowed_events else None
     live = [(a, mrn) for a in alerts if a.status in LIVE]
     today = local_day(deps.clock.now(), deps.zone)
+    paused = open_pause(definition, history.events, history.retracted)
+    summary = handover.find(deps, mrn)
     return {
         "patient": view.patient,
         "states": view.states,
+        "pause": {
+            "since": day(paused.occurred_at, deps.zone),
+            "details": ", ".join(f"{k}: {v}" for k, v in paused.data.items()),
+            "held": sorted(
+                {
+                    _step(definition.rules.follow_ups, f)
+                    for f in follow_ups
+                    if f.status == "cancelled" and "held until care resumes" in (f.cancel_reason or "")
+                }
+            ),
+        }
+        if paused
+        else None,
+        "handover": handover_markdown(summary) if summary else None,
         "alerts": alert_lines(
             live, user, deps.zone, alerting.undelivered_alert_ids(deps), snooze_latest(deps)
         ),

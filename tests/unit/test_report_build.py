@@ -250,7 +250,8 @@ def test_median_days_an_alert_stays_open() -> None:
 
 def test_the_forecast_counts_12_weeks_of_imaging_and_exams_with_projected_recurrences() -> None:
     def bucket(rule: str, target: date, count: int, every: int | None) -> ForecastBucket:
-        return ForecastBucket(rule, day(target + timedelta(days=1)), count, every)
+        section = {"T09": "imaging", "T10": "exam"}.get(rule)
+        return ForecastBucket(rule, day(target + timedelta(days=1)), count, every, section)
 
     buckets = [
         bucket("T09", date(2026, 1, 23), 1, 56),  # overdue: counted this week, then +56 days

@@ -1,0 +1,113 @@
+"""Every timing and alert rule of a pathway file as plain data, for `pathway rules` (pure)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pathway.domain.definition import PathwayDefinition
+from pathway.domain.rules_spec import CheckSpec, FollowUpRule
+
+
+@dataclass(frozen=True)
+class RuleEntry:
+    id: str
+    kind_of_rule: str  # timing | alert (a timing rule's alert) | check (an alert on an event)
+    what: str
+    runs: str  # when it runs
+    window: str | None  # window or clock, for timing rules and their alerts
+    ladder: tuple[str, ...]  # severity ladder, e.g. "warning at closes", "critical at closes + 28d"
+    pausable: bool | None  # None: checks fire on an event and have no clock to pause
+    needs_time: bool  # an hour-level clock: its anchor must be recorded with the time it happened
+    source: str
+    kind: str
+    of_rule: str | None = None  # the timing rule an alert belongs to
+
+
+def catalogue(definition: PathwayDefinition) -> list[RuleEntry]:
+    out: list[RuleEntry] = []
+    for rid, rule in definition.rules.follow_ups.items():
+        out += _timing(rid, rule)
+    for cid, check in definition.rules.checks.items():
+        out.append(_check(cid, check))
+    return out
+
+
+def _timing(rid: str, rule: FollowUpRule) -> list[RuleEntry]:
+    w = rule.window
+    window = f"opens {w.opens}, target {w.target or w.closes}, closes {w.closes} after the anchor"
+    if rule.recurring:
+        window += ", again after each done"
+    anchor = [*rule.anchor.events] + (["entry into the states where it runs"] if rule.anchor.on_entry else [])
+    runs_in = rule.runs_in if isinstance(rule.runs_in, str) else ", ".join(rule.runs_in)
+    runs = (
+        f"track {rule.track} in {'any active state' if runs_in == '*' else runs_in}; "
+        f"from {' or '.join(anchor) or '-'}; done by {' or '.join(rule.done.events)}"
+        + (f"; per {rule.per}: {', '.join(rule.per_values)}" if rule.per else "")
+    )
+    ladder = tuple(
+        f"{lv.severity} at {lv.at}" + (f" + {lv.plus}" if lv.plus != "0d" else "")
+        for lv in (rule.alert.levels if rule.alert else ())
+    )
+    same_id = rule.alert is not None and rule.alert.id == rid
+    entries = [
+        RuleEntry(
+            rid,
+            "timing",
+            rule.step,
+            runs,
+            window,
+            ladder if same_id else (),
+            rule.pausable,
+            w.clock_time,
+            rule.source,
+            rule.kind,
+        )
+    ]
+    if rule.alert is not None and not same_id:
+        entries.append(
+            RuleEntry(
+                rule.alert.id,
+                "alert",
+                rule.alert.title,
+                f"while {rid} is open",
+                window,
+                ladder,
+                rule.pausable,
+                w.clock_time,
+                rule.alert.source,
+                rule.alert.kind,
+                of_rule=rid,
+            )
+        )
+    if rule.early_alert:
+        entries.append(
+            RuleEntry(
+                rule.early_alert,
+                "alert",
+                f"{rule.step} done before its window opened",
+                f"when {rid} is done early",
+                window,
+                ("info",),
+                None,
+                False,
+                rule.source,
+                rule.kind,
+                of_rule=rid,
+            )
+        )
+    return entries
+
+
+def _check(cid: str, check: CheckSpec) -> RuleEntry:
+    when = f"on {check.event}"
+    if check.when:
+        when += " when " + ", ".join(f"{k} {v}" for k, v in check.when.items())
+    if check.type == "dose_range":
+        when += f"; {check.field} outside the histology's range"
+    elif check.type == "same_as_first":
+        when += f"; {check.field} differs from the first" + (f" per {check.per}" if check.per else "")
+    if check.histology_missing:
+        when += "; histology not yet recorded"
+    return RuleEntry(
+        check.id, "check", check.title, when, None, (check.severity,), None, False, check.source, check.kind
+    )
