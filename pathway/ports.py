@@ -21,6 +21,7 @@ from pathway.domain.model import (
 )
 from pathway.domain.notify import DEFAULT_ROUTES, Route
 from pathway.domain.report import AlertFact, ReportBounds
+from pathway.domain.status import FollowUpStatus
 from pathway.domain.windows import Calendar
 
 
@@ -93,8 +94,6 @@ class FollowUpRepository(Protocol):
 
     def patients_to_check(self, now: datetime, limit: int) -> list[int]: ...
 
-    def advance_statuses(self, now: datetime) -> tuple[int, int]: ...
-
     def patients_with_alerts_due(self, now: datetime) -> list[int]: ...
 
     def alerts_due_for(self, patient_ids: list[int], now: datetime) -> list[StoredFollowUp]: ...
@@ -102,10 +101,14 @@ class FollowUpRepository(Protocol):
     def set_raised(self, changes: list[dict[str, Any]]) -> None: ...
 
     def worklist(
-        self, statuses: tuple[str, ...], until: datetime, at: datetime | None = None, limit: int | None = None
-    ) -> list[WorkStep]: ...
+        self, until: datetime, at: datetime | None = None, limit: int | None = None
+    ) -> list[WorkStep]:
+        """Open follow-ups opening before `until`, most urgent first."""
+        ...
 
-    def counts(self, at: datetime, until: datetime) -> dict[str, int]: ...
+    def counts(self, at: datetime, until: datetime) -> dict[FollowUpStatus, int]:
+        """Open follow-ups opening before `until`, by their status at `at`."""
+        ...
 
 
 class AlertRepository(Protocol):

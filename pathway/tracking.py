@@ -23,6 +23,7 @@ from pathway.domain.machine import Pathway
 from pathway.domain.model import EventRecord, Patient, StoredAlert, StoredFollowUp
 from pathway.domain.notify import DEFAULT_ROUTES, Route
 from pathway.domain.rules_spec import SEVERITY_RANK, FollowUpRule
+from pathway.domain.status import Outcome
 from pathway.domain.timeline import build_timeline
 from pathway.domain.windows import Calendar
 from pathway.ports import UnitOfWork
@@ -120,6 +121,7 @@ def _sync_follow_ups(
     inserts: list[dict[str, Any]] = []
     for fu in follow_ups:
         values = _values(fu, now, calendar, rules)
+        shown = fu.status(now)
         old = stored.get(fu.key)
         if old is None:
             inserts.append(
@@ -132,18 +134,15 @@ def _sync_follow_ups(
                 }
             )
             changes.lines.append(
-                f"patient {patient.id}: {fu.rule}{_r(fu.region)} "
-                f"{values['status']} (anchor {fu.anchor_label})"
+                f"patient {patient.id}: {fu.rule}{_r(fu.region)} {shown} (anchor {fu.anchor_label})"
             )
         elif _differs(old, values) and uow.follow_ups.update(old.id, old.status, _changed(old, values)):
             changes.follow_ups_changed += 1
-            if old.status != values["status"]:
-                changes.lines.append(
-                    f"patient {patient.id}: {fu.rule}{_r(fu.region)} {old.status} → {values['status']}"
-                )
+            if (was := old.status_at(now)) != shown:
+                changes.lines.append(f"patient {patient.id}: {fu.rule}{_r(fu.region)} {was} → {shown}")
     desired = {fu.key for fu in follow_ups}
     for key, old in stored.items():
-        if key not in desired and old.status not in ("done", "cancelled"):
+        if key not in desired and old.status == Outcome.OPEN:
             uow.follow_ups.update(
                 old.id,
                 old.status,
@@ -172,7 +171,7 @@ def _values(
         "target_at": fu.window.target_at,
         "closes_at": fu.window.closes_at,
         "clock_time": fu.window.clock_time,
-        "status": fu.status(now),
+        "status": fu.outcome,
         "done_at": fu.done_at,
         "done_event_id": fu.done_event_id,
         "late_days": fu.late_days,

@@ -14,6 +14,7 @@ from pathway.demo import load_demo
 from pathway.domain.clinical_time import parse_date, parse_datetime
 from pathway.domain.diagram import mermaid
 from pathway.domain.errors import InvalidInput, PathwayError
+from pathway.domain.status import PENDING
 
 
 @app.command()
@@ -120,7 +121,7 @@ def status(mrn: str, json_: JsonOpt = False) -> None:
     view = services.status(deps, mrn)
     follow_ups, alerts = alerting.follow_ups_of(deps, mrn)
     rules = dict(deps.pathway.definition.rules.follow_ups)
-    current = [f for f in follow_ups if f.status in ("upcoming", "due", "overdue")]
+    current = [f for f in follow_ups if f.status in PENDING]
     live = [a for a in alerts if a.status in ("open", "acknowledged", "snoozed")]
     if json_:
         out = render.status_json(view, deps.zone)

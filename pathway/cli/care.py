@@ -172,8 +172,8 @@ def why(mrn: str, rule: str, json_: JsonOpt = False) -> None:
         print(f"  rule source: {e['source']} [{e['kind']}]")
         print(
             f"  runs while {e['track']} is in: {', '.join(e['runs_in'])}; "  # type: ignore[arg-type]
-            f"done by: {', '.join(e['done_by'])}"
-        )  # type: ignore[arg-type]
+            f"done by: {', '.join(e['done_by'])}"  # type: ignore[arg-type]
+        )
         print(f"  anchor: {e['anchor']} at {e['anchor_at']}")
         print(
             f"  interval: opens {interval['opens']}, target {interval['target'] or '-'}, closes "

@@ -15,6 +15,7 @@ from pathway.domain.clinical_time import local_date
 from pathway.domain.conditions import ParamLookup, all_hold
 from pathway.domain.definition import PathwayDefinition
 from pathway.domain.rules_spec import ENROLMENT, FollowUpRule
+from pathway.domain.status import FollowUpStatus, follow_up_status
 from pathway.domain.timeline import Moment
 from pathway.domain.windows import Calendar, Window, compute_window
 
@@ -29,7 +30,7 @@ class FollowUp:
     anchor_label: str
     anchor_event_id: int | None
     window: Window
-    outcome: str = "open"  # open | done | cancelled
+    outcome: str = "open"  # an Outcome: open | done | cancelled
     done_at: datetime | None = None
     done_event_id: int | None = None
     cancel_reason: str | None = None
@@ -50,12 +51,8 @@ class FollowUp:
             return 0
         return (self.done_at - self.window.closes_at) // timedelta(days=1) + 1
 
-    def status(self, now: datetime) -> str:
-        if self.outcome != "open":
-            return self.outcome
-        if now < self.window.opens_at:
-            return "upcoming"
-        return "due" if now < self.window.closes_at else "overdue"
+    def status(self, now: datetime) -> FollowUpStatus:
+        return follow_up_status(self.outcome, self.window.opens_at, self.window.closes_at, now)
 
 
 @dataclass

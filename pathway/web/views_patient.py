@@ -15,13 +15,13 @@ from pathway.domain.clinical_time import parse_date, parse_datetime
 from pathway.domain.definition import FieldSpec
 from pathway.domain.model import EventRecord, StoredFollowUp
 from pathway.domain.rules_spec import FollowUpRule
+from pathway.domain.status import PENDING
 from pathway.ports import Deps, User
 from pathway.raising import LIVE
 from pathway.web.fmt import day, local_day, when
 from pathway.web.timeline_svg import Band, Mark, Row, timeline_svg
 from pathway.web.views import alert_lines
 
-OPEN = ("upcoming", "due", "overdue")
 FIELD_PREFIX = "f_"
 
 
@@ -83,7 +83,7 @@ def patient_page(deps: Deps, user: User, mrn: str, chosen: str | None) -> dict[s
         "patient": view.patient,
         "states": view.states,
         "alerts": alert_lines(live, user, deps.zone, alerting.undelivered_alert_ids(deps)),
-        "follow_ups": follow_up_lines(deps, mrn, [f for f in follow_ups if f.status in OPEN]),
+        "follow_ups": follow_up_lines(deps, mrn, [f for f in follow_ups if f.status in PENDING]),
         "timeline": Markup(
             timeline(deps, follow_ups, history.events, history.retracted, view.patient.enrolled_on)
         ),
