@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 from db.status_sql import OPEN_ROWS, in_status, not_overdue, window_is
 from db.tables import AlertActionRow, AlertRow, EventRow, FollowUpRow, PatientRow, ReportRunRow, TrackStateRow
 from db.tracking import _insert
-from pathway.domain.report import AlertFact, ReportBounds
+from pathway.domain.report import AlertFact, EventFact, ReportBounds
 from pathway.domain.status import FollowUpStatus
 
 UPCOMING, DUE, OVERDUE = FollowUpStatus.UPCOMING, FollowUpStatus.DUE, FollowUpStatus.OVERDUE
@@ -269,9 +269,7 @@ class SqlReportRepository:
         )
         return [(a, i, m, n) for a, i, m, n in self.session.execute(query)]
 
-    def events_of(
-        self, types: tuple[str, ...], recorded_since: datetime | None = None
-    ) -> list[tuple[int, str, str, datetime, dict[str, Any]]]:
+    def events_of(self, types: tuple[str, ...], recorded_since: datetime | None = None) -> list[EventFact]:
         query = (
             columns(
                 col(EventRow.id),
@@ -285,7 +283,7 @@ class SqlReportRepository:
         )
         if recorded_since is not None:
             query = query.where(col(EventRow.recorded_at) > recorded_since)
-        return [(i, m, t, at, dict(d or {})) for i, m, t, at, d in self.session.execute(query)]
+        return [EventFact(i, m, t, at, dict(d or {})) for i, m, t, at, d in self.session.execute(query)]
 
     def patient_lines(
         self, at: datetime

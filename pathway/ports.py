@@ -20,7 +20,7 @@ from pathway.domain.model import (
     WorkStep,
 )
 from pathway.domain.notify import DEFAULT_ROUTES, Route
-from pathway.domain.report import AlertFact, ReportBounds
+from pathway.domain.report import AlertFact, EventFact, ReportBounds
 from pathway.domain.status import FollowUpStatus
 from pathway.domain.windows import Calendar
 
@@ -206,7 +206,7 @@ class ReportRepository(Protocol):
 
     def events_of(
         self, types: tuple[str, ...], recorded_since: datetime | None = None
-    ) -> list[tuple[int, str, str, datetime, dict[str, Any]]]: ...
+    ) -> list[EventFact]: ...
 
     def patient_lines(
         self, at: datetime

@@ -10,6 +10,7 @@ from pathway.domain.clinical_time import local_date, plausible, start_of_day
 from pathway.domain.definition import PathwayDefinition
 from pathway.domain.durations import Duration
 from pathway.domain.errors import InvalidInput
+from pathway.domain.history import retracted_ids, retraction_types
 from pathway.domain.report import (
     EXAM_RULES,
     IMAGING_RULES,
@@ -68,7 +69,7 @@ def gather(deps: Deps, uow: UnitOfWork, b: ReportBounds) -> Snapshot:
     names = _rule_names(deps)
     exits = tuple(definition.exit_states)
     enrolled, active = uow.reports.active_patients(exits)
-    gone = _retracted(uow)
+    gone = _retracted(uow, definition)
     actions = [
         ("escalated" if a == "resolved" and (note or "").startswith("escalated") else a, alert_id, mrn)
         for a, alert_id, mrn, note in uow.reports.actions_since(b.previous_at)
@@ -139,8 +140,8 @@ def _in_pathway_order(
     }
 
 
-def _retracted(uow: UnitOfWork) -> set[int]:
-    return {int(d["event_id"]) for _, _, _, _, d in uow.reports.events_of(("retraction",))}
+def _retracted(uow: UnitOfWork, definition: PathwayDefinition) -> set[int]:
+    return retracted_ids(definition, uow.reports.events_of(tuple(sorted(retraction_types(definition)))))
 
 
 def _rt_delays(uow: UnitOfWork, since: datetime, at: datetime, gone: set[int]) -> list[float]:

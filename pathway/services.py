@@ -12,10 +12,11 @@ from pathway.domain.clinical_time import (
     occurred_instant,
     start_of_day,
 )
+from pathway.domain.definition import PathwayDefinition
 from pathway.domain.errors import Conflict, EventNotAllowed, InvalidInput, NotFound
 from pathway.domain.events import MRN_PATTERN, clean_text, coerce, validate_event_data
 from pathway.domain.followups import scope_of
-from pathway.domain.history import replay
+from pathway.domain.history import replay, retracted_ids, retraction_types
 from pathway.domain.machine import Pathway
 from pathway.domain.model import EventRecord, NewEvent, Patient, PatientView
 from pathway.ports import Deps, UnitOfWork
@@ -112,7 +113,7 @@ def record_event(
             )
         check_not_before_enrolment(occurred_at, patient.enrolled_on, deps.zone)
         history = uow.events.for_patient(patient.id)
-        _check_pause(event, history, definition.events)
+        _check_pause(event, history, definition)
         if definition.events[event].retracts:
             new_states = _after_retraction(deps.pathway, history, int(data["event_id"]), patient)
             if not reason:
@@ -121,7 +122,7 @@ def record_event(
             new_states = deps.pathway.fire(states, event, data).states
         changes = {t: (states[t], s) for t, s in new_states.items() if states[t] != s}
         if not definition.events[event].retracts:
-            _check_clinical_order(history, changes, occurred_at, event, deps.zone, definition.events)
+            _check_clinical_order(history, changes, occurred_at, event, deps.zone, definition)
         histology = data.get("histology") if event == "histology_confirmed" else None
         saved = uow.patients.save(patient, new_states, now, histology=histology, old=states)
         record = uow.events.append(
@@ -168,9 +169,7 @@ def history(deps: Deps, mrn: str) -> History:
     with deps.read() as uow:
         patient = _patient(uow, mrn)
         events = uow.events.for_patient(patient.id)
-    retractions = {n for n, s in deps.pathway.definition.events.items() if s.retracts}
-    retracted = {int(e.data["event_id"]) for e in events if e.type in retractions}
-    return History(patient=patient, events=events, retracted=retracted)
+    return History(patient=patient, events=events, retracted=retracted_ids(deps.pathway.definition, events))
 
 
 def list_patients(
@@ -228,13 +227,12 @@ def _valid_actor(actor: str) -> str:
 def _after_retraction(
     pathway: Pathway, history: list[EventRecord], target_id: int, patient: Patient
 ) -> dict[str, str]:
-    retractions = {n for n, s in pathway.definition.events.items() if s.retracts}
     target = next((e for e in history if e.id == target_id), None)
     if target is None:
         raise NotFound(f"patient {patient.id} has no event {target_id}; see `pathway history`")
-    if target.type in retractions:
+    if target.type in retraction_types(pathway.definition):
         raise InvalidInput(f"event {target_id} is itself a retraction; record the event again")
-    if any(e.type in retractions and int(e.data["event_id"]) == target_id for e in history):
+    if target_id in retracted_ids(pathway.definition, history):
         raise Conflict(f"event {target_id} is already retracted")
     remaining = [e for e in history if e.id != target_id]
     try:
@@ -253,10 +251,10 @@ def _check_clinical_order(
     occurred_at: datetime,
     event: str,
     zone: tzinfo,
-    events: dict[str, Any],
+    definition: PathwayDefinition,
 ) -> None:
     """A state change may not be dated before the last state change of the same track."""
-    retracted = {int(e.data["event_id"]) for e in history if events[e.type].retracts}
+    retracted = retracted_ids(definition, history)
     for e in reversed(history):
         if e.id in retracted or e.occurred_at <= occurred_at:
             continue
@@ -270,11 +268,11 @@ def _check_clinical_order(
             )
 
 
-def _check_pause(event: str, history: list[EventRecord], events: dict[str, Any]) -> None:
+def _check_pause(event: str, history: list[EventRecord], definition: PathwayDefinition) -> None:
     """care_paused and care_resumed must alternate: no double pause, no resume without a pause."""
     if event not in ("care_paused", "care_resumed"):
         return
-    retracted = {int(e.data["event_id"]) for e in history if events[e.type].retracts}
+    retracted = retracted_ids(definition, history)
     last = next(
         (e for e in reversed(history) if e.type in ("care_paused", "care_resumed") and e.id not in retracted),
         None,
