@@ -14,6 +14,7 @@ from pathway.domain.alerts import (
     effective,
     follow_up_key,
     follow_up_message,
+    level_reached,
 )
 from pathway.domain.clinical_time import local_date
 from pathway.domain.errors import NotFound
@@ -205,9 +206,7 @@ def alert_plan(fu: FollowUp, rule: FollowUpRule, now: datetime, calendar: Calend
     for level in rule.alert.levels:
         when = fu.window.level_at(level, calendar.zone)
         at[level.severity] = min(when, at.get(level.severity, when))
-    reached = [SEVERITY_RANK[s] for s, when in at.items() if when <= now]
-    raised = max(reached, default=0)
-    later = [when for s, when in at.items() if SEVERITY_RANK[s] > raised and when > now]
+    raised, next_at = level_reached({SEVERITY_RANK[s]: when for s, when in at.items()}, now)
     plan.update(
         {
             "alert_rule": rule.alert.id,
@@ -218,7 +217,7 @@ def alert_plan(fu: FollowUp, rule: FollowUpRule, now: datetime, calendar: Calend
             "warning_at": at.get("warning"),
             "critical_at": at.get("critical"),
             "raised": raised if fu.outcome == "open" else 0,
-            "next_alert_at": min(later) if later and fu.outcome == "open" else None,
+            "next_alert_at": next_at if fu.outcome == "open" else None,
         }
     )
     return plan
