@@ -64,7 +64,7 @@ def _raise_levels(deps: Deps, now: datetime, total: Changes) -> None:
     under the lock, so rows another process raised meanwhile are no longer due and are skipped.
     """
     pathway_hash = deps.pathway.definition.content_hash
-    with deps.uow() as uow:
+    with deps.read() as uow:
         due = uow.follow_ups.patients_with_alerts_due(now)
     for start in range(0, len(due), BATCH):
         patients = due[start : start + BATCH]
@@ -317,7 +317,7 @@ def override(
         raise InvalidInput("an override needs --note with the clinical reasoning")
     if role not in ROLES:
         raise InvalidInput(f"--role must be one of {', '.join(ROLES)}")
-    with deps.uow() as uow:
+    with deps.read() as uow:
         alert = uow.alerts.get(alert_id)
     if alert is None:
         raise NotFound(f"no alert {alert_id}; see `pathway alerts`")
