@@ -27,7 +27,6 @@ from pathway.domain.report import (
 )
 from pathway.ports import Deps, UnitOfWork
 
-STALE_RUN = timedelta(minutes=30)
 EXIT_EVENTS = ("death", "transfer", "withdrawal", "lost_to_follow_up")
 
 

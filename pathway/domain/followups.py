@@ -28,7 +28,6 @@ class FollowUp:
     region: str
     anchor_at: datetime
     anchor_label: str
-    anchor_event_id: int | None
     window: Window
     outcome: str = "open"  # an Outcome: open | done | cancelled
     done_at: datetime | None = None
@@ -89,9 +88,7 @@ class _Walk:
         self.close("cancelled", cancel_reason=f"superseded: {label} on {self.day(m)}")
         window = compute_window(self.rule.window, m.at, self.calendar)
         notes = notes + ((window.shift,) if window.shift else ())
-        self.current = FollowUp(
-            self.rule_id, self.region, m.at, label, m.event.id if m.event else None, window, notes=notes
-        )
+        self.current = FollowUp(self.rule_id, self.region, m.at, label, window, notes=notes)
 
 
 @dataclass(frozen=True)
