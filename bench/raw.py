@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from pathway.domain.clinical_time import local_date, start_of_day
 
-OPEN = "status IN ('upcoming', 'due', 'overdue')"
+OPEN = "status = 'open'"  # upcoming / due / overdue are derived from the window, never stored
 LIVE = "('open', 'acknowledged', 'snoozed')"
 EXITS = "('deceased', 'transferred', 'withdrawn', 'lost_to_follow_up')"
 SEVERITY = {1: "info", 2: "warning", 3: "critical"}
@@ -59,19 +59,9 @@ class Raw:
         self.conn.commit()
 
     def sweep(self, now: datetime) -> int:
-        """Move statuses, raise due alert levels: alerts, audit rows, outbox, escalations; commit."""
+        """Raise due alert levels: alerts, audit rows, outbox, escalations; commit."""
         p, ts = self.p, self._ts(now)
         cur = self.begin()
-        cur.execute(
-            f"UPDATE follow_up SET status = 'overdue', updated_at = {p} "
-            f"WHERE status IN ('upcoming', 'due') AND closes_at <= {p}",
-            (ts, ts),
-        )
-        cur.execute(
-            f"UPDATE follow_up SET status = 'due', updated_at = {p} "
-            f"WHERE status = 'upcoming' AND opens_at <= {p}",
-            (ts, ts),
-        )
         cur.execute(
             f"SELECT id, patient_id, raised, info_at, warning_at, critical_at, alert_rule, "
             f"instance_key, alert_message, alert_source, urgent, track FROM follow_up "
@@ -242,7 +232,7 @@ class Raw:
             (
                 f"SELECT rule, CASE WHEN done_at IS NULL THEN 'missed' WHEN done_at < opens_at THEN "
                 f"'early' WHEN done_at < closes_at THEN 'on_time' ELSE 'late' END, count(*) FROM "
-                f"follow_up WHERE status IN ('upcoming', 'due', 'overdue', 'done') AND closes_at >= {p} "
+                f"follow_up WHERE status IN ('open', 'done') AND closes_at >= {p} "
                 f"AND closes_at <= {p} GROUP BY 1, 2",
                 (since, ts),
             ),

@@ -9,13 +9,14 @@ from sqlalchemy import and_, case, false, func, or_, text, update
 from sqlalchemy import select as columns
 from sqlmodel import Session, col, select
 
+from db.status_sql import OPEN_ROWS, in_status, not_overdue, window_is
 from db.tables import AlertActionRow, AlertRow, EventRow, FollowUpRow, PatientRow, ReportRunRow, TrackStateRow
 from db.tracking import _insert
 from pathway.domain.alert_status import LIVE
-from pathway.domain.report import AlertFact, ReportBounds
+from pathway.domain.report import AlertFact, EventFact, ReportBounds
+from pathway.domain.status import FollowUpStatus
 
-OPEN = ("upcoming", "due", "overdue")
-OPEN_ROWS = text("follow_up.status IN ('upcoming', 'due', 'overdue')")  # literal: partial indexes
+UPCOMING, DUE, OVERDUE = FollowUpStatus.UPCOMING, FollowUpStatus.DUE, FollowUpStatus.OVERDUE
 _F = FollowUpRow.__table__  # type: ignore[attr-defined]
 _P = PatientRow.__table__  # type: ignore[attr-defined]
 _A = AlertRow.__table__  # type: ignore[attr-defined]
@@ -27,23 +28,24 @@ def _section(name: str, b: ReportBounds) -> tuple[Any, list[Any]]:
     """Which open steps one section holds (see ReportBounds), and its ordering. The clause reads
     only columns of ix_follow_up_open_closes, so counting is an index-only scan on PostgreSQL."""
     f = _F.c
-    due_today = and_(f.closes_at > b.at, f.opens_at <= b.at, f.target_at <= b.day_end)
+    overdue, pending = window_is(OVERDUE, b.at), not_overdue(b.at)
+    due_today = and_(window_is(DUE, b.at), f.target_at <= b.day_end)
     due_soon = and_(
-        f.closes_at > b.at, or_(f.opens_at > b.at, f.target_at > b.day_end), f.target_at <= b.week_end
+        pending, or_(window_is(UPCOMING, b.at), f.target_at > b.day_end), f.target_at <= b.week_end
     )
     # created since the previous report; a report stored before ids were kept knows of none
     new = f.id > b.previous_last_id if b.previous_last_id is not None else false()
     sections = {
-        "overdue": (f.closes_at <= b.at, [f.closes_at]),
+        "overdue": (overdue, [f.closes_at]),
         "due_today": (due_today, [f.closes_at]),
         "due_soon": (due_soon, [f.target_at]),
         "newly_overdue": (
-            and_(f.closes_at <= b.at, or_(f.closes_at > (b.previous_at or b.at), new)),
+            and_(overdue, or_(not_overdue(b.previous_at or b.at), new)),
             [f.closes_at],
         ),
         "newly_due": (
             and_(
-                f.closes_at > b.at,
+                pending,
                 f.target_at <= b.week_end,
                 or_(f.target_at > (b.previous_week_end or b.week_end), new),
             ),
@@ -71,8 +73,8 @@ class SqlReportRepository:
         f, hint = _F.c, "INDEXED BY ix_follow_up_open_closes"
         counts: dict[str, int] = {}
         for window, names in (
-            (f.closes_at <= b.at, ("overdue", "newly_overdue")),
-            (and_(f.closes_at > b.at, f.target_at <= b.week_end), ("due_today", "due_soon", "newly_due")),
+            (window_is(OVERDUE, b.at), ("overdue", "newly_overdue")),
+            (and_(not_overdue(b.at), f.target_at <= b.week_end), ("due_today", "due_soon", "newly_due")),
         ):
             query = columns(*(func.sum(case((_section(n, b)[0], 1), else_=0)) for n in names))
             row = self.session.execute(
@@ -126,7 +128,7 @@ class SqlReportRepository:
         )
 
     def mrns_with_overdue(self, rules: tuple[str, ...], at: datetime, limit: int) -> tuple[int, list[str]]:
-        where = OPEN_ROWS & (_F.c.closes_at <= at) & _F.c.rule.in_(rules)
+        where = in_status(OVERDUE, at) & _F.c.rule.in_(rules)
         mrns = columns(_P.c.mrn).join(_F, _F.c.patient_id == _P.c.id).where(where).distinct()
         total = self.session.execute(columns(func.count()).select_from(mrns.subquery())).scalar()
         first = self.session.execute(mrns.order_by(_P.c.mrn).limit(limit)).scalars().all()
@@ -191,7 +193,7 @@ class SqlReportRepository:
             else_="late",
         )
         closed_in = and_(_F.c.closes_at >= since, _F.c.closes_at <= at)
-        judged = text("follow_up.status IN ('upcoming', 'due', 'overdue', 'done')")
+        judged = text("follow_up.status IN ('open', 'done')")
         out: dict[str, dict[str, int]] = {}
         for where in (
             and_(judged, closed_in),
@@ -266,9 +268,7 @@ class SqlReportRepository:
         )
         return [(a, i, m, n) for a, i, m, n in self.session.execute(query)]
 
-    def events_of(
-        self, types: tuple[str, ...], recorded_since: datetime | None = None
-    ) -> list[tuple[int, str, str, datetime, dict[str, Any]]]:
+    def events_of(self, types: tuple[str, ...], recorded_since: datetime | None = None) -> list[EventFact]:
         query = (
             columns(
                 col(EventRow.id),
@@ -282,7 +282,7 @@ class SqlReportRepository:
         )
         if recorded_since is not None:
             query = query.where(col(EventRow.recorded_at) > recorded_since)
-        return [(i, m, t, at, dict(d or {})) for i, m, t, at, d in self.session.execute(query)]
+        return [EventFact(i, m, t, at, dict(d or {})) for i, m, t, at, d in self.session.execute(query)]
 
     def patient_lines(
         self, at: datetime
@@ -292,18 +292,15 @@ class SqlReportRepository:
         states: dict[int, dict[str, str]] = {}
         for pid, track, state in self.session.execute(columns(_T.c.patient_id, _T.c.track, _T.c.state)):
             states.setdefault(pid, {})[track] = state
-        open_rows = _F.c.status.in_(OPEN)
         overdue = dict(
             self.session.execute(
-                columns(_F.c.patient_id, func.count())
-                .where(open_rows, _F.c.closes_at <= at)
-                .group_by(_F.c.patient_id)
+                columns(_F.c.patient_id, func.count()).where(in_status(OVERDUE, at)).group_by(_F.c.patient_id)
             ).all()
         )
         nxt: dict[int, tuple[str, str, datetime]] = {}
         for pid, rule, region, target in self.session.execute(
             columns(_F.c.patient_id, _F.c.rule, _F.c.region, _F.c.target_at)
-            .where(open_rows, _F.c.closes_at > at)
+            .where(OPEN_ROWS, not_overdue(at))
             .order_by(_F.c.patient_id, _F.c.target_at, _F.c.id)
         ):
             nxt.setdefault(pid, (rule, region, target))

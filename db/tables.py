@@ -8,7 +8,7 @@ from sqlmodel import Field, SQLModel
 from pathway.domain.alert_status import SUSPENDED
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
-OPEN_ROWS = text("status IN ('upcoming', 'due', 'overdue')")
+OPEN_ROWS = text("status = 'open'")  # a follow-up's stored outcome (see db/status_sql.py)
 PAUSED = text(f"status IN ({', '.join(repr(str(s)) for s in SUSPENDED)})")  # snoozed, overridden
 
 
@@ -98,7 +98,6 @@ class FollowUpRow(SQLModel, table=True):
             sqlite_where=text("done_at IS NOT NULL"),
             postgresql_where=text("done_at IS NOT NULL"),
         ),
-        Index("ix_follow_up_status_opens", "status", "opens_at"),
         Index(
             "ix_follow_up_urgency",
             text("raised DESC"),
@@ -119,7 +118,7 @@ class FollowUpRow(SQLModel, table=True):
     target_at: datetime
     closes_at: datetime
     clock_time: bool = False
-    status: str = Field(max_length=16)
+    status: str = Field(max_length=16)  # what happened: open | done | cancelled (never time-derived)
     done_at: datetime | None = None
     done_event_id: int | None = None
     late_days: int = 0

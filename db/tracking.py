@@ -6,20 +6,19 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, case, func, insert, or_, text, update
+from sqlalchemy import Connection, and_, bindparam, func, insert, or_, text, update
 from sqlalchemy import select as columns
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from db.repository import connection
+from db.status_sql import OPEN_ROWS, status_case
 from db.tables import PAUSED, AlertActionRow, AlertRow, FollowUpRow, PatientRow
 from pathway.domain.alert_status import LIVE, AlertStatus
 from pathway.domain.model import AlertLine, StoredAlert, StoredFollowUp, WorkStep
+from pathway.domain.status import FollowUpStatus
 from pathway.ports import Renotifiable
-
-OPEN_FOLLOW_UP = ("upcoming", "due", "overdue")
-OPEN_ROWS = text("follow_up.status IN ('upcoming', 'due', 'overdue')")  # literal: partial indexes
 
 
 def _insert(session: Session) -> Any:
@@ -109,9 +108,7 @@ _WORKLIST = (
         _P.c.mrn,
     )
     .join(_P, _P.c.id == _F.c.patient_id)
-    .where(
-        OPEN_ROWS, _F.c.status.in_(bindparam("statuses", expanding=True)), _F.c.opens_at <= bindparam("until")
-    )
+    .where(OPEN_ROWS, _F.c.opens_at <= bindparam("until"))
     .order_by(_F.c.raised.desc(), _F.c.closes_at, _F.c.id)
 )
 _WORKLIST_TOP = _WORKLIST.limit(bindparam("limit"))
@@ -166,21 +163,6 @@ class SqlFollowUpRepository:
         )
         return sorted(set(self.session.connection().execute(query).scalars()))[:limit]
 
-    def advance_statuses(self, now: datetime) -> tuple[int, int]:
-        """Time alone moves open follow-ups: upcoming -> due -> overdue. Set-based, idempotent."""
-        f = FollowUpRow.__table__  # type: ignore[attr-defined]
-        overdue = self.session.execute(
-            update(f)
-            .where(f.c.status.in_(("upcoming", "due")), f.c.closes_at <= now)
-            .values(status="overdue", updated_at=now)
-        )
-        due = self.session.execute(
-            update(f)
-            .where(f.c.status == "upcoming", f.c.opens_at <= now)
-            .values(status="due", updated_at=now)
-        )
-        return int(due.rowcount or 0), int(overdue.rowcount or 0)  # type: ignore[attr-defined]
-
     def patients_with_alerts_due(self, now: datetime) -> list[int]:
         """Every patient with an alert level due, read along the partial index ix_follow_up_alert_due
         (the literal IN matches its WHERE; ordering by patient in SQL would walk the whole table)."""
@@ -213,7 +195,7 @@ class SqlFollowUpRepository:
             )
 
     def worklist(
-        self, statuses: tuple[str, ...], until: datetime, at: datetime | None = None, limit: int | None = None
+        self, until: datetime, at: datetime | None = None, limit: int | None = None
     ) -> list[WorkStep]:
         """Open follow-ups opening before `until`, most urgent first: the highest alert level
         raised, then the earliest window end (overdue longest first); `limit` keeps the top.
@@ -221,19 +203,15 @@ class SqlFollowUpRepository:
         The order follows the partial index ix_follow_up_urgency, so the top lines are read
         without sorting every open follow-up of the cohort.
         """
-        params = {"statuses": list(statuses), "until": until, "limit": limit}
+        params = {"until": until, "limit": limit}
         query = _WORKLIST_TOP if limit else _WORKLIST
         return [WorkStep(*r) for r in self.session.connection().execute(query, params)]
 
-    def counts(self, at: datetime, until: datetime) -> dict[str, int]:
-        f = FollowUpRow.__table__  # type: ignore[attr-defined]
-        stage = case((f.c.closes_at <= at, "overdue"), (f.c.opens_at <= at, "due"), else_="soon")
-        query = (
-            columns(stage, func.count())
-            .where(f.c.status.in_(OPEN_FOLLOW_UP), f.c.opens_at <= until)
-            .group_by(stage)
-        )
-        return {k: int(n) for k, n in self.session.execute(query)}
+    def counts(self, at: datetime, until: datetime) -> dict[FollowUpStatus, int]:
+        """Open follow-ups opening before `until`, counted by their status at `at`."""
+        stage = status_case(at)
+        query = columns(stage, func.count()).where(OPEN_ROWS, _F.c.opens_at <= until).group_by(stage)
+        return {FollowUpStatus(k): int(n) for k, n in self.session.execute(query)}
 
 
 class SqlAlertRepository:

@@ -20,7 +20,8 @@ from pathway.domain.model import (
     WorkStep,
 )
 from pathway.domain.notify import DEFAULT_ROUTES, Route
-from pathway.domain.report import AlertFact, ReportBounds
+from pathway.domain.report import AlertFact, EventFact, ReportBounds
+from pathway.domain.status import FollowUpStatus
 from pathway.domain.windows import Calendar
 
 
@@ -97,8 +98,6 @@ class FollowUpRepository(Protocol):
 
     def patients_to_check(self, now: datetime, limit: int) -> list[int]: ...
 
-    def advance_statuses(self, now: datetime) -> tuple[int, int]: ...
-
     def patients_with_alerts_due(self, now: datetime) -> list[int]: ...
 
     def alerts_due_for(self, patient_ids: list[int], now: datetime) -> list[StoredFollowUp]: ...
@@ -106,10 +105,14 @@ class FollowUpRepository(Protocol):
     def set_raised(self, changes: list[dict[str, Any]]) -> None: ...
 
     def worklist(
-        self, statuses: tuple[str, ...], until: datetime, at: datetime | None = None, limit: int | None = None
-    ) -> list[WorkStep]: ...
+        self, until: datetime, at: datetime | None = None, limit: int | None = None
+    ) -> list[WorkStep]:
+        """Open follow-ups opening before `until`, most urgent first."""
+        ...
 
-    def counts(self, at: datetime, until: datetime) -> dict[str, int]: ...
+    def counts(self, at: datetime, until: datetime) -> dict[FollowUpStatus, int]:
+        """Open follow-ups opening before `until`, by their status at `at`."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -222,7 +225,7 @@ class ReportRepository(Protocol):
 
     def events_of(
         self, types: tuple[str, ...], recorded_since: datetime | None = None
-    ) -> list[tuple[int, str, str, datetime, dict[str, Any]]]: ...
+    ) -> list[EventFact]: ...
 
     def patient_lines(
         self, at: datetime

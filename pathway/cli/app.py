@@ -13,6 +13,7 @@ from pathway.domain.alert_status import LIVE
 from pathway.domain.clinical_time import parse_date, parse_datetime
 from pathway.domain.diagram import mermaid
 from pathway.domain.errors import InvalidInput, PathwayError, PermissionDenied
+from pathway.domain.status import PENDING
 from pathway.services import accounts, alerting, patients
 from pathway.services.demo import load_demo
 
@@ -136,7 +137,7 @@ def status(mrn: str, json_: JsonOpt = False) -> None:
     view = patients.status(deps, mrn)
     follow_ups, alerts = alerting.follow_ups_of(deps, mrn)
     rules = dict(deps.pathway.definition.rules.follow_ups)
-    current = [f for f in follow_ups if f.status in ("upcoming", "due", "overdue")]
+    current = [f for f in follow_ups if f.status in PENDING]
     live = [a for a in alerts if a.status in LIVE]
     if json_:
         out = render.status_json(view, deps.zone)

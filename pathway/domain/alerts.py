@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
@@ -32,6 +33,21 @@ class AlertCandidate:
     @property
     def rank(self) -> int:
         return SEVERITY_RANK[self.severity]
+
+
+def level_reached(
+    fires_at: Mapping[int, datetime | None], now: datetime, raised: int = 0
+) -> tuple[int, datetime | None]:
+    """The highest alert level (severity rank) a follow-up has reached at `now`, and when the next
+    higher level fires (None: no higher level left).
+
+    `fires_at` maps each rank to the instant its level fires (None: the rule has no such level);
+    a level fires at its instant, inclusive. `raised`, the level already raised, is never undone
+    by time: the result is at least `raised`. Recording and the sweep both use this rule.
+    """
+    reached = max([rank for rank, when in fires_at.items() if when is not None and when <= now] + [raised])
+    later = [when for rank, when in fires_at.items() if when is not None and rank > reached and when > now]
+    return reached, min(later, default=None)
 
 
 def follow_up_key(fu: FollowUp) -> str:

@@ -23,6 +23,7 @@ from pathway.domain.clinical_time import local_date, start_of_day
 from pathway.domain.conditions import ParamLookup, all_hold
 from pathway.domain.definition import PathwayDefinition
 from pathway.domain.rules_spec import ENROLMENT, FollowUpRule
+from pathway.domain.status import FollowUpStatus, follow_up_status
 from pathway.domain.timeline import Moment
 from pathway.domain.windows import Calendar, Window, compute_window
 
@@ -33,9 +34,8 @@ class FollowUp:
     region: str
     anchor_at: datetime
     anchor_label: str
-    anchor_event_id: int | None
     window: Window
-    outcome: str = "open"  # open | done | cancelled
+    outcome: str = "open"  # an Outcome: open | done | cancelled
     done_at: datetime | None = None
     done_event_id: int | None = None
     cancel_reason: str | None = None
@@ -56,12 +56,8 @@ class FollowUp:
             return 0
         return (self.done_at - self.window.closes_at) // timedelta(days=1) + 1
 
-    def status(self, now: datetime) -> str:
-        if self.outcome != "open":
-            return self.outcome
-        if now < self.window.opens_at:
-            return "upcoming"
-        return "due" if now < self.window.closes_at else "overdue"
+    def status(self, now: datetime) -> FollowUpStatus:
+        return follow_up_status(self.outcome, self.window.opens_at, self.window.closes_at, now)
 
 
 @dataclass
@@ -114,9 +110,7 @@ class _Walk:
         self.close("cancelled", cancel_reason=f"superseded: {label} on {self.day(m)}")
         window = compute_window(self.rule.window, m.at, self.calendar)
         notes = notes + ((window.shift,) if window.shift else ())
-        self.current = FollowUp(
-            self.rule_id, self.region, m.at, label, m.event.id if m.event else None, window, notes=notes
-        )
+        self.current = FollowUp(self.rule_id, self.region, m.at, label, window, notes=notes)
         already = _satisfied_by_state(self.rule, m.after)
         if already:
             self.close("done", done_at=m.at, notes=(*notes, already))

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from pathway.domain.status import FollowUpStatus, follow_up_status
+
 
 @dataclass(frozen=True)
 class Patient:
@@ -85,6 +87,10 @@ class StoredFollowUp:
     info_at: datetime | None = None
     warning_at: datetime | None = None
     critical_at: datetime | None = None
+
+    def status_at(self, now: datetime) -> FollowUpStatus:
+        """`status` holds the stored outcome (open, done, cancelled); this is the status at `now`."""
+        return follow_up_status(self.status, self.opens_at, self.closes_at, now)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from statistics import median
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from pathway.domain.clinical_time import local_date, start_of_day
 
@@ -80,6 +80,16 @@ class AlertFact:
     status: str
     message: str
     opened_at: datetime
+
+
+class EventFact(NamedTuple):
+    """An event as the report reads it: with its patient's MRN."""
+
+    id: int
+    mrn: str
+    type: str
+    occurred_at: datetime
+    data: dict[str, Any]
 
 
 @dataclass(frozen=True)

@@ -117,7 +117,6 @@ class FollowUpRule(Sourced):
     per: str | None = None
     per_values: tuple[str, ...] = ()
     window: WindowSpec
-    reminder_lead: DurationText = "7d"
     done: DoneSpec
     alert: AlertSpec | None = None
     early_alert: str | None = None

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from pathway.domain.errors import EventNotAllowed
+from pathway.domain.history import live_events
 from pathway.domain.machine import Pathway
 from pathway.domain.model import EventRecord
 
@@ -31,11 +32,7 @@ def build_timeline(pathway: Pathway, enrolled_at: datetime, events: list[EventRe
     seen in recording order are the states at each moment of clinical time.
     """
     definition = pathway.definition
-    retractions = {n for n, s in definition.events.items() if s.retracts}
-    retracted = {int(e.data["event_id"]) for e in events if e.type in retractions}
-    live = [
-        e for e in sorted(events, key=lambda e: e.id) if e.type not in retractions and e.id not in retracted
-    ]
+    live = live_events(definition, events)
     states = definition.initial_states()
     moments = [Moment(at=enrolled_at, seq=-1, event=None, before=dict(states), after=dict(states))]
     for event in live:

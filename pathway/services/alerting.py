@@ -24,6 +24,7 @@ from pathway.domain.events import clean_text
 from pathway.domain.explanation import AlertRef, Explanation, Interval, LevelAt
 from pathway.domain.model import AlertLine, StoredAlert, StoredFollowUp
 from pathway.domain.roles import ROLES
+from pathway.domain.status import FollowUpStatus, Outcome, follow_up_status
 from pathway.domain.windows import Window
 from pathway.ports import Deps, UnitOfWork
 from pathway.services.raising import Changes, hold_behind_urgent, raise_levels, renotify
@@ -43,18 +44,13 @@ BATCH = 200
 def sweep(deps: Deps) -> Changes:
     """Move every follow-up and alert forward to now (read once); idempotent and safe in parallel.
 
-    Time alone changes statuses and raises alert levels, so this is set-based over the stored
-    windows and alert plans; history is re-derived only for patients whose snooze or override ran
-    out (their alerts may reopen). Recording an event re-derives that patient at once.
+    Time alone raises alert levels (a follow-up's upcoming / due / overdue is derived from its
+    window when read, never stored), so this is set-based over the stored alert plans; history is
+    re-derived only for patients whose snooze or override ran out (their alerts may reopen).
+    Recording an event re-derives that patient at once.
     """
     now = deps.clock.now()
     total = Changes()
-    with deps.uow() as uow:
-        due, overdue = uow.follow_ups.advance_statuses(now)
-        uow.commit()
-    total.follow_ups_changed += due + overdue
-    if due or overdue:
-        total.lines.append(f"{due} follow-up(s) became due, {overdue} overdue")
     _raise_levels(deps, now, total)
     seen: set[int] = set()
     while True:
@@ -91,7 +87,7 @@ def _raise_levels(deps: Deps, now: datetime, total: Changes) -> None:
     """
     pathway_hash = deps.pathway.definition.content_hash
     holdable = holdable_keys(deps.pathway.definition)
-    with deps.uow() as uow:
+    with deps.read() as uow:
         due = uow.follow_ups.patients_with_alerts_due(now)
     for start in range(0, len(due), BATCH):
         patients = due[start : start + BATCH]
@@ -164,7 +160,7 @@ def worklist(
     horizon = at + timedelta(days=within if within is not None else 7)
     rules = deps.pathway.definition.rules.follow_ups
     with deps.read() as uow:
-        rows = uow.follow_ups.worklist(("upcoming", "due", "overdue"), horizon, at, limit)
+        rows = uow.follow_ups.worklist(horizon, at, limit)
         alerts = uow.alerts.open_lines(limit or None)
         undelivered = _undelivered(uow)
     by_follow_up: dict[int, AlertLine] = {}
@@ -176,7 +172,8 @@ def worklist(
     items: list[WorkItem] = []
     late = _days_late(at, as_of or today, deps.zone)
     for fu in rows:
-        kind = "soon" if at < fu.opens_at else ("due" if at < fu.closes_at else "overdue")
+        status = follow_up_status(Outcome.OPEN, fu.opens_at, fu.closes_at, at)
+        kind = "soon" if status is FollowUpStatus.UPCOMING else status.value
         step = (rules[fu.rule].step if fu.rule in rules else fu.rule) + (
             f" ({fu.region})" if fu.region else ""
         )
@@ -234,9 +231,11 @@ def worklist_counts(deps: Deps, as_of: date | None = None, within: int | None = 
     with deps.read() as uow:
         counts = uow.follow_ups.counts(at, horizon)
         by_severity = uow.alerts.severity_counts((AlertStatus.OPEN,))
-    return {k: counts.get(k, 0) for k in ("overdue", "due", "soon")} | {
-        f"{s}_alerts": by_severity.get(s, 0) for s in reversed(Severity)
-    }
+    return {
+        "overdue": counts.get(FollowUpStatus.OVERDUE, 0),
+        "due": counts.get(FollowUpStatus.DUE, 0),
+        "soon": counts.get(FollowUpStatus.UPCOMING, 0),
+    } | {f"{s}_alerts": by_severity.get(s, 0) for s in reversed(Severity)}
 
 
 def _undelivered(uow: UnitOfWork) -> list[WorkItem]:
@@ -420,20 +419,13 @@ def _act(
 
 
 def follow_ups_of(deps: Deps, mrn: str) -> tuple[list[StoredFollowUp], list[StoredAlert]]:
-    """A patient's follow-ups (status as of now, even between sweeps) and alerts."""
+    """A patient's follow-ups, their `status` derived as of now (upcoming / due / overdue, or the
+    outcome), and alerts."""
     now = deps.clock.now()
     with deps.read() as uow:
         patient = find_patient(uow, mrn)
         rows, alerts = uow.follow_ups.for_patient(patient.id), uow.alerts.for_patient(patient.id)
-    return [replace(f, status=live_status(f, now)) for f in rows], alerts
-
-
-def live_status(fu: StoredFollowUp, now: datetime) -> str:
-    if fu.status in ("done", "cancelled"):
-        return fu.status
-    if now < fu.opens_at:
-        return "upcoming"
-    return "due" if now < fu.closes_at else "overdue"
+    return [replace(f, status=f.status_at(now)) for f in rows], alerts
 
 
 def why(deps: Deps, mrn: str, rule_id: str) -> list[Explanation]:

@@ -73,6 +73,6 @@ def daily_report_job(
 
 def report_missing(deps: Deps) -> bool:
     today = local_date(deps.clock.now(), deps.zone)
-    with deps.uow() as uow:
+    with deps.read() as uow:
         run = uow.reports.run_for(today)
     return run is None or run[0] != "done"

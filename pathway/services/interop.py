@@ -18,7 +18,6 @@ from pathway.interop.fhir_export import PatientRecord, bundle, patient_resources
 from pathway.interop.fhir_import import Mapped, Unmapped, map_bundle
 from pathway.ports import Deps, UnitOfWork, User
 from pathway.services.accounts import hash_token
-from pathway.services.alerting import live_status
 from pathway.services.patients import _valid_actor, record_in
 from pathway.services.sync import find_patient
 
@@ -61,7 +60,7 @@ def _record(uow: UnitOfWork, patient: Patient, deps: Deps, now: datetime) -> Pat
         patient=patient,
         states={t: stored[t] for t in deps.pathway.definition.tracks if t in stored},
         events=uow.events.for_patient(patient.id),
-        follow_ups=[replace(f, status=live_status(f, now)) for f in uow.follow_ups.for_patient(patient.id)],
+        follow_ups=[replace(f, status=f.status_at(now)) for f in uow.follow_ups.for_patient(patient.id)],
         alerts=uow.alerts.for_patient(patient.id),
     )
 

@@ -144,7 +144,7 @@ def _record(
 def send_digests(deps: Deps, mailer: Mailer | None, senders: Mapping[str, Sender]) -> int:
     """Bundle the digest notifications (info alerts) into one message per recipient; once a day."""
     now = deps.clock.now()
-    with deps.uow() as uow:
+    with deps.read() as uow:
         waiting = uow.notifications.listing(("digest",))
         open_ids = {
             n.alert_id

@@ -17,7 +17,7 @@ from pathway.domain.enrolment import check_age
 from pathway.domain.errors import Conflict, EventNotAllowed, InvalidInput, NotFound
 from pathway.domain.events import MRN_PATTERN, clean_text, histology_value, validate_event_data
 from pathway.domain.followups import scope_of
-from pathway.domain.history import replay
+from pathway.domain.history import replay, retracted_ids, retraction_types
 from pathway.domain.hour_clocks import clocks_needing_time
 from pathway.domain.machine import Pathway
 from pathway.domain.model import EventRecord, NewEvent, Patient, PatientView
@@ -162,7 +162,7 @@ def record_in(
         new_states = deps.pathway.fire(states, event, data).states
     changes = {t: (states[t], s) for t, s in new_states.items() if states[t] != s}
     if not definition.events[event].retracts:
-        _check_clinical_order(history, changes, occurred_at, event, deps.zone, definition.events)
+        _check_clinical_order(history, changes, occurred_at, event, deps.zone, definition)
         if date_only:
             _check_has_time(definition, event, data, changes)
     histology = data.get(HISTOLOGY_FIELD) if definition.events[event].role == "histology" else None
@@ -216,9 +216,7 @@ def history(deps: Deps, mrn: str) -> History:
     with deps.read() as uow:
         patient = _patient(uow, mrn)
         events = uow.events.for_patient(patient.id)
-    retractions = {n for n, s in deps.pathway.definition.events.items() if s.retracts}
-    retracted = {int(e.data["event_id"]) for e in events if e.type in retractions}
-    return History(patient=patient, events=events, retracted=retracted)
+    return History(patient=patient, events=events, retracted=retracted_ids(deps.pathway.definition, events))
 
 
 def list_patients(
@@ -276,13 +274,12 @@ def _valid_actor(actor: str) -> str:
 def _after_retraction(
     pathway: Pathway, history: list[EventRecord], target_id: int, patient: Patient
 ) -> dict[str, str]:
-    retractions = {n for n, s in pathway.definition.events.items() if s.retracts}
     target = next((e for e in history if e.id == target_id), None)
     if target is None:
         raise NotFound(f"patient {patient.id} has no event {target_id}; see `pathway history`")
-    if target.type in retractions:
+    if target.type in retraction_types(pathway.definition):
         raise InvalidInput(f"event {target_id} is itself a retraction; record the event again")
-    if any(e.type in retractions and int(e.data["event_id"]) == target_id for e in history):
+    if target_id in retracted_ids(pathway.definition, history):
         raise Conflict(f"event {target_id} is already retracted")
     remaining = [e for e in history if e.id != target_id]
     try:
@@ -301,10 +298,10 @@ def _check_clinical_order(
     occurred_at: datetime,
     event: str,
     zone: tzinfo,
-    events: dict[str, Any],
+    definition: PathwayDefinition,
 ) -> None:
     """A state change may not be dated before the last state change of the same track."""
-    retracted = {int(e.data["event_id"]) for e in history if events[e.type].retracts}
+    retracted = retracted_ids(definition, history)
     for e in reversed(history):
         if e.id in retracted or e.occurred_at <= occurred_at:
             continue
@@ -323,8 +320,7 @@ def _check_pause(event: str, history: list[EventRecord], definition: PathwayDefi
     pause, resume = definition.event_with_role("pause"), definition.event_with_role("resume")
     if event not in (pause, resume):
         return
-    events = definition.events
-    retracted = {int(e.data["event_id"]) for e in history if events[e.type].retracts}
+    retracted = retracted_ids(definition, history)
     last = next(
         (e for e in reversed(history) if e.type in (pause, resume) and e.id not in retracted),
         None,

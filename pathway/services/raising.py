@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pathway.domain.alert_status import LIVE, AlertStatus, Severity, renotify_round, still_notified
-from pathway.domain.alerts import AlertCandidate
+from pathway.domain.alerts import AlertCandidate, level_reached
 from pathway.domain.model import StoredAlert, StoredFollowUp
 from pathway.domain.notify import Route, idempotency_key, lateness
 from pathway.domain.rules_spec import SEVERITY_RANK
@@ -115,9 +115,8 @@ def raise_levels(
     wanted: dict[tuple[int, str, str, str], tuple[StoredFollowUp, AlertCandidate]] = {}
     for fu in rows:
         at = {1: fu.info_at, 2: fu.warning_at, 3: fu.critical_at}
-        target = max([r for r, when in at.items() if when is not None and when <= now] + [fu.raised])
-        later = [when for r, when in at.items() if when is not None and r > target and when > now]
-        raised.append({"fid": fu.id, "new_raised": target, "next_at": min(later, default=None), "now": now})
+        target, next_at = level_reached(at, now, fu.raised)
+        raised.append({"fid": fu.id, "new_raised": target, "next_at": next_at, "now": now})
         opened_at = at.get(target)
         if target > fu.raised and fu.alert_rule is not None and opened_at is not None:
             severity = dict(LEVELS)[target]

@@ -8,6 +8,7 @@ from pathway.domain.clinical_time import local_date, plausible, start_of_day
 from pathway.domain.definition import PathwayDefinition
 from pathway.domain.durations import Duration
 from pathway.domain.errors import InvalidInput
+from pathway.domain.history import retracted_ids, retraction_types
 from pathway.domain.report import (
     FORECAST_COLUMNS,
     LIST_LIMIT,
@@ -22,8 +23,6 @@ from pathway.domain.report import (
     report_bounds,
 )
 from pathway.ports import Deps, UnitOfWork
-
-STALE_RUN = timedelta(minutes=30)
 
 
 def report_instant(deps: Deps, as_of: date | None) -> datetime:
@@ -54,7 +53,7 @@ def gather(deps: Deps, uow: UnitOfWork, b: ReportBounds) -> Snapshot:
     forecast_rules = tuple(rid for rid, s in sections.items() if s in FORECAST_COLUMNS)
     exits = tuple(definition.exit_states)
     enrolled, active = uow.reports.active_patients(exits)
-    gone = _retracted(uow)
+    gone = _retracted(uow, definition)
     actions = [
         ("escalated" if a == "resolved" and (note or "").startswith("escalated") else a, alert_id, mrn)
         for a, alert_id, mrn, note in uow.reports.actions_since(b.previous_at)
@@ -129,8 +128,8 @@ def _in_pathway_order(
     }
 
 
-def _retracted(uow: UnitOfWork) -> set[int]:
-    return {int(d["event_id"]) for _, _, _, _, d in uow.reports.events_of(("retraction",))}
+def _retracted(uow: UnitOfWork, definition: PathwayDefinition) -> set[int]:
+    return retracted_ids(definition, uow.reports.events_of(tuple(sorted(retraction_types(definition)))))
 
 
 def _rt_delays(uow: UnitOfWork, since: datetime, at: datetime, gone: set[int]) -> list[float]:

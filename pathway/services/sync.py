@@ -16,6 +16,7 @@ from pathway.domain.alerts import (
     follow_up_key,
     follow_up_message,
     holdable_keys,
+    level_reached,
 )
 from pathway.domain.clinical_time import local_date
 from pathway.domain.errors import NotFound
@@ -25,6 +26,7 @@ from pathway.domain.machine import Pathway
 from pathway.domain.model import EventRecord, Patient, StoredAlert, StoredFollowUp
 from pathway.domain.notify import DEFAULT_ROUTES, Route
 from pathway.domain.rules_spec import SEVERITY_RANK, FollowUpRule
+from pathway.domain.status import Outcome
 from pathway.domain.timeline import build_timeline
 from pathway.domain.windows import Calendar
 from pathway.ports import UnitOfWork
@@ -126,6 +128,7 @@ def _sync_follow_ups(
     inserts: list[dict[str, Any]] = []
     for fu in follow_ups:
         values = _values(fu, now, calendar, rules)
+        shown = fu.status(now)
         old = stored.get(fu.key)
         if old is None:
             inserts.append(
@@ -138,18 +141,15 @@ def _sync_follow_ups(
                 }
             )
             changes.lines.append(
-                f"patient {patient.id}: {fu.rule}{_r(fu.region)} "
-                f"{values['status']} (anchor {fu.anchor_label})"
+                f"patient {patient.id}: {fu.rule}{_r(fu.region)} {shown} (anchor {fu.anchor_label})"
             )
         elif _differs(old, values) and uow.follow_ups.update(old.id, old.status, _changed(old, values)):
             changes.follow_ups_changed += 1
-            if old.status != values["status"]:
-                changes.lines.append(
-                    f"patient {patient.id}: {fu.rule}{_r(fu.region)} {old.status} → {values['status']}"
-                )
+            if (was := old.status_at(now)) != shown:
+                changes.lines.append(f"patient {patient.id}: {fu.rule}{_r(fu.region)} {was} → {shown}")
     desired = {fu.key for fu in follow_ups}
     for key, old in stored.items():
-        if key not in desired and old.status not in ("done", "cancelled"):
+        if key not in desired and old.status == Outcome.OPEN:
             uow.follow_ups.update(
                 old.id,
                 old.status,
@@ -178,7 +178,7 @@ def _values(
         "target_at": fu.window.target_at,
         "closes_at": fu.window.closes_at,
         "clock_time": fu.window.clock_time,
-        "status": fu.status(now),
+        "status": fu.outcome,
         "done_at": fu.done_at,
         "done_event_id": fu.done_event_id,
         "late_days": fu.late_days,
@@ -212,9 +212,7 @@ def alert_plan(fu: FollowUp, rule: FollowUpRule, now: datetime, calendar: Calend
     for level in rule.alert.levels:
         when = fu.window.level_at(level, calendar.zone)
         at[level.severity] = min(when, at.get(level.severity, when))
-    reached = [SEVERITY_RANK[s] for s, when in at.items() if when <= now]
-    raised = max(reached, default=0)
-    later = [when for s, when in at.items() if SEVERITY_RANK[s] > raised and when > now]
+    raised, next_at = level_reached({SEVERITY_RANK[s]: when for s, when in at.items()}, now)
     plan.update(
         {
             "alert_rule": rule.alert.id,
@@ -225,7 +223,7 @@ def alert_plan(fu: FollowUp, rule: FollowUpRule, now: datetime, calendar: Calend
             "warning_at": at.get("warning"),
             "critical_at": at.get("critical"),
             "raised": raised if fu.outcome == "open" else 0,
-            "next_alert_at": min(later) if later and fu.outcome == "open" else None,
+            "next_alert_at": next_at if fu.outcome == "open" else None,
         }
     )
     return plan

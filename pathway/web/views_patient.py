@@ -18,13 +18,13 @@ from pathway.domain.handover import handover_markdown
 from pathway.domain.model import EventRecord, StoredFollowUp
 from pathway.domain.pauses import open_pause
 from pathway.domain.rules_spec import FollowUpRule
+from pathway.domain.status import PENDING
 from pathway.ports import Deps, User
 from pathway.render.timeline_svg import Band, Mark, Row, timeline_svg
 from pathway.services import accounts, alerting, handover, patients
 from pathway.web.fmt import day, local_day, when
 from pathway.web.views import alert_lines, snooze_latest
 
-OPEN = ("upcoming", "due", "overdue")
 FIELD_PREFIX = "f_"
 
 
@@ -104,7 +104,7 @@ def patient_page(deps: Deps, user: User, mrn: str, chosen: str | None) -> dict[s
         "alerts": alert_lines(
             live, user, deps.zone, alerting.undelivered_alert_ids(deps), snooze_latest(deps)
         ),
-        "follow_ups": follow_up_lines(deps, mrn, [f for f in follow_ups if f.status in OPEN]),
+        "follow_ups": follow_up_lines(deps, mrn, [f for f in follow_ups if f.status in PENDING]),
         "timeline": Markup(
             timeline(deps, follow_ups, history.events, history.retracted, view.patient.enrolled_on)
         ),

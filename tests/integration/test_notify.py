@@ -99,8 +99,8 @@ class _BrokenOutbox:
 class _OutboxFails:
     """A unit of work whose notification writes fail (after the alert row is inserted)."""
 
-    def __init__(self, deps: Deps) -> None:
-        self.real = deps.uow()
+    def __init__(self, deps: Deps, read_only: bool = False) -> None:
+        self.real = deps.uow(read_only)
 
     def __enter__(self) -> UnitOfWork:
         uow = self.real.__enter__()
@@ -119,7 +119,7 @@ def test_an_alert_is_not_written_when_its_notifications_cannot_be(
     clock.advance(days=15)
 
     with pytest.raises(RuntimeError, match="outbox write failed"):
-        alerting.sweep(replace(deps, uow=lambda: _OutboxFails(deps)))
+        alerting.sweep(replace(deps, uow=lambda read_only=False: _OutboxFails(deps, read_only)))
     assert (table_count(engine, "alert"), table_count(engine, "notification")) == (0, 0)
 
     alerting.sweep(deps)

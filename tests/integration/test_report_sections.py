@@ -16,6 +16,7 @@ from sqlalchemy import Engine, insert
 
 from db.tables import EventRow, FollowUpRow, PatientRow, TrackStateRow
 from pathway.domain.report import report_bounds
+from pathway.domain.status import PENDING, Outcome, follow_up_status
 from pathway.ports import Deps
 
 LONDON = ZoneInfo("Europe/London")
@@ -38,7 +39,7 @@ def window(opens: date, target: date, closes: date) -> dict[str, datetime]:
 
 
 STEPS: list[tuple[str, str, str, dict[str, datetime], str, datetime | None]] = [
-    # (mrn, rule, region, window, status, done_at)
+    # (mrn, rule, region, window, status at AT, done_at); stored: the outcome (open, done, ...)
     (
         "MRN-1",
         "T09",
@@ -60,9 +61,9 @@ STEPS: list[tuple[str, str, str, dict[str, datetime], str, datetime | None]] = [
         "T12",
         "",
         window(date(2026, 2, 1), date(2026, 2, 20), date(2026, 3, 1)),
-        "due",
+        "overdue",
         None,
-    ),  # closed at the end of yesterday: newly overdue (its status not yet moved)
+    ),  # closed at the end of yesterday: newly overdue
     (
         "MRN-3",
         "T10",
@@ -197,6 +198,8 @@ def add_steps(engine: Engine, ids: dict[str, int], steps: list[Any]) -> int:
     last = 0
     with engine.begin() as conn:
         for mrn, rule, region, times, status, done in steps:
+            outcome = Outcome.OPEN if status in PENDING else status
+            assert follow_up_status(outcome, times["opens_at"], times["closes_at"], AT) == status
             last = conn.execute(
                 insert(FollowUpRow)
                 .values(
@@ -206,7 +209,7 @@ def add_steps(engine: Engine, ids: dict[str, int], steps: list[Any]) -> int:
                     anchor_at=times["opens_at"],
                     anchor_label="test",
                     clock_time=False,
-                    status=status,
+                    status=outcome,
                     done_at=done,
                     late_days=0,
                     early=False,

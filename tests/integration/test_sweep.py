@@ -95,7 +95,8 @@ def test_the_sweep_moves_follow_ups_from_upcoming_to_due_to_overdue_and_opens_th
         "due",
         "due",
     )
-    assert changes.follow_ups_changed == 3 and changes.alerts_opened == 0
+    # time alone rewrites no follow-up row: upcoming / due / overdue are derived when read
+    assert changes.follow_ups_changed == 0 and changes.alerts_opened == 0
     assert live_alerts(deps) == []
 
     clock.current = morning(date(2026, 7, 25))
@@ -253,7 +254,7 @@ def test_two_sweeps_in_parallel_processes_do_one_sweeps_worth_of_work(
         first, second = start_sweep(database_url), start_sweep(database_url)
         results = [finish(first), finish(second)]
 
-    assert reference["alerts_opened"] >= 12 * 3 and reference["follow_ups_changed"] >= 12 * 3
+    assert reference["alerts_opened"] >= 12 * 3
     for name in COUNTERS:
         assert sum(r[name] for r in results) == reference[name], (name, results, reference)
     assert sorted(per_item(results[0]) + per_item(results[1])) == sorted(per_item(reference))
