@@ -278,3 +278,18 @@ class AppSettingRow(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=64)
     value: str
     created_at: datetime
+
+
+class JobRunRow(SQLModel, table=True):
+    """The last run of each periodic job (sweep, notify, report), for health checks and metrics."""
+
+    __tablename__ = "job_run"
+
+    name: str = Field(primary_key=True, max_length=32)
+    last_started_at: datetime
+    last_finished_at: datetime
+    last_seconds: float = 0.0
+    last_success_at: datetime | None = None
+    last_error: str | None = None
+    runs: int = 0
+    failures: int = 0

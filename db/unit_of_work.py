@@ -8,6 +8,7 @@ from sqlmodel import Session
 
 from db.accounts import SqlUserRepository
 from db.notifications import SqlNotificationRepository
+from db.operations import SqlOperationsRepository
 from db.reporting import SqlReportRepository
 from db.repository import SqlEventRepository, SqlPatientRepository
 from db.tracking import SqlAlertRepository, SqlFollowUpRepository
@@ -17,6 +18,7 @@ from pathway.ports import (
     EventRepository,
     FollowUpRepository,
     NotificationRepository,
+    OperationsRepository,
     PatientRepository,
     ReportRepository,
     UserRepository,
@@ -35,6 +37,7 @@ class SqlUnitOfWork:
     notifications: NotificationRepository
     reports: ReportRepository
     users: UserRepository
+    operations: OperationsRepository
 
     def __init__(self, engine: Engine, pathway_id: str, read_only: bool = False) -> None:
         self.engine = engine.execution_options(**READ_ONLY) if read_only else engine
@@ -50,6 +53,7 @@ class SqlUnitOfWork:
         self.notifications = SqlNotificationRepository(self.session)
         self.reports = SqlReportRepository(self.session)
         self.users = SqlUserRepository(self.session)
+        self.operations = SqlOperationsRepository(self.session)
         return self
 
     def __exit__(

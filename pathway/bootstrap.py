@@ -8,11 +8,13 @@ from dataclasses import dataclass
 from datetime import date
 from functools import partial
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from db import migrate
 from db.engine import make_engine
 from db.unit_of_work import SqlUnitOfWork
+from pathway import health as checks
 from pathway.clock import SystemClock
 from pathway.domain.errors import PathwayError
 from pathway.domain.machine import Pathway
@@ -64,6 +66,31 @@ class App:
         if current != head:
             what = "has no tables" if current is None else f"is at schema {current}, not {head}"
             raise DatabaseNotReady(f"the database {what}; run `pathway init` first")
+
+    def health(self) -> checks.Health:
+        """/readyz and `pathway health`: the database checks here, the rest from stored facts."""
+        return checks.readiness(
+            self.deps, self.settings.sweep_minutes, self.settings.report_time, self.storage_checks()
+        )
+
+    def storage_checks(self) -> tuple[checks.Check, ...]:
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except SQLAlchemyError as exc:
+            reason = type(getattr(exc, "orig", None) or exc).__name__
+            return (
+                checks.Check("database", False, f"the database is unreachable ({reason})"),
+                checks.Check("schema", False, "not checked: the database is unreachable"),
+            )
+        try:
+            self.check_schema()
+        except DatabaseNotReady as exc:
+            return (checks.Check("database", True, "reachable"), checks.Check("schema", False, str(exc)))
+        return (
+            checks.Check("database", True, "reachable"),
+            checks.Check("schema", True, f"schema {migrate.head()} is current"),
+        )
 
 
 def clinic_calendar(settings: Settings) -> Calendar:

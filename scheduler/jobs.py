@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 
 from pathway.alerting import sweep
+from pathway.health import SWEEP, run_recorded
 from pathway.ports import Deps
 
 log = logging.getLogger("pathway.scheduler")
 
 
 def sweep_job(deps: Deps) -> None:
-    changes = sweep(deps)
+    changes = run_recorded(deps, SWEEP, lambda: sweep(deps))
     log.info(
         "sweep: %d patient(s) checked, %d follow-up(s) created, %d changed, %d alert(s) "
         "opened, %d escalated, %d resolved, %d reopened",

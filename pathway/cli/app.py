@@ -233,6 +233,7 @@ def main() -> None:
 
 
 from pathway.cli import care as _care  # noqa: E402,F401  (registers the follow-up commands)
+from pathway.cli import health_cmd as _health  # noqa: E402,F401
 from pathway.cli import import_cmd as _import  # noqa: E402,F401
 from pathway.cli import notify_cmds as _notify  # noqa: E402,F401
 from pathway.cli import report_cmds as _report  # noqa: E402,F401
