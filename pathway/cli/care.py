@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import logging
-from typing import Annotated
+from typing import Annotated, cast
 
 import typer
 
-from pathway import alerting
+from pathway import alerting, health, logs
 from pathway.cli import render, render_care
 from pathway.cli.common import JsonOpt, app, get_app, handles_errors
 from pathway.domain.clinical_time import parse_date
@@ -27,7 +26,8 @@ def sweep(
     Example: pathway sweep --json
     """
     application = get_app()
-    changes = (alerting.refresh_all if all_ else alerting.sweep)(application.deps)
+    job = alerting.refresh_all if all_ else alerting.sweep
+    changes = health.run_recorded(application.deps, health.SWEEP, lambda: job(application.deps))
     if json_:
         render.dump_json(changes.as_dict())
         return
@@ -170,10 +170,8 @@ def why(mrn: str, rule: str, json_: JsonOpt = False) -> None:
         assert isinstance(window, dict) and isinstance(interval, dict)
         print(f"{e['rule']} {e['step']}{region}: {e['status']}")
         print(f"  rule source: {e['source']} [{e['kind']}]")
-        print(
-            f"  runs while {e['track']} is in: {', '.join(e['runs_in'])}; "  # type: ignore[arg-type]
-            f"done by: {', '.join(e['done_by'])}"
-        )  # type: ignore[arg-type]
+        runs_in, done_by = cast(list[str], e["runs_in"]), cast(list[str], e["done_by"])
+        print(f"  runs while {e['track']} is in: {', '.join(runs_in)}; done by: {', '.join(done_by)}")
         print(f"  anchor: {e['anchor']} at {e['anchor_at']}")
         print(
             f"  interval: opens {interval['opens']}, target {interval['target'] or '-'}, closes "
@@ -206,11 +204,11 @@ def scheduler_cmd(
     from scheduler.report_job import ReportConfig
     from scheduler.runner import Jobs, run
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     if sweep_minutes is not None and not 1 <= sweep_minutes <= 1440:
         raise typer.BadParameter("must be between 1 and 1440", param_hint="--sweep-minutes")
     application = get_app()
     settings = application.settings
+    logs.configure(settings.log_format)
     minutes = settings.sweep_minutes if sweep_minutes is None else sweep_minutes
     senders = application.senders()
     mailer = senders.get("email")

@@ -11,6 +11,7 @@ from pathlib import Path
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from prometheus_client import CollectorRegistry
 from starlette.middleware.sessions import SessionMiddleware
 
 import pathway
@@ -22,12 +23,14 @@ from pathway.web import (
     api_patients,
     api_users,
     errors,
+    ops,
     pages_auth,
     pages_pathway,
     pages_patient,
     pages_worklist,
 )
 from pathway.web.auth import CurrentUser
+from pathway.web.observe import Observe, templates_of
 from pathway.web.schemas import ERRORS
 from pathway.web.security import SecurityHeaders
 
@@ -53,6 +56,9 @@ def create_app(application: App, secret_key: str | None = None, secure_cookies: 
         openapi_url=None,
     )
     app.state.deps = deps
+    app.state.application = application
+    app.state.metrics = CollectorRegistry()
+    latency = ops.install(app.state.metrics, application)
     errors.install(app)
     api = APIRouter(prefix="/api/v1", responses=ERRORS)
     for module in (api_patients, api_care, api_pathway, api_users):
@@ -63,6 +69,7 @@ def create_app(application: App, secret_key: str | None = None, secure_cookies: 
     def openapi(_: CurrentUser) -> JSONResponse:
         return JSONResponse(app.openapi())
 
+    app.include_router(ops.router)
     for pages in (pages_auth, pages_worklist, pages_patient, pages_pathway):
         app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
@@ -75,6 +82,7 @@ def create_app(application: App, secret_key: str | None = None, secure_cookies: 
         https_only=secure_cookies,
     )
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(Observe, latency=latency, templates=templates_of(app))
     return app
 
 

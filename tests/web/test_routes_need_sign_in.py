@@ -11,7 +11,7 @@ from starlette.routing import Mount
 
 from tests.web.conftest import TestClient
 
-PUBLIC = {("GET", "/login"), ("POST", "/login")}
+PUBLIC = {("GET", "/login"), ("POST", "/login"), ("GET", "/healthz"), ("GET", "/readyz")}  # probes
 SAMPLE = {"mrn": "DEMO-006", "alert_id": "1", "track": "main", "rule": "T09", "name": "admin.one"}
 
 
