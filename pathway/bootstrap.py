@@ -47,7 +47,7 @@ class App:
         if s.smtp_host:
             senders["email"] = EmailSender(self.smtp())
         if s.webhook_secret:
-            senders["webhook"] = WebhookSender(s.webhook_secret)
+            senders["webhook"] = WebhookSender(s.webhook_secret, clock=self.deps.clock)
         return senders
 
     def smtp(self) -> SmtpConfig:
