@@ -106,7 +106,7 @@ def clinic_calendar(settings: Settings) -> Calendar:
         name = table.get(day)
         return str(name) if name else None
 
-    return Calendar(settings.zone, holiday)
+    return Calendar(settings.zone, holiday, frozenset(table.weekend))
 
 
 def build(environ: Mapping[str, str] | None = None) -> App:
