@@ -9,11 +9,11 @@ import typer
 from db import migrate
 from pathway import alerting, services
 from pathway.cli import render, render_care
-from pathway.cli.common import JsonOpt, app, get_app, handles_errors
+from pathway.cli.common import ChecksFailed, JsonOpt, app, get_app, handles_errors
 from pathway.demo import load_demo
 from pathway.domain.clinical_time import parse_date, parse_datetime
 from pathway.domain.diagram import mermaid
-from pathway.domain.errors import InvalidInput, PathwayError
+from pathway.domain.errors import InvalidInput
 
 
 @app.command()
@@ -44,6 +44,7 @@ def enroll(
         typer.Option(help="sts, chordoma, gctb, chondrosarcoma_conventional, chondrosarcoma_other, other"),
     ] = None,
     on: Annotated[str | None, typer.Option(help="Enrolment date YYYY-MM-DD (default today).")] = None,
+    json_: JsonOpt = False,
 ) -> None:
     """Enrol a patient on the pathway.
 
@@ -58,6 +59,9 @@ def enroll(
         birth_date=parse_date(birth_date, "--birth-date") if birth_date else None,
         on=parse_date(on, "--on") if on else None,
     )
+    if json_:
+        render.dump_json(render.patient_json(patient))
+        return
     print(f"enrolled {patient.mrn} (patient {patient.id}) on {patient.enrolled_on}")
 
 
@@ -70,10 +74,11 @@ def record(
     at: Annotated[str | None, typer.Option(help="Clinic-local YYYY-MM-DDTHH:MM.")] = None,
     set_: Annotated[list[str] | None, typer.Option("--set", help="FIELD=VALUE (repeat).")] = None,
     reason: Annotated[str | None, typer.Option(help="Why (needed for retraction).")] = None,
-    by: Annotated[str | None, typer.Option("--by", help="Who records it.")] = None,
+    by: Annotated[str | None, typer.Option("--by", envvar="PATHWAY_ACTOR", help="Who records it.")] = None,
     expect_version: Annotated[
         int | None, typer.Option("--expect-version", help="Refuse if the patient changed since this version.")
     ] = None,
+    json_: JsonOpt = False,
 ) -> None:
     """Record something that happened to a patient (back-dated with --on or --at).
 
@@ -91,6 +96,15 @@ def record(
         actor=by or application.settings.actor,
         expected_version=expect_version,
     )
+    if json_:
+        render.dump_json(
+            {
+                "event": render.event_json(result.event, application.deps.zone, False),
+                "patient": render.patient_json(result.patient),
+                "changes": {t: list(change) for t, change in result.changes.items()},
+            }
+        )
+        return
     moved = ", ".join(f"{t}: {a} → {b}" for t, (a, b) in result.changes.items())
     print(
         f"recorded {result.event.type} for {result.patient.mrn} "
@@ -214,17 +228,22 @@ def diagram(
 
 @app.command()
 @handles_errors
-def verify() -> None:
-    """Rebuild every patient's tracks from history and compare with the stored states.
+def verify(json_: JsonOpt = False) -> None:
+    """Rebuild every patient's tracks from history and compare with the stored states (exit 1 if any differ).
 
-    Example: pathway verify
+    Example: pathway verify --json
     """
     application = get_app()
     mismatches = services.verify_replay(application.deps)
+    if json_:
+        render.dump_json({"ok": not mismatches, "mismatches": mismatches})
+        if mismatches:
+            raise typer.Exit(1)
+        return
     for line in mismatches:
         print(line)
     if mismatches:
-        raise PathwayError(f"{len(mismatches)} patient(s) differ from their history")
+        raise ChecksFailed(f"{len(mismatches)} patient(s) differ from their history")
     print("every patient's stored state matches its history")
 
 

@@ -8,11 +8,14 @@ import typer
 
 from pathway import alerting, health, logs
 from pathway.cli import render, render_care
+from pathway.cli.choices import AlertStatus, OverrideReason, Role, Severity
 from pathway.cli.common import JsonOpt, app, get_app, handles_errors
 from pathway.domain.clinical_time import parse_date
 from scheduler.channels import EmailSender
 
-By = Annotated[str, typer.Option("--by", help="Who is acting (recorded on the alert).")]
+By = Annotated[
+    str, typer.Option("--by", envvar="PATHWAY_ACTOR", help="Who is acting (recorded on the alert).")
+]
 
 
 @app.command()
@@ -48,9 +51,7 @@ def due(
     within: Annotated[
         int | None, typer.Option(help="Include steps opening within N days (default 7).")
     ] = None,
-    severity: Annotated[
-        str | None, typer.Option(help="Only alerts of this severity or higher: info, warning, critical.")
-    ] = None,
+    severity: Annotated[Severity | None, typer.Option(help="Only alerts of this severity or higher.")] = None,
     limit: Annotated[int, typer.Option(help="Show the N most urgent lines (0: all).")] = 200,
     json_: JsonOpt = False,
 ) -> None:
@@ -62,7 +63,9 @@ def due(
         raise typer.BadParameter("must be 0 (all) or more", param_hint="--limit")
     application = get_app()
     day = parse_date(as_of, "--as-of") if as_of else None
-    items = alerting.worklist(application.deps, day, within, severity, limit or None)
+    items = alerting.worklist(
+        application.deps, day, within, severity.value if severity else None, limit or None
+    )
     if json_:
         render.dump_json(render_care.worklist_json(items, application.deps.zone))
         return
@@ -80,8 +83,8 @@ def due(
 @handles_errors
 def alerts(
     status: Annotated[
-        str | None,
-        typer.Option(help="live (default), all, open, acknowledged, snoozed, overridden, resolved"),
+        AlertStatus | None,
+        typer.Option(help="live (default): open, acknowledged or snoozed; all: every status."),
     ] = None,
     mrn: Annotated[str | None, typer.Option(help="Only this patient.")] = None,
     json_: JsonOpt = False,
@@ -91,7 +94,7 @@ def alerts(
     Example: pathway alerts --status all --mrn MRN-1001
     """
     application = get_app()
-    rows = alerting.list_alerts(application.deps, status, mrn)
+    rows = alerting.list_alerts(application.deps, status.value if status else None, mrn)
     dead = alerting.undelivered_alert_ids(application.deps)
     if json_:
         render.dump_json(
@@ -132,22 +135,28 @@ def snooze(
 @handles_errors
 def override(
     alert_id: int,
-    reason: Annotated[str, typer.Option(help=", ".join(alerting.OVERRIDE_REASONS))],
+    reason: Annotated[OverrideReason, typer.Option(help="Why the alert is overridden.")],
     note: Annotated[str, typer.Option(help="The clinical reasoning.")],
     by: By,
     until: Annotated[
         str | None, typer.Option(help="Expiry YYYY-MM-DD (default: this alert instance only).")
     ] = None,
     role: Annotated[
-        str, typer.Option(help="Role of the person overriding; critical alerts need clinician.")
-    ] = "coordinator",
+        Role, typer.Option(help="Role of the person overriding; critical alerts need clinician.")
+    ] = Role.coordinator,
 ) -> None:
     """Override an alert with a reason code; it stays visible as overridden.
 
     Example: pathway override 12 --reason patient_preference --note "declined MRI" --by dr.lee
     """
     alert = alerting.override(
-        get_app().deps, alert_id, reason, note, by, role, parse_date(until, "--until") if until else None
+        get_app().deps,
+        alert_id,
+        reason.value,
+        note,
+        by,
+        role.value,
+        parse_date(until, "--until") if until else None,
     )
     print(f"alert {alert.id} overridden ({reason}) by {alert.acted_by}")
 
@@ -195,7 +204,9 @@ def why(mrn: str, rule: str, json_: JsonOpt = False) -> None:
 @app.command("scheduler")
 @handles_errors
 def scheduler_cmd(
-    sweep_minutes: Annotated[int | None, typer.Option(help="Override PATHWAY_SWEEP_MINUTES.")] = None,
+    sweep_minutes: Annotated[
+        int | None, typer.Option(envvar="PATHWAY_SWEEP_MINUTES", help="Minutes between sweeps.")
+    ] = None,
 ) -> None:
     """Run the reminder jobs in the foreground (catch-up sweep first); stop with Ctrl-C or SIGTERM.
 

@@ -26,7 +26,6 @@ class Calendar:
     holiday: HolidayLookup | None = None  # None: no calendar shifts
     weekend: frozenset[int] = frozenset({5, 6})  # weekday numbers (Monday 0); the site's calendar's
 
-
     def non_working(self, day: date) -> str | None:
         if self.holiday is None:
             return None
