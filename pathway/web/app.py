@@ -82,7 +82,8 @@ def create_app(application: App, secret_key: str | None = None, secure_cookies: 
         https_only=secure_cookies,
     )
     app.add_middleware(SecurityHeaders)
-    app.add_middleware(Observe, latency=latency, templates=templates_of(app))
+    app.state.route_templates = templates_of(app)
+    app.add_middleware(Observe, latency=latency, templates=app.state.route_templates)
     return app
 
 

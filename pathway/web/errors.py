@@ -31,6 +31,7 @@ from pathway.domain.errors import (
     PermissionDenied,
 )
 from pathway.web.auth import flash
+from pathway.web.observe import route_template
 from pathway.web.schemas import PROBLEM
 from pathway.web.security import CSP, HEADERS
 from pathway.web.templating import page
@@ -163,7 +164,8 @@ def allowed_methods(app: FastAPI, path: str) -> list[str]:
 
 async def on_internal_error(request: Request, exc: Exception) -> Response:
     """Runs outside the other middleware (Starlette's ServerErrorMiddleware): add the headers here."""
-    log.exception("internal error on %s %s", request.method, request.url.path)
+    templates = getattr(request.app.state, "route_templates", {})
+    log.exception("internal error on %s %s", request.method, route_template(request.scope, templates))
     response = respond(
         request,
         500,
