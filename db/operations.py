@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from db.tables import AlertRow, FollowUpRow, JobRunRow, NotificationRow, ReportRunRow
-from db.tracking import LIVE_ALERT, OPEN_FOLLOW_UP
+from db.tracking import LIVE_ALERT, OPEN_FOLLOW_UP, _insert
 from pathway.ports import JobRun, OperationsFacts
 
 
@@ -19,18 +20,22 @@ class SqlOperationsRepository:
     def record_run(
         self, name: str, started_at: datetime, finished_at: datetime, seconds: float, error: str | None
     ) -> None:
-        row = self.session.get(JobRunRow, name, with_for_update=True)
-        if row is None:
-            row = JobRunRow(name=name, last_started_at=started_at, last_finished_at=finished_at)
-        row.last_started_at, row.last_finished_at, row.last_seconds = started_at, finished_at, seconds
-        row.last_error = error
-        row.runs += 1
+        """Insert the row once (several processes may race: ON CONFLICT DO NOTHING), then update it."""
+        t = JobRunRow.__table__  # type: ignore[attr-defined]
+        first = {"name": name, "last_started_at": started_at, "last_finished_at": finished_at}
+        self.session.execute(_insert(self.session)(t).values(**first).on_conflict_do_nothing())
+        values: dict[str, Any] = {
+            "last_started_at": started_at,
+            "last_finished_at": finished_at,
+            "last_seconds": seconds,
+            "last_error": error,
+            "runs": t.c.runs + 1,
+        }
         if error is None:
-            row.last_success_at = finished_at
+            values["last_success_at"] = finished_at
         else:
-            row.failures += 1
-        self.session.add(row)
-        self.session.flush()
+            values["failures"] = t.c.failures + 1
+        self.session.execute(update(t).where(t.c.name == name).values(**values))
 
     def facts(self, now: datetime, today: date) -> OperationsFacts:
         s = self.session

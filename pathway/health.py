@@ -7,6 +7,7 @@ interval, today's report is missing after its hour, or a notification is dead.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,9 +15,11 @@ from datetime import datetime, timedelta
 from typing import TypeVar
 
 from pathway.domain.clinical_time import local_date
+from pathway.domain.errors import PathwayError
 from pathway.ports import Deps, OperationsFacts
 
 T = TypeVar("T")
+log = logging.getLogger("pathway.health")
 SWEEP, NOTIFY, REPORT = "sweep", "notify", "report"
 
 
@@ -60,9 +63,13 @@ def run_recorded(deps: Deps, name: str, job: Callable[[], T]) -> T:
 
 
 def _record(deps: Deps, name: str, started_at: datetime, seconds: float, error: str | None) -> None:
-    with deps.uow() as uow:
-        uow.operations.record_run(name, started_at, deps.clock.now(), seconds, error)
-        uow.commit()
+    """Best effort: a job that did its work is not failed because its record could not be written."""
+    try:
+        with deps.uow() as uow:
+            uow.operations.record_run(name, started_at, deps.clock.now(), seconds, error)
+            uow.commit()
+    except PathwayError as exc:
+        log.warning("could not record the %s run: %s", name, exc)
 
 
 def facts(deps: Deps) -> OperationsFacts:
