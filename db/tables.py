@@ -314,3 +314,18 @@ class HandoverRow(SQLModel, table=True):
     event_id: int = Field(foreign_key="event.id")
     created_at: datetime
     summary: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
+
+
+class JobRunRow(SQLModel, table=True):
+    """The last run of each periodic job (sweep, notify, report), for health checks and metrics."""
+
+    __tablename__ = "job_run"
+
+    name: str = Field(primary_key=True, max_length=32)
+    last_started_at: datetime
+    last_finished_at: datetime
+    last_seconds: float = 0.0
+    last_success_at: datetime | None = None
+    last_error: str | None = None
+    runs: int = 0
+    failures: int = 0

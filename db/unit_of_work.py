@@ -10,6 +10,7 @@ from db.accounts import SqlUserRepository
 from db.handovers import SqlHandoverRepository
 from db.interop import SqlInteropRepository
 from db.notifications import SqlNotificationRepository
+from db.operations import SqlOperationsRepository
 from db.reporting import SqlReportRepository
 from db.repository import SqlEventRepository, SqlPatientRepository
 from db.tracking import SqlAlertRepository, SqlFollowUpRepository
@@ -21,6 +22,7 @@ from pathway.ports import (
     HandoverRepository,
     InteropRepository,
     NotificationRepository,
+    OperationsRepository,
     PatientRepository,
     ReportRepository,
     UserRepository,
@@ -41,6 +43,7 @@ class SqlUnitOfWork:
     users: UserRepository
     interop: InteropRepository
     handovers: HandoverRepository
+    operations: OperationsRepository
 
     def __init__(self, engine: Engine, pathway_id: str, read_only: bool = False) -> None:
         self.engine = engine.execution_options(**READ_ONLY) if read_only else engine
@@ -58,6 +61,7 @@ class SqlUnitOfWork:
         self.users = SqlUserRepository(self.session)
         self.interop = SqlInteropRepository(self.session)
         self.handovers = SqlHandoverRepository(self.session)
+        self.operations = SqlOperationsRepository(self.session)
         return self
 
     def __exit__(

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from datetime import date
 from functools import partial
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from db import migrate
 from db.engine import make_engine
@@ -21,6 +22,7 @@ from pathway.domain.machine import Pathway
 from pathway.domain.notify import RetryPolicy
 from pathway.domain.windows import Calendar
 from pathway.ports import Deps, Sender
+from pathway.services import health as checks
 from pathway.settings import Settings, load_settings
 
 
@@ -44,7 +46,7 @@ class App:
         if s.smtp_host:
             senders["email"] = EmailSender(self.smtp())
         if s.webhook_secret:
-            senders["webhook"] = WebhookSender(s.webhook_secret)
+            senders["webhook"] = WebhookSender(s.webhook_secret, clock=self.deps.clock)
         return senders
 
     def smtp(self) -> SmtpConfig:
@@ -64,6 +66,31 @@ class App:
             what = "has no tables" if current is None else f"is at schema {current}, not {head}"
             raise DatabaseNotReady(f"the database {what}; run `pathway init` first")
 
+    def health(self) -> checks.Health:
+        """/readyz and `pathway health`: the database checks here, the rest from stored facts."""
+        return checks.readiness(
+            self.deps, self.settings.sweep_minutes, self.settings.report_time, self.storage_checks()
+        )
+
+    def storage_checks(self) -> tuple[checks.Check, ...]:
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except SQLAlchemyError as exc:
+            reason = type(getattr(exc, "orig", None) or exc).__name__
+            return (
+                checks.Check("database", False, f"the database is unreachable ({reason})"),
+                checks.Check("schema", False, "not checked: the database is unreachable"),
+            )
+        try:
+            self.check_schema()
+        except DatabaseNotReady as exc:
+            return (checks.Check("database", True, "reachable"), checks.Check("schema", False, str(exc)))
+        return (
+            checks.Check("database", True, "reachable"),
+            checks.Check("schema", True, f"schema {migrate.head()} is current"),
+        )
+
 
 def clinic_calendar(settings: Settings) -> Calendar:
     """The clinic's calendar; with PATHWAY_HOLIDAYS, weekends and public holidays shift targets."""
@@ -78,7 +105,7 @@ def clinic_calendar(settings: Settings) -> Calendar:
         name = table.get(day)
         return str(name) if name else None
 
-    return Calendar(settings.zone, holiday)
+    return Calendar(settings.zone, holiday, frozenset(table.weekend))
 
 
 def build(environ: Mapping[str, str] | None = None) -> App:

@@ -240,6 +240,42 @@ class ReportRepository(Protocol):
     def previous(self, before: date) -> dict[str, Any] | None: ...
 
 
+@dataclass(frozen=True)
+class JobRun:
+    """The last run of a periodic job: when it ran, how long it took, its last success."""
+
+    name: str
+    last_started_at: datetime
+    last_finished_at: datetime
+    last_seconds: float
+    last_success_at: datetime | None
+    last_error: str | None
+    runs: int
+    failures: int
+
+
+@dataclass(frozen=True)
+class OperationsFacts:
+    """What an operator watches: job runs, the outbox, the last report, open work."""
+
+    jobs: dict[str, JobRun]
+    outbox: dict[str, int]
+    last_report: date | None
+    today_report: str | None
+    open_alerts: dict[str, int]
+    overdue_follow_ups: int
+
+
+class OperationsRepository(Protocol):
+    def record_run(
+        self, name: str, started_at: datetime, finished_at: datetime, seconds: float, error: str | None
+    ) -> None:
+        """Upsert the job's last run (and its last success when error is None)."""
+        ...
+
+    def facts(self, now: datetime, today: date) -> OperationsFacts: ...
+
+
 class Mailer(Protocol):
     def send_mail(self, to: tuple[str, ...], subject: str, text: str, html: str | None) -> None:
         """Send one message or raise DeliveryFailed."""
@@ -284,6 +320,7 @@ class UnitOfWork(Protocol):
     users: UserRepository
     interop: InteropRepository
     handovers: HandoverRepository
+    operations: OperationsRepository
 
     def __enter__(self) -> UnitOfWork: ...
 

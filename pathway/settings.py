@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import tomllib
 from collections.abc import Mapping
@@ -67,6 +68,26 @@ class Settings(BaseModel):
     def _days(cls, value: int) -> int:
         if not 1 <= value <= 730:
             raise ValueError("must be between 1 and 730 days")
+        return value
+
+    metrics_allow: tuple[str, ...] = ()
+    log_format: str = "text"
+
+    @field_validator("metrics_allow")
+    @classmethod
+    def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for net in value:
+            try:
+                ipaddress.ip_network(net, strict=False)
+            except ValueError:
+                raise ValueError(f"'{net}' is not an address range such as 10.0.0.0/8 or ::1/128") from None
+        return tuple(str(ipaddress.ip_network(net, strict=False)) for net in value)
+
+    @field_validator("log_format")
+    @classmethod
+    def _log_format(cls, value: str) -> str:
+        if value not in ("text", "json"):
+            raise ValueError(f"'{value}' is not a log format; use text or json")
         return value
 
     @field_validator("report_time")
@@ -153,14 +174,14 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         raise InvalidInput(f"{field}: {err['msg']}") from None
 
 
-LIST_FIELDS = ("notify", "report_recipients")
+LIST_FIELDS = ("notify", "report_recipients", "metrics_allow")
 
 
 def _parse_env(key: str, name: str, raw: str) -> Any:
     """Lists come as JSON (PATHWAY_NOTIFY='[{"channel": "email", "to": "oncall@example.org"}]')."""
     if name not in LIST_FIELDS:
         return raw
-    if name == "report_recipients" and not raw.lstrip().startswith("["):
+    if name in ("report_recipients", "metrics_allow") and not raw.lstrip().startswith("["):
         return [part.strip() for part in raw.split(",") if part.strip()]
     try:
         return json.loads(raw)

@@ -6,12 +6,13 @@ import logging
 
 from pathway.ports import Deps
 from pathway.services.alerting import sweep
+from pathway.services.health import SWEEP, run_recorded
 
 log = logging.getLogger("pathway.scheduler")
 
 
 def sweep_job(deps: Deps) -> None:
-    changes = sweep(deps)
+    changes = run_recorded(deps, SWEEP, lambda: sweep(deps))
     log.info(
         "sweep: %d patient(s) checked, %d follow-up(s) created, %d changed, %d alert(s) "
         "opened, %d escalated, %d resolved, %d reopened",

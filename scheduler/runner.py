@@ -29,6 +29,7 @@ from pathway.domain.clinical_time import local_date
 from pathway.domain.notify import RetryPolicy
 from pathway.ports import Deps, Sender
 from pathway.services.daily_report import ReportConfig, daily_report_job, report_missing
+from pathway.services.health import NOTIFY, REPORT, run_recorded
 from pathway.services.outbox import dispatch
 from scheduler.jobs import sweep_job
 
@@ -46,7 +47,9 @@ class Jobs:
     report: ReportConfig | None = None
 
     def dispatch(self) -> None:
-        result = dispatch(self.deps, self.senders or {}, self.policy, random.random)
+        result = run_recorded(
+            self.deps, NOTIFY, lambda: dispatch(self.deps, self.senders or {}, self.policy, random.random)
+        )
         if result.sent or result.retried or result.dead or result.cancelled:
             log.info(
                 "notify: %d sent, %d to retry, %d dead, %d cancelled",
@@ -57,8 +60,9 @@ class Jobs:
             )
 
     def daily_report(self) -> None:
-        if self.report is not None:
-            daily_report_job(self.deps, self.report, self.senders)
+        report = self.report
+        if report is not None:
+            run_recorded(self.deps, REPORT, lambda: daily_report_job(self.deps, report, self.senders))
 
     def report_due_now(self) -> bool:
         now = self.deps.clock.now().astimezone(self.deps.zone)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
 import json
@@ -14,14 +16,18 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
+from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from pathway.clock import SystemClock
 from pathway.domain.errors import DeliveryFailed
 from pathway.domain.model import Notification
 from pathway.domain.notify import subject, text_body
+from pathway.ports import Clock
 
 log = logging.getLogger("pathway.notify")
+STANDARD_PREFIX = "whsec_"
 _TEMPLATES = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(["html"])
 )
@@ -106,20 +112,53 @@ def send_message(config: SmtpConfig, msg: EmailMessage) -> None:
         raise DeliveryFailed(f"SMTP server unreachable: {exc}") from None
 
 
-class WebhookSender:
-    """JSON POST with an Idempotency-Key and an HMAC-SHA256 signature of the body."""
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect is an answer, not a new destination: a 302 to a login page is not a delivery."""
 
-    def __init__(self, secret: str, timeout: float = 10.0) -> None:
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None  # urllib then raises HTTPError with the 3xx answer
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
+
+
+def webhook_key(secret: str) -> bytes:
+    """The signing key: a Standard Webhooks secret (`whsec_` + base64) decoded, else the raw bytes."""
+    if secret.startswith(STANDARD_PREFIX):
+        try:
+            return base64.b64decode(secret[len(STANDARD_PREFIX) :] + "==", validate=False)
+        except binascii.Error:
+            raise DeliveryFailed("the webhook secret after whsec_ is not base64", permanent=True) from None
+    return secret.encode()
+
+
+class WebhookSender:
+    """JSON POST signed with the Standard Webhooks scheme (webhook-id, -timestamp, -signature).
+
+    The webhook-id is the notification's idempotency key, the same on every retry, so receivers can
+    drop duplicates; the timestamp lets them refuse replays. X-Pathway-Signature (HMAC-SHA256 of the
+    body alone) is kept for receivers built before the standard headers.
+    """
+
+    def __init__(self, secret: str, timeout: float = 10.0, clock: Clock | None = None) -> None:
         self.secret = secret.encode()
+        self.key = webhook_key(secret)
         self.timeout = timeout
+        self.clock = clock or SystemClock()
 
     def signature(self, body: bytes) -> str:
         return "sha256=" + hmac.new(self.secret, body, hashlib.sha256).hexdigest()
+
+    def standard_signature(self, message_id: str, timestamp: int, body: bytes) -> str:
+        signed = message_id.encode() + b"." + str(timestamp).encode() + b"." + body
+        return "v1," + base64.b64encode(hmac.new(self.key, signed, hashlib.sha256).digest()).decode()
 
     def send(self, notification: Notification) -> None:
         body = json.dumps(
             {"idempotency_key": notification.idempotency_key, **notification.payload}, sort_keys=True
         ).encode()
+        message_id = notification.idempotency_key
+        timestamp = int(self.clock.now().timestamp())
         request = urllib.request.Request(
             notification.recipient,
             data=body,
@@ -128,14 +167,24 @@ class WebhookSender:
                 "Content-Type": "application/json",
                 "Idempotency-Key": notification.idempotency_key,
                 "X-Pathway-Signature": self.signature(body),
+                "webhook-id": message_id,
+                "webhook-timestamp": str(timestamp),
+                "webhook-signature": self.standard_signature(message_id, timestamp, body),
                 "User-Agent": "sacral-pathway",
             },
         )
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+            with _OPENER.open(request, timeout=self.timeout) as response:
                 status = response.status
         except urllib.error.HTTPError as exc:
             with exc:  # close the error response: no socket left waiting for the collector
+                if 300 <= exc.code < 400:
+                    where = exc.headers.get("Location", "nowhere")
+                    raise DeliveryFailed(
+                        f"webhook answered HTTP {exc.code} redirecting to {where}; redirects are not "
+                        "followed: configure the final URL",
+                        permanent=True,
+                    ) from None
                 permanent = 400 <= exc.code < 500 and exc.code not in (408, 429)
                 raise DeliveryFailed(f"webhook answered HTTP {exc.code}", permanent) from None
         except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:

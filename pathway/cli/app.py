@@ -8,11 +8,11 @@ import typer
 
 from db import migrate
 from pathway.cli import render, render_care
-from pathway.cli.common import ACTS_AS, JsonOpt, acting, app, get_app, handles_errors
+from pathway.cli.common import ACTS_AS, ChecksFailed, JsonOpt, acting, app, get_app, handles_errors
 from pathway.domain.alert_status import LIVE
 from pathway.domain.clinical_time import parse_date, parse_datetime
 from pathway.domain.diagram import mermaid
-from pathway.domain.errors import InvalidInput, PathwayError, PermissionDenied
+from pathway.domain.errors import InvalidInput, PermissionDenied
 from pathway.domain.status import PENDING
 from pathway.services import accounts, alerting, patients
 from pathway.services.demo import load_demo
@@ -46,6 +46,7 @@ def enroll(
         typer.Option(help="sts, chordoma, gctb, chondrosarcoma_conventional, chondrosarcoma_other, other"),
     ] = None,
     on: Annotated[str | None, typer.Option(help="Enrolment date YYYY-MM-DD (default today).")] = None,
+    json_: JsonOpt = False,
 ) -> None:
     """Enrol a patient on the pathway.
 
@@ -61,6 +62,9 @@ def enroll(
         birth_date=parse_date(birth_date, "--birth-date") if birth_date else None,
         on=parse_date(on, "--on") if on else None,
     )
+    if json_:
+        render.dump_json(render.patient_json(patient))
+        return
     print(f"enrolled {patient.mrn} (patient {patient.id}) on {patient.enrolled_on}")
 
 
@@ -79,6 +83,7 @@ def record(
     expect_version: Annotated[
         int | None, typer.Option("--expect-version", help="Refuse if the patient changed since this version.")
     ] = None,
+    json_: JsonOpt = False,
 ) -> None:
     """Record something that happened to a patient (back-dated with --on or --at).
 
@@ -102,6 +107,15 @@ def record(
         actor=actor.name,
         expected_version=expect_version,
     )
+    if json_:
+        render.dump_json(
+            {
+                "event": render.event_json(result.event, application.deps.zone, False),
+                "patient": render.patient_json(result.patient),
+                "changes": {t: list(change) for t, change in result.changes.items()},
+            }
+        )
+        return
     moved = ", ".join(f"{t}: {a} → {b}" for t, (a, b) in result.changes.items())
     print(
         f"recorded {result.event.type} for {result.patient.mrn} "
@@ -231,17 +245,22 @@ def diagram(
 
 @app.command()
 @handles_errors
-def verify() -> None:
-    """Rebuild every patient's tracks from history and compare with the stored states.
+def verify(json_: JsonOpt = False) -> None:
+    """Rebuild every patient's tracks from history and compare with the stored states (exit 1 if any differ).
 
-    Example: pathway verify
+    Example: pathway verify --json
     """
     application = get_app()
     mismatches = patients.verify_replay(application.deps)
+    if json_:
+        render.dump_json({"ok": not mismatches, "mismatches": mismatches})
+        if mismatches:
+            raise typer.Exit(1)
+        return
     for line in mismatches:
         print(line)
     if mismatches:
-        raise PathwayError(f"{len(mismatches)} patient(s) differ from their history")
+        raise ChecksFailed(f"{len(mismatches)} patient(s) differ from their history")
     print("every patient's stored state matches its history")
 
 
@@ -252,6 +271,7 @@ def main() -> None:
 from pathway.cli import care as _care  # noqa: E402,F401  (registers the follow-up commands)
 from pathway.cli import fhir_cmds as _fhir  # noqa: E402,F401
 from pathway.cli import handover_cmd as _handover  # noqa: E402,F401
+from pathway.cli import health_cmd as _health  # noqa: E402,F401
 from pathway.cli import import_cmd as _import  # noqa: E402,F401
 from pathway.cli import notify_cmds as _notify  # noqa: E402,F401
 from pathway.cli import report_cmds as _report  # noqa: E402,F401

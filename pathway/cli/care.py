@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Annotated
 
 import typer
 
+from pathway import logs
 from pathway.adapters.channels import EmailSender
 from pathway.cli import render, render_care
+from pathway.cli.choices import OverrideReason
 from pathway.cli.common import ACTS_AS, JsonOpt, acting, app, get_app, handles_errors
 from pathway.domain.alert_status import STATUS_FILTERS, Severity
 from pathway.domain.clinical_time import parse_date
 from pathway.domain.explanation import as_json
-from pathway.services import alerting
+from pathway.services import alerting, health
 
 By = Annotated[
     str | None,
@@ -32,7 +33,8 @@ def sweep(
     Example: pathway sweep --json
     """
     application = get_app()
-    changes = (alerting.refresh_all if all_ else alerting.sweep)(application.deps)
+    job = alerting.refresh_all if all_ else alerting.sweep
+    changes = health.run_recorded(application.deps, health.SWEEP, lambda: job(application.deps))
     if json_:
         render.dump_json(changes.as_dict())
         return
@@ -54,9 +56,7 @@ def due(
     within: Annotated[
         int | None, typer.Option(help="Include steps opening within N days (default 7).")
     ] = None,
-    severity: Annotated[
-        str | None, typer.Option(help="Only alerts of this severity or higher: info, warning, critical.")
-    ] = None,
+    severity: Annotated[Severity | None, typer.Option(help="Only alerts of this severity or higher.")] = None,
     limit: Annotated[int, typer.Option(help="Show the N most urgent lines (0: all).")] = 200,
     json_: JsonOpt = False,
 ) -> None:
@@ -68,7 +68,9 @@ def due(
         raise typer.BadParameter("must be 0 (all) or more", param_hint="--limit")
     application = get_app()
     day = parse_date(as_of, "--as-of") if as_of else None
-    items = alerting.worklist(application.deps, day, within, severity, limit or None)
+    items = alerting.worklist(
+        application.deps, day, within, severity.value if severity else None, limit or None
+    )
     if json_:
         render.dump_json(render_care.worklist_json(items, application.deps.zone))
         return
@@ -164,7 +166,7 @@ def snooze(
 @handles_errors
 def override(
     alert_id: int,
-    reason: Annotated[str, typer.Option(help=", ".join(alerting.OVERRIDE_REASONS))],
+    reason: Annotated[OverrideReason, typer.Option(help="Why the alert is overridden.")],
     note: Annotated[str, typer.Option(help="The clinical reasoning.")],
     by: By = None,
     until: Annotated[
@@ -216,7 +218,9 @@ def why(mrn: str, rule: str, json_: JsonOpt = False) -> None:
 @app.command("scheduler")
 @handles_errors
 def scheduler_cmd(
-    sweep_minutes: Annotated[int | None, typer.Option(help="Override PATHWAY_SWEEP_MINUTES.")] = None,
+    sweep_minutes: Annotated[
+        int | None, typer.Option(envvar="PATHWAY_SWEEP_MINUTES", help="Minutes between sweeps.")
+    ] = None,
 ) -> None:
     """Run the reminder jobs in the foreground (catch-up sweep first); stop with Ctrl-C or SIGTERM.
 
@@ -225,11 +229,11 @@ def scheduler_cmd(
     from pathway.services.daily_report import ReportConfig
     from scheduler.runner import Jobs, run
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     if sweep_minutes is not None and not 1 <= sweep_minutes <= 1440:
         raise typer.BadParameter("must be between 1 and 1440", param_hint="--sweep-minutes")
     application = get_app()
     settings = application.settings
+    logs.configure(settings.log_format)
     minutes = settings.sweep_minutes if sweep_minutes is None else sweep_minutes
     senders = application.senders()
     mailer = senders.get("email")

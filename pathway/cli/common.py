@@ -5,24 +5,64 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from collections.abc import Callable
-from typing import Annotated, ParamSpec, TypeVar
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any, ParamSpec, TypeVar
 
 import click
 import typer
+from typer.core import TyperGroup
 
+import pathway
 from pathway.bootstrap import App, build
-from pathway.domain.errors import PathwayError
+from pathway.domain.errors import Conflict, PathwayError
 from pathway.services import accounts
+
+
+class ChecksFailed(PathwayError):
+    """A check ran and found problems (exit 1), as opposed to refused input (exit 2)."""
+
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
+EXIT_CODES = "Exit codes: 0 done, 1 a check found problems, 2 input refused, 3 conflict (reload and retry)."
+
+
+# Click's base exception, whichever Click Typer uses (recent Typer versions carry their own copy).
+_CLICK_ERROR: type[Any] = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+
+
+class OneLineErrors(TyperGroup):
+    """Usage errors (a bad option value, a missing argument) as one `error:` line and exit 2."""
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, windows_expand_args, **extra)
+        try:
+            result = super().main(args, prog_name, complete_var, False, windows_expand_args, **extra)
+        except _CLICK_ERROR as exc:
+            print(f"error: {exc.format_message().replace('Value error, ', '')}", file=sys.stderr)
+            sys.exit(exc.exit_code)
+        except typer.Abort:
+            print("aborted", file=sys.stderr)
+            sys.exit(1)
+        sys.exit(result if isinstance(result, int) else 0)
+
+
 app = typer.Typer(
+    cls=OneLineErrors,
     help="Care-pathway engine for sacral soft-tissue metastasis. Decision support "
-    "for clinicians; not a substitute for clinical judgement.",
+    "for clinicians; not a substitute for clinical judgement. " + EXIT_CODES,
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
 )
@@ -30,15 +70,37 @@ app = typer.Typer(
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
 
+def _version(value: bool) -> None:
+    if value:
+        print(f"pathway {pathway.__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """Care-pathway engine for sacral soft-tissue metastasis."""
+
+
 def handles_errors(fn: Callable[P, R]) -> Callable[P, R]:
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return fn(*args, **kwargs)
+        except ChecksFailed as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            raise typer.Exit(1) from None
+        except Conflict as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            raise typer.Exit(3) from None
         except PathwayError as exc:
             print(f"error: {exc}", file=sys.stderr)
             raise typer.Exit(2) from None
-        except (typer.Exit, typer.Abort, typer.BadParameter, click.ClickException, KeyboardInterrupt):
+        except (typer.Exit, typer.Abort, _CLICK_ERROR, click.ClickException, KeyboardInterrupt):
             raise
         except Exception as exc:
             if os.environ.get("PATHWAY_DEBUG"):

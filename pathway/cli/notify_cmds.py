@@ -10,8 +10,8 @@ import typer
 from rich.table import Table
 
 from pathway.cli import render
+from pathway.cli.choices import NotificationStatus
 from pathway.cli.common import JsonOpt, app, get_app, handles_errors
-from pathway.domain.errors import InvalidInput
 from pathway.services.outbox import dispatch
 
 STATUSES = ("pending", "sending", "sent", "dead", "cancelled", "digest")
@@ -44,7 +44,7 @@ def notify(
 @app.command()
 @handles_errors
 def notifications(
-    status: Annotated[str | None, typer.Option(help=", ".join(STATUSES))] = None,
+    status: Annotated[NotificationStatus | None, typer.Option(help="Only this status.")] = None,
     alert: Annotated[int | None, typer.Option(help="Only this alert's notifications.")] = None,
     json_: JsonOpt = False,
 ) -> None:
@@ -52,11 +52,9 @@ def notifications(
 
     Example: pathway notifications --status dead
     """
-    if status is not None and status not in STATUSES:
-        raise InvalidInput(f"--status must be one of {', '.join(STATUSES)}")
     application = get_app()
     with application.deps.uow() as uow:
-        rows = uow.notifications.listing((status,) if status else None, alert)
+        rows = uow.notifications.listing((status.value,) if status else None, alert)
         attempts = {n.id: uow.notifications.attempts_of(n.id) for n in rows} if json_ else {}
     if json_:
         render.dump_json(

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from pathway.cli.choices import ReportFormat
 from pathway.cli.common import app, get_app, handles_errors
 from pathway.domain.clinical_time import parse_date
 from pathway.domain.errors import InvalidInput
@@ -18,15 +19,13 @@ from pathway.services import reports
 @handles_errors
 def report(
     as_of: Annotated[str | None, typer.Option("--as-of", help="Clinic date YYYY-MM-DD.")] = None,
-    format_: Annotated[str, typer.Option("--format", help="md, html, csv or json.")] = "md",
+    format_: Annotated[ReportFormat, typer.Option("--format", help="Output format.")] = ReportFormat.md,
     out: Annotated[Path | None, typer.Option(help="Write to this file instead of stdout.")] = None,
 ) -> None:
     """The daily status report: news first, overdue and due steps, alerts, quality, forecast.
 
     Example: pathway report --format html --out today.html
     """
-    if format_ not in render_report.FORMATS:
-        raise InvalidInput(f"--format must be one of {', '.join(render_report.FORMATS)}")
     application = get_app()
     deps = application.deps
     if format_ == "csv":
@@ -37,7 +36,7 @@ def report(
             "md": render_report.to_markdown,
             "html": render_report.to_html,
             "json": render_report.to_json,
-        }[format_](built)
+        }[format_.value](built)
     if out is None:
         print(text, end="" if text.endswith("\n") else "\n")
         return

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Annotated
 
 import typer
 
+from pathway import logs
 from pathway.adapters.channels import EmailSender
 from pathway.cli.common import app, get_app, handles_errors
 from pathway.domain.errors import InvalidInput
@@ -34,8 +34,8 @@ def serve(
 
     if not 1 <= port <= 65535:
         raise InvalidInput("--port must be between 1 and 65535")
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     application = get_app()  # refuses here, in one line, a database that is not ready
+    logs.configure(application.settings.log_format)
     scheduler = None
     if with_scheduler:
         settings = application.settings
@@ -57,7 +57,16 @@ def serve(
             )
         )
     try:
-        uvicorn.run(WEB_APP, factory=True, host=host, port=port, log_level="info", proxy_headers=False)
+        uvicorn.run(
+            WEB_APP,
+            factory=True,
+            host=host,
+            port=port,
+            log_level="info",
+            log_config=None,  # logging as configured above: one format, uvicorn's lines included
+            access_log=False,  # pathway.web.observe writes route templates, never paths with MRNs
+            proxy_headers=False,
+        )
     finally:
         if scheduler is not None:
             scheduler.shutdown(wait=True)

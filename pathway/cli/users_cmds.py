@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from pathway.cli import render
+from pathway.cli.choices import Role
 from pathway.cli.common import JsonOpt, app, get_app, handles_errors
 from pathway.services import accounts
 
@@ -19,12 +20,21 @@ app.add_typer(users_app, name="users")
 
 @users_app.command("add")
 @handles_errors
-def add(name: str, role: Annotated[str, typer.Option(help=", ".join(accounts.ROLES))] = "viewer") -> None:
+def add(
+    name: str,
+    role: Annotated[Role, typer.Option(help="What the user may do.")] = Role.viewer,
+    json_: JsonOpt = False,
+) -> None:
     """Create a user and print their API token once (only its hash is stored).
 
     Example: pathway users add j.smith --role coordinator
     """
-    issued = accounts.add_user(get_app().deps, name, role)
+    issued = accounts.add_user(get_app().deps, name, role.value)
+    if json_:
+        render.dump_json(
+            {"id": issued.user.id, "name": issued.user.name, "role": issued.user.role, "token": issued.token}
+        )
+        return
     print(f"user {issued.user.name} ({issued.user.role}) created; their API token, shown only this once:")
     print(issued.token)
 

@@ -2,7 +2,7 @@
 
 Calendar windows count clinic-local days: a window opens at the start of its first day and closes at
 the end of its last day (closes_at is the first instant after it: overdue from then on). A target
-falling on a weekend or holiday moves to the previous working
+falling on a weekend (the days the holiday calendar names) or holiday moves to the previous working
 day (only when a holiday calendar is configured). Clock-time windows (hours, minutes) count elapsed
 time from the anchor instant and are never shifted.
 """
@@ -24,6 +24,7 @@ HolidayLookup = Callable[[date], "str | None"]
 class Calendar:
     zone: tzinfo
     holiday: HolidayLookup | None = None  # None: no calendar shifts
+    weekend: frozenset[int] = frozenset({5, 6})  # weekday numbers (Monday 0); the site's calendar's
 
     def non_working(self, day: date) -> str | None:
         if self.holiday is None:
@@ -31,7 +32,7 @@ class Calendar:
         name = self.holiday(day)
         if name:
             return name
-        return "weekend" if day.weekday() >= 5 else None
+        return "weekend" if day.weekday() in self.weekend else None
 
 
 @dataclass(frozen=True)

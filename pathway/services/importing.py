@@ -15,6 +15,7 @@ replaying each patient's events in memory — and all errors are reported with l
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -28,6 +29,7 @@ from pathway.ports import Deps
 from pathway.services.patients import MRN_PATTERN, enroll, record_event
 
 COLUMNS = ("mrn", "enrolled_on", "histology", "event", "on", "fields")
+LINE = "\x00line"  # not a CSV column: the physical line a row starts on
 
 
 @dataclass
@@ -48,7 +50,8 @@ def parse(
     plan: dict[str, PlannedPatient] = {}
     errors: list[str] = []
     states: dict[str, dict[str, str]] = {}
-    for line, row in enumerate(rows, start=2):
+    for position, row in enumerate(rows, start=2):
+        line = int(row.get(LINE) or position)
         try:
             mrn = (row.get("mrn") or "").strip()
             if not MRN_PATTERN.match(mrn):
@@ -129,13 +132,18 @@ def _fields(text: str) -> dict[str, str]:
 
 
 def read_rows(text: str) -> list[dict[str, str]]:
-    reader = csv.DictReader(text.splitlines())
+    """The rows, quoted newlines kept inside their field; each row's physical line under LINE."""
+    reader = csv.DictReader(io.StringIO(text, newline=""))
     missing = [c for c in ("mrn", "enrolled_on", "event") if c not in (reader.fieldnames or [])]
     if missing:
         raise InvalidInput(
             f"the CSV header lacks {', '.join(missing)}; expected columns: {', '.join(COLUMNS)}"
         )
-    return list(reader)
+    rows = []
+    for row in reader:  # line_num is the row's last physical line; count back its quoted newlines
+        inside = sum(v.count("\n") for v in row.values() if isinstance(v, str))
+        rows.append({**row, LINE: str(reader.line_num - inside)})
+    return rows
 
 
 def import_cohort(

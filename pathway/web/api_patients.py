@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import quote
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from pathway.domain.explanation import as_json
 from pathway.ports import User
@@ -35,7 +36,7 @@ def list_patients(
 
 
 @router.post("", status_code=201, response_model=schemas.PatientOut)
-def enrol(request: Request, body: schemas.EnrolIn, _: Enroller) -> Any:
+def enrol(request: Request, response: Response, body: schemas.EnrolIn, _: Enroller) -> Any:
     deps = deps_of(request)
     p = patients.enroll(
         deps,
@@ -45,6 +46,7 @@ def enrol(request: Request, body: schemas.EnrolIn, _: Enroller) -> Any:
         histology=body.histology,
         on=body.enrolled_on,
     )
+    response.headers["Location"] = f"/api/v1/patients/{quote(p.mrn, safe='')}"
     return present.patient(p, patients.status(deps, p.mrn).states)
 
 
@@ -55,7 +57,7 @@ def history(request: Request, mrn: Mrn, _: CurrentUser) -> Any:
 
 
 @router.post("/{mrn:path}/events", status_code=201, response_model=schemas.RecordedOut)
-def record(request: Request, mrn: Mrn, body: schemas.RecordIn, user: Recorder) -> Any:
+def record(request: Request, response: Response, mrn: Mrn, body: schemas.RecordIn, user: Recorder) -> Any:
     accounts.require_event(user, body.event.strip().lower())
     done = patients.record_event(
         deps_of(request),
@@ -68,6 +70,7 @@ def record(request: Request, mrn: Mrn, body: schemas.RecordIn, user: Recorder) -
         actor=user.name,
         expected_version=body.expected_version,
     )
+    response.headers["Location"] = f"/api/v1/patients/{quote(done.patient.mrn, safe='')}/events"
     return schemas.RecordedOut(
         event=present.event(done.event),
         version=done.patient.version,

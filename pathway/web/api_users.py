@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Request, Response
 
 from pathway.ports import User
 from pathway.services import accounts
@@ -22,8 +22,9 @@ def list_users(request: Request, _: Admin) -> Any:
 
 
 @router.post("", status_code=201, response_model=schemas.IssuedOut)
-def add_user(request: Request, body: schemas.UserIn, _: Admin) -> Any:
+def add_user(request: Request, response: Response, body: schemas.UserIn, _: Admin) -> Any:
     issued = accounts.add_user(deps_of(request), body.name, body.role)
+    response.headers["Location"] = "/api/v1/users"
     return schemas.IssuedOut(user=present.user(issued.user), token=issued.token)
 
 

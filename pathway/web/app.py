@@ -11,6 +11,7 @@ from pathlib import Path
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from prometheus_client import CollectorRegistry
 from starlette.middleware.sessions import SessionMiddleware
 
 import pathway
@@ -24,12 +25,14 @@ from pathway.web import (
     api_users,
     errors,
     interop_routes,
+    ops,
     pages_auth,
     pages_pathway,
     pages_patient,
     pages_worklist,
 )
 from pathway.web.auth import CurrentUser
+from pathway.web.observe import Observe, templates_of
 from pathway.web.schemas import ERRORS
 from pathway.web.security import SecurityHeaders
 
@@ -61,6 +64,9 @@ def create_app(application: App, secret_key: str | None = None, secure_cookies: 
         calendar_show_patient=settings.calendar_show_patient,
         calendar_days=settings.calendar_days,
     )
+    app.state.application = application
+    app.state.metrics = CollectorRegistry()
+    latency = ops.install(app.state.metrics, application)
     errors.install(app)
     api = APIRouter(prefix="/api/v1", responses=ERRORS)
     api.include_router(interop_routes.api)  # before api_patients: /patients/{mrn:path} takes the rest
@@ -73,6 +79,7 @@ def create_app(application: App, secret_key: str | None = None, secure_cookies: 
     def openapi(_: CurrentUser) -> JSONResponse:
         return JSONResponse(app.openapi())
 
+    app.include_router(ops.router)
     for pages in (pages_auth, pages_worklist, pages_patient, pages_pathway):
         app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
@@ -85,6 +92,8 @@ def create_app(application: App, secret_key: str | None = None, secure_cookies: 
         https_only=secure_cookies,
     )
     app.add_middleware(SecurityHeaders)
+    app.state.route_templates = templates_of(app)
+    app.add_middleware(Observe, latency=latency, templates=app.state.route_templates)
     return app
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import quote
 
@@ -30,6 +31,8 @@ from pathway.domain.errors import (
 )
 from pathway.services.accounts import NotSignedIn
 from pathway.web.auth import flash
+from pathway.web.observe import route_template
+from pathway.web.schemas import PROBLEM
 from pathway.web.security import CSP, HEADERS
 from pathway.web.templating import page
 
@@ -81,10 +84,35 @@ def readable(errors: Sequence[Any]) -> str:
     return "; ".join(parts) + more
 
 
-def respond(request: Request, status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+def problem(status: int, message: str, fields: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    """An RFC 9457 problem: `detail` is the one-line message (also as `error`, as before)."""
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": message,
+        "error": message,
+    }
+    if fields:
+        body["errors"] = fields
+    return body
+
+
+def respond(
+    request: Request,
+    status: int,
+    message: str,
+    headers: dict[str, str] | None = None,
+    fields: list[dict[str, str]] | None = None,
+) -> Response:
     if is_api(request):
         extra = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
-        return JSONResponse({"error": message}, status_code=status, headers={**(headers or {}), **extra})
+        return JSONResponse(
+            problem(status, message, fields),
+            status_code=status,
+            headers={**(headers or {}), **extra},
+            media_type=PROBLEM,
+        )
     back = getattr(request.state, "back", None)
     if status == 401:
         target = back or request.url.path + (f"?{request.url.query}" if request.url.query else "")
@@ -105,7 +133,14 @@ async def on_pathway_error(request: Request, exc: Exception) -> Response:
 
 async def on_validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
-    return respond(request, 422, readable(exc.errors()))
+    fields = [
+        {
+            "location": ".".join(str(part) for part in err.get("loc", ())),
+            "message": str(err.get("msg", "is not valid")).replace("Value error, ", ""),
+        }
+        for err in exc.errors()
+    ]
+    return respond(request, 422, readable(exc.errors()), fields=fields)
 
 
 async def on_http_error(request: Request, exc: Exception) -> Response:
@@ -129,7 +164,8 @@ def allowed_methods(app: FastAPI, path: str) -> list[str]:
 
 async def on_internal_error(request: Request, exc: Exception) -> Response:
     """Runs outside the other middleware (Starlette's ServerErrorMiddleware): add the headers here."""
-    log.exception("internal error on %s %s", request.method, request.url.path)
+    templates = getattr(request.app.state, "route_templates", {})
+    log.exception("internal error on %s %s", request.method, route_template(request.scope, templates))
     response = respond(
         request,
         500,

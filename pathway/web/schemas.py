@@ -59,10 +59,23 @@ class _In(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class FieldProblem(BaseModel):
+    location: str = Field(description="Where: body.mrn, query.limit, header.if-match, ...")
+    message: str
+
+
 class Error(BaseModel):
-    error: str = Field(description="What was wrong, in words a person understands")
+    """An RFC 9457 problem detail (application/problem+json)."""
+
+    type: str = Field("about:blank", description="A URI naming the kind of problem")
+    title: str = Field(description="The HTTP status in words")
+    status: int
+    detail: str = Field(description="What was wrong, in words a person understands")
+    error: str = Field(description="The same as detail (kept for clients of the first version)")
+    errors: list[FieldProblem] | None = Field(None, description="Each refused field, for forms")
 
 
+PROBLEM = "application/problem+json"
 _ERROR_TEXTS = (
     (400, "the request body could not be read"),
     (401, "not signed in: send Authorization: Bearer <token>"),
@@ -72,12 +85,20 @@ _ERROR_TEXTS = (
     (422, "the input is not valid"),
 )
 ERRORS: dict[int | str, dict[str, Any]] = {
-    status: {"model": Error, "description": text} for status, text in _ERROR_TEXTS
+    status: {
+        "model": Error,
+        "description": text,
+        "content": {PROBLEM: {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+    for status, text in _ERROR_TEXTS
 }
 JSON_ERRORS: dict[int | str, dict[str, Any]] = {  # for routes whose success is not JSON
     status: {
         "description": text,
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/Error"}},
+            PROBLEM: {"schema": {"$ref": "#/components/schemas/Error"}},
+        },
     }
     for status, text in _ERROR_TEXTS
 }

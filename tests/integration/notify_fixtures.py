@@ -65,10 +65,15 @@ class Received:
 
 
 class WebhookReceiver:
-    """A threaded HTTP server answering POSTs with scripted status codes (then 200)."""
+    """A threaded HTTP server answering POSTs with scripted status codes (then 200).
+
+    A scripted 3xx redirects to /login, which answers a GET with 200 (a sign-in page); GETs are
+    kept in `gets`.
+    """
 
     def __init__(self) -> None:
         self.requests: list[Received] = []
+        self.gets: list[str] = []
         self.script: list[int] = []
         self._lock = threading.Lock()
         receiver = self
@@ -80,6 +85,15 @@ class WebhookReceiver:
                     receiver.requests.append(Received(dict(self.headers.items()), body))
                     status = receiver.script.pop(0) if receiver.script else 200
                 self.send_response(status)
+                if 300 <= status < 400:
+                    self.send_header("Location", "/login")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def do_GET(self) -> None:
+                with receiver._lock:
+                    receiver.gets.append(self.path)
+                self.send_response(200)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import gc
 import hashlib
 import hmac
@@ -10,11 +11,13 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
 import pytest
+from freezegun import freeze_time
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 from typer.testing import CliRunner
 
 from pathway import bootstrap
@@ -268,3 +271,58 @@ def test_a_webhook_error_answer_leaves_no_connection_open(
         still_open = open_connections_to(port)
 
     assert still_open == 0, "the HTTP 500 response (HTTPError) was never closed"
+
+
+STANDARD_SECRET = "whsec_" + base64.b64encode(b"a receiver's shared secret, 32 b").decode()
+
+
+@pytest.mark.parametrize("secret", [STANDARD_SECRET, SECRET])
+def test_every_post_verifies_with_the_standard_webhooks_library_and_a_tampered_one_does_not(
+    deps: Deps, clock: FixedClock, receiver: WebhookReceiver, secret: str
+) -> None:
+    deps = webhook_deps(deps, receiver.url)
+    mdt_overdue(deps, clock)
+    receiver.script = [500, 200]
+
+    with freeze_time(clock.current) as frozen:
+        for _ in range(2):
+            dispatch(deps, {"webhook": WebhookSender(secret, timeout=5, clock=clock)}, POLICY, no_jitter)
+            clock.current = only_notification(deps).next_attempt_at + timedelta(seconds=1)
+            frozen.move_to(clock.current)
+
+    notification = only_notification(deps)
+    assert notification.status == "sent"
+    first, second = receiver.requests
+    verifier = Webhook(secret) if secret.startswith("whsec_") else Webhook(secret.encode())
+    first_headers, second_headers = ({k.lower(): v for k, v in r.headers.items()} for r in (first, second))
+    for request, headers in ((first, first_headers), (second, second_headers)):
+        stamp = datetime.fromtimestamp(int(headers["webhook-timestamp"]), UTC)
+        with freeze_time(stamp):
+            payload = verifier.verify(request.body, request.headers)
+            assert payload["idempotency_key"] == notification.idempotency_key
+            with pytest.raises(WebhookVerificationError):
+                verifier.verify(request.body.replace(b"A48", b"A49"), request.headers)
+        with freeze_time(stamp + timedelta(minutes=6)), pytest.raises(WebhookVerificationError):
+            verifier.verify(request.body, request.headers)  # a replay after the tolerance
+    assert first_headers["webhook-id"] == second_headers["webhook-id"] == notification.idempotency_key
+    assert int(first_headers["webhook-timestamp"]) < int(second_headers["webhook-timestamp"])
+
+
+@LEAKS_ERROR_RESPONSES
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_a_redirect_is_a_failure_with_its_reason_and_is_never_followed(
+    deps: Deps, clock: FixedClock, receiver: WebhookReceiver, status: int
+) -> None:
+    deps = webhook_deps(deps, receiver.url)
+    mdt_overdue(deps, clock)
+    receiver.script = [status]
+
+    result = dispatch(deps, senders(), POLICY, no_jitter)
+
+    assert (result.sent, result.dead) == (0, 1)
+    notification = only_notification(deps)
+    assert notification.status == "dead"
+    assert f"HTTP {status}" in str(notification.last_error)
+    assert "redirect" in str(notification.last_error) and "/login" in str(notification.last_error)
+    assert receiver.gets == [] and len(receiver.requests) == 1
+    gc.collect()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -343,3 +344,41 @@ def test_an_empty_file_is_refused_as_not_a_mapping(tmp_path: Path) -> None:
     path.write_text("", encoding="utf-8")
     with pytest.raises(DefinitionError, match="mapping at the top level"):
         load_pathway_file(path)
+
+
+SCALAR_KEY_LINE = re.compile(r"^\s*([a-z_]+): \S")
+
+
+def test_a_duplicated_parameter_block_is_refused_naming_the_key_and_both_lines(tmp_path: Path) -> None:
+    lines = DEFAULT_PATHWAY.read_text(encoding="utf-8").splitlines()
+    start = lines.index("  pain_detail_threshold:")
+    end = next(i for i in range(start + 1, len(lines)) if not lines[i].startswith("    "))
+    path = tmp_path / "twice.yaml"
+    path.write_text("\n".join(lines[:end] + lines[start:end] + lines[end:]), encoding="utf-8")
+    with pytest.raises(DefinitionError) as info:
+        load_pathway_file(path)
+    assert str(info.value) == (
+        f"{path}: duplicate key 'pain_detail_threshold' at line {end + 1} "
+        f"(first given at line {start + 1}); keep one"
+    )
+
+
+def test_any_repeated_key_anywhere_in_the_file_is_refused(tmp_path: Path) -> None:
+    lines = DEFAULT_PATHWAY.read_text(encoding="utf-8").splitlines()
+    candidates = [i for i, line in enumerate(lines) if SCALAR_KEY_LINE.match(line)]
+    assert len(candidates) > 100
+    for i in candidates[:: len(candidates) // 12]:
+        key = SCALAR_KEY_LINE.match(lines[i]).group(1)  # type: ignore[union-attr]
+        path = tmp_path / f"dup{i}.yaml"
+        path.write_text("\n".join(lines[: i + 1] + lines[i:]), encoding="utf-8")
+        with pytest.raises(
+            DefinitionError, match=rf"duplicate key '{key}' at line {i + 2} \(first given at line {i + 1}\)"
+        ):
+            load_pathway_file(path)
+
+
+def test_a_yaml_merge_key_may_be_overridden(tmp_path: Path) -> None:
+    from pathway.adapters.pathway_file import _UniqueKeyLoader
+
+    text = "base: &b {a: 1, b: 2}\nderived:\n  <<: *b\n  b: 3\n"
+    assert yaml.load(text, Loader=_UniqueKeyLoader)["derived"] == {"a": 1, "b": 3}

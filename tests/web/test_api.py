@@ -38,7 +38,7 @@ def test_without_a_token_the_api_answers_401_with_a_readable_error(client: TestC
 def test_a_wrong_token_or_scheme_is_refused_with_401(client: TestClient, header: str) -> None:
     response = client.get("/api/v1/me", headers={"Authorization": header})
     assert response.status_code == 401
-    assert set(response.json()) == {"error"}
+    assert set(response.json()) == {"type", "title", "status", "detail", "error"}
 
 
 def test_the_openapi_document_is_for_signed_in_users(client: TestClient, tokens: dict[str, str]) -> None:

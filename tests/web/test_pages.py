@@ -312,7 +312,7 @@ def test_every_answer_carries_the_security_headers(client: TestClient, signed_in
 
 def test_an_unknown_api_route_is_a_json_404(client: TestClient, signed_in: str) -> None:
     response = client.get("/api/v1/nowhere")
-    assert response.status_code == 404 and response.json() == {"error": "there is no such page or API route"}
+    assert response.status_code == 404 and response.json()["detail"] == "there is no such page or API route"
 
 
 def test_a_time_makes_an_instant_and_today_without_one_means_now(client: TestClient, signed_in: str) -> None:

@@ -12,7 +12,13 @@ from starlette.routing import Mount
 from tests.web.conftest import TestClient
 
 FEED_TOKEN = "x" * 43  # the calendar feed's secret URL is its credential (tests/web/test_interop.py)
-PUBLIC = {("GET", "/login"), ("POST", "/login"), ("GET", f"/calendar/{FEED_TOKEN}.ics")}
+PUBLIC = {
+    ("GET", "/login"),
+    ("POST", "/login"),
+    ("GET", f"/calendar/{FEED_TOKEN}.ics"),
+    ("GET", "/healthz"),
+    ("GET", "/readyz"),
+}
 SAMPLE = {
     "mrn": "DEMO-006",
     "alert_id": "1",
@@ -63,7 +69,13 @@ def test_no_route_answers_without_a_signed_in_user(web: FastAPI, client: TestCli
             data=None if path.startswith("/api/") else {"x": "1"},
         )
         if path.startswith(("/api/", "/openapi.json")):
-            ok = response.status_code == 401 and set(response.json()) == {"error"}
+            ok = response.status_code == 401 and set(response.json()) == {
+                "type",
+                "title",
+                "status",
+                "detail",
+                "error",
+            }
         else:
             ok = response.status_code == 303 and response.headers["location"].startswith("/login")
         if not ok:

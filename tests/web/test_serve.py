@@ -44,14 +44,17 @@ def test_users_are_added_listed_and_revoked_from_the_command_line(env: dict[str,
     assert "active" in run(env, "users", "list").stdout
     assert run(env, "users", "revoke", "j.smith").stdout.strip() == "user j.smith revoked"
     again = run(env, "users", "revoke", "j.smith")
-    assert again.exit_code == 2 and again.stderr.startswith("error: user j.smith is already")
+    assert again.exit_code == 3 and again.stderr.startswith("error: user j.smith is already")  # a conflict
 
 
 def test_a_bad_role_is_one_line_on_stderr(env: dict[str, str]) -> None:
     run(env, "init")
     result = run(env, "users", "add", "j.smith", "--role", "king")
     assert result.exit_code == 2
-    assert result.stderr.strip() == ("error: role must be one of viewer, coordinator, clinician, admin")
+    assert result.stderr.strip() == (
+        "error: Invalid value for '--role': 'king' is not one of "
+        "'viewer', 'coordinator', 'clinician', 'admin'."
+    )
 
 
 def test_serve_refuses_a_database_that_is_not_ready(env: dict[str, str]) -> None:
