@@ -21,7 +21,7 @@ _C = CalendarTokenRow.__table__  # type: ignore[attr-defined]
 _OPEN_WINDOWS = (
     columns(*_FU_ROW, _P.c.mrn, _P.c.name)
     .select_from(_F.join(_P, _P.c.id == _F.c.patient_id))
-    .where(_F.c.status.in_(("upcoming", "due", "overdue")), _F.c.opens_at <= bindparam("until"))
+    .where(_F.c.status == "open", _F.c.opens_at <= bindparam("until"))
     .order_by(_F.c.opens_at, _F.c.id)
     .limit(bindparam("limit"))
 )

@@ -29,6 +29,7 @@ from pathway.domain.model import (
 )
 from pathway.domain.rules_spec import SEVERITY_RANK
 from pathway.domain.status import FollowUpStatus, Outcome, follow_up_status
+from pathway.ports import Renotifiable
 
 LIVE = ("open", "acknowledged", "snoozed")
 _FU_FIELDS = [f.name for f in fields(StoredFollowUp)]
@@ -46,6 +47,7 @@ class MemoryStore:
     actions: list[dict[str, Any]] = field(default_factory=list)
     notifications: dict[int, dict[str, Any]] = field(default_factory=dict)
     attempts: list[dict[str, Any]] = field(default_factory=list)
+    handovers: list[tuple[int, int, datetime, dict[str, Any]]] = field(default_factory=list)
     last_id: int = 0
     commits: int = 0
 
@@ -296,6 +298,15 @@ class MemoryAlerts:
         row = self.s.alerts.get(alert_id)
         return _alert(row) if row else None
 
+    def renotifiable(
+        self, statuses: tuple[str, ...], severity: str, created_before: datetime
+    ) -> list[Renotifiable]:
+        return [
+            Renotifiable(_alert(a), a["created_at"], a.get("track") or "")
+            for a in sorted(self.s.alerts.values(), key=lambda a: a["id"])
+            if a["status"] in statuses and a["severity"] == severity and a["created_at"] <= created_before
+        ]
+
     def severity_counts(self, statuses: tuple[str, ...]) -> dict[str, int]:
         out: dict[str, int] = {}
         for a in self.s.alerts.values():
@@ -423,6 +434,10 @@ class MemoryNotifications:
         for v in values:
             self.add(v)
 
+    def existing_keys(self, keys: list[str]) -> set[str]:
+        stored = {n["idempotency_key"] for n in self.s.notifications.values()}
+        return stored & set(keys)
+
     def listing(self, statuses: tuple[str, ...] | None, alert_id: int | None = None) -> list[Notification]:
         return [
             Notification(**{k: n.get(k) for k in _NOTIFICATION_FIELDS})
@@ -456,6 +471,18 @@ class _NotHere:
         raise _missing(f"{self.name}.{method}")
 
 
+class MemoryHandovers:
+    def __init__(self, s: MemoryStore) -> None:
+        self.s = s
+
+    def add(self, patient_id: int, event_id: int, at: datetime, summary: dict[str, Any]) -> None:
+        self.s.handovers.append((patient_id, event_id, at, copy.deepcopy(summary)))
+
+    def latest(self, patient_id: int) -> dict[str, Any] | None:
+        mine = [h for h in self.s.handovers if h[0] == patient_id]
+        return copy.deepcopy(mine[-1][3]) if mine else None
+
+
 class MemoryUnitOfWork:
     """One 'transaction': a copy of the store, written back by commit() only."""
 
@@ -474,6 +501,9 @@ class MemoryUnitOfWork:
         self.follow_ups = MemoryFollowUps(self.work)
         self.alerts = MemoryAlerts(self.work)
         self.notifications = MemoryNotifications(self.work)
+        self.handovers = MemoryHandovers(self.work)
+        self.interop: Any = _NotHere("interop")
+        self.operations: Any = _NotHere("operations")
         self.reports: Any = _NotHere("reports")
         self.users: Any = _NotHere("users")
 

@@ -9,13 +9,12 @@ import pytest
 from icalendar import Calendar
 
 from pathway.domain.errors import Conflict, NotFound
+from pathway.domain.status import PENDING
 from pathway.ports import Deps
 from pathway.services import accounts, alerting, patients
 from pathway.services.demo import load_demo
 from pathway.services.interop import calendar_feed, calendar_link, revoke_calendar
 from tests.fakes import FixedClock
-
-OPEN = ("upcoming", "due", "overdue")
 
 
 @pytest.fixture
@@ -42,7 +41,7 @@ def expected_windows(deps: Deps, days: int) -> dict[str, tuple[object, object]]:
     for patient, _ in patients.list_patients(deps):
         follow_ups, _alerts = alerting.follow_ups_of(deps, patient.mrn)
         for fu in follow_ups:
-            if fu.status in OPEN and fu.opens_at <= now + timedelta(days=days):
+            if fu.status in PENDING and fu.opens_at <= now + timedelta(days=days):
                 out[f"follow-up-{fu.id}@sacral-pathway"] = (fu, patient)
     return out
 

@@ -51,7 +51,7 @@ def test_sweep_all_moves_a_re_anchored_window_back_to_its_anchor_extended_by_the
         )
         at = resumed.event.occurred_at
         old = FollowUp(
-            "T10", "", at, f"care resumed (event {resumed.event.id})", resumed.event.id,
+            "T10", "", at, f"care resumed (event {resumed.event.id})",
             compute_window(rules["T10"].window, at, deps.calendar),
         )  # fmt: skip
         values = _values(old, clock.current, deps.calendar, rules)
