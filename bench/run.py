@@ -33,6 +33,7 @@ from db import migrate
 from pathway.bootstrap import build
 from pathway.ports import Deps
 from pathway.services import alerting, reports
+from pathway.services import patients as patient_service
 from tests.fakes import FixedClock
 
 
@@ -195,7 +196,9 @@ def run(db: str, patients: int, reps: int, workdir: Path, pg_url: str) -> list[d
     rows.append(
         measure(
             "record one event end to end",
-            lambda i: patients.record_event(deps, active[i % len(active)], "exam_done", {}, actor="bench"),
+            lambda i: patient_service.record_event(
+                deps, active[i % len(active)], "exam_done", {}, actor="bench"
+            ),
             lambda i: raw.record_event(active[i % len(active)], now),
             max(reps, 50),
         )
