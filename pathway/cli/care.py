@@ -8,10 +8,10 @@ import typer
 
 from pathway import logs
 from pathway.adapters.channels import EmailSender
-from pathway.cli import render, render_care
+from pathway.cli import choices, render, render_care
 from pathway.cli.choices import OverrideReason
 from pathway.cli.common import ACTS_AS, JsonOpt, acting, app, get_app, handles_errors
-from pathway.domain.alert_status import STATUS_FILTERS, Severity
+from pathway.domain.alert_status import Severity
 from pathway.domain.clinical_time import parse_date
 from pathway.domain.explanation import as_json
 from pathway.services import alerting, health
@@ -88,8 +88,8 @@ def due(
 @handles_errors
 def alerts(
     status: Annotated[
-        str | None,
-        typer.Option(help=f"{', '.join(STATUS_FILTERS)} (default live)"),
+        choices.AlertStatus | None,
+        typer.Option(help="live (default): open, acknowledged or snoozed; all: every status."),
     ] = None,
     mrn: Annotated[str | None, typer.Option(help="Only this patient.")] = None,
     json_: JsonOpt = False,

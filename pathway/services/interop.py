@@ -140,7 +140,7 @@ def revoke_calendar(deps: Deps, name: str) -> User:
         if user is None:
             raise NotFound(f"no user {name.strip()!r}; see `pathway users list`")
         if not uow.interop.revoke_calendar_tokens(user.id, now):
-            raise Conflict(f"user {user.name} has no calendar link to revoke")
+            raise InvalidInput(f"user {user.name} has no calendar link to revoke")
         uow.commit()
     return user
 
