@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from icalendar import Calendar
 
-from pathway.domain.errors import Conflict, NotFound
+from pathway.domain.errors import Conflict, InvalidInput, NotFound
 from pathway.domain.status import PENDING
 from pathway.ports import Deps
 from pathway.services import accounts, alerting, patients
@@ -83,7 +83,7 @@ def test_a_revoked_or_replaced_link_finds_no_calendar(cohort: Deps) -> None:
     revoke_calendar(cohort, "c.one")
     with pytest.raises(NotFound):
         calendar_feed(cohort, second)
-    with pytest.raises(Conflict):
+    with pytest.raises(InvalidInput):
         revoke_calendar(cohort, "c.one")
     with pytest.raises(NotFound):
         calendar_feed(cohort, "x" * 43)

@@ -44,7 +44,7 @@ def _cohort(env: dict[str, str]) -> list[str]:
         start = today - timedelta(days=60 + 7 * i)
         patients.enroll(app.deps, mrn, histology="sts", on=start)
         patients.record_event(
-            app.deps, mrn, "pain_score", {"nrs": str(i % 9)}, on=start + timedelta(days=1), actor="setup"
+            app.deps, mrn, "pain_score", {"nrs": str(i % 5)}, on=start + timedelta(days=1), actor="setup"
         )
         if i % 3:
             patients.record_event(
