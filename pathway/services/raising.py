@@ -137,24 +137,7 @@ def raise_levels(
     uow.follow_ups.set_raised(raised)
     inserted = uow.alerts.insert_many(
         [
-            {
-                "patient_id": fu.patient_id,
-                "rule": c.rule,
-                "instance_key": c.key,
-                "severity": c.severity,
-                "status": AlertStatus.OPEN,
-                "message": c.message,
-                "source": c.source,
-                "follow_up_id": fu.id,
-                "states_at_fire": states.get(fu.patient_id, {}),
-                "pathway_hash": pathway_hash,
-                "opened_at": c.opened_at,
-                "created_at": now,
-                "updated_at": now,
-                "held": False,
-                "urgent": c.urgent,
-                "track": c.track,
-            }
+            new_alert_row(fu.patient_id, c, fu.id, states.get(fu.patient_id, {}), pathway_hash, now)
             for fu, c in wanted.values()
         ]
     )
@@ -246,6 +229,35 @@ def renotify(
             f"notified again (round {p['renotification']}) by {row['channel']} to {row['recipient']}"
         )
     changes.renotified += len(new)
+
+
+def new_alert_row(
+    patient_id: int,
+    c: AlertCandidate,
+    follow_up_id: int | None,
+    states: dict[str, str],
+    pathway_hash: str,
+    now: datetime,
+) -> dict[str, Any]:
+    """The row of an alert level raised now (at record time and at sweep time alike)."""
+    return {
+        "patient_id": patient_id,
+        "rule": c.rule,
+        "instance_key": c.key,
+        "severity": c.severity,
+        "status": AlertStatus.OPEN,
+        "message": c.message,
+        "source": c.source,
+        "follow_up_id": follow_up_id,
+        "states_at_fire": states,
+        "pathway_hash": pathway_hash,
+        "opened_at": c.opened_at,
+        "created_at": now,
+        "updated_at": now,
+        "held": False,
+        "urgent": c.urgent,
+        "track": c.track,
+    }
 
 
 def outbox_rows(

@@ -30,7 +30,7 @@ from pathway.domain.status import Outcome
 from pathway.domain.timeline import build_timeline
 from pathway.domain.windows import Calendar
 from pathway.ports import UnitOfWork
-from pathway.services.raising import SWEEP_ACTOR, Changes, enqueue, hold_behind_urgent
+from pathway.services.raising import SWEEP_ACTOR, Changes, enqueue, hold_behind_urgent, new_alert_row
 
 _RESOLVED = MOVES[AlertAction.RESOLVE].target
 _REOPENED = MOVES[AlertAction.REOPEN].target
@@ -346,26 +346,7 @@ def _open(
     seen: _Alerts | None = None,
 ) -> int | None:
     follow_up_id = follow_up_ids.get(c.follow_up) if c.follow_up else None
-    alert_id = uow.alerts.insert(
-        {
-            "patient_id": patient_id,
-            "rule": c.rule,
-            "instance_key": c.key,
-            "severity": c.severity,
-            "status": AlertStatus.OPEN,
-            "message": c.message,
-            "source": c.source,
-            "follow_up_id": follow_up_id,
-            "states_at_fire": states,
-            "pathway_hash": pathway_hash,
-            "opened_at": c.opened_at,
-            "created_at": now,
-            "updated_at": now,
-            "held": False,
-            "urgent": c.urgent,
-            "track": c.track,
-        }
-    )
+    alert_id = uow.alerts.insert(new_alert_row(patient_id, c, follow_up_id, states, pathway_hash, now))
     if alert_id is not None:
         uow.alerts.add_action(alert_id, "opened", SWEEP_ACTOR, now, c.message)
         changes.alerts_opened += 1
