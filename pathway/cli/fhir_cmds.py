@@ -11,7 +11,7 @@ import typer
 
 from pathway.bootstrap import App
 from pathway.cli import render
-from pathway.cli.common import JsonOpt, app, get_app, handles_errors
+from pathway.cli.common import ACTS_AS, JsonOpt, acting, app, get_app, handles_errors
 from pathway.domain.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -87,7 +87,7 @@ def export_ndjson(application: App, folder: Path) -> Counter[str]:
     return counts
 
 
-@fhir_app.command("import")
+@fhir_app.command("import", epilog=ACTS_AS)
 @handles_errors
 def import_(
     bundle: Annotated[Path, typer.Argument(help="A FHIR R4 Bundle (JSON).")],
@@ -109,11 +109,10 @@ def import_(
     except json.JSONDecodeError as exc:
         raise InvalidInput(f"{bundle}: not JSON ({exc.msg} at line {exc.lineno})") from None
     application = get_app()
+    actor = acting(application, "record", by)
     from pathway.services import interop as interop_service
 
-    result = interop_service.import_bundle(
-        application.deps, site_of(application), data, by or application.settings.actor, dry_run
-    )
+    result = interop_service.import_bundle(application.deps, site_of(application), data, actor.name, dry_run)
     if json_:
         render.dump_json(
             {

@@ -9,7 +9,7 @@ from rich.table import Table
 
 from pathway.cli import render
 from pathway.cli.choices import Role
-from pathway.cli.common import JsonOpt, app, get_app, handles_errors
+from pathway.cli.common import ACTS_AS, JsonOpt, acting, app, get_app, handles_errors
 from pathway.services import accounts
 
 users_app = typer.Typer(
@@ -18,7 +18,7 @@ users_app = typer.Typer(
 app.add_typer(users_app, name="users")
 
 
-@users_app.command("add")
+@users_app.command("add", epilog=ACTS_AS)
 @handles_errors
 def add(
     name: str,
@@ -29,7 +29,9 @@ def add(
 
     Example: pathway users add j.smith --role coordinator
     """
-    issued = accounts.add_user(get_app().deps, name, role.value)
+    application = get_app()
+    acting(application, "manage_users")
+    issued = accounts.add_user(application.deps, name, role.value)
     if json_:
         render.dump_json(
             {"id": issued.user.id, "name": issued.user.name, "role": issued.user.role, "token": issued.token}
@@ -68,18 +70,20 @@ def list_(json_: JsonOpt = False) -> None:
     render.console.print(table)
 
 
-@users_app.command("revoke")
+@users_app.command("revoke", epilog=ACTS_AS)
 @handles_errors
 def revoke(name: str) -> None:
     """Revoke a user's token; their web sessions end at their next request.
 
     Example: pathway users revoke j.smith
     """
-    user = accounts.revoke_user(get_app().deps, name)
+    application = get_app()
+    acting(application, "manage_users")
+    user = accounts.revoke_user(application.deps, name)
     print(f"user {user.name} revoked")
 
 
-@users_app.command("calendar-link")
+@users_app.command("calendar-link", epilog=ACTS_AS)
 @handles_errors
 def calendar_link(name: str) -> None:
     """Issue the user's secret iCalendar feed URL (a new link replaces the old one).
@@ -89,12 +93,14 @@ def calendar_link(name: str) -> None:
     # only here: FHIR and iCalendar models take time to import
     from pathway.services import interop as interop_service
 
-    user, token = interop_service.calendar_link(get_app().deps, name)
+    application = get_app()
+    acting(application, "manage_users")
+    user, token = interop_service.calendar_link(application.deps, name)
     print(f"calendar feed for {user.name}, shown only this once (subscribe to it from a calendar app):")
     print(f"/calendar/{token}.ics")
 
 
-@users_app.command("calendar-revoke")
+@users_app.command("calendar-revoke", epilog=ACTS_AS)
 @handles_errors
 def calendar_revoke(name: str) -> None:
     """Revoke the user's calendar feed URL; it answers 404 from now on.
@@ -103,5 +109,7 @@ def calendar_revoke(name: str) -> None:
     """
     from pathway.services import interop as interop_service
 
-    user = interop_service.revoke_calendar(get_app().deps, name)
+    application = get_app()
+    acting(application, "manage_users")
+    user = interop_service.revoke_calendar(application.deps, name)
     print(f"calendar link of {user.name} revoked")

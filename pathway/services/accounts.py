@@ -63,6 +63,15 @@ def revoke_user(deps: Deps, name: str) -> User:
         user = uow.users.by_name(name.strip())
         if user is None:
             raise NotFound(f"no user {name.strip()!r}; see `pathway users list`")
+        if (
+            user.active
+            and user.role == "admin"
+            and not any(u.active and u.role == "admin" and u.id != user.id for u in uow.users.listing())
+        ):
+            raise Conflict(
+                f"user {user.name} is the last active admin: add another admin first "
+                "(`pathway users add NAME --role admin`), or nobody could manage accounts"
+            )
         if not uow.users.revoke(user.id, now):
             raise Conflict(f"user {user.name} is already revoked")
         revoked = uow.users.by_id(user.id)

@@ -31,9 +31,10 @@ def critical(cli: Cli, frozen: FrozenDateTimeFactory) -> int:
 
 def accounts(cli: Cli) -> dict[str, dict[str, str]]:
     """A coordinator and a clinician; each returns the env that makes the CLI act as them."""
+    admin = {"PATHWAY_TOKEN": ok(cli("users", "add", "a.admin", "--role", "admin")).stdout.split()[-1]}
     envs = {}
     for name, role in (("c.one", "coordinator"), ("dr.one", "clinician")):
-        token = ok(cli("users", "add", name, "--role", role)).stdout.strip().splitlines()[-1]
+        token = ok(cli("users", "add", name, "--role", role, env=admin)).stdout.strip().splitlines()[-1]
         envs[role] = {"PATHWAY_TOKEN": token}
     return envs
 
@@ -90,6 +91,33 @@ def test_once_there_are_accounts_the_cli_needs_a_token_and_refuses_by_and_role(
     assert "not valid" in wrong
     assert "PATHWAY_TOKEN" in ok(cli("override", "--help")).stdout
     assert alert(cli, critical)["status"] == "open"
+
+
+def test_every_command_line_write_needs_a_token_once_there_are_accounts(
+    cli: Cli, critical: int, tmp_path: Any
+) -> None:
+    """Issue 11 item 5: no CLI write acts without an account once accounts exist."""
+    accounts(cli)
+    cohort = tmp_path / "cohort.csv"
+    cohort.write_text("mrn,enrolled_on,histology,event,on,fields\nMRN-9,2026-03-02,sts,,,\n")
+    bundle = tmp_path / "bundle.json"
+    bundle.write_text('{"resourceType": "Bundle", "type": "collection", "entry": []}')
+    writes = [
+        ("enroll", "MRN-2", "--histology", "sts", "--on", "2026-03-02"),
+        ("record", "MRN-1", "pain_score", "--set", "nrs=2"),
+        ("ack", str(critical), "--note", "seen"),
+        ("snooze", str(critical), "--until", "2026-04-21", "--note", "n"),
+        ("override", str(critical), "--reason", "data_error", "--note", "n"),
+        ("import", str(cohort)),
+        ("fhir", "import", str(bundle)),
+        ("users", "add", "x.new", "--role", "admin"),
+        ("users", "revoke", "c.one"),
+    ]
+    history = ok(cli("history", "MRN-1", "--json")).stdout
+    for args in writes:
+        assert "PATHWAY_TOKEN" in refused(cli(*args)), args
+    assert ok(cli("history", "MRN-1", "--json")).stdout == history
+    assert "MRN-2" not in ok(cli("list")).stdout and alert(cli, critical)["status"] == "open"
 
 
 def test_acknowledging_a_critical_alert_silences_nothing_and_it_is_renotified_every_four_hours(

@@ -92,9 +92,10 @@ def test_bad_input_is_refused_with_one_line_and_exit_2(cli: Cli, tmp_path: Path)
 
 def test_calendar_link_and_revoke(cli: Cli) -> None:
     ok(cli("init"))
-    ok(cli("users", "add", "c.two", "--role", "coordinator"))
-    out = ok(cli("users", "calendar-link", "c.two")).stdout
+    admin = {"PATHWAY_TOKEN": ok(cli("users", "add", "a.admin", "--role", "admin")).stdout.split()[-1]}
+    ok(cli("users", "add", "c.two", "--role", "coordinator", env=admin))
+    out = ok(cli("users", "calendar-link", "c.two", env=admin)).stdout
     assert "/calendar/" in out and out.strip().endswith(".ics")
-    assert "revoked" in ok(cli("users", "calendar-revoke", "c.two")).stdout
-    assert cli("users", "calendar-revoke", "c.two").exit_code == 2
-    assert cli("users", "calendar-link", "nobody").exit_code == 2
+    assert "revoked" in ok(cli("users", "calendar-revoke", "c.two", env=admin)).stdout
+    assert cli("users", "calendar-revoke", "c.two", env=admin).exit_code == 2
+    assert cli("users", "calendar-link", "nobody", env=admin).exit_code == 2

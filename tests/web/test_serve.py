@@ -35,16 +35,64 @@ def run(env: dict[str, str], *args: str) -> Result:
 
 def test_users_are_added_listed_and_revoked_from_the_command_line(env: dict[str, str]) -> None:
     assert run(env, "init").exit_code == 0
-    added = run(env, "users", "add", "j.smith", "--role", "coordinator")
+    first = run(env, "users", "add", "a.admin", "--role", "admin")  # no accounts yet: the local admin
+    assert first.exit_code == 0, first.output
+    admin = {**env, "PATHWAY_TOKEN": first.stdout.strip().splitlines()[-1]}
+    added = run(admin, "users", "add", "j.smith", "--role", "coordinator")
     assert added.exit_code == 0, added.output
     token = added.stdout.strip().splitlines()[-1]
     assert "shown only this once" in added.stdout and len(token) >= 40
     listed = json.loads(run(env, "users", "list", "--json").stdout)
-    assert [(u["name"], u["role"], u["revoked_at"]) for u in listed] == [("j.smith", "coordinator", None)]
+    assert [(u["name"], u["role"], u["revoked_at"]) for u in listed] == [
+        ("a.admin", "admin", None),
+        ("j.smith", "coordinator", None),
+    ]
     assert "active" in run(env, "users", "list").stdout
-    assert run(env, "users", "revoke", "j.smith").stdout.strip() == "user j.smith revoked"
-    again = run(env, "users", "revoke", "j.smith")
+    assert run(admin, "users", "revoke", "j.smith").stdout.strip() == "user j.smith revoked"
+    again = run(admin, "users", "revoke", "j.smith")
     assert again.exit_code == 3 and again.stderr.startswith("error: user j.smith is already")  # a conflict
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["users", "add", "x.new", "--role", "admin"],
+        ["users", "revoke", "c.one"],
+        ["users", "calendar-link", "c.one"],
+        ["users", "calendar-revoke", "c.one"],
+    ],
+    ids=lambda a: a[1],
+)
+def first_admin(env: dict[str, str]) -> str:
+    """The first account needs no token (no accounts yet); returns its token."""
+    return run(env, "users", "add", "a.admin", "--role", "admin").stdout.split()[-1]
+
+
+def test_once_accounts_exist_only_an_admin_token_manages_users(env: dict[str, str], args: list[str]) -> None:
+    assert run(env, "init").exit_code == 0
+    admin = {**env, "PATHWAY_TOKEN": first_admin(env)}
+    coordinator = {
+        **env,
+        "PATHWAY_TOKEN": run(admin, "users", "add", "c.one", "--role", "coordinator").stdout.split()[-1],
+    }
+    before = run(env, "users", "list", "--json").stdout
+    anonymous = run(env, *args)
+    assert anonymous.exit_code == 2 and "PATHWAY_TOKEN" in anonymous.stderr, anonymous.output
+    as_coordinator = run(coordinator, *args)
+    assert as_coordinator.exit_code != 0, as_coordinator.output
+    assert as_coordinator.stderr.startswith("error: ")
+    assert run(env, "users", "list", "--json").stdout == before  # nothing written
+    if args[1] != "calendar-revoke":  # there is no link to revoke yet
+        assert run(admin, *args).exit_code == 0
+
+
+def test_the_last_active_admin_cannot_be_revoked(env: dict[str, str]) -> None:
+    assert run(env, "init").exit_code == 0
+    admin = {**env, "PATHWAY_TOKEN": first_admin(env)}
+    last = run(admin, "users", "revoke", "a.admin")
+    assert last.exit_code == 3 and "last active admin" in last.stderr, last.output
+    second = run(admin, "users", "add", "b.admin", "--role", "admin").stdout.split()[-1]
+    assert run({**env, "PATHWAY_TOKEN": second}, "users", "revoke", "a.admin").exit_code == 0
 
 
 def test_a_bad_role_is_one_line_on_stderr(env: dict[str, str]) -> None:
