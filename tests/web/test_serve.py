@@ -53,6 +53,11 @@ def test_users_are_added_listed_and_revoked_from_the_command_line(env: dict[str,
     assert again.exit_code == 3 and again.stderr.startswith("error: user j.smith is already")  # a conflict
 
 
+def first_admin(env: dict[str, str]) -> str:
+    """The first account needs no token (no accounts yet); returns its token."""
+    return run(env, "users", "add", "a.admin", "--role", "admin").stdout.split()[-1]
+
+
 @pytest.mark.parametrize(
     "args",
     [
@@ -63,11 +68,6 @@ def test_users_are_added_listed_and_revoked_from_the_command_line(env: dict[str,
     ],
     ids=lambda a: a[1],
 )
-def first_admin(env: dict[str, str]) -> str:
-    """The first account needs no token (no accounts yet); returns its token."""
-    return run(env, "users", "add", "a.admin", "--role", "admin").stdout.split()[-1]
-
-
 def test_once_accounts_exist_only_an_admin_token_manages_users(env: dict[str, str], args: list[str]) -> None:
     assert run(env, "init").exit_code == 0
     admin = {**env, "PATHWAY_TOKEN": first_admin(env)}
