@@ -156,6 +156,25 @@ def test_a_second_deficit_in_an_open_episode_rearms_without_hiding_the_missed_es
     assert live(cli, "MRN-3", "A01") == []
 
 
+def test_starting_treatment_does_not_hide_a_missed_dexamethasone_dose(
+    cli: Cli, frozen: FrozenDateTimeFactory
+) -> None:
+    enrol(cli, "MRN-4")
+    record(cli, "MRN-4", "neuro_exam", "finding=new_deficit", at="2026-03-02T09:00")
+    frozen.move_to(local("2026-03-02T09:20"))
+    record(cli, "MRN-4", "mscc_escalated", "contact=mscc_coordinator")
+    a04 = fires_exactly_at(cli, frozen, "MRN-4", "A04", local("2026-03-02T11:00"))
+    frozen.move_to(local("2026-03-02T15:00"))
+    record(cli, "MRN-4", "mri_whole_spine_done", "compression=yes", at="2026-03-02T14:00")
+    record(cli, "MRN-4", "mscc_treatment_decided", "treatment=rt", at="2026-03-02T15:00")
+    frozen.move_to(local("2026-03-03T10:00"))
+    assert "mscc: confirmed → treated" in record(cli, "MRN-4", "mscc_treatment_started", "treatment=rt")
+    assert [a["id"] for a in live(cli, "MRN-4", "A04")] == [a04["id"]]  # still open, still critical
+    record(cli, "MRN-4", "dexamethasone_started", "dose_mg_per_day=16", "indication=mscc_neuro")
+    assert live(cli, "MRN-4", "A04") == []
+    assert [a for a in alerts(cli, "MRN-4") if a["status"] in LIVE] == []
+
+
 # --- item 2: suspicion from pain alone ------------------------------------------------------------
 
 
