@@ -12,7 +12,7 @@ import secrets
 from dataclasses import dataclass
 
 from pathway.domain.errors import Conflict, InvalidInput, NotFound, PathwayError, PermissionDenied
-from pathway.domain.roles import DECISION_EVENTS, PERMISSIONS, ROLES, allows
+from pathway.domain.roles import DECISION_EVENTS, PERMISSIONS, ROLES, allows, event_refusal
 from pathway.ports import Deps, User
 
 __all__ = ["DECISION_EVENTS", "PERMISSIONS", "ROLES", "allows"]
@@ -115,14 +115,7 @@ def require(user: User, action: str) -> None:
 
 
 def may_record(role: str, event: str) -> bool:
-    return allows(role, "record") and (event not in DECISION_EVENTS or allows(role, "record_decision"))
-
-
-def require_event(user: User, event: str) -> None:
-    """Recording needs a writer; clinical decisions (an MDT decision) need a clinician or admin."""
-    require(user, "record")
-    if event in DECISION_EVENTS and not allows(user.role, "record_decision"):
-        raise PermissionDenied(f"{user.name} is a {user.role}: recording {event} needs a clinician or admin")
+    return event_refusal(role, event) is None
 
 
 def _valid_name(name: str) -> str:

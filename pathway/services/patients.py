@@ -14,13 +14,14 @@ from pathway.domain.clinical_time import (
 )
 from pathway.domain.definition import HISTOLOGY_FIELD, PathwayDefinition
 from pathway.domain.enrolment import check_age
-from pathway.domain.errors import Conflict, EventNotAllowed, InvalidInput, NotFound
+from pathway.domain.errors import Conflict, EventNotAllowed, InvalidInput, NotFound, PermissionDenied
 from pathway.domain.events import MRN_PATTERN, clean_text, histology_value, validate_event_data
 from pathway.domain.followups import scope_of
 from pathway.domain.history import replay, retracted_ids, retraction_types
 from pathway.domain.hour_clocks import clocks_needing_time
 from pathway.domain.machine import Pathway
 from pathway.domain.model import EventRecord, NewEvent, Patient, PatientView
+from pathway.domain.roles import event_refusal
 from pathway.ports import Deps, UnitOfWork
 from pathway.services.handover import capture as capture_handover
 from pathway.services.raising import Changes
@@ -96,11 +97,14 @@ def record_event(
     reason: str | None = None,
     actor: str,
     expected_version: int | None = None,
+    role: str | None = None,
 ) -> Recorded:
     """Validate and apply one event to every track; refuse (write nothing) if any check fails.
 
+    `role` is the acting account's role (None: a trusted internal caller such as the demo).
     Raises NotFound (patient or event), InvalidInput (fields, dates), EventNotAllowed /
-    GuardRefused (state), Conflict (a concurrent change or a stale expected_version).
+    GuardRefused (state), Conflict (a concurrent change or a stale expected_version),
+    PermissionDenied (the role may not record or retract this event).
     """
     data = validate_event_data(deps.pathway.definition, event, fields)
     actor = _valid_actor(actor)
@@ -120,6 +124,7 @@ def record_event(
             reason,
             expected_version,
             date_only=on is not None and at is None,
+            role=role,
         )
         uow.commit()
     return done
@@ -138,6 +143,7 @@ def record_in(
     expected_version: int | None = None,
     source_ref: str | None = None,
     date_only: bool = False,
+    role: str | None = None,
 ) -> Recorded:
     """Apply one validated event inside the caller's unit of work (the caller commits).
 
@@ -153,6 +159,8 @@ def record_in(
         )
     check_not_before_enrolment(occurred_at, patient.enrolled_on, deps.zone)
     history = uow.events.for_patient(patient.id)
+    if role is not None:
+        _check_role(role, actor, event, data, history, definition)
     _check_pause(event, history, definition)
     if definition.events[event].retracts:
         new_states = _after_retraction(deps.pathway, history, int(data["event_id"]), patient)
@@ -269,6 +277,22 @@ def _valid_actor(actor: str) -> str:
     if not actor or len(actor) > 100:
         raise InvalidInput("--by needs the name of the person recording (1-100 characters)")
     return actor
+
+
+def _check_role(
+    role: str,
+    actor: str,
+    event: str,
+    data: dict[str, Any],
+    history: list[EventRecord],
+    definition: PathwayDefinition,
+) -> None:
+    target = None
+    if definition.events[event].retracts:
+        target = next((e.type for e in history if e.id == data.get("event_id")), None)
+    refusal = event_refusal(role, event, target)
+    if refusal:
+        raise PermissionDenied(f"{actor} is a {role}: {refusal}")
 
 
 def _after_retraction(

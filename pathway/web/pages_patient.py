@@ -84,7 +84,6 @@ def record(
     reason: Short = "",
     expected_version: Annotated[int | None, Form(ge=1, le=2**31 - 1)] = None,
 ) -> Response:
-    accounts.require_event(user, event)
     deps = deps_of(request)
     day, at = occurrence(on, time, local_day(deps.clock.now(), deps.zone))
     done = patient_service.record_event(
@@ -97,6 +96,7 @@ def record(
         reason=reason.strip() or None,
         actor=user.name,
         expected_version=expected_version,
+        role=user.role,
     )
     moved = ", ".join(f"{t}: {a} → {b}" for t, (a, b) in done.changes.items())
     flash(

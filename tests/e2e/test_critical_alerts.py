@@ -120,6 +120,18 @@ def test_every_command_line_write_needs_a_token_once_there_are_accounts(
     assert "MRN-2" not in ok(cli("list")).stdout and alert(cli, critical)["status"] == "open"
 
 
+def test_a_coordinator_cannot_retract_a_clinicians_decision(cli: Cli, critical: int) -> None:
+    """Issue 17 item 1: retracting an event needs the role that may record it (CLI side)."""
+    envs = accounts(cli)
+    [mdt] = [e for e in as_json(cli("history", "MRN-1", "--json"))["events"] if e["event"] == "mdt_decision"]
+    retract = ("record", "MRN-1", "retraction", "--set", f"event_id={mdt['id']}", "--reason", "wrong patient")
+    line = refused(cli(*retract, env=envs["coordinator"]))
+    assert "retracting mdt_decision needs the role clinician or admin" in line
+    assert as_json(cli("status", "MRN-1", "--json"))["tracks"]["main"] == "rt_planning"
+    ok(cli(*retract, env=envs["clinician"]))
+    assert as_json(cli("status", "MRN-1", "--json"))["tracks"]["main"] == "assessment"
+
+
 def test_acknowledging_a_critical_alert_silences_nothing_and_it_is_renotified_every_four_hours(
     cli: Cli, critical: int, frozen: FrozenDateTimeFactory
 ) -> None:

@@ -136,10 +136,20 @@ def test_an_mdt_decision_needs_a_clinician_or_admin() -> None:
 def test_a_refusal_names_the_user_the_role_and_what_is_needed(deps: Deps) -> None:
     viewer = accounts.add_user(deps, "v.one", "viewer").user
     with pytest.raises(PermissionDenied) as refused:
-        accounts.require_event(viewer, "pain_score")
+        accounts.require(viewer, "record")
     assert str(refused.value) == (
         "v.one is a viewer: record needs the role coordinator or clinician or admin"
     )
+
+
+@pytest.mark.parametrize("role", accounts.ROLES)
+def test_retracting_an_event_needs_the_role_that_may_record_it(role: str) -> None:
+    from pathway.domain.roles import event_refusal
+
+    may_decide = role in ("clinician", "admin")
+    assert (event_refusal(role, "retraction", "mdt_decision") is None) == may_decide
+    assert (event_refusal(role, "mdt_decision") is None) == may_decide
+    assert (event_refusal(role, "retraction", "pain_score") is None) == (role != "viewer")
 
 
 def test_the_api_schema_lists_the_same_roles_and_reasons() -> None:

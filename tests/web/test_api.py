@@ -187,6 +187,27 @@ def test_a_viewer_may_not_record(client: TestClient, tokens: dict[str, str]) -> 
 MDT = {"event": "mdt_decision", "fields": {"resectability": "unresectable", "plan": "definitive_rt"}}
 
 
+@pytest.mark.parametrize(("role", "status"), [("coordinator", 403), ("clinician", 201), ("admin", 201)])
+def test_retracting_an_mdt_decision_needs_a_clinician_or_admin(
+    client: TestClient, tokens: dict[str, str], role: str, status: int
+) -> None:
+    """Issue 17 item 1: a coordinator cannot undo a clinician's decision by retracting it."""
+    path = "/api/v1/patients/DEMO-001/events"
+    decided = client.post(path, headers=bearer(tokens["clinician"]), json=MDT)
+    assert decided.status_code == 201, decided.text
+    retraction = {
+        "event": "retraction",
+        "fields": {"event_id": str(decided.json()["event"]["id"])},
+        "reason": "entered for the wrong patient",
+    }
+    response = client.post(path, headers=bearer(tokens[role]), json=retraction)
+    assert response.status_code == status, response.text
+    main = get(client, tokens, "/api/v1/patients/DEMO-001")["tracks"]["main"]
+    assert main == ("rt_planning" if status == 403 else "assessment")
+    if status == 403:
+        assert "retracting mdt_decision needs the role clinician or admin" in response.json()["error"]
+
+
 @pytest.mark.parametrize(
     ("role", "status"), [("viewer", 403), ("coordinator", 403), ("clinician", 201), ("admin", 201)]
 )

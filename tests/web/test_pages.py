@@ -206,7 +206,7 @@ def test_a_coordinator_is_told_an_mdt_decision_needs_a_clinician(client: TestCli
         f_resectability="resectable",
         f_plan="surgery",
     )
-    assert "needs a clinician" in flash(html)
+    assert "needs the role clinician or admin" in flash(html)
 
 
 def test_a_viewer_sees_no_forms(client: TestClient, tokens: dict[str, str]) -> None:
