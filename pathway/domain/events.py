@@ -11,10 +11,21 @@ from pathway.domain.errors import InvalidInput, NotFound
 
 EventData = dict[str, Any]
 MRN_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")
+_INTEGER = re.compile(r"^[+-]?[0-9]+$")
+_DECIMAL = re.compile(r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)$")
+
+
+def check_encoding(value: str, where: str) -> None:
+    """Refuse text that is not valid UTF-8 (a bad byte on the command line arrives as a lone
+    surrogate): stored, it would break every later page of the patient."""
+    if any("\ud800" <= c <= "\udfff" for c in value):
+        raise InvalidInput(f"{where}: not valid UTF-8 text; check the terminal's encoding and type it again")
 
 
 def clean_text(value: str, where: str, limit: int = 2000) -> str:
-    """Free text as people type it: no control characters (PostgreSQL refuses NUL), bounded."""
+    """Free text as people type it: valid UTF-8, no control characters (PostgreSQL refuses NUL),
+    bounded."""
+    check_encoding(value, where)
     text = value.strip()
     if any(ord(c) < 32 and c not in "\t\n\r" for c in text):
         raise InvalidInput(f"{where}: contains a control character; type plain text")
@@ -62,6 +73,8 @@ def validate_event_data(definition: PathwayDefinition, event: str, raw: dict[str
 
 def coerce(event: str, name: str, field: FieldSpec, value: Any) -> Any:
     where = f"{event}.{name}"
+    if isinstance(value, str):
+        check_encoding(value, where)
     if field.type == "choice":
         return _choice(where, field, value)
     if field.type in ("int", "number", "event_ref"):
@@ -93,11 +106,17 @@ def _choice(where: str, field: FieldSpec, value: Any) -> str:
 
 def _number(where: str, field: FieldSpec, value: Any) -> int | float:
     integral = field.type in ("int", "event_ref")
-    try:
-        number: int | float = int(str(value)) if integral else float(str(value))
-    except ValueError:
-        kind = "a whole number" if integral else "a number"
-        raise InvalidInput(f"{where}: '{value}' is not {kind}") from None
+    kind = "a whole number" if integral else "a number"
+    if isinstance(value, bool):
+        raise InvalidInput(f"{where}: '{value}' is not {kind}")
+    if isinstance(value, int) or (isinstance(value, float) and not integral):
+        number: int | float = value
+    else:
+        # plain ASCII decimals only: Python's int() would take "1_2" as 12 and Arabic-Indic digits
+        text = str(value).strip()
+        if not (_INTEGER if integral else _DECIMAL).match(text):
+            raise InvalidInput(f"{where}: '{value}' is not {kind} (use the digits 0-9, e.g. 12 or 2.5)")
+        number = int(text) if integral else float(text)
     if number != number or number in (float("inf"), float("-inf")):
         raise InvalidInput(f"{where}: '{value}' is not a finite number")
     low, high = field.min, field.max
