@@ -125,6 +125,7 @@ def record_event(
             expected_version,
             date_only=on is not None and at is None,
             role=role,
+            undated=on is None and at is None,
         )
         uow.commit()
     return done
@@ -144,14 +145,20 @@ def record_in(
     source_ref: str | None = None,
     date_only: bool = False,
     role: str | None = None,
+    undated: bool = False,
 ) -> Recorded:
     """Apply one validated event inside the caller's unit of work (the caller commits).
 
     `source_ref` keeps the id of the record it came from (an imported FHIR resource); `date_only`
-    says the time was given as a clinic date alone (refused for events that start an hour clock).
+    says the time was given as a clinic date alone (refused for events that start an hour clock);
+    `undated` events happen "now", read after the patient is locked.
     """
     definition = deps.pathway.definition
     patient, states = lock_patient_with_states(uow, mrn)
+    # "now" once the patient is locked: concurrent undated writes then get ordered instants
+    now = max(now, deps.clock.now())
+    if undated:
+        occurred_at = now
     if expected_version is not None and expected_version != patient.version:
         raise Conflict(
             f"patient {patient.id} is at version {patient.version}, not "
