@@ -78,8 +78,8 @@ def revoke(name: str) -> None:
     Example: pathway users revoke j.smith
     """
     application = get_app()
-    acting(application, "manage_users")
-    user = accounts.revoke_user(application.deps, name)
+    actor = acting(application, "manage_users")
+    user = accounts.revoke_user(application.deps, name, by=actor.name)
     print(f"user {user.name} revoked")
 
 

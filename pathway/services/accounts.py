@@ -56,13 +56,16 @@ def list_users(deps: Deps) -> list[User]:
         return uow.users.listing()
 
 
-def revoke_user(deps: Deps, name: str) -> User:
-    """Revoke a user's token at once (their sessions end too). Raises NotFound or Conflict."""
+def revoke_user(deps: Deps, name: str, by: str | None = None) -> User:
+    """Revoke a user's token at once (their sessions end too); `by` is the acting admin, who may
+    not revoke their own account. Raises NotFound or Conflict."""
     now = deps.clock.now()
     with deps.uow() as uow:
         user = uow.users.by_name(name.strip())
         if user is None:
             raise NotFound(f"no user {name.strip()!r}; see `pathway users list`")
+        if by is not None and user.name == by:
+            raise Conflict(f"{by} cannot revoke their own account; ask another admin")
         if (
             user.active
             and user.role == "admin"

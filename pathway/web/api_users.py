@@ -29,5 +29,5 @@ def add_user(request: Request, response: Response, body: schemas.UserIn, _: Admi
 
 
 @router.post("/{name}/revoke", response_model=schemas.UserOut)
-def revoke_user(request: Request, name: UserName, _: Admin) -> Any:
-    return present.user(accounts.revoke_user(deps_of(request), name))
+def revoke_user(request: Request, name: UserName, admin: Admin) -> Any:
+    return present.user(accounts.revoke_user(deps_of(request), name, by=admin.name))

@@ -404,6 +404,8 @@ def test_an_admin_adds_and_revokes_a_user(client: TestClient, tokens: dict[str, 
     assert client.post("/api/v1/users/nobody/revoke", headers=h).status_code == 404
     bad = client.post("/api/v1/users", headers=h, json={"name": "x", "role": "king"})
     assert bad.status_code == 422
+    own = client.post("/api/v1/users/admin.one/revoke", headers=h)
+    assert own.status_code == 409 and "own account" in own.text
 
 
 # --- the session cookie on the API ----------------------------------------------------------------

@@ -16,8 +16,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
+from pathway.bootstrap import build
 from pathway.cli.app import app as cli_app
+from pathway.domain.errors import Conflict
 from pathway.ports import Deps
+from pathway.services import accounts
 from scheduler.runner import Jobs, start_background
 
 
@@ -89,10 +92,13 @@ def test_once_accounts_exist_only_an_admin_token_manages_users(env: dict[str, st
 def test_the_last_active_admin_cannot_be_revoked(env: dict[str, str]) -> None:
     assert run(env, "init").exit_code == 0
     admin = {**env, "PATHWAY_TOKEN": first_admin(env)}
-    last = run(admin, "users", "revoke", "a.admin")
-    assert last.exit_code == 3 and "last active admin" in last.stderr, last.output
+    own = run(admin, "users", "revoke", "a.admin")
+    assert own.exit_code == 3 and "cannot revoke their own account" in own.stderr, own.output
     second = run(admin, "users", "add", "b.admin", "--role", "admin").stdout.split()[-1]
     assert run({**env, "PATHWAY_TOKEN": second}, "users", "revoke", "a.admin").exit_code == 0
+    # b.admin is now the last active admin: nobody may revoke it (not even through the service)
+    with pytest.raises(Conflict, match="last active admin"):
+        accounts.revoke_user(build(env).deps, "b.admin")
 
 
 def test_a_bad_role_is_one_line_on_stderr(env: dict[str, str]) -> None:
