@@ -5,8 +5,9 @@ from typing import Any
 
 from sqlalchemy import Engine, event
 from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
-from sqlalchemy.engine import make_url
 from sqlmodel import create_engine
+
+from db.urls import parse_database_url
 
 
 def _indexed_by(self: SQLiteCompiler, table: Any, text: str | None) -> str | None:
@@ -24,9 +25,9 @@ SQLiteCompiler.get_from_hint_text = _indexed_by  # type: ignore[method-assign, a
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """SQLite gets WAL, foreign keys and BEGIN IMMEDIATE; PostgreSQL is used as it comes."""
-    parsed = make_url(url)
+    parsed = parse_database_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, **kwargs)
+        return create_engine(parsed, pool_pre_ping=True, **kwargs)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)

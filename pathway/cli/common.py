@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import io
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -13,6 +14,7 @@ import typer
 from typer.core import TyperGroup
 
 import pathway
+from db.urls import connection_problem
 from pathway.bootstrap import App, build
 from pathway.domain.errors import Conflict, PathwayError
 from pathway.services import accounts
@@ -86,11 +88,26 @@ def _root(
     """Care-pathway engine for sacral soft-tissue metastasis."""
 
 
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, io.UnsupportedOperation):  # not a real file (a test runner)
+        pass
+
+
 def handles_errors(fn: Callable[P, R]) -> Callable[P, R]:
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
-            return fn(*args, **kwargs)
+            result = fn(*args, **kwargs)
+            sys.stdout.flush()  # a closed pipe shows here, inside the handler, not at exit
+            return result
+        except BrokenPipeError:
+            # the reader (`| head`) stopped reading: the work is done; end quietly with success
+            _silence_stdout()
+            raise typer.Exit(0) from None
         except ChecksFailed as exc:
             print(f"error: {exc}", file=sys.stderr)
             raise typer.Exit(1) from None
@@ -105,6 +122,10 @@ def handles_errors(fn: Callable[P, R]) -> Callable[P, R]:
         except Exception as exc:
             if os.environ.get("PATHWAY_DEBUG"):
                 raise
+            problem = next((p for a in _OPENED if (p := connection_problem(exc, a.engine.url))), None)
+            if problem:
+                print(f"error: {problem}", file=sys.stderr)
+                raise typer.Exit(2) from None
             print(
                 f"internal error: {type(exc).__name__}: {exc} (nothing was saved; rerun with "
                 "PATHWAY_DEBUG=1 for the traceback and report it)",

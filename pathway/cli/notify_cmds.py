@@ -21,6 +21,9 @@ STATUSES = ("pending", "sending", "sent", "dead", "cancelled", "digest")
 @handles_errors
 def notify(
     once: Annotated[bool, typer.Option("--once", help="Deliver what is due now, then exit.")] = True,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", help="Also show the libraries' log lines (database, migrations).")
+    ] = False,
     json_: JsonOpt = False,
 ) -> None:
     """Deliver due notifications (retries with backoff; a down channel loses nothing).
@@ -28,6 +31,9 @@ def notify(
     Example: pathway notify --once
     """
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
+    if not verbose:  # the delivery lines only; libraries (Alembic's schema check) stay quiet
+        for library in ("alembic", "sqlalchemy", "httpx", "aiosmtpd"):
+            logging.getLogger(library).setLevel(logging.WARNING)
     application = get_app()
     result = dispatch(application.deps, application.senders(), application.retry_policy, random.random)
     if json_:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import date, datetime, tzinfo
 from typing import Any
@@ -13,7 +14,16 @@ from rich.table import Table
 from pathway.domain.definition import PathwayDefinition
 from pathway.domain.model import EventRecord, Patient, PatientView
 
-console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        """Rich would exit 1; the command's error handler ends quietly with success instead."""
+        self.quiet = True
+        raise BrokenPipeError
+
+
+# a terminal (or COLUMNS, when piped) sets the width; 120 columns for files and pipes otherwise
+console = _Console(highlight=False, width=None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 120)
 
 
 def dump_json(value: Any) -> None:
@@ -128,11 +138,12 @@ def patients_table(rows: list[tuple[Patient, dict[str, str]]], tracks: list[str]
 def events_catalogue(definition: PathwayDefinition, tracks_of: dict[str, list[str]]) -> None:
     table = Table(show_header=True, header_style="bold")
     for col in ("event", "tracks", "fields", "description"):
-        table.add_column(col)
+        # allowed values are printed in full, folded onto the next line rather than cut
+        table.add_column(col, overflow="fold")
     for name, spec in definition.events.items():
         fields = []
         for fname, f in spec.fields.items():
-            kind = "|".join(f.values) if f.values else f.type
+            kind = " | ".join(f.values) if f.values else f.type
             if f.min is not None or f.max is not None:
                 kind += f" {f.min:g}–{f.max:g}" if f.min is not None and f.max is not None else ""
             fields.append(f"{fname}{'' if f.required else '?'}={kind}")

@@ -93,26 +93,39 @@ def follow_ups_table(rows: list[StoredFollowUp], rules: dict[str, FollowUpRule],
     console.print(table)
 
 
+NARROW = 100  # columns below which tables drop their least useful columns
+ALERT_COLUMNS = ("id", "MRN", "rule", "severity", "status", "opened", "message")
+
+
 def alerts_table(rows: list[tuple[StoredAlert, str]], zone: tzinfo, dead: set[int] | None = None) -> None:
+    """The alerts; on a narrow terminal the opened time goes and the status joins the severity,
+    so the message keeps a readable width."""
+    narrow = console.width < NARROW
     table = Table(show_header=True, header_style="bold")
-    for col in ("id", "MRN", "rule", "severity", "status", "opened", "message"):
-        table.add_column(col, no_wrap=col in ("MRN", "opened"))
+    columns = ("id", "MRN", "rule", "severity", "message") if narrow else ALERT_COLUMNS
+    for col in columns:
+        table.add_column(
+            col,
+            no_wrap=col in ("MRN", "opened"),
+            min_width=30 if col == "message" else None,
+            overflow="fold" if col == "message" else "ellipsis",
+        )
     for a, mrn in rows:
         status = (
             a.status
             + (" (held)" if a.held else "")
             + (" (notification dead)" if dead and a.id in dead else "")
         )
-        table.add_row(
-            str(a.id),
-            mrn,
-            a.rule,
-            a.severity,
-            status,
-            day(a.opened_at, zone, clock=True),
-            a.message,
-            style=COLOURS.get(a.severity),
-        )
+        cells = {
+            "id": str(a.id),
+            "MRN": mrn,
+            "rule": a.rule,
+            "severity": f"{a.severity}, {status}" if narrow else a.severity,
+            "status": status,
+            "opened": day(a.opened_at, zone, clock=True),
+            "message": a.message,
+        }
+        table.add_row(*(cells[c] for c in columns), style=COLOURS.get(a.severity))
     console.print(table)
     console.print(f"{len(rows)} alert(s)")
 
