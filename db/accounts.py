@@ -55,6 +55,16 @@ class SqlUserRepository:
         self.session.expire_all()
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
+    def reset_token(self, user_id: int, token_hash: str) -> None:
+        self.session.execute(
+            update(UserRow).where(col(UserRow.id) == user_id).values(token_hash=token_hash, revoked_at=None)
+        )
+        self.session.expire_all()
+
+    def set_role(self, user_id: int, role: str) -> None:
+        self.session.execute(update(UserRow).where(col(UserRow.id) == user_id).values(role=role))
+        self.session.expire_all()
+
 
 def shared_secret(engine: Engine, at: datetime, key: str = SESSION_SECRET) -> str:
     """The stored secret under `key`, generated and stored by the first process that asks."""

@@ -385,3 +385,9 @@ class UserRepository(Protocol):
     def revoke(self, user_id: int, at: datetime) -> bool:
         """Mark an active user revoked (compare-and-set); False if already revoked."""
         ...
+
+    def reset_token(self, user_id: int, token_hash: str) -> None:
+        """Give the user a new token hash (the old token stops working) and make them active."""
+        ...
+
+    def set_role(self, user_id: int, role: str) -> None: ...

@@ -83,6 +83,36 @@ def revoke(name: str) -> None:
     print(f"user {user.name} revoked")
 
 
+@users_app.command("reset-token", epilog=ACTS_AS)
+@handles_errors
+def reset_token(name: str, json_: JsonOpt = False) -> None:
+    """Issue a new API token (shown once): the old one stops working, a revoked user is active again.
+
+    Example: pathway users reset-token j.smith
+    """
+    application = get_app()
+    acting(application, "manage_users")
+    issued = accounts.reset_token(application.deps, name)
+    if json_:
+        render.dump_json({"name": issued.user.name, "role": issued.user.role, "token": issued.token})
+        return
+    print(f"user {issued.user.name} ({issued.user.role}) has a new API token, shown only this once:")
+    print(issued.token)
+
+
+@users_app.command("set-role", epilog=ACTS_AS)
+@handles_errors
+def set_role(name: str, role: Annotated[Role, typer.Argument(help="The new role.")]) -> None:
+    """Change a user's role (not your own; the last admin stays admin).
+
+    Example: pathway users set-role j.smith clinician
+    """
+    application = get_app()
+    actor = acting(application, "manage_users")
+    user = accounts.set_role(application.deps, name, role.value, by=actor.name)
+    print(f"user {user.name} is now a {user.role}")
+
+
 @users_app.command("calendar-link", epilog=ACTS_AS)
 @handles_errors
 def calendar_link(name: str) -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from pathway.domain.errors import Conflict, InvalidInput, NotFound, PathwayError, PermissionDenied
 from pathway.domain.roles import DECISION_EVENTS, PERMISSIONS, ROLES, allows, event_refusal
-from pathway.ports import Deps, User
+from pathway.ports import Deps, UnitOfWork, User
 
 __all__ = ["DECISION_EVENTS", "PERMISSIONS", "ROLES", "allows"]
 
@@ -81,6 +81,49 @@ def revoke_user(deps: Deps, name: str, by: str | None = None) -> User:
         uow.commit()
     assert revoked is not None
     return revoked
+
+
+def reset_token(deps: Deps, name: str) -> IssuedToken:
+    """A new token for the user (shown once); the old one stops working at once and a revoked
+    user is active again, under the same name (names stay unique for the record)."""
+    token = secrets.token_urlsafe(32)
+    with deps.uow() as uow:
+        user = _existing(uow, name)
+        uow.users.reset_token(user.id, hash_token(token))
+        updated = uow.users.by_id(user.id)
+        uow.commit()
+    assert updated is not None
+    return IssuedToken(updated, token)
+
+
+def set_role(deps: Deps, name: str, role: str, by: str | None = None) -> User:
+    """Change a user's role; an admin cannot change their own, and the last admin keeps theirs."""
+    if role not in ROLES:
+        raise InvalidInput(f"role must be one of {', '.join(ROLES)}")
+    with deps.uow() as uow:
+        user = _existing(uow, name)
+        if by is not None and user.name == by:
+            raise Conflict(f"{by} cannot change their own role; ask another admin")
+        if user.role == role:
+            raise Conflict(f"user {user.name} is already a {role}")
+        if user.role == "admin" and user.active and not _other_active_admin(uow, user.id):
+            raise Conflict(f"user {user.name} is the last active admin: make another admin first")
+        uow.users.set_role(user.id, role)
+        updated = uow.users.by_id(user.id)
+        uow.commit()
+    assert updated is not None
+    return updated
+
+
+def _existing(uow: UnitOfWork, name: str) -> User:
+    user = uow.users.by_name(name.strip())
+    if user is None:
+        raise NotFound(f"no user {name.strip()!r}; see `pathway users list`")
+    return user
+
+
+def _other_active_admin(uow: UnitOfWork, user_id: int) -> bool:
+    return any(u.active and u.role == "admin" and u.id != user_id for u in uow.users.listing())
 
 
 def authenticate(deps: Deps, token: str) -> User:

@@ -31,3 +31,14 @@ def add_user(request: Request, response: Response, body: schemas.UserIn, _: Admi
 @router.post("/{name}/revoke", response_model=schemas.UserOut)
 def revoke_user(request: Request, name: UserName, admin: Admin) -> Any:
     return present.user(accounts.revoke_user(deps_of(request), name, by=admin.name))
+
+
+@router.post("/{name}/reset-token", response_model=schemas.IssuedOut)
+def reset_token(request: Request, name: UserName, _: Admin) -> Any:
+    issued = accounts.reset_token(deps_of(request), name)
+    return schemas.IssuedOut(user=present.user(issued.user), token=issued.token)
+
+
+@router.post("/{name}/role", response_model=schemas.UserOut)
+def set_role(request: Request, name: UserName, body: schemas.RoleIn, admin: Admin) -> Any:
+    return present.user(accounts.set_role(deps_of(request), name, body.role, by=admin.name))

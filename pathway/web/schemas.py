@@ -145,6 +145,10 @@ class OverrideIn(_In):
     until: ClinicDate | None = Field(default=None, description="expiry; default: this instance")
 
 
+class RoleIn(_In):
+    role: Role
+
+
 class UserIn(_In):
     name: Annotated[str, Field(min_length=1, max_length=64)]
     role: Role

@@ -40,7 +40,9 @@ def closed_pipe(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[
         os.close(write)
 
 
-@pytest.mark.parametrize("args", [["due"], ["list", "--json"], ["alerts"], ["history", "DEMO-007"], ["events"]])
+@pytest.mark.parametrize(
+    "args", [["due"], ["list", "--json"], ["alerts"], ["history", "DEMO-007"], ["events"]]
+)
 def test_a_closed_pipe_ends_a_read_quietly_with_success(demo: dict[str, str], args: list[str]) -> None:
     result = closed_pipe(demo, *args)
     assert (result.returncode, result.stderr) == (0, "")

@@ -406,6 +406,16 @@ def test_an_admin_adds_and_revokes_a_user(client: TestClient, tokens: dict[str, 
     assert bad.status_code == 422
     own = client.post("/api/v1/users/admin.one/revoke", headers=h)
     assert own.status_code == 409 and "own account" in own.text
+    reset = client.post("/api/v1/users/n.new/reset-token", headers=h)
+    assert reset.status_code == 200 and reset.json()["user"]["active"] is True
+    assert get(client, {"new": reset.json()["token"]}, "/api/v1/me", "new")["role"] == "clinician"
+    role = client.post("/api/v1/users/n.new/role", headers=h, json={"role": "viewer"})
+    assert role.status_code == 200 and role.json()["role"] == "viewer"
+    assert client.post("/api/v1/users/n.new/role", headers=h, json={"role": "king"}).status_code == 422
+    not_admin = client.post(
+        "/api/v1/users/n.new/role", headers=bearer(tokens["clinician"]), json={"role": "admin"}
+    )
+    assert not_admin.status_code == 403
 
 
 # --- the session cookie on the API ----------------------------------------------------------------

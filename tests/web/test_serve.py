@@ -183,3 +183,25 @@ def test_the_background_scheduler_catches_up_then_runs_the_same_jobs(deps: Deps)
         assert scheduler.get_job("sweep").trigger.interval.total_seconds() == 7 * 60
     finally:
         scheduler.shutdown(wait=True)
+
+
+def test_an_admin_resets_a_token_and_changes_a_role(env: dict[str, str]) -> None:
+    assert run(env, "init").exit_code == 0
+    admin = {**env, "PATHWAY_TOKEN": first_admin(env)}
+    old = run(admin, "users", "add", "c.one", "--role", "coordinator").stdout.split()[-1]
+    coordinator = {**env, "PATHWAY_TOKEN": old}
+    assert run(coordinator, "users", "reset-token", "c.one").exit_code != 0  # admins only
+    assert run(coordinator, "users", "set-role", "c.one", "admin").exit_code != 0
+    assert run(admin, "users", "revoke", "c.one").exit_code == 0
+    reset = run(admin, "users", "reset-token", "c.one", "--json")
+    assert reset.exit_code == 0, reset.output
+    new = json.loads(reset.stdout)["token"]
+    assert new != old
+    listed = {u["name"]: u for u in json.loads(run(env, "users", "list", "--json").stdout)}
+    assert listed["c.one"]["revoked_at"] is None  # active again, same name
+    assert "not valid" in run(coordinator, "enroll", "MRN-1").stderr  # the old token is dead
+    moved = run(admin, "users", "set-role", "c.one", "clinician")
+    assert moved.stdout.strip() == "user c.one is now a clinician"
+    own = run(admin, "users", "set-role", "a.admin", "viewer")
+    assert own.exit_code == 3 and "own role" in own.stderr
+    assert run(admin, "users", "set-role", "c.one", "king").exit_code == 2
