@@ -13,6 +13,7 @@ from pathway.domain.clinical_time import parse_date
 from pathway.domain.errors import InvalidInput
 from pathway.render import report as render_report
 from pathway.services import reports
+from pathway.services.daily_report import write_private
 
 
 @app.command()
@@ -41,7 +42,7 @@ def report(
         print(text, end="" if text.endswith("\n") else "\n")
         return
     try:
-        out.write_text(text, encoding="utf-8")
+        write_private(out, text)
     except OSError as exc:
         raise InvalidInput(f"--out {out}: cannot write ({exc.strerror})") from None
     print(f"report written to {out}")

@@ -28,10 +28,19 @@ class ReportConfig:
 
 
 def write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write the whole file or nothing, readable by its owner only (a report names patients)."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
+    write_private(tmp, text)
     os.replace(tmp, path)
+
+
+def write_private(path: Path, text: str) -> None:
+    """Create or replace `path` with mode 0600 from the first byte (never briefly world-readable)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # an existing file keeps its old mode through O_TRUNC
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
 
 
 def daily_report_job(

@@ -119,6 +119,10 @@ def test_out_writes_the_report_to_a_file_instead_of_stdout(demo: Cli, tmp_path: 
     assert result.stdout.strip() == f"report written to {target}"
     printed = ok(demo("report", "--format", fmt)).stdout
     assert target.read_text(encoding="utf-8").rstrip("\n") == printed.rstrip("\n")
+    assert target.stat().st_mode & 0o777 == 0o600  # a report names patients: owner only
+    target.chmod(0o644)
+    ok(demo("report", "--format", fmt, "--out", str(target)))
+    assert target.stat().st_mode & 0o777 == 0o600
 
 
 def test_the_html_report_is_self_contained(demo: Cli) -> None:

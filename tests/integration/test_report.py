@@ -142,6 +142,7 @@ def test_the_daily_report_job_writes_html_and_json_once_per_clinic_date(
 
     assert path == config.reports_dir / "2026-03-02.html"
     assert sorted(p.name for p in config.reports_dir.iterdir()) == ["2026-03-02.html", "2026-03-02.json"]
+    assert {p.stat().st_mode & 0o777 for p in config.reports_dir.iterdir()} == {0o600}
     assert not report_missing(cohort)
     html = path.read_text()
     assert html.lstrip().lower().startswith("<!doctype html") and "MRN-A" in html
@@ -179,6 +180,7 @@ def test_two_report_jobs_at_the_same_time_write_one_report(
     assert not errors and not any(t.is_alive() for t in threads)
     assert sorted(results, key=lambda r: r is not None) == [None, config.reports_dir / "2026-03-02.html"]
     assert sorted(p.name for p in config.reports_dir.iterdir()) == ["2026-03-02.html", "2026-03-02.json"]
+    assert {p.stat().st_mode & 0o777 for p in config.reports_dir.iterdir()} == {0o600}
     assert report_runs(engine) == [("2026-03-02", "done", 1)]
     assert not report_missing(cohort)
     clock.advance(days=1)
