@@ -265,6 +265,7 @@ def main() -> None:
     app()
 
 
+from pathway.cli import backup_cmds as _backup  # noqa: E402,F401
 from pathway.cli import care as _care  # noqa: E402,F401  (registers the follow-up commands)
 from pathway.cli import fhir_cmds as _fhir  # noqa: E402,F401
 from pathway.cli import handover_cmd as _handover  # noqa: E402,F401
