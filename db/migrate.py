@@ -29,7 +29,9 @@ def upgrade(engine: Engine) -> tuple[str | None, str | None]:
 
 
 def current(engine: Engine) -> str | None:
+    """The schema revision, read without a write lock (a long sweep must not block start-up)."""
     with engine.connect() as conn:
+        conn.execution_options(pathway_read_only=True)
         return MigrationContext.configure(conn).get_current_revision()
 
 

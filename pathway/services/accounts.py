@@ -131,7 +131,7 @@ def authenticate(deps: Deps, token: str) -> User:
     token = token.strip()
     if not token or len(token) > 200:
         raise NotSignedIn("sign in with your API token")
-    with deps.uow() as uow:
+    with deps.read() as uow:  # a reader: a token check never waits for a writer's lock
         user = uow.users.by_token_hash(hash_token(token))
     if user is None or not user.active:
         raise NotSignedIn("this token is not valid or has been revoked; ask an admin for a new one")
