@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import case, update
 from sqlmodel import Session, col, select
 
-from db.tables import NotificationAttemptRow, NotificationRow
+from db.tables import AlertRow, NotificationAttemptRow, NotificationRow
 from db.tracking import _insert
 from pathway.domain.model import Notification
 
@@ -64,20 +64,49 @@ class SqlNotificationRepository:
         return found
 
     def claim_due(self, now: datetime, limit: int) -> list[Notification]:
+        """The most urgent due notifications first: critical, then warning, then info, each oldest
+        first, so a catch-up's warnings never hold back a critical page."""
+        urgency = case({"critical": 0, "warning": 1}, value=col(AlertRow.severity), else_=2)
         query = (
             select(NotificationRow)
+            .join(AlertRow, col(AlertRow.id) == col(NotificationRow.alert_id))
             .where(col(NotificationRow.status) == "pending", col(NotificationRow.next_attempt_at) <= now)
-            .order_by(col(NotificationRow.next_attempt_at))
+            .order_by(urgency, col(NotificationRow.next_attempt_at), col(NotificationRow.id))
             .limit(limit)
         )
         if self.session.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True)
+            query = query.with_for_update(skip_locked=True, of=NotificationRow)
         claimed: list[Notification] = []
         for row in self.session.exec(query).all():
             assert row.id is not None
             if self.finish(row.id, "pending", {"status": "sending", "claimed_at": now}):
                 claimed.append(to_notification(row))
         return claimed
+
+    def renew_claims(self, notification_ids: list[int], at: datetime) -> None:
+        """Heartbeat: the dispatcher still works on these, so no other may take them over."""
+        if notification_ids:
+            self.session.execute(
+                update(NotificationRow)
+                .where(
+                    col(NotificationRow.id).in_(notification_ids), col(NotificationRow.status) == "sending"
+                )
+                .values(claimed_at=at)
+            )
+
+    def requeue_dead(self, notification_ids: list[int] | None, at: datetime) -> list[int]:
+        """Dead notifications (all, or these) back to pending for another round of attempts."""
+        query = select(NotificationRow.id).where(col(NotificationRow.status) == "dead")
+        if notification_ids is not None:
+            query = query.where(col(NotificationRow.id).in_(notification_ids))
+        ids = sorted(self.session.execute(query).scalars())
+        if ids:
+            self.session.execute(
+                update(NotificationRow)
+                .where(col(NotificationRow.id).in_(ids), col(NotificationRow.status) == "dead")
+                .values(status="pending", attempts=0, next_attempt_at=at, claimed_at=None)
+            )
+        return ids
 
     def release_stale(self, claimed_before: datetime) -> int:
         """Rows left `sending` by a crashed dispatcher go back to pending (same idempotency key)."""

@@ -448,6 +448,12 @@ class MemoryNotifications:
     def claim_due(self, now: datetime, limit: int) -> list[Notification]:
         raise _missing("the dispatcher's claims")
 
+    def renew_claims(self, notification_ids: list[int], at: datetime) -> None:
+        raise _missing("the dispatcher's claims")
+
+    def requeue_dead(self, notification_ids: list[int] | None, at: datetime) -> list[int]:
+        raise _missing("the dispatcher's claims")
+
     def release_stale(self, claimed_before: datetime) -> int:
         raise _missing("the dispatcher's claims")
 

@@ -12,6 +12,8 @@ from rich.table import Table
 from pathway.cli import render
 from pathway.cli.choices import NotificationStatus
 from pathway.cli.common import JsonOpt, app, get_app, handles_errors
+from pathway.domain.errors import InvalidInput
+from pathway.services import outbox
 from pathway.services.outbox import dispatch
 
 STATUSES = ("pending", "sending", "sent", "dead", "cancelled", "digest")
@@ -47,9 +49,34 @@ def notify(
     )
 
 
-@app.command()
+notifications_app = typer.Typer(rich_markup_mode=None)
+app.add_typer(notifications_app, name="notifications")
+
+
+@notifications_app.command("requeue")
+@handles_errors
+def requeue(
+    ids: Annotated[list[int] | None, typer.Argument(help="Dead notifications to send again.")] = None,
+    dead: Annotated[bool, typer.Option("--dead", help="Every dead notification.")] = False,
+) -> None:
+    """Send dead notifications again (after fixing the channel): back to pending, attempts reset.
+
+    Example: pathway notifications requeue --dead
+    """
+    if bool(ids) == dead:
+        raise InvalidInput("give notification ids or --dead (not both, not neither)")
+    application = get_app()
+    done = outbox.requeue(application.deps, None if dead else list(ids or []))
+    missing = sorted(set(ids or []) - set(done))
+    if missing:
+        print(f"not dead, or no such notification: {', '.join(map(str, missing))}")
+    print(f"{len(done)} notification(s) requeued" + (f": {', '.join(map(str, done))}" if done else ""))
+
+
+@notifications_app.callback(invoke_without_command=True)
 @handles_errors
 def notifications(
+    ctx: typer.Context,
     status: Annotated[NotificationStatus | None, typer.Option(help="Only this status.")] = None,
     alert: Annotated[int | None, typer.Option(help="Only this alert's notifications.")] = None,
     json_: JsonOpt = False,
@@ -58,6 +85,8 @@ def notifications(
 
     Example: pathway notifications --status dead
     """
+    if ctx.invoked_subcommand is not None:
+        return
     application = get_app()
     with application.deps.uow() as uow:
         rows = uow.notifications.listing((status.value,) if status else None, alert)

@@ -51,9 +51,21 @@ def dispatch(
         report.released = uow.notifications.release_stale(now - CLAIM_LEASE)
         claimed = uow.notifications.claim_due(now, limit)
         uow.commit()
-    for n in claimed:
+    for i, n in enumerate(claimed):
+        if i:  # heartbeat: a slow channel must not let the lease lapse on the rest of this pass
+            with deps.uow() as uow:
+                uow.notifications.renew_claims([c.id for c in claimed[i:]], deps.clock.now())
+                uow.commit()
         _deliver(deps, senders, policy, jitter, n, report)
     return report
+
+
+def requeue(deps: Deps, notification_ids: list[int] | None) -> list[int]:
+    """Dead notifications (these, or all with None) go back to pending with fresh attempts."""
+    with deps.uow() as uow:
+        ids = uow.notifications.requeue_dead(notification_ids, deps.clock.now())
+        uow.commit()
+    return ids
 
 
 def _deliver(
