@@ -55,6 +55,9 @@ def _section(name: str, b: ReportBounds) -> tuple[Any, list[Any]]:
     return sections[name]
 
 
+MAIL_ATTEMPTS = 5  # a report whose mail failed this often is left for the operator
+
+
 class SqlReportRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -348,6 +351,29 @@ class SqlReportRepository:
             .where(col(ReportRunRow.id) == run_id)
             .values(status="done", finished_at=now, data=data)
         )
+
+    def claim_mail(self, day: date, now: datetime, stale_before: datetime) -> bool:
+        query = select(ReportRunRow).where(ReportRunRow.report_date == day, ReportRunRow.status == "done")
+        if self.session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update()
+        row = self.session.exec(query).first()
+        if row is None:
+            return False
+        data = dict(row.data or {})
+        mail, attempts = str(data.get("mail", "")), int(data.get("mail_attempts", 0))
+        claimed_at = data.get("mail_claimed_at")
+        stale = mail == "sending" and claimed_at is not None and claimed_at < stale_before.isoformat()
+        if not (mail in ("pending", "failed") or stale) or attempts >= MAIL_ATTEMPTS:
+            return False
+        data |= {"mail": "sending", "mail_claimed_at": now.isoformat(), "mail_attempts": attempts + 1}
+        self.session.execute(update(ReportRunRow).where(col(ReportRunRow.id) == row.id).values(data=data))
+        return True
+
+    def set_mail(self, day: date, outcome: str, now: datetime) -> None:
+        row = self.session.exec(select(ReportRunRow).where(ReportRunRow.report_date == day)).first()
+        if row is not None:
+            data = dict(row.data or {}) | {"mail": outcome, "mail_at": now.isoformat()}
+            self.session.execute(update(ReportRunRow).where(col(ReportRunRow.id) == row.id).values(data=data))
 
     def run_for(self, day: date) -> tuple[str, dict[str, Any]] | None:
         row = self.session.exec(select(ReportRunRow).where(ReportRunRow.report_date == day)).first()

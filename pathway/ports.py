@@ -241,6 +241,13 @@ class ReportRepository(Protocol):
 
     def run_for(self, day: date) -> tuple[str, dict[str, Any]] | None: ...
 
+    def claim_mail(self, day: date, now: datetime, stale_before: datetime) -> bool:
+        """Claim mailing the finished report of `day`: it waits to be mailed, failed, or its
+        sender died (claimed before `stale_before`). False if there is nothing to mail."""
+        ...
+
+    def set_mail(self, day: date, outcome: str, now: datetime) -> None: ...
+
     def previous(self, before: date) -> dict[str, Any] | None: ...
 
 

@@ -28,7 +28,7 @@ from apscheduler.triggers.cron import CronTrigger
 from pathway.domain.clinical_time import local_date
 from pathway.domain.notify import RetryPolicy
 from pathway.ports import Deps, Sender
-from pathway.services.daily_report import ReportConfig, daily_report_job, report_missing
+from pathway.services.daily_report import ReportConfig, daily_report_job, mail_pending_report, report_missing
 from pathway.services.health import NOTIFY, REPORT, run_recorded
 from pathway.services.outbox import dispatch
 from scheduler.jobs import sweep_job
@@ -63,6 +63,17 @@ class Jobs:
         report = self.report
         if report is not None:
             run_recorded(self.deps, REPORT, lambda: daily_report_job(self.deps, report, self.senders))
+
+    def report_watch(self) -> None:
+        """Every few minutes: a report missing past its hour (its writer died) is written, and a
+        stored report whose mail failed or whose mailer died is mailed again."""
+        report = self.report
+        if report is None:
+            return
+        if self.report_due_now():
+            self.daily_report()
+        else:
+            mail_pending_report(self.deps, report)
 
     def report_due_now(self) -> bool:
         now = self.deps.clock.now().astimezone(self.deps.zone)
@@ -105,6 +116,14 @@ def build_scheduler(jobs: Jobs | Deps, sweep_minutes: int | None = None) -> Bloc
             CronTrigger(hour=hour, minute=minute, timezone=jobs.deps.zone),
             id="daily_report",
             name="daily status report",
+            replace_existing=True,
+        )
+        scheduler.add_job(
+            jobs.report_watch,
+            "interval",
+            minutes=5,
+            id="report_watch",
+            name="retake a report or its mail left by a process that died",
             replace_existing=True,
         )
     scheduler.add_listener(_on_problem, EVENT_JOB_ERROR | EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES)

@@ -17,7 +17,7 @@ from pathway.services import reports
 from pathway.services.outbox import send_digests
 
 log = logging.getLogger("pathway.report")
-STALE_RUN = timedelta(minutes=30)
+STALE_RUN = timedelta(minutes=10)  # a claim older than this belongs to a process that died
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,9 @@ def write_private(path: Path, text: str) -> None:
 def daily_report_job(
     deps: Deps, config: ReportConfig, senders: dict[str, Sender] | None = None
 ) -> Path | None:
-    """Claim today's report (no-op if another process has it), build, write, mail, finish."""
+    """Claim today's report (no-op if another process has it), build, write and store it; then
+    mail it in a step of its own, so a crash while mailing loses no report and the mail is retried
+    (`mail_pending_report`)."""
     now = deps.clock.now()
     today = local_date(now, deps.zone)
     with deps.uow() as uow:
@@ -59,25 +61,42 @@ def daily_report_job(
     html_path = config.reports_dir / f"{today.isoformat()}.html"
     write_atomically(html_path, render_report.to_html(built))
     write_atomically(config.reports_dir / f"{today.isoformat()}.json", render_report.to_json(built))
-    mailed = ""
-    if config.recipients and config.mailer is not None:
-        try:
-            config.mailer.send_mail(
-                config.recipients,
-                f"Daily status report {today}",
-                render_report.to_markdown(built),
-                render_report.to_html(built),
-            )
-            mailed = "mailed"
-        except DeliveryFailed as exc:
-            mailed = f"mail failed: {exc}"
-            log.error("report for %s written but not mailed: %s", today, exc)
+    mail = "pending" if config.recipients and config.mailer is not None else "not configured"
     with deps.uow() as uow:
-        uow.reports.finish_run(run_id, deps.clock.now(), as_json(built) | {"mail": mailed})
+        uow.reports.finish_run(run_id, deps.clock.now(), as_json(built) | {"mail": mail})
         uow.commit()
+    log.info("report for %s written to %s", today, html_path)
+    if mail == "pending":
+        mail_pending_report(deps, config, markdown=render_report.to_markdown(built))
     send_digests(deps, config.mailer, senders or {})
-    log.info("report for %s written to %s %s", today, html_path, mailed)
     return html_path
+
+
+def mail_pending_report(deps: Deps, config: ReportConfig, markdown: str | None = None) -> str | None:
+    """Mail today's stored report if it waits to be mailed, failed, or its mailer died; the
+    outcome is stored with the run. Run after the report and again by the scheduler's watch."""
+    if not config.recipients or config.mailer is None:
+        return None
+    now = deps.clock.now()
+    today = local_date(now, deps.zone)
+    with deps.uow() as uow:
+        claimed = uow.reports.claim_mail(today, now, now - STALE_RUN)
+        uow.commit()
+    if not claimed:
+        return None
+    html_path = config.reports_dir / f"{today.isoformat()}.html"
+    try:
+        html = html_path.read_text(encoding="utf-8")
+        text = markdown or f"The daily status report for {today} is attached as HTML ({html_path.name})."
+        config.mailer.send_mail(config.recipients, f"Daily status report {today}", text, html)
+        outcome = "mailed"
+    except (DeliveryFailed, OSError) as exc:
+        outcome = "failed"
+        log.error("report for %s written but not mailed: %s", today, exc)
+    with deps.uow() as uow:
+        uow.reports.set_mail(today, outcome, deps.clock.now())
+        uow.commit()
+    return outcome
 
 
 def report_missing(deps: Deps) -> bool:
