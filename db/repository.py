@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 
 from db.tables import EventRow, PatientRow, TrackStateRow
 from pathway.domain.errors import Conflict
+from pathway.domain.integrity import GENESIS, event_digest
 from pathway.domain.model import EventRecord, NewEvent, Patient
 
 _P = PatientRow.__table__  # type: ignore[attr-defined]
@@ -64,6 +65,8 @@ _SAVE = update(_P).where(_P.c.id == bindparam("b_id"), _P.c.version == bindparam
 _SET_STATE = update(_T).where(_T.c.patient_id == bindparam("b_patient"), _T.c.track == bindparam("b_track"))
 _EVENT_INSERT = insert(_E).returning(_E.c.id)
 _EVENTS_OF = columns(*_EVENT_COLUMNS).where(_E.c.patient_id == bindparam("pid")).order_by(_E.c.id)
+_LAST_CHAIN = columns(_E.c.chain).where(_E.c.patient_id == bindparam("pid")).order_by(_E.c.id.desc()).limit(1)
+_CHAINS_OF = columns(_E.c.id, _E.c.chain).where(_E.c.patient_id == bindparam("pid"))
 
 
 def connection(session: Session) -> Connection:
@@ -260,26 +263,42 @@ class SqlEventRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
+    def chains(self, patient_id: int) -> dict[int, str | None]:
+        """Each event's stored chain hash (`pathway verify` recomputes and compares them)."""
+        rows = connection(self.session).execute(_CHAINS_OF, {"pid": patient_id})
+        return {int(r[0]): r[1] for r in rows}
+
     def append(self, event: NewEvent) -> EventRecord:
         data = dict(event.data)
-        row = (
-            connection(self.session)
-            .execute(
-                _EVENT_INSERT,
-                {
-                    "patient_id": event.patient_id,
-                    "type": event.type,
-                    "occurred_at": event.occurred_at,
-                    "recorded_at": event.recorded_at,
-                    "actor": event.actor,
-                    "reason": event.reason,
-                    "data": data,
-                    "changes": {k: list(v) for k, v in event.changes.items()},
-                    "source_ref": event.source_ref,
-                },
-            )
-            .one()
+        conn = connection(self.session)
+        previous = conn.execute(_LAST_CHAIN, {"pid": event.patient_id}).scalar() or GENESIS
+        unsaved = EventRecord(
+            id=0,
+            patient_id=event.patient_id,
+            type=event.type,
+            occurred_at=event.occurred_at,
+            recorded_at=event.recorded_at,
+            actor=event.actor,
+            data=data,
+            reason=event.reason,
+            changes=dict(event.changes),
+            source_ref=event.source_ref,
         )
+        row = conn.execute(
+            _EVENT_INSERT,
+            {
+                "chain": event_digest(previous, unsaved),
+                "patient_id": event.patient_id,
+                "type": event.type,
+                "occurred_at": event.occurred_at,
+                "recorded_at": event.recorded_at,
+                "actor": event.actor,
+                "reason": event.reason,
+                "data": data,
+                "changes": {k: list(v) for k, v in event.changes.items()},
+                "source_ref": event.source_ref,
+            },
+        ).one()
         return EventRecord(
             id=int(row[0]),
             patient_id=event.patient_id,

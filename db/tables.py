@@ -58,6 +58,7 @@ class EventRow(SQLModel, table=True):
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
     changes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
     source_ref: str | None = Field(default=None, max_length=300)
+    chain: str | None = Field(default=None, max_length=64)  # see pathway.domain.integrity
 
 
 class FollowUpRow(SQLModel, table=True):

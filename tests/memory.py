@@ -17,6 +17,7 @@ from types import TracebackType
 from typing import Any
 
 from pathway.domain.errors import Conflict
+from pathway.domain.integrity import GENESIS, event_digest
 from pathway.domain.model import (
     AlertLine,
     EventRecord,
@@ -186,6 +187,12 @@ class MemoryEvents:
 
     def for_patient(self, patient_id: int) -> list[EventRecord]:
         return [e for e in self.s.events if e.patient_id == patient_id]
+
+    def chains(self, patient_id: int) -> dict[int, str | None]:
+        chain, previous = {}, GENESIS
+        for e in self.for_patient(patient_id):
+            chain[e.id] = previous = event_digest(previous, e)
+        return chain
 
 
 class MemoryFollowUps:

@@ -19,6 +19,7 @@ from pathway.domain.events import MRN_PATTERN, clean_text, histology_value, vali
 from pathway.domain.followups import scope_of
 from pathway.domain.history import replay, retracted_ids, retraction_types
 from pathway.domain.hour_clocks import clocks_needing_time
+from pathway.domain.integrity import chain_breaks
 from pathway.domain.machine import Pathway
 from pathway.domain.model import EventRecord, NewEvent, Patient, PatientView
 from pathway.domain.roles import event_refusal
@@ -255,13 +256,17 @@ def list_patients(
 
 
 def verify_replay(deps: Deps) -> list[str]:
-    """Rebuild every patient's tracks from history; list the patients whose stored state differs."""
+    """Rebuild every patient's tracks from history and check its hash chain; list what differs,
+    naming the patient and the row."""
     mismatches: list[str] = []
     with deps.read() as uow:
         for patient, stored in uow.patients.listing(None, None):
-            rebuilt = replay(deps.pathway, uow.events.for_patient(patient.id))
+            events = uow.events.for_patient(patient.id)
+            rebuilt = replay(deps.pathway, events)
             if rebuilt != stored:
                 mismatches.append(f"patient {patient.id}: stored {stored}, history gives {rebuilt}")
+            for problem in chain_breaks(events, uow.events.chains(patient.id), patient.version - 1):
+                mismatches.append(f"patient {patient.id} ({patient.mrn}): {problem}")
     return mismatches
 
 
