@@ -6,9 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
+from pathway.domain.baselines import Baselines, applies, baselines
 from pathway.domain.clinical_time import local_date
-from pathway.domain.conditions import all_hold
 from pathway.domain.definition import HISTOLOGY_FIELD, PathwayDefinition
+from pathway.domain.durations import Duration
 from pathway.domain.followups import FollowUp
 from pathway.domain.model import Patient
 from pathway.domain.rules_spec import SEVERITY_RANK, CheckSpec
@@ -134,7 +135,11 @@ def alerts_for_checks(
     only: frozenset[str] | None = None,
 ) -> list[AlertCandidate]:
     out: list[AlertCandidate] = []
-    firsts: dict[tuple[str, str], object] = {}
+    firsts = {
+        cid: baselines(c, timeline, d.parameter)
+        for cid, c in d.rules.checks.items()
+        if c.type == "same_as_first" and (only is None or cid in only)
+    }
     histology = patient.histology
     for m in timeline:
         if m.event is None:
@@ -144,7 +149,7 @@ def alerts_for_checks(
         for cid, check in d.rules.checks.items():
             if check.event != m.type or (only is not None and cid not in only):
                 continue
-            message = _check_fires(d, check, m, histology, firsts)
+            message = _check_fires(d, check, m, histology, firsts.get(cid, Baselines()), timeline, zone)
             if message:
                 track = next(
                     (t for t, spec in d.tracks.items() if any(tr.event == m.type for tr in spec.transitions)),
@@ -170,15 +175,16 @@ def _check_fires(
     check: CheckSpec,
     m: Moment,
     histology: str | None,
-    firsts: dict[tuple[str, str], object],
+    firsts: Baselines,
+    timeline: list[Moment],
+    zone: tzinfo,
 ) -> str | None:
     assert m.event is not None
     data = m.event.data
-    if not all_hold(check.when, data, d.parameter):
+    if not applies(check, m, d.parameter):
         return None
-    for track, wanted in check.in_state.items():
-        if m.before[track] not in ([wanted] if isinstance(wanted, str) else wanted):
-            return None
+    if check.type == "prior_event":
+        return _missing_prior(check, m, timeline, zone)
     if check.type == "on_event":
         if check.histology_missing and histology is not None:
             return None
@@ -192,11 +198,25 @@ def _check_fires(
         if low <= float(value) <= high:
             return None
         return f"{value} Gy is outside {low:g}–{high:g} Gy for {histology} ({rng['kind']}: {rng['source']})"
-    region = str(data.get(check.per or "", ""))
-    first = firsts.setdefault((check.id, region), value)
-    if first == value:
+    return firsts.mismatch.get(m.seq)
+
+
+def _missing_prior(check: CheckSpec, m: Moment, timeline: list[Moment], zone: tzinfo) -> str | None:
+    """Which `per` values have none of the prior events in the `within` days up to the event's day."""
+    assert check.prior is not None
+    prior, day = check.prior, local_date(m.at, zone)
+    span = Duration.parse(prior.within)
+    earliest = Duration(-span.amount, span.unit).add_to_date(day)
+    found = {
+        str(x.event.data.get(prior.per, "")) if prior.per else ""
+        for x in timeline
+        if x.event is not None and x.type in prior.events and earliest <= local_date(x.at, zone) <= day
+    }
+    missing = [v for v in (prior.per_values or ("",)) if v not in found]
+    if not missing:
         return None
-    return f"{check.field} {value} for {region or 'this region'}, baseline was {first}"
+    what = " or ".join(prior.events) + (f" of {', '.join(missing)}" if prior.per else "")
+    return f"no {what} in the {span} up to {day}"
 
 
 def effective(candidates: list[AlertCandidate]) -> list[AlertCandidate]:

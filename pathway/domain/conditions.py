@@ -29,10 +29,20 @@ class Comparison(BaseModel):
         return [(op, v) for op, v in pairs if v is not None]
 
 
-Condition = str | int | float | bool | list[str] | Comparison
+class Absent(BaseModel):
+    """`{absent: true}`: the field was left empty (e.g. imaging recorded without a response)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    absent: bool = True
+
+
+Condition = str | int | float | bool | list[str] | Comparison | Absent
 
 
 def holds(cond: Condition, value: Any, param: ParamLookup) -> bool:
+    if isinstance(cond, Absent):
+        return (value is None or value == "") == cond.absent
     if value is None:
         return False
     if isinstance(cond, Comparison):
@@ -53,6 +63,8 @@ def all_hold(when: Mapping[str, Condition], data: Mapping[str, Any], param: Para
 
 
 def explain(name: str, cond: Condition, param: ParamLookup) -> str:
+    if isinstance(cond, Absent):
+        return f"{name} {'not ' if cond.absent else ''}given"
     if isinstance(cond, Comparison):
         return " and ".join(f"{name} {op} {param(v):g}" for op, v in cond.bounds())
     if isinstance(cond, list):

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from pathway.domain.alert_status import AlertPolicy
 from pathway.domain.codes import CodesSpec, check_codes
-from pathway.domain.conditions import Comparison, Condition
+from pathway.domain.conditions import Absent, Comparison, Condition
 from pathway.domain.errors import DefinitionError
 from pathway.domain.rules_check import check_rules
 from pathway.domain.rules_spec import RulesSpec
@@ -50,6 +50,10 @@ class FieldSpec(_Strict):
     unit: str | None = None
     source: str | None = None
     kind: EvidenceKind | None = None
+    # required when another field of the event has one of these values (`{regimen: other}`)
+    required_if: dict[str, str | list[str]] = {}
+    # an event_ref field: the events it may name (an id of this patient's history, not retracted)
+    refers_to: tuple[str, ...] = ()
 
     @model_validator(mode="after")
     def _coherent(self) -> FieldSpec:
@@ -64,6 +68,8 @@ class FieldSpec(_Strict):
             raise ValueError(f"max must be >= min (min {self.min}, max {self.max})")
         if bounded and (not self.source or not self.kind):
             raise ValueError("a bounded number is a clinical number: give it 'source' and 'kind'")
+        if self.refers_to and self.type != "event_ref":
+            raise ValueError("'refers_to' is only allowed on event_ref fields")
         return self
 
 
@@ -212,9 +218,25 @@ def _cross_check(d: PathwayDefinition) -> list[str]:
     for name, spec in d.events.items():
         if not spec.retracts and name not in triggered:
             problems.append(f"events.{name}: no track accepts this event (add a transition)")
+        problems += _check_fields(d, name, spec)
     problems += AlertPolicy.problems({k: p.value for k, p in d.parameters.items()})
     fields = {n: {f: s.values for f, s in e.fields.items()} for n, e in d.events.items()}
     return problems + _check_roles(d) + check_rules(d) + check_codes(d.codes, fields)
+
+
+def _check_fields(d: PathwayDefinition, name: str, spec: EventSpec) -> list[str]:
+    problems: list[str] = []
+    for fname, field in spec.fields.items():
+        at = f"events.{name}.fields.{fname}"
+        for other, values in field.required_if.items():
+            ref = spec.fields.get(other)
+            wanted = [values] if isinstance(values, str) else values
+            if ref is None or ref.type != "choice":
+                problems.append(f"{at}.required_if: '{other}' is not a choice field of {name}")
+            elif any(v not in (ref.values or ()) for v in wanted):
+                problems.append(f"{at}.required_if.{other}: {wanted} not in {list(ref.values or ())}")
+        problems += [f"{at}.refers_to: unknown event '{e}'" for e in field.refers_to if e not in d.events]
+    return problems
 
 
 def _check_roles(d: PathwayDefinition) -> list[str]:
@@ -276,6 +298,8 @@ def _check_guard(d: PathwayDefinition, tr: TransitionSpec, at: str) -> list[str]
         spec = fields.get(field)
         if spec is None:
             problems.append(f"{at}.when.{field}: event '{tr.event}' has no such field")
+            continue
+        if isinstance(cond, Absent):
             continue
         wanted = cond if isinstance(cond, list) else [cond]
         if spec.type == "choice":

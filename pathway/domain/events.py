@@ -68,7 +68,35 @@ def validate_event_data(definition: PathwayDefinition, event: str, raw: dict[str
                 )
             continue
         data[name] = coerce(event, name, field, value)
+    for name, field in spec.fields.items():
+        for other, values in field.required_if.items():
+            wanted = [values] if isinstance(values, str) else values
+            if data.get(other) in wanted and name not in data:
+                raise InvalidInput(
+                    f"event '{event}' with {other}={data[other]} needs field '{name}' "
+                    f"({_describe(field)}); add --set {name}=VALUE"
+                )
     return data
+
+
+def reference_problem(
+    definition: PathwayDefinition, event: str, data: EventData, live: dict[int, str]
+) -> str | None:
+    """Why an event_ref field with `refers_to` does not name a live event of those types, or None.
+
+    `live` maps the ids of the patient's events still in force to their types.
+    """
+    for name, field in event_spec(definition, event).fields.items():
+        if not field.refers_to or name not in data:
+            continue
+        target = live.get(int(data[name]))
+        if target not in field.refers_to:
+            found = f"is {target}" if target else "is not a live event of this patient"
+            return (
+                f"{event}.{name}: event {data[name]} {found}; it must name one of "
+                f"{', '.join(field.refers_to)} (see `pathway history`)"
+            )
+    return None
 
 
 def coerce(event: str, name: str, field: FieldSpec, value: Any) -> Any:

@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, tzinfo
 
+from pathway.domain.baselines import Baselines, baselines
 from pathway.domain.clinical_time import local_date, start_of_day
 from pathway.domain.conditions import ParamLookup, all_hold
 from pathway.domain.definition import PathwayDefinition
@@ -74,6 +75,9 @@ class _Walk:
     not_held: tuple[str, str, datetime] | None = None  # the key of a step missed before the pause
     missed: list[FollowUp] = field(default_factory=list)
     seen: dict[datetime, set[str]] = field(default_factory=dict)
+    baseline: Baselines = field(default_factory=Baselines)  # done events that do not count, or rebase
+    only_anchor: int | None = None  # anchor.each: the one anchor event this walk follows
+    dones: int = 0  # steps done since the anchor (which window of a loading schedule comes next)
 
     def day(self, m: Moment) -> str:
         """The clinic-local date of a moment, for the texts coordinators read."""
@@ -97,9 +101,10 @@ class _Walk:
         self.missed = []
         self.close(outcome, **changes)
 
-    def open(self, m: Moment, label: str, notes: tuple[str, ...] = ()) -> None:
+    def open(self, m: Moment, label: str, notes: tuple[str, ...] = (), after_done: bool = False) -> None:
         if self.current is not None and self.current.anchor_at == m.at:
             return
+        self.dones = self.dones + 1 if after_done else 0
         if (
             self.current is not None
             and not self.rule.anchor.supersedes_missed
@@ -108,7 +113,7 @@ class _Walk:
             self.missed.append(self.current)  # already missed: a new anchor never hides it
             self.current = None
         self.close("cancelled", cancel_reason=f"superseded: {label} on {self.day(m)}")
-        window = compute_window(self.rule.window, m.at, self.calendar)
+        window = compute_window(self.rule.window_after(self.dones), m.at, self.calendar)
         notes = notes + ((window.shift,) if window.shift else ())
         self.current = FollowUp(self.rule_id, self.region, m.at, label, window, notes=notes)
         already = _satisfied_by_state(self.rule, m.after)
@@ -171,7 +176,9 @@ def scope_of(definition: PathwayDefinition, event_types: set[str], changed_track
     checks = frozenset(
         cid
         for cid, c in definition.rules.checks.items()
-        if c.event in event_types or (histology and (c.type == "dose_range" or c.histology_missing))
+        if c.event in event_types
+        or (histology and (c.type == "dose_range" or c.histology_missing))
+        or (c.prior is not None and event_types & set(c.prior.events))
     )
     return Scope(rules, checks)
 
@@ -186,8 +193,11 @@ def derive_follow_ups(
     for rule_id, rule in definition.rules.follow_ups.items():
         if only is not None and rule_id not in only:
             continue
-        for region in rule.per_values or ("",):
-            walk = _Walk(rule_id, rule, region, calendar, definition.parameter)
+        check = definition.rules.checks.get(rule.done.unless_check or "")
+        base = baselines(check, timeline, definition.parameter) if check else Baselines()
+        for region, anchor in _walks(rule, timeline, definition):
+            walk = _Walk(rule_id, rule, region, calendar, definition.parameter, baseline=base)
+            walk.only_anchor = anchor
             for m in timeline:
                 _step(walk, m, definition)
             if walk.current is not None and walk.paused_at is not None and walk.current.key != walk.not_held:
@@ -197,6 +207,21 @@ def derive_follow_ups(
             result += walk.out + walk.missed
     unique = {fu.key: fu for fu in result}  # last word per instance (storage key is unique)
     return list(unique.values())
+
+
+def _walks(
+    rule: FollowUpRule, timeline: list[Moment], definition: PathwayDefinition
+) -> list[tuple[str, int | None]]:
+    """One walk per `per` value, or (anchor.each) one per anchoring event, named "event N"."""
+    if not rule.anchor.each:
+        return [(region, None) for region in rule.per_values or ("",)]
+    return [
+        (f"event {m.seq}", m.seq)
+        for m in timeline
+        if m.event is not None
+        and m.type in rule.anchor.events
+        and all_hold(rule.anchor.when, m.event.data, definition.parameter)
+    ]
 
 
 def _label(m: Moment) -> str:
@@ -213,17 +238,31 @@ def _step(w: _Walk, m: Moment, definition: PathwayDefinition) -> None:
         m.type in rule.done.events
         and all_hold(rule.done.when, data, w.param)
         and (rule.per is None or data.get(rule.per) == w.region)
+        and (rule.done.refers_to_anchor is None or data.get(rule.done.refers_to_anchor) == w.only_anchor)
     )
     if is_done and rule.recurring and w.current is not None and w.current.anchor_at == m.at:
         is_done = False  # done at the anchor instant: it is the new baseline, the window stands
+    if is_done and m.seq in w.baseline.mismatch:
+        is_done = False
+        if w.current is not None:
+            note = f"{m.type} (event {m.seq}) on {w.day(m)} does not count: {w.baseline.mismatch[m.seq]}"
+            w.current = replace(w.current, notes=(*w.current.notes, note))
+    rebased = (
+        (f"{m.type} (event {m.seq}): {w.baseline.rebaselined[m.seq]}",)
+        if m.seq in w.baseline.rebaselined
+        else ()
+    )
     if is_done:
         w.finish_missed(m)
     if is_done and w.current is not None and w.completes(w.current, m):
-        w.close("done", done_at=m.at, done_event_id=m.seq)
+        w.close("done", done_at=m.at, done_event_id=m.seq, notes=(*w.current.notes, *rebased))
         if rule.recurring and w.runs(m.after, definition):
-            w.open(m, f"{m.type} done (event {m.seq})")
+            w.open(m, f"{m.type} done (event {m.seq})", rebased, after_done=True)
     anchor_types = rule.anchor.events
-    if m.type in anchor_types or (m.event is None and ENROLMENT in anchor_types):
+    counts = w.only_anchor is None or m.seq == w.only_anchor
+    if rule.anchor.moves_track:
+        counts = counts and rule.track in m.changes and not w.runs(m.before, definition)
+    if counts and (m.type in anchor_types or (m.event is None and ENROLMENT in anchor_types)):
         if all_hold(rule.anchor.when, data, w.param):
             if w.runs(m.after, definition):
                 w.open(m, _label(m))

@@ -37,6 +37,11 @@ def _timing(rid: str, rule: FollowUpRule) -> list[RuleEntry]:
     window = f"opens {w.opens}, target {w.target or w.closes}, closes {w.closes} after the anchor"
     if rule.recurring:
         window += ", again after each done"
+    if rule.loading:
+        first = "; ".join(
+            f"opens {x.opens}, target {x.target or x.closes}, closes {x.closes}" for x in rule.loading
+        )
+        window = f"first {first} after the previous step, then {window}"
     anchor = [*rule.anchor.events] + (["entry into the states where it runs"] if rule.anchor.on_entry else [])
     runs_in = rule.runs_in if isinstance(rule.runs_in, str) else ", ".join(rule.runs_in)
     runs = (

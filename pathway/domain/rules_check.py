@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from pathway.domain.conditions import Comparison, Condition
+from pathway.domain.conditions import Absent, Comparison, Condition
+from pathway.domain.durations import Duration
 from pathway.domain.rules_spec import ENROLMENT, CheckSpec, FollowUpRule
 
 if TYPE_CHECKING:
@@ -48,7 +49,35 @@ def _follow_up(d: PathwayDefinition, at: str, rule: FollowUpRule) -> list[str]:
                 problems.append(f"{at}.per: done event '{event}' has no field '{rule.per}'")
     if rule.alert and not rule.alert.levels:
         problems.append(f"{at}.alert.levels: give at least one level")
-    return problems + _anchor_and_done_states(d, at, rule)
+    return problems + _anchor_and_done_states(d, at, rule) + _each_and_baseline(d, at, rule)
+
+
+def _each_and_baseline(d: PathwayDefinition, at: str, rule: FollowUpRule) -> list[str]:
+    problems: list[str] = []
+    anchor, done = rule.anchor, rule.done
+    if anchor.each and (anchor.on_entry or anchor.entering or rule.per or rule.recurring):
+        problems.append(
+            f"{at}.anchor.each: follows each anchor event; no on_entry, entering, per or recurring"
+        )
+    if anchor.each and ENROLMENT in anchor.events:
+        problems.append(f"{at}.anchor.each: enrolment is not an event with an id")
+    if done.refers_to_anchor is not None:
+        if not anchor.each:
+            problems.append(f"{at}.done.refers_to_anchor: needs anchor.each")
+        for event in done.events:
+            spec = d.events[event].fields.get(done.refers_to_anchor) if event in d.events else None
+            if spec is None or spec.type != "event_ref":
+                problems.append(
+                    f"{at}.done.refers_to_anchor: '{done.refers_to_anchor}' is not an event_ref "
+                    f"field of {event}"
+                )
+    if rule.loading and not rule.recurring:
+        problems.append(f"{at}.loading: only a recurring rule has a loading schedule")
+    if done.unless_check is not None:
+        check = d.rules.checks.get(done.unless_check)
+        if check is None or check.type != "same_as_first":
+            problems.append(f"{at}.done.unless_check: '{done.unless_check}' is not a same_as_first check")
+    return problems
 
 
 def _anchor_and_done_states(d: PathwayDefinition, at: str, rule: FollowUpRule) -> list[str]:
@@ -86,6 +115,8 @@ def _when(d: PathwayDefinition, at: str, events: list[str], when: dict[str, Cond
                 if not isinstance(ref, str) or ref.removeprefix("$") not in d.parameters:
                     problems.append(f"{at}.{field}: use a declared $parameter, not {ref!r}")
         for spec in specs:
+            if isinstance(cond, Absent):
+                break
             wanted = cond if isinstance(cond, list) else [cond]
             if spec is not None and spec.type == "choice":
                 bad = [w for w in wanted if w not in (spec.values or ())]
@@ -108,9 +139,30 @@ def _check(d: PathwayDefinition, at: str, check: CheckSpec) -> list[str]:
             for key in ("min", "max", "source", "kind"):
                 if key not in rng:
                     problems.append(f"{at}.ranges.{name}: needs '{key}'")
+    if check.type == "prior_event":
+        problems += _prior(d, at, check)
+    problems += _when(d, f"{at}.rebaseline", [check.event], check.rebaseline)
     for track, state in check.in_state.items():
         if track not in d.tracks:
             problems.append(f"{at}.in_state: unknown track '{track}'")
         elif any(s not in d.track_states(track) for s in ([state] if isinstance(state, str) else state)):
             problems.append(f"{at}.in_state.{track}: unknown state {state!r}")
+    return problems
+
+
+def _prior(d: PathwayDefinition, at: str, check: CheckSpec) -> list[str]:
+    prior = check.prior
+    if prior is None:
+        return [f"{at}.prior: a prior_event check needs 'prior' (events, within)"]
+    problems = [f"{at}.prior.events: unknown event '{e}'" for e in prior.events if e not in d.events]
+    if prior.per is not None:
+        if not prior.per_values:
+            problems.append(f"{at}.prior.per_values: list the values of '{prior.per}' to look for")
+        problems += [
+            f"{at}.prior.per: event '{e}' has no field '{prior.per}'"
+            for e in prior.events
+            if e in d.events and prior.per not in d.events[e].fields
+        ]
+    if Duration.parse(prior.within).is_clock_time:
+        problems.append(f"{at}.prior.within: give clinic days (d, w, mo)")
     return problems

@@ -59,6 +59,10 @@ class AnchorSpec(_Strict):
 
     `supersedes_missed: false`: a new anchor re-arms the clock but never cancels an instance
     whose window had already closed (a missed step stays open until it is done).
+    `moves_track`: an anchor event counts only when it brings the track into a state where the
+    rule runs (progression recorded as an event or as a PD scan, not a later scan).
+    `each`: every anchor event opens its own instance, followed on its own (its region is
+    "event N"); no anchor supersedes another.
     """
 
     events: tuple[str, ...] = ()
@@ -67,6 +71,8 @@ class AnchorSpec(_Strict):
     entering: tuple[str, ...] = ()
     reset_on_mismatch: bool = True
     supersedes_missed: bool = True
+    moves_track: bool = False
+    each: bool = False
 
 
 class DoneSpec(_Strict):
@@ -78,6 +84,10 @@ class DoneSpec(_Strict):
     when: dict[str, Condition] = {}
     all_of: bool = False
     in_state: dict[str, tuple[str, ...]] = {}
+    # the done event's event_ref field that must name the anchor event (with anchor.each)
+    refers_to_anchor: str | None = None
+    # a done event on which this check (a same_as_first check) fires does not count
+    unless_check: str | None = None
 
 
 class WindowSpec(_Strict):
@@ -117,6 +127,8 @@ class FollowUpRule(Sourced):
     per: str | None = None
     per_values: tuple[str, ...] = ()
     window: WindowSpec
+    # recurring only: the first windows after the anchor, in turn (a loading schedule), then `window`
+    loading: tuple[WindowSpec, ...] = ()
     done: DoneSpec
     alert: AlertSpec | None = None
     early_alert: str | None = None
@@ -127,11 +139,25 @@ class FollowUpRule(Sourced):
     report_section: ReportSection | None = None
     note: str = ""
 
+    def window_after(self, dones: int) -> WindowSpec:
+        """The window that follows the anchor and `dones` steps done since it."""
+        return self.loading[dones] if dones < len(self.loading) else self.window
+
+
+class PriorSpec(_Strict):
+    """For a `prior_event` check: one of `events` (per value of `per`) must lie in the `within`
+    clinic days up to and including the day of the checked event."""
+
+    events: tuple[str, ...]
+    within: DurationText
+    per: str | None = None
+    per_values: tuple[str, ...] = ()
+
 
 class CheckSpec(Sourced):
     id: str
     title: str
-    type: Literal["on_event", "dose_range", "same_as_first"]
+    type: Literal["on_event", "dose_range", "same_as_first", "prior_event"]
     event: str
     severity: Severity
     when: dict[str, Condition] = {}
@@ -140,6 +166,9 @@ class CheckSpec(Sourced):
     per: str | None = None
     ranges: dict[str, dict[str, float | str]] = {}
     histology_missing: bool = False
+    # same_as_first: an event matching this is deliberately the new first (baseline) value
+    rebaseline: dict[str, Condition] = {}
+    prior: PriorSpec | None = None
 
 
 class RulesSpec(_Strict):

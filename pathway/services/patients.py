@@ -15,9 +15,15 @@ from pathway.domain.clinical_time import (
 from pathway.domain.definition import HISTOLOGY_FIELD, PathwayDefinition
 from pathway.domain.enrolment import check_age
 from pathway.domain.errors import Conflict, EventNotAllowed, InvalidInput, NotFound, PermissionDenied
-from pathway.domain.events import MRN_PATTERN, clean_text, histology_value, validate_event_data
+from pathway.domain.events import (
+    MRN_PATTERN,
+    clean_text,
+    histology_value,
+    reference_problem,
+    validate_event_data,
+)
 from pathway.domain.followups import scope_of
-from pathway.domain.history import replay, retracted_ids, retraction_types
+from pathway.domain.history import live_events, replay, retracted_ids, retraction_types
 from pathway.domain.hour_clocks import clocks_needing_time
 from pathway.domain.integrity import chain_breaks
 from pathway.domain.machine import Pathway
@@ -170,6 +176,11 @@ def record_in(
     if role is not None:
         _check_role(role, actor, event, data, history, definition)
     _check_pause(event, history, definition)
+    problem = reference_problem(
+        definition, event, data, {e.id: e.type for e in live_events(definition, history)}
+    )
+    if problem:
+        raise InvalidInput(problem)
     if definition.events[event].retracts:
         new_states = _after_retraction(deps.pathway, history, int(data["event_id"]), patient)
         if not reason:

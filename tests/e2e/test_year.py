@@ -114,7 +114,7 @@ def test_one_patient_followed_for_a_year(year: Year) -> None:
 
     # The next chest CT on time; the pelvis MRI is missed and its window closes on 2026-09-28.
     year.at("2026-09-01")
-    year.record("imaging_done", "region=chest", "modality=CT", on="2026-09-01")
+    year.record("imaging_done", "region=chest", "modality=CT", "response=SD", on="2026-09-01")
     changes = year.at("2026-10-05")
     assert changes["alerts_opened"] == 1
     [late, exam] = year.due()
@@ -129,7 +129,7 @@ def test_one_patient_followed_for_a_year(year: Year) -> None:
     [a10] = year.alerts()
     assert (a10["rule"], a10["severity"], a10["status"]) == ("A10", "warning", "open")
     assert "pelvis_sacrum" in a10["message"] and a10["source"].startswith("Seed: imaging every")
-    year.record("imaging_done", "region=pelvis_sacrum", "modality=MRI", on="2026-10-05")
+    year.record("imaging_done", "region=pelvis_sacrum", "modality=MRI", "response=SD", on="2026-10-05")
     assert year.alerts() == []
     [resolved] = [a for a in year.alerts("all") if a["id"] == a10["id"]]
     assert resolved["status"] == "resolved" and resolved["resolution"].startswith("done on")

@@ -27,9 +27,13 @@ def _split(body: str) -> list[tuple[str, str]]:
 
 
 def run_tour() -> tuple[str, str]:
-    """Return (readme as written, readme with fresh outputs); run it in an empty working directory."""
+    """Return (readme as written, readme with fresh outputs); run it in an empty working directory.
+
+    Every part between tour markers runs, in order, on the same database (the five-minute tour,
+    then the shorter journeys further down).
+    """
     text = README.read_text(encoding="utf-8")
-    start, end = text.index("<!-- tour:start -->"), text.index("<!-- tour:end -->")
+    parts = re.split(r"(<!-- tour:start -->.*?<!-- tour:end -->)", text, flags=re.S)
     env = {"PATHWAY_DATABASE_URL": "sqlite:///pathway.db", "PATHWAY_TIMEZONE": "Europe/London"}
     runner = CliRunner()
 
@@ -43,5 +47,5 @@ def run_tour() -> tuple[str, str]:
         return match.group(1) + out + match.group(3)
 
     with freeze_time(TOUR_NOW):
-        tour = BLOCK.sub(rerun, text[start:end])
-    return text, text[:start] + tour + text[end:]
+        produced = "".join(BLOCK.sub(rerun, p) if p.startswith("<!-- tour:start") else p for p in parts)
+    return text, produced

@@ -77,7 +77,7 @@ def test_optional_fields_left_out_are_absent_from_the_result(definition: Pathway
 def test_an_unknown_field_is_refused_listing_the_allowed_fields(definition: PathwayDefinition) -> None:
     message = refused(definition, "imaging_done", {"region": "chest", "modality": "CT", "contrast": "yes"})
     assert "no field contrast" in message
-    assert "clinical_status, modality, region, response" in message
+    assert "clinical_status, modality, new_baseline, region, response" in message
 
 
 def test_an_event_without_fields_refuses_any_field_and_says_it_has_none(

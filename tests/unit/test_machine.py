@@ -84,19 +84,50 @@ def test_a_plan_of_best_supportive_care_moves_there(
     assert outcome.changes == {"main": (source, "best_supportive_care")}
 
 
-def test_unresectable_with_systemic_plan_at_assessment_is_refused_explaining_the_unmet_conditions(
+def test_unresectable_with_surgery_plan_at_assessment_is_refused_explaining_the_unmet_conditions(
     pathway: Pathway, definition: PathwayDefinition
 ) -> None:
     with pytest.raises(GuardRefused) as info:
         pathway.fire(
-            definition.initial_states(), "mdt_decision", {"resectability": "unresectable", "plan": "systemic"}
+            definition.initial_states(), "mdt_decision", {"resectability": "unresectable", "plan": "surgery"}
         )
     message = str(info.value)
     assert "main state 'assessment'" in message
     assert "[plan=bsc]" in message
     assert "[resectability=unresectable and plan=definitive_rt]" in message
     assert "[resectability=resectable]" in message
-    assert "(got plan=systemic, resectability=unresectable)" in message
+    assert "[plan=systemic]" in message
+    assert "(got plan=surgery, resectability=unresectable)" in message
+
+
+@pytest.mark.parametrize("state", ["assessment", "progression_review"])
+def test_a_systemic_plan_from_assessment_or_progression_review_leads_to_systemic_therapy(
+    pathway: Pathway, definition: PathwayDefinition, state: str
+) -> None:
+    decided = fire_one(
+        pathway,
+        definition,
+        "main",
+        state,
+        "mdt_decision",
+        {"resectability": "unresectable", "plan": "systemic"},
+    )
+    assert decided.states["main"] == "systemic_therapy"
+    started = fire_one(
+        pathway, definition, "main", "systemic_therapy", "systemic_started", {"regimen": "imatinib"}
+    )
+    assert started.states["main"] == "systemic_therapy"
+
+
+@pytest.mark.parametrize("event", ["imaging_done", "imaging_reported"])
+@pytest.mark.parametrize("state", ["surveillance", "systemic_therapy"])
+def test_recist_pd_on_a_scan_or_its_report_is_progression(
+    pathway: Pathway, definition: PathwayDefinition, event: str, state: str
+) -> None:
+    pd = fire_one(pathway, definition, "main", state, event, {"response": "PD", "region": "chest"})
+    assert pd.states["main"] == "progression_review"
+    sd = fire_one(pathway, definition, "main", state, event, {"response": "SD", "region": "chest"})
+    assert sd.states["main"] == state
 
 
 def test_rt_started_during_assessment_is_not_allowed_and_the_allowed_events_are_listed(
@@ -409,7 +440,7 @@ def test_a_remembered_transition_is_reused_only_for_the_same_state_event_and_fie
             "main",
             "assessment",
             "mdt_decision",
-            {"resectability": "unresectable", "plan": "systemic"},
+            {"resectability": "unresectable", "plan": "surgery"},
         )
     with pytest.raises(EventNotAllowed):
         fire_one(pathway, definition, "main", "surveillance", "mdt_decision", dict(RT_PLAN))

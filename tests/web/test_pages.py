@@ -158,6 +158,7 @@ def test_recording_through_the_form_resolves_the_alert(client: TestClient, signe
         on="2026-03-02",
         f_region="chest",
         f_modality="CT",
+        f_response="SD",
         expected_version="13",
         reason="",
     )
