@@ -168,6 +168,7 @@ def generate(
                     "held": False,
                     "urgent": c.urgent,
                     "track": c.track,
+                    "next_renotify_at": now if c.severity == "critical" else None,
                 }
                 for c in candidates
             ],

@@ -1,9 +1,10 @@
 """Hand-written raw SQL baselines, run on the same data in the same process (DB-API directly).
 
 Each does the same work as the engine's operation on the same schema: the report runs the same
-counts and first-row queries, the sweep moves the same statuses and writes the same alerts, audit
-rows and notifications. Recording an event is the minimal write (the engine also re-derives the
-follow-ups the event affects, which has no raw equivalent).
+counts and first-row queries, the sweep writes the same alerts, audit rows and notifications and
+notifies live critical alerts again once per round (along the same partial index). Recording an
+event is the minimal write (the engine also re-derives the follow-ups the event affects, which has
+no raw equivalent).
 """
 
 from __future__ import annotations
@@ -19,6 +20,10 @@ OPEN = "status = 'open'"  # upcoming / due / overdue are derived from the window
 LIVE = "('open', 'acknowledged', 'snoozed')"
 EXITS = "('deceased', 'transferred', 'withdrawn', 'lost_to_follow_up')"
 SEVERITY = {1: "info", 2: "warning", 3: "critical"}
+RENOTIFY_DUE = (  # the WHERE of the partial index ix_alert_renotify_due
+    "next_renotify_at IS NOT NULL AND severity = 'critical' AND status IN ('open', 'acknowledged')"
+)
+RENOTIFY_EVERY = timedelta(hours=4)  # the pathway file's critical_renotify_hours
 
 
 class Raw:
@@ -86,10 +91,13 @@ class Raw:
             cur.execute(
                 f"INSERT INTO alert (patient_id, rule, instance_key, severity, status, message, "
                 f"source, follow_up_id, states_at_fire, pathway_hash, opened_at, created_at, "
-                f"updated_at, held, urgent, track) VALUES ({p}, {p}, {p}, {p}, 'open', {p}, {p}, "
-                f"{p}, '{{}}', 'raw', {p}, {p}, {p}, {'false' if self.pg else 0}, {p}, {p}) "
-                f"ON CONFLICT DO NOTHING RETURNING id",
-                (pid, rule, key, severity, message, source, fid, opened, ts, ts, urgent, track),
+                f"updated_at, held, urgent, track, next_renotify_at) VALUES ({p}, {p}, {p}, {p}, "
+                f"'open', {p}, {p}, {p}, '{{}}', 'raw', {p}, {p}, {p}, {'false' if self.pg else 0}, "
+                f"{p}, {p}, {p}) ON CONFLICT DO NOTHING RETURNING id",
+                (
+                    *(pid, rule, key, severity, message, source, fid, opened, ts, ts, urgent, track),
+                    ts if severity == "critical" else None,
+                ),
             )
             row = cur.fetchone()
             if row is None:
@@ -126,8 +134,39 @@ class Raw:
             f"AND severity <> {p} AND status IN {LIVE}",
             lower,
         )
+        self._renotify(cur, now)
         self.conn.commit()
         return len(alerts)
+
+    def _renotify(self, cur: Any, now: datetime) -> None:
+        """Live critical alerts whose renotification round has come: one outbox row per round
+        (skipped if there already), and the instant moved on to the next round."""
+        p, ts = self.p, self._ts(now)
+        cur.execute(
+            f"SELECT id, patient_id, rule, message, source, track, created_at FROM alert"
+            f"{self._hint('ix_alert_renotify_due')} WHERE {RENOTIFY_DUE} AND next_renotify_at <= {p}",
+            (ts,),
+        )
+        outbox, moved = [], []
+        for aid, pid, rule, message, source, track, created in cur.fetchall():
+            if isinstance(created, str):
+                created = datetime.fromisoformat(created).replace(tzinfo=UTC)
+            round_ = int((now - created) / RENOTIFY_EVERY) if now > created else 0
+            moved.append((self._ts(created + (round_ + 1) * RENOTIFY_EVERY), aid))
+            if round_ < 1:
+                continue
+            payload = {"alert_id": aid, "rule": rule, "severity": "critical", "message": message}
+            payload |= {"source": source, "track": track, "renotification": round_}
+            key = f"{aid}-critical-log-renotify-{round_}"
+            outbox.append((aid, pid, "log", "", key, "pending", ts, ts, json.dumps(payload)))
+        cur.executemany(
+            f"INSERT INTO notification (alert_id, patient_id, channel, recipient, "
+            f"idempotency_key, digest, status, attempts, next_attempt_at, created_at, "
+            f"payload) VALUES ({p}, {p}, {p}, {p}, {p}, {'false' if self.pg else 0}, "
+            f"{p}, 0, {p}, {p}, {p}) ON CONFLICT DO NOTHING",
+            outbox,
+        )
+        cur.executemany(f"UPDATE alert SET next_renotify_at = {p} WHERE id = {p}", moved)
 
     def worklist(self, now: datetime, days: int = 7, limit: int = 200) -> int:
         """The same ordering and columns as the engine: highest alert level raised, then window

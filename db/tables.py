@@ -5,11 +5,15 @@ from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
-from pathway.domain.alert_status import SUSPENDED
+from pathway.domain.alert_status import RENOTIFIED, SUSPENDED, Severity
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 OPEN_ROWS = text("status = 'open'")  # a follow-up's stored outcome (see db/status_sql.py)
 PAUSED = text(f"status IN ({', '.join(repr(str(s)) for s in SUSPENDED)})")  # snoozed, overridden
+RENOTIFY_DUE = text(  # live critical alerts with a renotification round to come (ix_alert_renotify_due)
+    f"next_renotify_at IS NOT NULL AND severity = '{Severity.CRITICAL}' "
+    f"AND status IN ({', '.join(repr(str(s)) for s in RENOTIFIED)})"
+)
 
 
 class PatientRow(SQLModel, table=True):
@@ -163,6 +167,12 @@ class AlertRow(SQLModel, table=True):
             sqlite_where=text("resolved_at IS NOT NULL"),
             postgresql_where=text("resolved_at IS NOT NULL"),
         ),
+        Index(
+            "ix_alert_renotify_due",
+            "next_renotify_at",
+            sqlite_where=RENOTIFY_DUE,
+            postgresql_where=RENOTIFY_DUE,
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -189,6 +199,7 @@ class AlertRow(SQLModel, table=True):
     note: str | None = None
     resolved_at: datetime | None = None
     resolution: str | None = None
+    next_renotify_at: datetime | None = None  # critical and live: when its next round falls due
 
 
 class AlertActionRow(SQLModel, table=True):

@@ -14,7 +14,7 @@ from sqlmodel import Session, col, select
 
 from db.repository import connection
 from db.status_sql import OPEN_ROWS, status_case
-from db.tables import PAUSED, AlertActionRow, AlertRow, FollowUpRow, PatientRow
+from db.tables import PAUSED, RENOTIFY_DUE, AlertActionRow, AlertRow, FollowUpRow, PatientRow
 from pathway.domain.alert_status import LIVE, AlertStatus
 from pathway.domain.model import AlertLine, StoredAlert, StoredFollowUp, WorkStep
 from pathway.domain.status import FollowUpStatus
@@ -69,6 +69,12 @@ _ALERT_INSERT = {
     for name, ins in (("sqlite", sqlite_insert), ("postgresql", pg_insert))
 }
 _ALERT_UPDATE = update(_A).where(_A.c.id == bindparam("b_id"), _A.c.status == bindparam("b_status"))
+_RENOTIFY_DUE = (
+    columns(*_ALERT_COLUMNS, _A.c.created_at, _A.c.track)
+    .where(RENOTIFY_DUE, _A.c.next_renotify_at <= bindparam("now"))
+    .order_by(_A.c.id)
+)
+_SET_NEXT_RENOTIFY = update(_A).where(_A.c.id == bindparam("b_id")).values(next_renotify_at=bindparam("at"))
 _ACTION_INSERT = insert(AlertActionRow.__table__)  # type: ignore[attr-defined]
 
 
@@ -234,20 +240,22 @@ class SqlAlertRepository:
         )
         return [tuple(r) for r in self.session.execute(stmt, values)]
 
-    def renotifiable(
-        self, statuses: tuple[str, ...], severity: str, created_before: datetime
-    ) -> list[Renotifiable]:
-        """Alerts of `severity` in `statuses` first notified before `created_before` (along
-        ix_alert_status_severity)."""
-        query = columns(*_ALERT_COLUMNS, _A.c.created_at, _A.c.track).where(
-            _A.c.status.in_(statuses), _A.c.severity == severity, _A.c.created_at <= created_before
-        )
+    def renotify_due(self, now: datetime) -> list[Renotifiable]:
+        """Live critical alerts whose next renotification round has come, along the partial index
+        ix_alert_renotify_due (the literal condition matches its WHERE)."""
+        rows = connection(self.session).execute(_RENOTIFY_DUE, {"now": now})
         return [
             Renotifiable(
                 StoredAlert(**dict(zip(_ALERT_FIELDS, row[:-2], strict=True))), row[-2], row[-1] or ""
             )
-            for row in self.session.execute(query.order_by(_A.c.id))
+            for row in rows
         ]
+
+    def set_next_renotify(self, due: list[tuple[int, datetime]]) -> None:
+        if due:
+            connection(self.session).execute(
+                _SET_NEXT_RENOTIFY, [{"b_id": alert_id, "at": at} for alert_id, at in due]
+            )
 
     def live_for(self, patient_ids: list[int]) -> list[StoredAlert]:
         query = columns(*_ALERT_COLUMNS).where(
@@ -263,7 +271,13 @@ class SqlAlertRepository:
         result = self.session.execute(
             update(t)
             .where(t.c.id.in_(alert_ids), t.c.status.in_(LIVE))
-            .values(status=AlertStatus.RESOLVED, resolved_at=now, resolution=resolution, updated_at=now)
+            .values(
+                status=AlertStatus.RESOLVED,
+                resolved_at=now,
+                resolution=resolution,
+                updated_at=now,
+                next_renotify_at=None,
+            )
             .returning(t.c.id)
         )
         return [int(r[0]) for r in result]

@@ -129,9 +129,13 @@ class Renotifiable:
 class AlertRepository(Protocol):
     def for_patient(self, patient_id: int) -> list[StoredAlert]: ...
 
-    def renotifiable(
-        self, statuses: tuple[str, ...], severity: str, created_before: datetime
-    ) -> list[Renotifiable]: ...
+    def renotify_due(self, now: datetime) -> list[Renotifiable]:
+        """Live critical alerts whose `next_renotify_at` has come, by id."""
+        ...
+
+    def set_next_renotify(self, due: list[tuple[int, datetime]]) -> None:
+        """Move each (alert id, instant) on to its next renotification round."""
+        ...
 
     def get(self, alert_id: int) -> StoredAlert | None: ...
 

@@ -305,14 +305,19 @@ class MemoryAlerts:
         row = self.s.alerts.get(alert_id)
         return _alert(row) if row else None
 
-    def renotifiable(
-        self, statuses: tuple[str, ...], severity: str, created_before: datetime
-    ) -> list[Renotifiable]:
+    def renotify_due(self, now: datetime) -> list[Renotifiable]:
         return [
             Renotifiable(_alert(a), a["created_at"], a.get("track") or "")
             for a in sorted(self.s.alerts.values(), key=lambda a: a["id"])
-            if a["status"] in statuses and a["severity"] == severity and a["created_at"] <= created_before
+            if a.get("next_renotify_at") is not None
+            and a["next_renotify_at"] <= now
+            and a["status"] in ("open", "acknowledged")
+            and a["severity"] == "critical"
         ]
+
+    def set_next_renotify(self, due: list[tuple[int, datetime]]) -> None:
+        for alert_id, at in due:
+            self.s.alerts[alert_id]["next_renotify_at"] = at
 
     def severity_counts(self, statuses: tuple[str, ...]) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -377,7 +382,13 @@ class MemoryAlerts:
         for aid in alert_ids:
             a = self.s.alerts.get(aid)
             if a is not None and a["status"] in LIVE:
-                a.update(status="resolved", resolved_at=now, resolution=resolution, updated_at=now)
+                a.update(
+                    status="resolved",
+                    resolved_at=now,
+                    resolution=resolution,
+                    updated_at=now,
+                    next_renotify_at=None,
+                )
                 done.append(aid)
         return done
 

@@ -149,6 +149,16 @@ def renotify_round(created_at: datetime, now: datetime, every: timedelta) -> int
     return int((now - created_at) / every)
 
 
+def next_renotify_at(created_at: datetime, now: datetime, every: timedelta) -> datetime:
+    """When a live critical alert's next renotification round falls due, seen from `now`: the end of
+    the round it is in. Stored on the alert so a sweep reads only the alerts due, not every one."""
+    return created_at + (renotify_round(created_at, now, every) + 1) * max(every, timedelta(minutes=1))
+
+
+RENOTIFIED: tuple[AlertStatus, ...] = tuple(s for s in LIVE if still_notified(s, Severity.CRITICAL))
+"""Statuses in which a critical alert is notified again every round (open, acknowledged)."""
+
+
 @dataclass(frozen=True)
 class AlertPolicy:
     """How long a snooze may last and how often a live critical alert is notified again.

@@ -16,6 +16,7 @@ from pathway.domain.alert_status import (
     AlertStatus,
     Severity,
     refusal,
+    still_notified,
 )
 from pathway.domain.alerts import holdable_keys
 from pathway.domain.clinical_time import local_date, plausible, start_of_day
@@ -408,6 +409,8 @@ def _act(
         refused = refusal(action, alert.status, alert.severity, role, alert_id)
         if refused is not None:
             raise _REFUSED[refused.reason](refused.message)
+        if not still_notified(target, alert.severity):  # overridden: no more renotification rounds
+            values = {**values, "next_renotify_at": None}
         if not uow.alerts.update(alert_id, alert.status, {"status": target, "updated_at": now, **values}):
             raise Conflict(f"alert {alert_id} changed meanwhile; reload and try again")
         uow.alerts.add_action(alert_id, target, by.strip(), now, note, dict(data or {}))

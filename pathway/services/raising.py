@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from pathway.domain.alert_status import LIVE, AlertStatus, Severity, renotify_round, still_notified
+from pathway.domain.alert_status import LIVE, AlertStatus, Severity, next_renotify_at, renotify_round
 from pathway.domain.alerts import AlertCandidate, level_reached
 from pathway.domain.model import StoredAlert, StoredFollowUp
 from pathway.domain.notify import Route, idempotency_key, lateness
@@ -196,13 +196,15 @@ def renotify(
 ) -> None:
     """Notify every live critical alert again, once per `every` since it was first notified.
 
-    One outbox row per route and round (the idempotency key names the round), so running the
-    sweep twice, or late, adds nothing twice; the dispatcher sends them while the alert is still
-    open or acknowledged (`still_notified`) and cancels them once it is resolved or overridden.
+    Only the alerts whose `next_renotify_at` has come are read (a partial index), and each is moved
+    on to its next round. One outbox row per route and round (the idempotency key names the round),
+    so running the sweep twice, or late, adds nothing twice; the dispatcher sends them while the
+    alert is still open or acknowledged (`still_notified`) and cancels them once it is resolved or
+    overridden.
     """
-    statuses = tuple(s for s in LIVE if still_notified(s, Severity.CRITICAL))
     rows: list[dict[str, Any]] = []
-    for r in uow.alerts.renotifiable(statuses, Severity.CRITICAL, now - every):
+    due = uow.alerts.renotify_due(now)
+    for r in due:
         a, round_ = r.alert, renotify_round(r.created_at, now, every)
         if round_ < 1:
             continue
@@ -219,6 +221,7 @@ def renotify(
             r.track,
         )
         rows += outbox_rows(a.id, a.patient_id, c, routes, now, renotify=round_)
+    uow.alerts.set_next_renotify([(r.alert.id, next_renotify_at(r.created_at, now, every)) for r in due])
     sent = uow.notifications.existing_keys([row["idempotency_key"] for row in rows]) if rows else set()
     new = [row for row in rows if row["idempotency_key"] not in sent]
     uow.notifications.add_many(new)  # a parallel sweep's rows are skipped by the unique key
@@ -257,6 +260,8 @@ def new_alert_row(
         "held": False,
         "urgent": c.urgent,
         "track": c.track,
+        # a critical level is looked at by the next sweep, which works out its first round
+        "next_renotify_at": now if c.severity == Severity.CRITICAL else None,
     }
 
 

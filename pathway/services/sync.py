@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import datetime, tzinfo
 from typing import Any
 
-from pathway.domain.alert_status import LIVE, MOVES, AlertAction, AlertStatus
+from pathway.domain.alert_status import LIVE, MOVES, AlertAction, AlertStatus, Severity
 from pathway.domain.alerts import (
     AlertCandidate,
     alerts_for_checks,
@@ -324,7 +324,13 @@ def _sync_alerts(
         if uow.alerts.update(
             a.id,
             a.status,
-            {"status": _RESOLVED, "resolved_at": now, "resolution": reason, "updated_at": now},
+            {
+                "status": _RESOLVED,
+                "resolved_at": now,
+                "resolution": reason,
+                "updated_at": now,
+                "next_renotify_at": None,
+            },
         ):
             uow.alerts.add_action(a.id, _RESOLVED, SWEEP_ACTOR, now, reason)
             changes.lines.append(f"patient {patient.id}: alert {a.id} {a.rule} resolved ({reason})")
@@ -395,7 +401,14 @@ def _maybe_reopen(
     ) and row.status in MOVES[AlertAction.REOPEN].sources
     if not expired:
         return False
-    reopened = {"status": _REOPENED, "updated_at": now, "resolved_at": None, "resolution": None}
+    reopened: dict[str, Any] = {
+        "status": _REOPENED,
+        "updated_at": now,
+        "resolved_at": None,
+        "resolution": None,
+    }
+    if row.severity == Severity.CRITICAL:  # the next sweep works out its renotification round again
+        reopened["next_renotify_at"] = now
     if uow.alerts.update(row.id, row.status, reopened | ({"message": message} if message else {})):
         uow.alerts.add_action(row.id, "reopened", SWEEP_ACTOR, now, f"was {row.status}")
         changes.alerts_reopened += 1

@@ -10,12 +10,13 @@ import sys
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, select, text
 
+from db.tables import AlertRow
 from pathway.domain.model import Patient
 from pathway.ports import Deps
 from pathway.services import alerting
@@ -146,6 +147,40 @@ def test_a_sweep_after_a_long_gap_opens_each_alert_once_at_its_highest_level(
     assert nothing_changed(replace(later, renotified=0, lines=[]))
     assert nothing_changed(alerting.sweep(deps))
     assert duplicates(engine) == []
+
+
+def test_a_sweep_reads_only_the_critical_alerts_whose_renotification_round_is_due(
+    deps: Deps, clock: FixedClock, engine: Engine, in_surveillance: Patient
+) -> None:
+    clock.advance(days=200)
+    alerting.sweep(deps)
+    every = deps.pathway.definition.alert_policy.renotify_every
+
+    def due() -> dict[int, Any]:
+        with engine.connect() as conn:
+            t = AlertRow.__table__  # type: ignore[attr-defined]
+            query = select(t.c.id, t.c.created_at, t.c.next_renotify_at).where(t.c.severity == "critical")
+            rows = conn.execute(query).all()
+        return {i: (c, n) for i, c, n in rows}
+
+    rounds = due()
+    assert len(rounds) == 2
+    for created, next_at in rounds.values():  # raised and looked at by the same sweep: round 1 next
+        assert _utc(next_at) == _utc(created) + every
+    with deps.uow() as uow:
+        assert uow.alerts.renotify_due(clock.current) == []
+        assert len(uow.alerts.renotify_due(clock.current + every)) == 2
+    clock.advance(hours=9)  # round 2: notified again once, the next round is the third
+    assert alerting.sweep(deps).renotified == 2
+    for created, next_at in due().values():
+        assert _utc(next_at) == _utc(created) + 3 * every
+    first = min(rounds)
+    alerting.override(deps, first, "patient_preference", "declined scan", "dr b", "clinician")
+    assert due()[first][1] is None  # overridden: no more rounds
+
+
+def _utc(moment: Any) -> Any:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 def test_a_warning_escalates_to_a_new_critical_row_and_the_warning_is_resolved(
