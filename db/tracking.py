@@ -69,8 +69,9 @@ _ALERT_INSERT = {
     for name, ins in (("sqlite", sqlite_insert), ("postgresql", pg_insert))
 }
 _ALERT_UPDATE = update(_A).where(_A.c.id == bindparam("b_id"), _A.c.status == bindparam("b_status"))
+_RENOTIFY_FIELDS = [f for f in _ALERT_FIELDS if f != "states_at_fire"]  # not needed: no JSON to parse
 _RENOTIFY_DUE = (
-    columns(*_ALERT_COLUMNS, _A.c.created_at, _A.c.track)
+    columns(*(_A.c[f] for f in _RENOTIFY_FIELDS), _A.c.created_at, _A.c.track)
     .where(RENOTIFY_DUE, _A.c.next_renotify_at <= bindparam("now"))
     .order_by(_A.c.id)
 )
@@ -246,7 +247,7 @@ class SqlAlertRepository:
         rows = connection(self.session).execute(_RENOTIFY_DUE, {"now": now})
         return [
             Renotifiable(
-                StoredAlert(**dict(zip(_ALERT_FIELDS, row[:-2], strict=True))), row[-2], row[-1] or ""
+                StoredAlert(**dict(zip(_RENOTIFY_FIELDS, row[:-2], strict=True))), row[-2], row[-1] or ""
             )
             for row in rows
         ]
