@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import case, update
 from sqlmodel import Session, col, select
@@ -11,6 +10,7 @@ from sqlmodel import Session, col, select
 from db.tables import AlertRow, NotificationAttemptRow, NotificationRow
 from db.tracking import _insert
 from pathway.domain.model import Notification
+from pathway.domain.records import DeliveryOutcome, NewNotification, NotificationStatus
 
 
 def to_notification(r: NotificationRow) -> Notification:
@@ -36,21 +36,22 @@ class SqlNotificationRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def add(self, values: dict[str, Any]) -> int | None:
+    def add(self, values: NewNotification) -> int | None:
         stmt = (
             _insert(self.session)(NotificationRow)
-            .values(**values)
+            .values(**values.values())
             .on_conflict_do_nothing(index_elements=["idempotency_key"])
             .returning(col(NotificationRow.id))
         )
         row = self.session.execute(stmt).first()
         return int(row[0]) if row else None
 
-    def add_many(self, values: list[dict[str, Any]]) -> None:
+    def add_many(self, values: list[NewNotification]) -> None:
         if values:
             t = NotificationRow.__table__  # type: ignore[attr-defined]
             self.session.execute(
-                _insert(self.session)(t).on_conflict_do_nothing(index_elements=["idempotency_key"]), values
+                _insert(self.session)(t).on_conflict_do_nothing(index_elements=["idempotency_key"]),
+                [v.values() for v in values],
             )
 
     def existing_keys(self, keys: list[str]) -> set[str]:
@@ -79,7 +80,11 @@ class SqlNotificationRepository:
         claimed: list[Notification] = []
         for row in self.session.exec(query).all():
             assert row.id is not None
-            if self.finish(row.id, "pending", {"status": "sending", "claimed_at": now}):
+            if self.finish(
+                row.id,
+                NotificationStatus.PENDING,
+                DeliveryOutcome(NotificationStatus.SENDING, claimed_at=now),
+            ):
                 claimed.append(to_notification(row))
         return claimed
 
@@ -117,11 +122,11 @@ class SqlNotificationRepository:
         )
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
-    def finish(self, notification_id: int, status: str, values: dict[str, Any]) -> bool:
+    def finish(self, notification_id: int, status: str, outcome: DeliveryOutcome) -> bool:
         result = self.session.execute(
             update(NotificationRow)
             .where(col(NotificationRow.id) == notification_id, col(NotificationRow.status) == status)
-            .values(**values)
+            .values(**outcome.values())
         )
         return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 

@@ -17,6 +17,16 @@ from db.status_sql import OPEN_ROWS, status_case
 from db.tables import PAUSED, RENOTIFY_DUE, AlertActionRow, AlertRow, FollowUpRow, PatientRow
 from pathway.domain.alert_status import LIVE, AlertStatus
 from pathway.domain.model import AlertLine, StoredAlert, StoredFollowUp, WorkStep
+from pathway.domain.records import (
+    AlertChange,
+    FollowUpChange,
+    InsertedAlert,
+    JsonObject,
+    NewAlert,
+    NewAlertAction,
+    NewFollowUp,
+    RaisedLevel,
+)
 from pathway.domain.status import FollowUpStatus
 from pathway.ports import Renotifiable
 
@@ -144,16 +154,17 @@ class SqlFollowUpRepository:
             rows = conn.execute(_follow_ups_of_rules(frozenset(rules)), {"pid": patient_id})
         return [_follow_up(r) for r in rows]
 
-    def insert(self, values: list[dict[str, Any]]) -> dict[tuple[str, str, datetime], int]:
+    def insert(self, values: list[NewFollowUp]) -> dict[tuple[str, str, datetime], int]:
         """Insert (duplicates skipped); the ids of the rows inserted, by (rule, region, anchor)."""
         if not values:
             return {}
         conn = connection(self.session)
-        return {(r[0], r[1], r[2]): int(r[3]) for r in conn.execute(_FU_INSERT[_dialect(conn)], values)}
+        rows = [v.values() for v in values]
+        return {(r[0], r[1], r[2]): int(r[3]) for r in conn.execute(_FU_INSERT[_dialect(conn)], rows)}
 
-    def update(self, follow_up_id: int, expected_status: str, values: dict[str, Any]) -> bool:
+    def update(self, follow_up_id: int, expected_status: str, change: FollowUpChange) -> bool:
         result = connection(self.session).execute(
-            _FU_UPDATE, {**values, "b_id": follow_up_id, "b_status": expected_status}
+            _FU_UPDATE, {**change.values(), "b_id": follow_up_id, "b_status": expected_status}
         )
         return bool(result.rowcount == 1)
 
@@ -186,7 +197,7 @@ class SqlFollowUpRepository:
         )
         return follow_ups_from(self.session.execute(query))
 
-    def set_raised(self, changes: list[dict[str, Any]]) -> None:
+    def set_raised(self, changes: list[RaisedLevel]) -> None:
         """Many (id, raised, next_alert_at) in one executemany; callers hold the patients' locks."""
         if changes:
             t = FollowUpRow.__table__  # type: ignore[attr-defined]
@@ -198,7 +209,10 @@ class SqlFollowUpRepository:
                     next_alert_at=bindparam("next_at"),
                     updated_at=bindparam("now"),
                 ),
-                changes,
+                [
+                    {"fid": c.follow_up_id, "new_raised": c.raised, "next_at": c.next_alert_at, "now": c.at}
+                    for c in changes
+                ],
             )
 
     def worklist(
@@ -229,7 +243,7 @@ class SqlAlertRepository:
         rows = connection(self.session).execute(_ALERTS_OF, {"pid": patient_id})
         return [StoredAlert(*r) for r in rows]
 
-    def insert_many(self, values: list[dict[str, Any]]) -> list[tuple[int, int, str, str, str]]:
+    def insert_many(self, values: list[NewAlert]) -> list[InsertedAlert]:
         """Insert alert levels (duplicates skipped); return (id, patient, rule, key, severity)."""
         if not values:
             return []
@@ -239,7 +253,7 @@ class SqlAlertRepository:
             .on_conflict_do_nothing(index_elements=["patient_id", "rule", "instance_key", "severity"])
             .returning(t.c.id, t.c.patient_id, t.c.rule, t.c.instance_key, t.c.severity)
         )
-        return [tuple(r) for r in self.session.execute(stmt, values)]
+        return [InsertedAlert(*r) for r in self.session.execute(stmt, [v.values() for v in values])]
 
     def renotify_due(self, now: datetime) -> list[Renotifiable]:
         """Live critical alerts whose next renotification round has come, along the partial index
@@ -283,22 +297,22 @@ class SqlAlertRepository:
         )
         return [int(r[0]) for r in result]
 
-    def add_actions(self, values: list[dict[str, Any]]) -> None:
+    def add_actions(self, values: list[NewAlertAction]) -> None:
         if values:
-            self.session.execute(insert(AlertActionRow.__table__), values)  # type: ignore[attr-defined]
+            self.session.execute(_ACTION_INSERT, [v.values() for v in values])
 
     def get(self, alert_id: int) -> StoredAlert | None:
         row = connection(self.session).execute(_ALERT_BY_ID, {"aid": alert_id}).first()
         return StoredAlert(*row) if row else None
 
-    def insert(self, values: dict[str, Any]) -> int | None:
+    def insert(self, values: NewAlert) -> int | None:
         conn = connection(self.session)
-        row = conn.execute(_ALERT_INSERT[_dialect(conn)], values).first()
+        row = conn.execute(_ALERT_INSERT[_dialect(conn)], values.values()).first()
         return int(row[0]) if row else None
 
-    def update(self, alert_id: int, expected_status: str, values: dict[str, Any]) -> bool:
+    def update(self, alert_id: int, expected_status: str, change: AlertChange) -> bool:
         result = connection(self.session).execute(
-            _ALERT_UPDATE, {**values, "b_id": alert_id, "b_status": expected_status}
+            _ALERT_UPDATE, {**change.values(), "b_id": alert_id, "b_status": expected_status}
         )
         return bool(result.rowcount == 1)
 
@@ -348,7 +362,7 @@ class SqlAlertRepository:
         actor: str,
         at: datetime,
         note: str | None = None,
-        data: dict[str, Any] | None = None,
+        data: JsonObject | None = None,
     ) -> None:
         connection(self.session).execute(
             _ACTION_INSERT,

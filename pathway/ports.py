@@ -6,7 +6,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Protocol
 
 from pathway.domain.machine import Pathway
 from pathway.domain.model import (
@@ -20,6 +20,20 @@ from pathway.domain.model import (
     WorkStep,
 )
 from pathway.domain.notify import DEFAULT_ROUTES, Route
+from pathway.domain.records import (
+    AlertChange,
+    DeliveryOutcome,
+    FollowUpChange,
+    HandoverSummary,
+    InsertedAlert,
+    JsonObject,
+    NewAlert,
+    NewAlertAction,
+    NewFollowUp,
+    NewNotification,
+    RaisedLevel,
+    ReportSummary,
+)
 from pathway.domain.report import AlertFact, EventFact, ReportBounds
 from pathway.domain.status import FollowUpStatus
 from pathway.domain.windows import Calendar
@@ -92,11 +106,11 @@ class FollowUpRepository(Protocol):
         """The patient's follow-ups (only those of `rules` when given), by window end."""
         ...
 
-    def insert(self, values: list[dict[str, Any]]) -> dict[tuple[str, str, datetime], int]:
+    def insert(self, values: list[NewFollowUp]) -> dict[tuple[str, str, datetime], int]:
         """Insert, skipping duplicates; the ids of the rows inserted, by (rule, region, anchor)."""
         ...
 
-    def update(self, follow_up_id: int, expected_status: str, values: dict[str, Any]) -> bool: ...
+    def update(self, follow_up_id: int, expected_status: str, change: FollowUpChange) -> bool: ...
 
     def patients_to_check(self, now: datetime, limit: int) -> list[int]: ...
 
@@ -104,7 +118,7 @@ class FollowUpRepository(Protocol):
 
     def alerts_due_for(self, patient_ids: list[int], now: datetime) -> list[StoredFollowUp]: ...
 
-    def set_raised(self, changes: list[dict[str, Any]]) -> None: ...
+    def set_raised(self, changes: list[RaisedLevel]) -> None: ...
 
     def worklist(
         self, until: datetime, at: datetime | None = None, limit: int | None = None
@@ -143,17 +157,17 @@ class AlertRepository(Protocol):
 
     def open_lines(self, limit: int | None = None) -> list[AlertLine]: ...
 
-    def insert_many(self, values: list[dict[str, Any]]) -> list[tuple[int, int, str, str, str]]: ...
+    def insert_many(self, values: list[NewAlert]) -> list[InsertedAlert]: ...
 
-    def add_actions(self, values: list[dict[str, Any]]) -> None: ...
+    def add_actions(self, values: list[NewAlertAction]) -> None: ...
 
     def live_for(self, patient_ids: list[int]) -> list[StoredAlert]: ...
 
     def resolve_many(self, alert_ids: list[int], resolution: str, now: datetime) -> list[int]: ...
 
-    def insert(self, values: dict[str, Any]) -> int | None: ...
+    def insert(self, values: NewAlert) -> int | None: ...
 
-    def update(self, alert_id: int, expected_status: str, values: dict[str, Any]) -> bool: ...
+    def update(self, alert_id: int, expected_status: str, change: AlertChange) -> bool: ...
 
     def listing(
         self, statuses: tuple[str, ...] | None, mrn: str | None = None
@@ -166,16 +180,16 @@ class AlertRepository(Protocol):
         actor: str,
         at: datetime,
         note: str | None = None,
-        data: dict[str, Any] | None = None,
+        data: JsonObject | None = None,
     ) -> None: ...
 
     def actions(self, alert_id: int) -> list[tuple[str, str, datetime, str | None]]: ...
 
 
 class NotificationRepository(Protocol):
-    def add(self, values: dict[str, Any]) -> int | None: ...
+    def add(self, values: NewNotification) -> int | None: ...
 
-    def add_many(self, values: list[dict[str, Any]]) -> None: ...
+    def add_many(self, values: list[NewNotification]) -> None: ...
 
     def existing_keys(self, keys: list[str]) -> set[str]: ...
 
@@ -189,7 +203,9 @@ class NotificationRepository(Protocol):
 
     def release_stale(self, claimed_before: datetime) -> int: ...
 
-    def finish(self, notification_id: int, status: str, values: dict[str, Any]) -> bool: ...
+    def finish(self, notification_id: int, status: str, outcome: DeliveryOutcome) -> bool:
+        """Compare-and-set on the row's status."""
+        ...
 
     def attempt(self, notification_id: int, at: datetime, outcome: str, error: str | None) -> None: ...
 
@@ -243,9 +259,9 @@ class ReportRepository(Protocol):
 
     def claim_run(self, day: date, now: datetime, stale_before: datetime) -> int | None: ...
 
-    def finish_run(self, run_id: int, now: datetime, data: dict[str, Any]) -> None: ...
+    def finish_run(self, run_id: int, now: datetime, data: ReportSummary) -> None: ...
 
-    def run_for(self, day: date) -> tuple[str, dict[str, Any]] | None: ...
+    def run_for(self, day: date) -> tuple[str, ReportSummary] | None: ...
 
     def claim_mail(self, day: date, now: datetime, stale_before: datetime) -> bool:
         """Claim mailing the finished report of `day`: it waits to be mailed, failed, or its
@@ -254,7 +270,7 @@ class ReportRepository(Protocol):
 
     def set_mail(self, day: date, outcome: str, now: datetime) -> None: ...
 
-    def previous(self, before: date) -> dict[str, Any] | None: ...
+    def previous(self, before: date) -> ReportSummary | None: ...
 
 
 @dataclass(frozen=True)
@@ -318,11 +334,11 @@ class InteropRepository(Protocol):
 
 
 class HandoverRepository(Protocol):
-    def add(self, patient_id: int, event_id: int, at: datetime, summary: dict[str, Any]) -> None:
+    def add(self, patient_id: int, event_id: int, at: datetime, summary: HandoverSummary) -> None:
         """Store the hand-over summary made with this exit event (once)."""
         ...
 
-    def latest(self, patient_id: int) -> dict[str, Any] | None:
+    def latest(self, patient_id: int) -> HandoverSummary | None:
         """The patient's most recent hand-over summary as stored, or None."""
         ...
 

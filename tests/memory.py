@@ -28,6 +28,17 @@ from pathway.domain.model import (
     StoredFollowUp,
     WorkStep,
 )
+from pathway.domain.records import (
+    AlertChange,
+    DeliveryOutcome,
+    FollowUpChange,
+    InsertedAlert,
+    NewAlert,
+    NewAlertAction,
+    NewFollowUp,
+    NewNotification,
+    RaisedLevel,
+)
 from pathway.domain.rules_spec import SEVERITY_RANK
 from pathway.domain.status import FollowUpStatus, Outcome, follow_up_status
 from pathway.ports import Renotifiable
@@ -210,9 +221,9 @@ class MemoryFollowUps:
         ]
         return [_follow_up(r) for r in sorted(rows, key=lambda r: (r["closes_at"], r["id"]))]
 
-    def insert(self, values: list[dict[str, Any]]) -> dict[tuple[str, str, datetime], int]:
+    def insert(self, values: list[NewFollowUp]) -> dict[tuple[str, str, datetime], int]:
         inserted = {}
-        for v in values:
+        for v in (r.values() for r in values):
             key = (v["patient_id"], v["rule"], v["region"], v["anchor_at"])
             if any(
                 (r["patient_id"], r["rule"], r["region"], r["anchor_at"]) == key
@@ -224,11 +235,11 @@ class MemoryFollowUps:
             inserted[(v["rule"], v["region"], v["anchor_at"])] = fid
         return inserted
 
-    def update(self, follow_up_id: int, expected_status: str, values: dict[str, Any]) -> bool:
+    def update(self, follow_up_id: int, expected_status: str, change: FollowUpChange) -> bool:
         row = self.s.follow_ups.get(follow_up_id)
         if row is None or row["status"] != expected_status:
             return False
-        row.update(copy.deepcopy(values))
+        row.update(copy.deepcopy(change.values()))
         return True
 
     def patients_to_check(self, now: datetime, limit: int) -> list[int]:
@@ -253,10 +264,10 @@ class MemoryFollowUps:
         ]
         return [_follow_up(r) for r in sorted(rows, key=lambda r: (r["patient_id"], r["id"]))]
 
-    def set_raised(self, changes: list[dict[str, Any]]) -> None:
+    def set_raised(self, changes: list[RaisedLevel]) -> None:
         for c in changes:
-            row = self.s.follow_ups[c["fid"]]
-            row.update(raised=c["new_raised"], next_alert_at=c["next_at"], updated_at=c["now"])
+            row = self.s.follow_ups[c.follow_up_id]
+            row.update(raised=c.raised, next_alert_at=c.next_alert_at, updated_at=c.at)
 
     def worklist(
         self, until: datetime, at: datetime | None = None, limit: int | None = None
@@ -347,7 +358,8 @@ class MemoryAlerts:
         ]
         return lines[:limit] if limit else lines
 
-    def insert(self, values: dict[str, Any]) -> int | None:
+    def insert(self, alert: NewAlert) -> int | None:
+        values = alert.values()
         key = (values["patient_id"], values["rule"], values["instance_key"], values["severity"])
         if any(
             (a["patient_id"], a["rule"], a["instance_key"], a["severity"]) == key
@@ -359,16 +371,16 @@ class MemoryAlerts:
         self.s.alerts[aid] = row
         return aid
 
-    def insert_many(self, values: list[dict[str, Any]]) -> list[tuple[int, int, str, str, str]]:
+    def insert_many(self, values: list[NewAlert]) -> list[InsertedAlert]:
         out = []
         for v in values:
             aid = self.insert(v)
             if aid is not None:
-                out.append((aid, v["patient_id"], v["rule"], v["instance_key"], v["severity"]))
+                out.append(InsertedAlert(aid, v.patient_id, v.rule, v.instance_key, v.severity))
         return out
 
-    def add_actions(self, values: list[dict[str, Any]]) -> None:
-        self.s.actions += copy.deepcopy(values)
+    def add_actions(self, values: list[NewAlertAction]) -> None:
+        self.s.actions += [copy.deepcopy(v.values()) for v in values]
 
     def live_for(self, patient_ids: list[int]) -> list[StoredAlert]:
         return [
@@ -392,11 +404,11 @@ class MemoryAlerts:
                 done.append(aid)
         return done
 
-    def update(self, alert_id: int, expected_status: str, values: dict[str, Any]) -> bool:
+    def update(self, alert_id: int, expected_status: str, change: AlertChange) -> bool:
         row = self.s.alerts.get(alert_id)
         if row is None or row["status"] != expected_status:
             return False
-        row.update(copy.deepcopy(values))
+        row.update(copy.deepcopy(change.values()))
         return True
 
     def listing(
@@ -439,16 +451,14 @@ class MemoryNotifications:
     def __init__(self, s: MemoryStore) -> None:
         self.s = s
 
-    def add(self, values: dict[str, Any]) -> int | None:
-        if any(n["idempotency_key"] == values["idempotency_key"] for n in self.s.notifications.values()):
+    def add(self, row: NewNotification) -> int | None:
+        if any(n["idempotency_key"] == row.idempotency_key for n in self.s.notifications.values()):
             return None
         nid = self.s.next_id()
-        self.s.notifications[nid] = (
-            {"attempts": 0, "last_error": None, "sent_at": None} | copy.deepcopy(values) | {"id": nid}
-        )
+        self.s.notifications[nid] = copy.deepcopy(row.values()) | {"id": nid}
         return nid
 
-    def add_many(self, values: list[dict[str, Any]]) -> None:
+    def add_many(self, values: list[NewNotification]) -> None:
         for v in values:
             self.add(v)
 
@@ -475,7 +485,7 @@ class MemoryNotifications:
     def release_stale(self, claimed_before: datetime) -> int:
         raise _missing("the dispatcher's claims")
 
-    def finish(self, notification_id: int, status: str, values: dict[str, Any]) -> bool:
+    def finish(self, notification_id: int, status: str, outcome: DeliveryOutcome) -> bool:
         raise _missing("the dispatcher's claims")
 
     def attempt(self, notification_id: int, at: datetime, outcome: str, error: str | None) -> None:

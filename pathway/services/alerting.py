@@ -24,6 +24,7 @@ from pathway.domain.errors import Conflict, InvalidInput, NotFound, PermissionDe
 from pathway.domain.events import clean_text
 from pathway.domain.explanation import AlertRef, Explanation, Interval, LevelAt
 from pathway.domain.model import AlertLine, StoredAlert, StoredFollowUp
+from pathway.domain.records import AlertChange
 from pathway.domain.roles import ROLES
 from pathway.domain.status import FollowUpStatus, Outcome, follow_up_status
 from pathway.domain.windows import Window
@@ -316,7 +317,7 @@ def acknowledge(
         by,
         role,
         AlertAction.ACKNOWLEDGE,
-        {"acted_by": by, "note": note},
+        AlertChange(acted_by=by, note=note),
         note=note,
         data={"handling": handler or by.strip()},
     )
@@ -345,7 +346,7 @@ def snooze(
         by,
         role,
         AlertAction.SNOOZE,
-        {"snoozed_until": start_of_day(until, deps.zone), "acted_by": by, "note": note},
+        AlertChange(snoozed_until=start_of_day(until, deps.zone), acted_by=by, note=note),
         note=note,
     )
 
@@ -374,7 +375,7 @@ def override(
         by,
         role,
         AlertAction.OVERRIDE,
-        {"override_reason": reason, "override_until": expiry, "acted_by": by, "note": note},
+        AlertChange(override_reason=reason, override_until=expiry, acted_by=by, note=note),
         note=note,
         data={"reason": reason, "role": role},
     )
@@ -389,7 +390,7 @@ def _act(
     by: str,
     role: str,
     action: AlertAction,
-    values: dict[str, object],
+    change: AlertChange,
     note: str | None,
     data: dict[str, object] | None = None,
 ) -> StoredAlert:
@@ -409,9 +410,10 @@ def _act(
         refused = refusal(action, alert.status, alert.severity, role, alert_id)
         if refused is not None:
             raise _REFUSED[refused.reason](refused.message)
+        change = replace(change, status=target, updated_at=now)
         if not still_notified(target, alert.severity):  # overridden: no more renotification rounds
-            values = {**values, "next_renotify_at": None}
-        if not uow.alerts.update(alert_id, alert.status, {"status": target, "updated_at": now, **values}):
+            change = replace(change, next_renotify_at=None)
+        if not uow.alerts.update(alert_id, alert.status, change):
             raise Conflict(f"alert {alert_id} changed meanwhile; reload and try again")
         uow.alerts.add_action(alert_id, target, by.strip(), now, note, dict(data or {}))
         hold_behind_urgent(uow, alert.patient_id, now, holdable_keys(deps.pathway.definition))

@@ -10,10 +10,13 @@ from pathway.domain.alert_status import still_notified
 from pathway.domain.errors import DeliveryFailed
 from pathway.domain.model import Notification
 from pathway.domain.notify import RetryPolicy, text_body
+from pathway.domain.records import DeliveryOutcome, NotificationStatus
 from pathway.ports import Deps, Mailer, Sender
 
 CLAIM_LEASE = timedelta(minutes=10)  # a claim older than this belongs to a dispatcher that died
 HELD_DELAY = timedelta(minutes=5)
+_PENDING, _SENDING, _SENT = NotificationStatus.PENDING, NotificationStatus.SENDING, NotificationStatus.SENT
+_DEAD, _CANCELLED, _DIGEST = NotificationStatus.DEAD, NotificationStatus.CANCELLED, NotificationStatus.DIGEST
 
 
 @dataclass
@@ -81,7 +84,7 @@ def _deliver(
         alert = uow.alerts.get(n.alert_id)
         if alert is None or not still_notified(alert.status, alert.severity):
             why = f"alert is {alert.status if alert else 'gone'}; not sent"
-            uow.notifications.finish(n.id, "sending", {"status": "cancelled", "last_error": why})
+            uow.notifications.finish(n.id, _SENDING, DeliveryOutcome(_CANCELLED, last_error=why))
             uow.notifications.attempt(n.id, now, "cancelled", why)
             uow.commit()
             report.cancelled += 1
@@ -90,8 +93,8 @@ def _deliver(
         if alert.held:
             uow.notifications.finish(
                 n.id,
-                "sending",
-                {"status": "pending", "claimed_at": None, "next_attempt_at": now + HELD_DELAY},
+                _SENDING,
+                DeliveryOutcome(_PENDING, claimed_at=None, next_attempt_at=now + HELD_DELAY),
             )
             uow.commit()
             report.deferred += 1
@@ -122,14 +125,14 @@ def _record(
     with deps.uow() as uow:
         if error is None:
             uow.notifications.finish(
-                n.id, "sending", {"status": "sent", "sent_at": now, "attempts": attempts, "last_error": None}
+                n.id, _SENDING, DeliveryOutcome(_SENT, sent_at=now, attempts=attempts, last_error=None)
             )
             uow.notifications.attempt(n.id, now, "sent", None)
             report.sent += 1
             report.lines.append(f"notification {n.id}: sent by {n.channel} to {n.recipient}")
         elif error.permanent or attempts >= policy.max_attempts:
             uow.notifications.finish(
-                n.id, "sending", {"status": "dead", "attempts": attempts, "last_error": str(error)}
+                n.id, _SENDING, DeliveryOutcome(_DEAD, attempts=attempts, last_error=str(error))
             )
             uow.notifications.attempt(n.id, now, "dead", str(error))
             report.dead += 1
@@ -138,14 +141,14 @@ def _record(
             retry_at = now + policy.next_delay(attempts, jitter())
             uow.notifications.finish(
                 n.id,
-                "sending",
-                {
-                    "status": "pending",
-                    "attempts": attempts,
-                    "last_error": str(error),
-                    "claimed_at": None,
-                    "next_attempt_at": retry_at,
-                },
+                _SENDING,
+                DeliveryOutcome(
+                    _PENDING,
+                    attempts=attempts,
+                    last_error=str(error),
+                    claimed_at=None,
+                    next_attempt_at=retry_at,
+                ),
             )
             uow.notifications.attempt(n.id, now, "retry", str(error))
             report.retried += 1
@@ -189,7 +192,7 @@ def send_digests(deps: Deps, mailer: Mailer | None, senders: Mapping[str, Sender
                 status = "cancelled" if n.alert_id not in open_ids else ("digest" if error else "sent")
                 if status != "digest":
                     uow.notifications.finish(
-                        n.id, "digest", {"status": status, "sent_at": now, "attempts": n.attempts + 1}
+                        n.id, _DIGEST, DeliveryOutcome(status, sent_at=now, attempts=n.attempts + 1)
                     )
                 uow.notifications.attempt(n.id, now, "digest-error" if error else status, error)
             uow.commit()

@@ -13,6 +13,15 @@ from pathway.domain.alert_status import LIVE, AlertStatus, Severity, next_renoti
 from pathway.domain.alerts import AlertCandidate, level_reached
 from pathway.domain.model import StoredAlert, StoredFollowUp
 from pathway.domain.notify import Route, idempotency_key, lateness
+from pathway.domain.records import (
+    AlertChange,
+    JsonObject,
+    NewAlert,
+    NewAlertAction,
+    NewNotification,
+    NotificationStatus,
+    RaisedLevel,
+)
 from pathway.domain.rules_spec import SEVERITY_RANK
 from pathway.ports import UnitOfWork
 
@@ -90,7 +99,7 @@ def hold_behind_urgent(
             and a.instance_key.startswith(holdable)
         )
         if a.held != hold:
-            uow.alerts.update(a.id, a.status, {"held": hold, "updated_at": now})
+            uow.alerts.update(a.id, a.status, AlertChange(held=hold, updated_at=now))
 
 
 LEVELS: tuple[tuple[int, str], ...] = ((1, Severity.INFO), (2, Severity.WARNING), (3, Severity.CRITICAL))
@@ -111,12 +120,12 @@ def raise_levels(
     after downtime costs a few statements per batch instead of several per alert.
     """
     states = uow.patients.states_many(sorted({f.patient_id for f in rows}))
-    raised: list[dict[str, Any]] = []
+    raised: list[RaisedLevel] = []
     wanted: dict[tuple[int, str, str, str], tuple[StoredFollowUp, AlertCandidate]] = {}
     for fu in rows:
         at = {1: fu.info_at, 2: fu.warning_at, 3: fu.critical_at}
         target, next_at = level_reached(at, now, fu.raised)
-        raised.append({"fid": fu.id, "new_raised": target, "next_at": next_at, "now": now})
+        raised.append(RaisedLevel(fu.id, target, next_at, now))
         opened_at = at.get(target)
         if target > fu.raised and fu.alert_rule is not None and opened_at is not None:
             severity = dict(LEVELS)[target]
@@ -141,19 +150,12 @@ def raise_levels(
             for fu, c in wanted.values()
         ]
     )
-    actions, outbox, escalated, urgent = [], [], [], set()
+    actions: list[NewAlertAction] = []
+    outbox: list[NewNotification] = []
+    escalated, urgent = [], set()
     for alert_id, pid, rule, key, severity in inserted:
         fu, c = wanted[(pid, rule, key, severity)]
-        actions.append(
-            {
-                "alert_id": alert_id,
-                "action": "opened",
-                "actor": SWEEP_ACTOR,
-                "at": now,
-                "note": c.message,
-                "data": {},
-            }
-        )
+        actions.append(NewAlertAction(alert_id, "opened", SWEEP_ACTOR, now, c.message))
         outbox += outbox_rows(alert_id, pid, c, routes, now)
         changes.alerts_opened += 1
         changes.lines.append(f"patient {pid}: alert {alert_id} {rule} {severity} opened")
@@ -171,14 +173,7 @@ def raise_levels(
     for severity, ids in lower.items():
         for alert_id in uow.alerts.resolve_many(ids, f"escalated to {severity}", now):
             actions.append(
-                {
-                    "alert_id": alert_id,
-                    "action": AlertStatus.RESOLVED,
-                    "actor": SWEEP_ACTOR,
-                    "at": now,
-                    "note": f"escalated to {severity}",
-                    "data": {},
-                }
+                NewAlertAction(alert_id, AlertStatus.RESOLVED, SWEEP_ACTOR, now, f"escalated to {severity}")
             )
             changes.alerts_escalated += 1
     uow.alerts.add_actions(actions)
@@ -202,7 +197,7 @@ def renotify(
     alert is still open or acknowledged (`still_notified`) and cancels them once it is resolved or
     overridden.
     """
-    rows: list[dict[str, Any]] = []
+    rows: list[NewNotification] = []
     due = uow.alerts.renotify_due(now)
     for r in due:
         a, round_ = r.alert, renotify_round(r.created_at, now, every)
@@ -222,14 +217,14 @@ def renotify(
         )
         rows += outbox_rows(a.id, a.patient_id, c, routes, now, renotify=round_)
     uow.alerts.set_next_renotify([(r.alert.id, next_renotify_at(r.created_at, now, every)) for r in due])
-    sent = uow.notifications.existing_keys([row["idempotency_key"] for row in rows]) if rows else set()
-    new = [row for row in rows if row["idempotency_key"] not in sent]
+    sent = uow.notifications.existing_keys([row.idempotency_key for row in rows]) if rows else set()
+    new = [row for row in rows if row.idempotency_key not in sent]
     uow.notifications.add_many(new)  # a parallel sweep's rows are skipped by the unique key
     for row in new:
-        p = row["payload"]
+        p = row.payload
         changes.lines.append(
-            f"patient {row['patient_id']}: alert {row['alert_id']} {p['rule']} critical still live; "
-            f"notified again (round {p['renotification']}) by {row['channel']} to {row['recipient']}"
+            f"patient {row.patient_id}: alert {row.alert_id} {p['rule']} critical still live; "
+            f"notified again (round {p['renotification']}) by {row.channel} to {row.recipient}"
         )
     changes.renotified += len(new)
 
@@ -241,28 +236,28 @@ def new_alert_row(
     states: dict[str, str],
     pathway_hash: str,
     now: datetime,
-) -> dict[str, Any]:
+) -> NewAlert:
     """The row of an alert level raised now (at record time and at sweep time alike)."""
-    return {
-        "patient_id": patient_id,
-        "rule": c.rule,
-        "instance_key": c.key,
-        "severity": c.severity,
-        "status": AlertStatus.OPEN,
-        "message": c.message,
-        "source": c.source,
-        "follow_up_id": follow_up_id,
-        "states_at_fire": states,
-        "pathway_hash": pathway_hash,
-        "opened_at": c.opened_at,
-        "created_at": now,
-        "updated_at": now,
-        "held": False,
-        "urgent": c.urgent,
-        "track": c.track,
+    return NewAlert(
+        patient_id=patient_id,
+        rule=c.rule,
+        instance_key=c.key,
+        severity=c.severity,
+        status=AlertStatus.OPEN,
+        message=c.message,
+        source=c.source,
+        follow_up_id=follow_up_id,
+        states_at_fire=states,
+        pathway_hash=pathway_hash,
+        opened_at=c.opened_at,
+        created_at=now,
+        updated_at=now,
+        held=False,
+        urgent=c.urgent,
+        track=c.track,
         # a critical level is looked at by the next sweep, which works out its first round
-        "next_renotify_at": now if c.severity == Severity.CRITICAL else None,
-    }
+        next_renotify_at=now if c.severity == Severity.CRITICAL else None,
+    )
 
 
 def outbox_rows(
@@ -273,8 +268,8 @@ def outbox_rows(
     now: datetime,
     again: datetime | None = None,
     renotify: int = 0,
-) -> list[dict[str, Any]]:
-    payload: dict[str, Any] = {
+) -> list[NewNotification]:
+    payload: JsonObject = {
         "alert_id": alert_id,
         "patient_id": patient_id,
         "rule": c.rule,
@@ -298,21 +293,17 @@ def outbox_rows(
         if renotify:
             key = f"{key}-renotify-{renotify}"[:200]
         rows.append(
-            {
-                "alert_id": alert_id,
-                "patient_id": patient_id,
-                "channel": route.channel,
-                "recipient": route.recipient,
-                "idempotency_key": key,
-                "digest": route.digest,
-                "status": "digest" if route.digest else "pending",
-                "attempts": 0,
-                "next_attempt_at": now,
-                "created_at": now,
-                "payload": payload,
-                "claimed_at": None,
-                "last_error": None,
-                "sent_at": None,
-            }
+            NewNotification(
+                alert_id=alert_id,
+                patient_id=patient_id,
+                channel=route.channel,
+                recipient=route.recipient,
+                idempotency_key=key,
+                digest=route.digest,
+                status=NotificationStatus.DIGEST if route.digest else NotificationStatus.PENDING,
+                next_attempt_at=now,
+                created_at=now,
+                payload=payload,
+            )
         )
     return rows

@@ -25,6 +25,7 @@ from pathway.domain.followups import FollowUp, Scope, derive_follow_ups
 from pathway.domain.machine import Pathway
 from pathway.domain.model import EventRecord, Patient, StoredAlert, StoredFollowUp
 from pathway.domain.notify import DEFAULT_ROUTES, Route
+from pathway.domain.records import KEEP, AlertChange, FollowUpChange, NewFollowUp
 from pathway.domain.rules_spec import SEVERITY_RANK, FollowUpRule
 from pathway.domain.status import Outcome
 from pathway.domain.timeline import build_timeline
@@ -125,20 +126,16 @@ def _sync_follow_ups(
         (s.rule, s.region, s.anchor_at): s
         for s in uow.follow_ups.for_patient(patient.id, scope.rules if scope else None)
     }
-    inserts: list[dict[str, Any]] = []
+    inserts: list[NewFollowUp] = []
     for fu in follow_ups:
         values = _values(fu, now, calendar, rules)
         shown = fu.status(now)
         old = stored.get(fu.key)
         if old is None:
             inserts.append(
-                {
-                    "patient_id": patient.id,
-                    "rule": fu.rule,
-                    "region": fu.region,
-                    "anchor_at": fu.anchor_at,
-                    **values,
-                }
+                NewFollowUp(
+                    patient_id=patient.id, rule=fu.rule, region=fu.region, anchor_at=fu.anchor_at, **values
+                )
             )
             changes.lines.append(
                 f"patient {patient.id}: {fu.rule}{_r(fu.region)} {shown} (anchor {fu.anchor_label})"
@@ -153,11 +150,11 @@ def _sync_follow_ups(
             uow.follow_ups.update(
                 old.id,
                 old.status,
-                {
-                    "status": "cancelled",
-                    "cancel_reason": "no longer applies (history corrected)",
-                    "updated_at": now,
-                },
+                FollowUpChange(
+                    status=Outcome.CANCELLED,
+                    cancel_reason="no longer applies (history corrected)",
+                    updated_at=now,
+                ),
             )
             changes.follow_ups_changed += 1
     inserted = uow.follow_ups.insert(inserts)
@@ -250,10 +247,10 @@ def _differs(old: StoredFollowUp, values: dict[str, Any]) -> bool:
 _STORED = frozenset(StoredFollowUp.__dataclass_fields__)
 
 
-def _changed(old: StoredFollowUp, values: dict[str, Any]) -> dict[str, Any]:
+def _changed(old: StoredFollowUp, values: dict[str, Any]) -> FollowUpChange:
     """The values that differ from the row as read (and those it does not carry): writing only
     these leaves the row as writing all of them would, with fewer columns and index entries."""
-    return {k: v for k, v in values.items() if k not in _STORED or getattr(old, k) != v}
+    return FollowUpChange(**{k: v for k, v in values.items() if k not in _STORED or getattr(old, k) != v})
 
 
 def _r(region: str) -> str:
@@ -324,13 +321,9 @@ def _sync_alerts(
         if uow.alerts.update(
             a.id,
             a.status,
-            {
-                "status": _RESOLVED,
-                "resolved_at": now,
-                "resolution": reason,
-                "updated_at": now,
-                "next_renotify_at": None,
-            },
+            AlertChange(
+                status=_RESOLVED, resolved_at=now, resolution=reason, updated_at=now, next_renotify_at=None
+            ),
         ):
             uow.alerts.add_action(a.id, _RESOLVED, SWEEP_ACTOR, now, reason)
             changes.lines.append(f"patient {patient.id}: alert {a.id} {a.rule} resolved ({reason})")
@@ -401,15 +394,16 @@ def _maybe_reopen(
     ) and row.status in MOVES[AlertAction.REOPEN].sources
     if not expired:
         return False
-    reopened: dict[str, Any] = {
-        "status": _REOPENED,
-        "updated_at": now,
-        "resolved_at": None,
-        "resolution": None,
-    }
-    if row.severity == Severity.CRITICAL:  # the next sweep works out its renotification round again
-        reopened["next_renotify_at"] = now
-    if uow.alerts.update(row.id, row.status, reopened | ({"message": message} if message else {})):
+    reopened = AlertChange(
+        status=_REOPENED,
+        updated_at=now,
+        resolved_at=None,
+        resolution=None,
+        message=message if message else KEEP,
+        # a critical alert: the next sweep works out its renotification round again
+        next_renotify_at=now if row.severity == Severity.CRITICAL else KEEP,
+    )
+    if uow.alerts.update(row.id, row.status, reopened):
         uow.alerts.add_action(row.id, "reopened", SWEEP_ACTOR, now, f"was {row.status}")
         changes.alerts_reopened += 1
         changes.lines.append(f"patient {row.patient_id}: alert {row.id} {row.rule} reopened")

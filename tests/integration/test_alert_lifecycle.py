@@ -9,6 +9,7 @@ import pytest
 
 from pathway.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from pathway.domain.model import Patient, StoredAlert, StoredFollowUp
+from pathway.domain.records import AlertChange
 from pathway.ports import Deps
 from pathway.services import alerting, patients
 from tests.fakes import FixedClock
@@ -238,7 +239,7 @@ def test_sweep_all_releases_an_alert_held_under_the_old_hold_everything_rule(
     """Upgrading: an exam alert a former version held behind the MSCC alert is released."""
     [a16] = [a for a in alerts(deps) if a.rule == "A16"]
     with deps.uow() as uow:  # as the previous version left it
-        assert uow.alerts.update(a16.id, a16.status, {"held": True})
+        assert uow.alerts.update(a16.id, a16.status, AlertChange(held=True))
         uow.commit()
     assert held(deps)["A16:"] is True
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from pathway.domain.followups import FollowUp
+from pathway.domain.records import FollowUpChange, NewFollowUp
 from pathway.domain.windows import compute_window
 from pathway.ports import Deps
 from pathway.services import alerting, patients
@@ -47,7 +48,7 @@ def test_sweep_all_moves_a_re_anchored_window_back_to_its_anchor_extended_by_the
         uow.follow_ups.update(
             row.id,
             row.status,
-            {"status": "cancelled", "cancel_reason": "paused on 2026-03-20 (hospital_admission)"},
+            FollowUpChange(status="cancelled", cancel_reason="paused on 2026-03-20 (hospital_admission)"),
         )
         at = resumed.event.occurred_at
         old = FollowUp(
@@ -56,7 +57,7 @@ def test_sweep_all_moves_a_re_anchored_window_back_to_its_anchor_extended_by_the
         )  # fmt: skip
         values = _values(old, clock.current, deps.calendar, rules)
         uow.follow_ups.insert(
-            [{"patient_id": patient.id, "rule": "T10", "region": "", "anchor_at": at, **values}]
+            [NewFollowUp(patient_id=patient.id, rule="T10", region="", anchor_at=at, **values)]
         )
         uow.commit()
     stale = t10_rows(deps)
