@@ -12,7 +12,7 @@ from db.accounts import to_user
 from db.repository import connection
 from db.tables import CalendarTokenRow, FollowUpRow, PatientRow, UserRow
 from db.tracking import _FU_ROW, _follow_up
-from pathway.domain.model import StoredFollowUp
+from pathway.domain.rows import OpenWindow
 from pathway.ports import User
 
 _F = FollowUpRow.__table__  # type: ignore[attr-defined]
@@ -31,10 +31,10 @@ class SqlInteropRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def open_windows(self, until: datetime, limit: int) -> list[tuple[StoredFollowUp, str, str | None]]:
+    def open_windows(self, until: datetime, limit: int) -> list[OpenWindow]:
         rows = connection(self.session).execute(_OPEN_WINDOWS, {"until": until, "limit": limit})
         n = len(_FU_ROW)
-        return [(_follow_up(row[:n]), row[n], row[n + 1]) for row in rows]
+        return [OpenWindow(_follow_up(row[:n]), row[n], row[n + 1]) for row in rows]
 
     def add_calendar_token(self, user_id: int, token_hash: str, at: datetime) -> None:
         self.session.add(CalendarTokenRow(user_id=user_id, token_hash=token_hash, created_at=at))

@@ -11,6 +11,7 @@ from db.tables import AlertRow, NotificationAttemptRow, NotificationRow
 from db.tracking import _insert
 from pathway.domain.model import Notification
 from pathway.domain.records import DeliveryOutcome, NewNotification, NotificationStatus
+from pathway.domain.rows import AttemptRow
 
 
 def to_notification(r: NotificationRow) -> Notification:
@@ -144,10 +145,10 @@ class SqlNotificationRepository:
             query = query.where(NotificationRow.alert_id == alert_id)
         return [to_notification(r) for r in self.session.exec(query).all()]
 
-    def attempts_of(self, notification_id: int) -> list[tuple[datetime, str, str | None]]:
+    def attempts_of(self, notification_id: int) -> list[AttemptRow]:
         rows = self.session.exec(
             select(NotificationAttemptRow)
             .where(NotificationAttemptRow.notification_id == notification_id)
             .order_by(col(NotificationAttemptRow.id))
         ).all()
-        return [(r.at, r.outcome, r.error) for r in rows]
+        return [AttemptRow(r.at, r.outcome, r.error) for r in rows]

@@ -13,7 +13,18 @@ from db.status_sql import OPEN_ROWS, in_status, not_overdue, window_is
 from db.tables import AlertActionRow, AlertRow, EventRow, FollowUpRow, PatientRow, ReportRunRow, TrackStateRow
 from db.tracking import _insert
 from pathway.domain.alert_status import LIVE
+from pathway.domain.records import ReportSummary
 from pathway.domain.report import AlertFact, EventFact, ReportBounds
+from pathway.domain.rows import (
+    ActionRow,
+    ActivePatients,
+    CountedMrns,
+    ForecastBucket,
+    NextStep,
+    PatientLine,
+    RtEventRow,
+    StepRow,
+)
 from pathway.domain.status import FollowUpStatus
 
 UPCOMING, DUE, OVERDUE = FollowUpStatus.UPCOMING, FollowUpStatus.DUE, FollowUpStatus.OVERDUE
@@ -86,9 +97,7 @@ class SqlReportRepository:
             counts |= {n: int(v or 0) for n, v in zip(names, row, strict=True)}
         return counts
 
-    def steps(
-        self, section: str, b: ReportBounds, limit: int
-    ) -> list[tuple[str, str, str, datetime, datetime, datetime]]:
+    def steps(self, section: str, b: ReportBounds, limit: int) -> list[StepRow]:
         """The first rows of one report section: (mrn, rule, region, opens, target, closes).
 
         The ids are picked along ix_follow_up_open_closes alone; the table is visited for the
@@ -121,7 +130,7 @@ class SqlReportRepository:
             )
         }
         mrns = self._mrns({r[0] for r in rows.values()})
-        return [(mrns[rows[i][0]], *rows[i][1:]) for i in ids]
+        return [StepRow(mrns[rows[i][0]], *rows[i][1:]) for i in ids]
 
     def _mrns(self, patient_ids: set[int]) -> dict[int, str]:
         if not patient_ids:
@@ -130,12 +139,12 @@ class SqlReportRepository:
             self.session.execute(columns(_P.c.id, _P.c.mrn).where(_P.c.id.in_(sorted(patient_ids)))).all()
         )
 
-    def mrns_with_overdue(self, rules: tuple[str, ...], at: datetime, limit: int) -> tuple[int, list[str]]:
+    def mrns_with_overdue(self, rules: tuple[str, ...], at: datetime, limit: int) -> CountedMrns:
         where = in_status(OVERDUE, at) & _F.c.rule.in_(rules)
         mrns = columns(_P.c.mrn).join(_F, _F.c.patient_id == _P.c.id).where(where).distinct()
         total = self.session.execute(columns(func.count()).select_from(mrns.subquery())).scalar()
         first = self.session.execute(mrns.order_by(_P.c.mrn).limit(limit)).scalars().all()
-        return int(total or 0), list(first)
+        return CountedMrns(int(total or 0), list(first))
 
     def live_alerts(self, severity: str, limit: int) -> tuple[int, list[AlertFact]]:
         """Live alerts of one severity, oldest first (along ix_alert_severity_opened)."""
@@ -152,17 +161,17 @@ class SqlReportRepository:
         mrns = self._mrns({r[1] for r in rows})
         return int(total or 0), [AlertFact(i, mrns[pid], *rest) for i, pid, *rest in rows]
 
-    def active_patients(self, exit_states: tuple[str, ...]) -> tuple[int, int]:
+    def active_patients(self, exit_states: tuple[str, ...]) -> ActivePatients:
         """(enrolled, still on the pathway)."""
         enrolled = self.session.execute(columns(func.count()).select_from(_P)).scalar()
         active = self.session.execute(
             columns(func.count()).select_from(_T).where(_T.c.track == "main", _T.c.state.not_in(exit_states))
         ).scalar()
-        return int(enrolled or 0), int(active or 0)
+        return ActivePatients(int(enrolled or 0), int(active or 0))
 
     def active_without_event(
         self, event_type: str, since: datetime, exit_states: tuple[str, ...], excluded: set[int], limit: int
-    ) -> tuple[int, list[str]]:
+    ) -> CountedMrns:
         """Active patients with no `event_type` (leaving out retracted events) since `since`."""
         recent = columns(_E.c.patient_id).where(_E.c.type == event_type, _E.c.occurred_at >= since)
         if excluded:
@@ -180,7 +189,7 @@ class SqlReportRepository:
             .scalars()
             .all()
         )
-        return int(total or 0), list(first)
+        return CountedMrns(int(total or 0), list(first))
 
     def quality_counts(self, since: datetime, at: datetime) -> dict[str, dict[str, int]]:
         """Steps judged in the period, per rule and outcome (cancelled ones are not judged).
@@ -218,7 +227,7 @@ class SqlReportRepository:
         rows = self.session.execute(columns(days).where(_A.c.resolved_at >= since)).scalars()
         return [float(d) for d in rows]
 
-    def rt_events(self, since: datetime, at: datetime) -> list[tuple[int, int, str, datetime]]:
+    def rt_events(self, since: datetime, at: datetime) -> list[RtEventRow]:
         """(event id, patient, type, when) of the unresectable / definitive-RT decisions and the
         RT starts of the patients whose radiotherapy started in the period: those patients first,
         then their events along the per-patient index, a thousand patients at a time."""
@@ -236,10 +245,10 @@ class SqlReportRepository:
             _E.c.data["resectability"].as_string() == "unresectable",
             _E.c.data["plan"].as_string() == "definitive_rt",
         )
-        out: list[tuple[int, int, str, datetime]] = []
+        out: list[RtEventRow] = []
         for i in range(0, len(started), 1000):
             out += [
-                (e, p, t, w)
+                RtEventRow(e, p, t, w)
                 for e, p, t, w in self.session.execute(
                     columns(_E.c.id, _E.c.patient_id, _E.c.type, _E.c.occurred_at).where(
                         _E.c.patient_id.in_(started[i : i + 1000]), or_(_E.c.type == "rt_started", decision)
@@ -248,19 +257,19 @@ class SqlReportRepository:
             ]
         return out
 
-    def forecast_buckets(self, rules: tuple[str, ...]) -> list[tuple[str, datetime, int]]:
+    def forecast_buckets(self, rules: tuple[str, ...]) -> list[ForecastBucket]:
         """Open steps of `rules` counted per rule and target instant (targets fall on day ends)."""
         query = (
             columns(_F.c.rule, _F.c.target_at, func.count())
             .where(OPEN_ROWS, _F.c.rule.in_(rules))
             .group_by(_F.c.rule, _F.c.target_at)
         )
-        return [(r, t, int(n)) for r, t, n in self.session.execute(query)]
+        return [ForecastBucket(r, t, int(n)) for r, t, n in self.session.execute(query)]
 
     def last_follow_up_id(self) -> int:
         return int(self.session.execute(columns(func.max(_F.c.id))).scalar() or 0)
 
-    def actions_since(self, since: datetime | None) -> list[tuple[str, int, str, str | None]]:
+    def actions_since(self, since: datetime | None) -> list[ActionRow]:
         if since is None:
             return []
         query = (
@@ -269,7 +278,7 @@ class SqlReportRepository:
             .join(PatientRow, col(PatientRow.id) == col(AlertRow.patient_id))
             .where(col(AlertActionRow.at) > since)
         )
-        return [(a, i, m, n) for a, i, m, n in self.session.execute(query)]
+        return [ActionRow(a, i, m, n) for a, i, m, n in self.session.execute(query)]
 
     def events_of(self, types: tuple[str, ...], recorded_since: datetime | None = None) -> list[EventFact]:
         query = (
@@ -287,9 +296,7 @@ class SqlReportRepository:
             query = query.where(col(EventRow.recorded_at) > recorded_since)
         return [EventFact(i, m, t, at, dict(d or {})) for i, m, t, at, d in self.session.execute(query)]
 
-    def patient_lines(
-        self, at: datetime
-    ) -> list[tuple[str, date, dict[str, str], int, tuple[str, str, datetime] | None, dict[str, int]]]:
+    def patient_lines(self, at: datetime) -> list[PatientLine]:
         """Per patient: (mrn, enrolled on, states, overdue steps, next open step (rule, region,
         target), live alerts per severity), in MRN order, from four set-based queries."""
         states: dict[int, dict[str, str]] = {}
@@ -300,13 +307,13 @@ class SqlReportRepository:
                 columns(_F.c.patient_id, func.count()).where(in_status(OVERDUE, at)).group_by(_F.c.patient_id)
             ).all()
         )
-        nxt: dict[int, tuple[str, str, datetime]] = {}
+        nxt: dict[int, NextStep] = {}
         for pid, rule, region, target in self.session.execute(
             columns(_F.c.patient_id, _F.c.rule, _F.c.region, _F.c.target_at)
             .where(OPEN_ROWS, not_overdue(at))
             .order_by(_F.c.patient_id, _F.c.target_at, _F.c.id)
         ):
-            nxt.setdefault(pid, (rule, region, target))
+            nxt.setdefault(pid, NextStep(rule, region, target))
         alerts: dict[int, dict[str, int]] = {}
         for pid, severity, n in self.session.execute(
             columns(_A.c.patient_id, _A.c.severity, func.count())
@@ -315,7 +322,9 @@ class SqlReportRepository:
         ):
             alerts.setdefault(pid, {})[severity] = int(n)
         return [
-            (mrn, on, states.get(pid, {}), int(overdue.get(pid, 0)), nxt.get(pid), alerts.get(pid, {}))
+            PatientLine(
+                mrn, on, states.get(pid, {}), int(overdue.get(pid, 0)), nxt.get(pid), alerts.get(pid, {})
+            )
             for pid, mrn, on in self.session.execute(
                 columns(_P.c.id, _P.c.mrn, _P.c.enrolled_on).order_by(_P.c.mrn)
             )
@@ -345,7 +354,7 @@ class SqlReportRepository:
         retaken = result.first()
         return int(retaken[0]) if retaken else None
 
-    def finish_run(self, run_id: int, now: datetime, data: dict[str, Any]) -> None:
+    def finish_run(self, run_id: int, now: datetime, data: ReportSummary) -> None:
         self.session.execute(
             update(ReportRunRow)
             .where(col(ReportRunRow.id) == run_id)
@@ -375,11 +384,11 @@ class SqlReportRepository:
             data = dict(row.data or {}) | {"mail": outcome, "mail_at": now.isoformat()}
             self.session.execute(update(ReportRunRow).where(col(ReportRunRow.id) == row.id).values(data=data))
 
-    def run_for(self, day: date) -> tuple[str, dict[str, Any]] | None:
+    def run_for(self, day: date) -> tuple[str, ReportSummary] | None:
         row = self.session.exec(select(ReportRunRow).where(ReportRunRow.report_date == day)).first()
         return (row.status, dict(row.data or {})) if row else None
 
-    def previous(self, before: date) -> dict[str, Any] | None:
+    def previous(self, before: date) -> ReportSummary | None:
         row = self.session.exec(
             select(ReportRunRow)
             .where(col(ReportRunRow.report_date) < before, ReportRunRow.status == "done")

@@ -27,6 +27,7 @@ from pathway.domain.records import (
     NewFollowUp,
     RaisedLevel,
 )
+from pathway.domain.rows import AuditEntry
 from pathway.domain.status import FollowUpStatus
 from pathway.ports import Renotifiable
 
@@ -376,8 +377,8 @@ class SqlAlertRepository:
             },
         )
 
-    def actions(self, alert_id: int) -> list[tuple[str, str, datetime, str | None]]:
+    def actions(self, alert_id: int) -> list[AuditEntry]:
         rows = self.session.exec(
             select(AlertActionRow).where(AlertActionRow.alert_id == alert_id).order_by(col(AlertActionRow.id))
         ).all()
-        return [(r.action, r.actor, r.at, r.note) for r in rows]
+        return [AuditEntry(r.action, r.actor, r.at, r.note) for r in rows]

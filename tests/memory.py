@@ -39,6 +39,7 @@ from pathway.domain.records import (
     NewNotification,
     RaisedLevel,
 )
+from pathway.domain.rows import AttemptRow, AuditEntry
 from pathway.domain.rules_spec import SEVERITY_RANK
 from pathway.domain.status import FollowUpStatus, Outcome, follow_up_status
 from pathway.ports import Renotifiable
@@ -441,9 +442,11 @@ class MemoryAlerts:
             }
         )
 
-    def actions(self, alert_id: int) -> list[tuple[str, str, datetime, str | None]]:
+    def actions(self, alert_id: int) -> list[AuditEntry]:
         return [
-            (a["action"], a["actor"], a["at"], a["note"]) for a in self.s.actions if a["alert_id"] == alert_id
+            AuditEntry(a["action"], a["actor"], a["at"], a["note"])
+            for a in self.s.actions
+            if a["alert_id"] == alert_id
         ]
 
 
@@ -491,7 +494,7 @@ class MemoryNotifications:
     def attempt(self, notification_id: int, at: datetime, outcome: str, error: str | None) -> None:
         raise _missing("the dispatcher's attempts")
 
-    def attempts_of(self, notification_id: int) -> list[tuple[datetime, str, str | None]]:
+    def attempts_of(self, notification_id: int) -> list[AttemptRow]:
         raise _missing("the dispatcher's attempts")
 
 

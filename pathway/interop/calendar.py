@@ -7,6 +7,7 @@ showing the MRN and name (settings: calendar_show_patient).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 
@@ -30,7 +31,7 @@ class Entry:
 
 
 def window_entries(
-    windows: list[tuple[StoredFollowUp, str, str | None]],
+    windows: Sequence[tuple[StoredFollowUp, str, str | None]],
     definition: PathwayDefinition,
     zone: tzinfo,
     now: datetime,
