@@ -16,7 +16,7 @@ from pathway.domain.errors import InvalidInput
 from pathway.services import outbox
 from pathway.services.outbox import dispatch
 
-STATUSES = ("pending", "sending", "sent", "dead", "cancelled", "digest")
+STATUSES: tuple[str, ...] = tuple(NotificationStatus)
 
 
 @app.command()

@@ -22,7 +22,7 @@ app.add_typer(users_app, name="users")
 @handles_errors
 def add(
     name: str,
-    role: Annotated[Role, typer.Option(help="What the user may do.")] = Role.viewer,
+    role: Annotated[Role, typer.Option(help="What the user may do.")] = Role.VIEWER,
     json_: JsonOpt = False,
 ) -> None:
     """Create a user and print their API token once (only its hash is stored).

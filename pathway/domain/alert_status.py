@@ -43,8 +43,35 @@ LIVE: tuple[AlertStatus, ...] = (AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED, Ale
 SUSPENDED: tuple[AlertStatus, ...] = (AlertStatus.SNOOZED, AlertStatus.OVERRIDDEN)
 """Statuses that may run out at a date (`snoozed_until`, `override_until`) and reopen."""
 ALL_STATUSES: tuple[AlertStatus, ...] = tuple(AlertStatus)
-STATUS_FILTERS: tuple[str, ...] = ("live", "all", *ALL_STATUSES)
-"""What a list of alerts may be filtered by: `live` (the default), `all`, or one status."""
+
+
+class AlertFilter(StrEnum):
+    """What a list of alerts may be filtered by: `live` (the default), `all`, or one status."""
+
+    LIVE = "live"
+    ALL = "all"
+    OPEN = AlertStatus.OPEN.value
+    ACKNOWLEDGED = AlertStatus.ACKNOWLEDGED.value
+    SNOOZED = AlertStatus.SNOOZED.value
+    OVERRIDDEN = AlertStatus.OVERRIDDEN.value
+    RESOLVED = AlertStatus.RESOLVED.value
+
+
+STATUS_FILTERS: tuple[str, ...] = tuple(AlertFilter)
+
+
+class OverrideReason(StrEnum):
+    """Why an alert instance is overridden (a reason code, with a free-text note beside it)."""
+
+    CONTRAINDICATION = "contraindication"
+    PATIENT_PREFERENCE = "patient_preference"
+    CLINICAL_JUDGEMENT = "clinical_judgement"
+    DATA_ERROR = "data_error"
+    OUTSIDE_INDICATION = "outside_indication"
+    ALREADY_DONE_ELSEWHERE = "already_done_elsewhere"
+
+
+OVERRIDE_REASONS: tuple[OverrideReason, ...] = tuple(OverrideReason)
 
 
 @dataclass(frozen=True)

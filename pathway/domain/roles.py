@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-ROLES = ("viewer", "coordinator", "clinician", "admin")
-_WRITERS = ("coordinator", "clinician", "admin")
-_CLINICIANS = ("clinician", "admin")
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    VIEWER = "viewer"
+    COORDINATOR = "coordinator"
+    CLINICIAN = "clinician"
+    ADMIN = "admin"
+
+
+ROLES: tuple[Role, ...] = tuple(Role)
+_WRITERS = (Role.COORDINATOR, Role.CLINICIAN, Role.ADMIN)
+_CLINICIANS = (Role.CLINICIAN, Role.ADMIN)
 PERMISSIONS: dict[str, tuple[str, ...]] = {
     "read": ROLES,
     "enrol": _WRITERS,
@@ -14,7 +24,7 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "override": _WRITERS,
     "override_critical": _CLINICIANS,
     "record_decision": _CLINICIANS,
-    "manage_users": ("admin",),
+    "manage_users": (Role.ADMIN,),
 }
 DECISION_EVENTS = frozenset({"mdt_decision"})
 

@@ -11,6 +11,7 @@ from pathway.domain.alert_status import (
     ALL_STATUSES,
     LIVE,
     MOVES,
+    OVERRIDE_REASONS,
     SEVERITY_RANK,
     AlertAction,
     AlertStatus,
@@ -32,14 +33,6 @@ from pathway.ports import Deps, UnitOfWork
 from pathway.services.raising import Changes, hold_behind_urgent, raise_levels, renotify
 from pathway.services.sync import find_patient, refresh_patient
 
-OVERRIDE_REASONS = (
-    "contraindication",
-    "patient_preference",
-    "clinical_judgement",
-    "data_error",
-    "outside_indication",
-    "already_done_elsewhere",
-)
 BATCH = 200
 
 

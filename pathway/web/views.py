@@ -8,7 +8,15 @@ from datetime import date, timedelta, tzinfo
 from typing import Any
 from urllib.parse import urlencode
 
-from pathway.domain.alert_status import LIVE, SEVERITY_RANK, STATUS_FILTERS, AlertAction, Severity, refusal
+from pathway.domain.alert_status import (
+    LIVE,
+    OVERRIDE_REASONS,
+    SEVERITY_RANK,
+    STATUS_FILTERS,
+    AlertAction,
+    Severity,
+    refusal,
+)
 from pathway.domain.clinical_time import local_date
 from pathway.domain.definition import PathwayDefinition
 from pathway.domain.errors import InvalidInput
@@ -180,6 +188,6 @@ def alerts(deps: Deps, user: User, status: str | None, mrn: str | None) -> dict[
         "statuses": STATUS_FILTERS,
         "live": LIVE,
         "mrn": mrn or "",
-        "reasons": alerting.OVERRIDE_REASONS,
+        "reasons": OVERRIDE_REASONS,
         "today": day(deps.clock.now(), deps.zone),
     }

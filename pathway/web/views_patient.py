@@ -10,7 +10,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from pathway.domain.alert_status import LIVE
+from pathway.domain.alert_status import LIVE, OVERRIDE_REASONS
 from pathway.domain.clinical_time import parse_date, parse_datetime
 from pathway.domain.definition import FieldSpec
 from pathway.domain.explanation import Explanation, shown
@@ -117,7 +117,7 @@ def patient_page(deps: Deps, user: User, mrn: str, chosen: str | None) -> dict[s
         else [],
         "can_record": accounts.allows(user.role, "record"),
         "today": today.isoformat(),
-        "reasons": alerting.OVERRIDE_REASONS,
+        "reasons": OVERRIDE_REASONS,
     }
 
 
