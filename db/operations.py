@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 from db.tables import AlertRow, FollowUpRow, JobRunRow, NotificationRow, ReportRunRow
 from db.tracking import _insert
 from pathway.domain.alert_status import LIVE as LIVE_ALERT
+from pathway.domain.records import ReportRunStatus
 from pathway.domain.status import Outcome
 from pathway.ports import JobRun, OperationsFacts
 
@@ -61,7 +62,7 @@ class SqlOperationsRepository:
             )
         }
         last_report = s.exec(
-            select(func.max(ReportRunRow.report_date)).where(ReportRunRow.status == "done")
+            select(func.max(ReportRunRow.report_date)).where(ReportRunRow.status == ReportRunStatus.DONE)
         ).one()
         today_report = s.exec(select(ReportRunRow.status).where(ReportRunRow.report_date == today)).first()
         open_alerts = {

@@ -13,7 +13,7 @@ from db.status_sql import OPEN_ROWS, in_status, not_overdue, window_is
 from db.tables import AlertActionRow, AlertRow, EventRow, FollowUpRow, PatientRow, ReportRunRow, TrackStateRow
 from db.tracking import _insert
 from pathway.domain.alert_status import LIVE
-from pathway.domain.records import ReportSummary
+from pathway.domain.records import ReportRunStatus, ReportSummary
 from pathway.domain.report import AlertFact, EventFact, ReportBounds
 from pathway.domain.rows import (
     ActionRow,
@@ -25,7 +25,7 @@ from pathway.domain.rows import (
     RtEventRow,
     StepRow,
 )
-from pathway.domain.status import FollowUpStatus
+from pathway.domain.status import FollowUpStatus, Outcome
 
 UPCOMING, DUE, OVERDUE = FollowUpStatus.UPCOMING, FollowUpStatus.DUE, FollowUpStatus.OVERDUE
 _F = FollowUpRow.__table__  # type: ignore[attr-defined]
@@ -209,7 +209,7 @@ class SqlReportRepository:
         out: dict[str, dict[str, int]] = {}
         for where in (
             and_(judged, closed_in),
-            and_(_F.c.done_at >= since, _F.c.status == "done", ~closed_in),
+            and_(_F.c.done_at >= since, _F.c.status == Outcome.DONE, ~closed_in),
         ):
             for rule, kind, n in self.session.execute(
                 columns(_F.c.rule, outcome, func.count()).where(where).group_by(_F.c.rule, outcome)
@@ -334,7 +334,7 @@ class SqlReportRepository:
         """Claim the report for `day`: a new row, or one left `running` by a process that died."""
         stmt = (
             _insert(self.session)(ReportRunRow)
-            .values(report_date=day, status="running", created_at=now, data={})
+            .values(report_date=day, status=ReportRunStatus.RUNNING, created_at=now, data={})
             .on_conflict_do_nothing(index_elements=["report_date"])
             .returning(col(ReportRunRow.id))
         )
@@ -345,7 +345,7 @@ class SqlReportRepository:
             update(ReportRunRow)
             .where(
                 col(ReportRunRow.report_date) == day,
-                col(ReportRunRow.status) == "running",
+                col(ReportRunRow.status) == ReportRunStatus.RUNNING,
                 col(ReportRunRow.created_at) < stale_before,
             )
             .values(created_at=now)
@@ -358,7 +358,7 @@ class SqlReportRepository:
         self.session.execute(
             update(ReportRunRow)
             .where(col(ReportRunRow.id) == run_id)
-            .values(status="done", finished_at=now, data=data)
+            .values(status=ReportRunStatus.DONE, finished_at=now, data=data)
         )
 
     def claim_mail(self, day: date, now: datetime, stale_before: datetime) -> bool:
@@ -391,7 +391,7 @@ class SqlReportRepository:
     def previous(self, before: date) -> ReportSummary | None:
         row = self.session.exec(
             select(ReportRunRow)
-            .where(col(ReportRunRow.report_date) < before, ReportRunRow.status == "done")
+            .where(col(ReportRunRow.report_date) < before, ReportRunRow.status == ReportRunStatus.DONE)
             .order_by(col(ReportRunRow.report_date).desc())
         ).first()
         return dict(row.data or {}) if row else None

@@ -35,6 +35,11 @@ class NotificationStatus(StrEnum):
     DIGEST = "digest"  # waiting for the daily digest of its route
 
 
+class ReportRunStatus(StrEnum):
+    RUNNING = "running"
+    DONE = "done"
+
+
 def _set(record: object) -> dict[str, Any]:
     return {f.name: v for f in fields(record) if (v := getattr(record, f.name)) is not KEEP}  # type: ignore[arg-type]
 

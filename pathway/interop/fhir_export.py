@@ -13,6 +13,7 @@ from typing import Any
 from pathway.domain.codes import CodeRef, CodesSpec, EventCode
 from pathway.domain.definition import PathwayDefinition
 from pathway.domain.model import EventRecord, Patient, StoredAlert, StoredFollowUp
+from pathway.domain.status import FollowUpStatus, Outcome
 from pathway.interop.fhir_common import EVENT_SYSTEM as EVENT_SYSTEM
 from pathway.interop.fhir_common import (
     FIELD_EXTENSION,
@@ -30,12 +31,12 @@ from pathway.interop.fhir_common import (
     validated,
 )
 
-TASK_STATUS = {
-    "upcoming": "requested",
-    "due": "ready",
-    "overdue": "ready",
-    "done": "completed",
-    "cancelled": "cancelled",
+TASK_STATUS: dict[str, str] = {
+    FollowUpStatus.UPCOMING: "requested",
+    FollowUpStatus.DUE: "ready",
+    FollowUpStatus.OVERDUE: "ready",
+    FollowUpStatus.DONE: "completed",
+    FollowUpStatus.CANCELLED: "cancelled",
 }
 LIVE_ALERTS = ("open", "acknowledged", "snoozed")
 PRIORITY = {"info": "PL", "warning": "PM", "critical": "PH"}
@@ -229,9 +230,9 @@ def _task(
     track = rule.track if rule else fu.track
     if track in plans:
         task["basedOn"] = [{"reference": f"CarePlan/{plans[track]}"}]
-    if fu.status == "done" and fu.done_at is not None:
+    if fu.status == Outcome.DONE and fu.done_at is not None:
         task["executionPeriod"] = {"end": _when(fu.done_at)}
-    if fu.status == "cancelled" and fu.cancel_reason:
+    if fu.status == Outcome.CANCELLED and fu.cancel_reason:
         task["statusReason"] = {"text": fu.cancel_reason}
     return task
 

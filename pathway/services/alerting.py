@@ -25,7 +25,7 @@ from pathway.domain.errors import Conflict, InvalidInput, NotFound, PermissionDe
 from pathway.domain.events import clean_text
 from pathway.domain.explanation import AlertRef, Explanation, Interval, LevelAt
 from pathway.domain.model import AlertLine, StoredAlert, StoredFollowUp
-from pathway.domain.records import AlertChange
+from pathway.domain.records import AlertChange, NotificationStatus
 from pathway.domain.roles import ROLES
 from pathway.domain.status import FollowUpStatus, Outcome, follow_up_status
 from pathway.domain.windows import Window
@@ -236,7 +236,7 @@ def worklist_counts(deps: Deps, as_of: date | None = None, within: int | None = 
 def _undelivered(uow: UnitOfWork) -> list[WorkItem]:
     """Notifications that could not be delivered: someone must pass the message on by hand."""
     items = []
-    for n in uow.notifications.listing(("dead",)):
+    for n in uow.notifications.listing((NotificationStatus.DEAD,)):
         alert = uow.alerts.get(n.alert_id)
         patient = uow.patients.by_id(n.patient_id)
         if alert is None or patient is None or alert.status not in LIVE:
@@ -286,7 +286,7 @@ def list_alerts(
 
 def undelivered_alert_ids(deps: Deps) -> set[int]:
     with deps.read() as uow:
-        return {n.alert_id for n in uow.notifications.listing(("dead",))}
+        return {n.alert_id for n in uow.notifications.listing((NotificationStatus.DEAD,))}
 
 
 def acknowledge(

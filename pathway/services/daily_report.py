@@ -10,6 +10,7 @@ from pathlib import Path
 
 from pathway.domain.clinical_time import local_date
 from pathway.domain.errors import DeliveryFailed
+from pathway.domain.records import ReportRunStatus
 from pathway.domain.report import as_json
 from pathway.ports import Deps, Mailer, Sender
 from pathway.render import report as render_report
@@ -103,4 +104,4 @@ def report_missing(deps: Deps) -> bool:
     today = local_date(deps.clock.now(), deps.zone)
     with deps.read() as uow:
         run = uow.reports.run_for(today)
-    return run is None or run[0] != "done"
+    return run is None or run[0] != ReportRunStatus.DONE

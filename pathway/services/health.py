@@ -16,6 +16,7 @@ from typing import TypeVar
 
 from pathway.domain.clinical_time import local_date
 from pathway.domain.errors import PathwayError
+from pathway.domain.records import NotificationStatus, ReportRunStatus
 from pathway.ports import Deps, OperationsFacts
 
 T = TypeVar("T")
@@ -118,7 +119,7 @@ def report_check(known: OperationsFacts, local_now: datetime, report_time: str) 
     hour, minute = (int(x) for x in report_time.split(":"))
     due = local_now.replace(hour=hour, minute=minute, second=0, microsecond=0)
     today = local_now.date()
-    if known.today_report == "done":
+    if known.today_report == ReportRunStatus.DONE:
         return Check(REPORT, True, f"today's report ({today}) is written")
     if local_now < due:
         return Check(REPORT, True, f"today's report is due at {report_time}")
@@ -126,7 +127,7 @@ def report_check(known: OperationsFacts, local_now: datetime, report_time: str) 
 
 
 def notifications_check(known: OperationsFacts) -> Check:
-    dead = known.outbox.get("dead", 0)
+    dead = known.outbox.get(NotificationStatus.DEAD, 0)
     if dead:
         return Check(
             "notifications",

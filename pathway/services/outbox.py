@@ -85,7 +85,7 @@ def _deliver(
         if alert is None or not still_notified(alert.status, alert.severity):
             why = f"alert is {alert.status if alert else 'gone'}; not sent"
             uow.notifications.finish(n.id, _SENDING, DeliveryOutcome(_CANCELLED, last_error=why))
-            uow.notifications.attempt(n.id, now, "cancelled", why)
+            uow.notifications.attempt(n.id, now, _CANCELLED, why)
             uow.commit()
             report.cancelled += 1
             report.lines.append(f"notification {n.id}: cancelled ({why})")
@@ -127,14 +127,14 @@ def _record(
             uow.notifications.finish(
                 n.id, _SENDING, DeliveryOutcome(_SENT, sent_at=now, attempts=attempts, last_error=None)
             )
-            uow.notifications.attempt(n.id, now, "sent", None)
+            uow.notifications.attempt(n.id, now, _SENT, None)
             report.sent += 1
             report.lines.append(f"notification {n.id}: sent by {n.channel} to {n.recipient}")
         elif error.permanent or attempts >= policy.max_attempts:
             uow.notifications.finish(
                 n.id, _SENDING, DeliveryOutcome(_DEAD, attempts=attempts, last_error=str(error))
             )
-            uow.notifications.attempt(n.id, now, "dead", str(error))
+            uow.notifications.attempt(n.id, now, _DEAD, str(error))
             report.dead += 1
             report.lines.append(f"notification {n.id}: dead after {attempts} attempt(s): {error}")
         else:
@@ -160,7 +160,7 @@ def send_digests(deps: Deps, mailer: Mailer | None, senders: Mapping[str, Sender
     """Bundle the digest notifications (info alerts) into one message per recipient; once a day."""
     now = deps.clock.now()
     with deps.read() as uow:
-        waiting = uow.notifications.listing(("digest",))
+        waiting = uow.notifications.listing((_DIGEST,))
         open_ids = {
             n.alert_id
             for n in waiting
@@ -189,8 +189,8 @@ def send_digests(deps: Deps, mailer: Mailer | None, senders: Mapping[str, Sender
                 error = str(exc)
         with deps.uow() as uow:
             for n in items:
-                status = "cancelled" if n.alert_id not in open_ids else ("digest" if error else "sent")
-                if status != "digest":
+                status = _CANCELLED if n.alert_id not in open_ids else (_DIGEST if error else _SENT)
+                if status != _DIGEST:
                     uow.notifications.finish(
                         n.id, _DIGEST, DeliveryOutcome(status, sent_at=now, attempts=n.attempts + 1)
                     )

@@ -431,8 +431,8 @@ def _why_resolved(a: StoredAlert, outcome: dict[tuple[str, str, datetime], Follo
     )
     if fu is None:
         return "no longer applies"
-    if fu.outcome == "done" and fu.done_at is not None:
+    if fu.outcome == Outcome.DONE and fu.done_at is not None:
         return f"done on {local_date(fu.done_at, zone)}"
-    if fu.outcome == "cancelled":
+    if fu.outcome == Outcome.CANCELLED:
         return f"cancelled: {fu.cancel_reason}"
     return "no longer applies"

@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from pathway.bootstrap import App
 from pathway.domain.errors import PermissionDenied
+from pathway.domain.records import NotificationStatus
 from pathway.services import health
 from pathway.web.auth import identify
 
@@ -88,7 +89,7 @@ class PathwayCollector(Collector):
         outbox = GaugeMetricFamily(
             "pathway_outbox_notifications", "Notifications in the outbox, by status", labels=["status"]
         )
-        for status in sorted({"pending", "dead", *known.outbox}):
+        for status in sorted({NotificationStatus.PENDING, NotificationStatus.DEAD, *known.outbox}):
             outbox.add_metric([status], known.outbox.get(status, 0))
         yield outbox
         seconds = GaugeMetricFamily(

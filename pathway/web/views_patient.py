@@ -18,7 +18,7 @@ from pathway.domain.handover import handover_markdown
 from pathway.domain.model import EventRecord, StoredFollowUp
 from pathway.domain.pauses import open_pause
 from pathway.domain.rules_spec import FollowUpRule
-from pathway.domain.status import PENDING
+from pathway.domain.status import PENDING, Outcome
 from pathway.ports import Deps, User
 from pathway.render.timeline_svg import Band, Mark, Row, timeline_svg
 from pathway.services import accounts, alerting, handover, patients
@@ -94,7 +94,7 @@ def patient_page(deps: Deps, user: User, mrn: str, chosen: str | None) -> dict[s
                 {
                     _step(definition.rules.follow_ups, f)
                     for f in follow_ups
-                    if f.status == "cancelled" and "held until care resumes" in (f.cancel_reason or "")
+                    if f.status == Outcome.CANCELLED and "held until care resumes" in (f.cancel_reason or "")
                 }
             ),
         }
