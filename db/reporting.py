@@ -69,7 +69,7 @@ def _section(name: str, b: ReportBounds) -> tuple[Any, list[Any]]:
 MAIL_ATTEMPTS = 5  # a report whose mail failed this often is left for the operator
 
 
-class SqlReportRepository:
+class SqlReportReadModel:
     def __init__(self, session: Session) -> None:
         self.session = session
 
@@ -329,6 +329,11 @@ class SqlReportRepository:
                 columns(_P.c.id, _P.c.mrn, _P.c.enrolled_on).order_by(_P.c.mrn)
             )
         ]
+
+
+class SqlReportRuns:
+    def __init__(self, session: Session) -> None:
+        self.session = session
 
     def claim_run(self, day: date, now: datetime, stale_before: datetime) -> int | None:
         """Claim the report for `day`: a new row, or one left `running` by a process that died."""

@@ -11,7 +11,7 @@ from db.handovers import SqlHandoverRepository
 from db.interop import SqlInteropRepository
 from db.notifications import SqlNotificationRepository
 from db.operations import SqlOperationsRepository
-from db.reporting import SqlReportRepository
+from db.reporting import SqlReportReadModel, SqlReportRuns
 from db.repository import SqlEventRepository, SqlPatientRepository
 from db.tracking import SqlAlertRepository, SqlFollowUpRepository
 from pathway.domain.errors import Conflict
@@ -24,7 +24,8 @@ from pathway.ports import (
     NotificationRepository,
     OperationsRepository,
     PatientRepository,
-    ReportRepository,
+    ReportReadModel,
+    ReportRuns,
     UserRepository,
 )
 
@@ -39,7 +40,8 @@ class SqlUnitOfWork:
     follow_ups: FollowUpRepository
     alerts: AlertRepository
     notifications: NotificationRepository
-    reports: ReportRepository
+    reports: ReportReadModel
+    report_runs: ReportRuns
     users: UserRepository
     interop: InteropRepository
     handovers: HandoverRepository
@@ -57,7 +59,8 @@ class SqlUnitOfWork:
         self.follow_ups = SqlFollowUpRepository(self.session)
         self.alerts = SqlAlertRepository(self.session)
         self.notifications = SqlNotificationRepository(self.session)
-        self.reports = SqlReportRepository(self.session)
+        self.reports = SqlReportReadModel(self.session)
+        self.report_runs = SqlReportRuns(self.session)
         self.users = SqlUserRepository(self.session)
         self.interop = SqlInteropRepository(self.session)
         self.handovers = SqlHandoverRepository(self.session)

@@ -228,7 +228,9 @@ class NotificationRepository(Protocol):
     def attempts_of(self, notification_id: int) -> list[AttemptRow]: ...
 
 
-class ReportRepository(Protocol):
+class ReportReadModel(Protocol):
+    """The report's reads: counts and first rows per section, set-based, typed rows (db/reporting.py)."""
+
     def counts_by_state(self) -> dict[str, dict[str, int]]: ...
 
     def step_counts(self, b: ReportBounds) -> dict[str, int]: ...
@@ -262,6 +264,10 @@ class ReportRepository(Protocol):
     ) -> list[EventFact]: ...
 
     def patient_lines(self, at: datetime) -> list[PatientLine]: ...
+
+
+class ReportRuns(Protocol):
+    """The daily report's runs: one claimed per clinic day, finished with its summary."""
 
     def claim_run(self, day: date, now: datetime, stale_before: datetime) -> int | None: ...
 
@@ -355,7 +361,8 @@ class UnitOfWork(Protocol):
     follow_ups: FollowUpRepository
     alerts: AlertRepository
     notifications: NotificationRepository
-    reports: ReportRepository
+    reports: ReportReadModel
+    report_runs: ReportRuns
     users: UserRepository
     interop: InteropRepository
     handovers: HandoverRepository

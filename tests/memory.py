@@ -542,6 +542,7 @@ class MemoryUnitOfWork:
         self.interop: Any = _NotHere("interop")
         self.operations: Any = _NotHere("operations")
         self.reports: Any = _NotHere("reports")
+        self.report_runs: Any = _NotHere("report runs")
         self.users: Any = _NotHere("users")
 
     def __exit__(

@@ -53,7 +53,7 @@ def daily_report_job(
     now = deps.clock.now()
     today = local_date(now, deps.zone)
     with deps.uow() as uow:
-        run_id = uow.reports.claim_run(today, now, now - STALE_RUN)
+        run_id = uow.report_runs.claim_run(today, now, now - STALE_RUN)
         uow.commit()
     if run_id is None:
         log.info("report for %s: already written or being written by another process", today)
@@ -64,7 +64,7 @@ def daily_report_job(
     write_atomically(config.reports_dir / f"{today.isoformat()}.json", render_report.to_json(built))
     mail = "pending" if config.recipients and config.mailer is not None else "not configured"
     with deps.uow() as uow:
-        uow.reports.finish_run(run_id, deps.clock.now(), as_json(built) | {"mail": mail})
+        uow.report_runs.finish_run(run_id, deps.clock.now(), as_json(built) | {"mail": mail})
         uow.commit()
     log.info("report for %s written to %s", today, html_path)
     if mail == "pending":
@@ -81,7 +81,7 @@ def mail_pending_report(deps: Deps, config: ReportConfig, markdown: str | None =
     now = deps.clock.now()
     today = local_date(now, deps.zone)
     with deps.uow() as uow:
-        claimed = uow.reports.claim_mail(today, now, now - STALE_RUN)
+        claimed = uow.report_runs.claim_mail(today, now, now - STALE_RUN)
         uow.commit()
     if not claimed:
         return None
@@ -95,7 +95,7 @@ def mail_pending_report(deps: Deps, config: ReportConfig, markdown: str | None =
         outcome = "failed"
         log.error("report for %s written but not mailed: %s", today, exc)
     with deps.uow() as uow:
-        uow.reports.set_mail(today, outcome, deps.clock.now())
+        uow.report_runs.set_mail(today, outcome, deps.clock.now())
         uow.commit()
     return outcome
 
@@ -103,5 +103,5 @@ def mail_pending_report(deps: Deps, config: ReportConfig, markdown: str | None =
 def report_missing(deps: Deps) -> bool:
     today = local_date(deps.clock.now(), deps.zone)
     with deps.read() as uow:
-        run = uow.reports.run_for(today)
+        run = uow.report_runs.run_for(today)
     return run is None or run[0] != ReportRunStatus.DONE

@@ -117,7 +117,7 @@ def load_demo(deps: Deps, actor: str = "demo") -> list[str]:
     """Enrol the demo cohort relative to today; returns the MRNs created (skips existing ones)."""
     today = local_date(deps.clock.now(), deps.zone)
     created: list[str] = []
-    with deps.uow() as uow:
+    with deps.read() as uow:
         existing = {mrn for mrn, *_ in COHORT if uow.patients.by_mrn(mrn) is not None}
     for mrn, histology, days_ago, steps in COHORT:
         if mrn in existing:

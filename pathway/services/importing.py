@@ -150,7 +150,7 @@ def import_cohort(
     deps: Deps, rows: list[dict[str, str]], actor: str, progress: Callable[[int], None] | None = None
 ) -> tuple[int, int]:
     """Validate everything, then enrol and record through the same services as the CLI."""
-    with deps.uow() as uow:
+    with deps.read() as uow:
         existing = {r["mrn"].strip() for r in rows if uow.patients.by_mrn(r.get("mrn", "").strip())}
     plan, errors = parse(rows, deps, existing)
     if errors:

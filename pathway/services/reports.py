@@ -40,7 +40,7 @@ def build(deps: Deps, as_of: date | None = None) -> DailyReport:
     """The report as of the end of `as_of` (default: now), compared with the last stored report."""
     at = report_instant(deps, as_of)
     with deps.read() as uow:
-        previous = uow.reports.previous(local_date(at, deps.zone))
+        previous = uow.report_runs.previous(local_date(at, deps.zone))
         snapshot = gather(deps, uow, report_bounds(at, deps.zone, previous))
     return build_report(snapshot)
 

@@ -149,7 +149,7 @@ def test_killed_jobs_leave_nothing_twice_and_lose_nothing(
     twice = duplicates(database_url)
     with deps.read() as uow:
         outbox = uow.notifications.listing(None)
-        report = uow.reports.run_for(today)
+        report = uow.report_runs.run_for(today)
     assert report is not None and report[0] == "done"
     assert outbox and {n.status for n in outbox} <= {"sent", "cancelled"}
     received = {r.headers["Idempotency-Key"] for r in receiver.requests}

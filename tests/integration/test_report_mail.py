@@ -28,7 +28,7 @@ def config(tmp_path: Path, sink: SmtpSink) -> ReportConfig:
 
 def mail_state(deps: Deps) -> str:
     with deps.read() as uow:
-        run = uow.reports.run_for(deps.clock.now().date())
+        run = uow.report_runs.run_for(deps.clock.now().date())
     assert run is not None
     return str(run[1]["mail"])
 
@@ -54,8 +54,8 @@ def test_a_crash_while_mailing_is_taken_over_after_the_lease(
     cfg = config(tmp_path, smtp_sink)
     daily_report_job(deps, ReportConfig(reports_dir=cfg.reports_dir))  # stored, no mailer here
     with deps.uow() as uow:  # a process stored the report with mail pending, claimed it, died
-        uow.reports.set_mail(clock.current.date(), "pending", clock.current)
-        assert uow.reports.claim_mail(clock.current.date(), clock.current, clock.current - STALE_RUN)
+        uow.report_runs.set_mail(clock.current.date(), "pending", clock.current)
+        assert uow.report_runs.claim_mail(clock.current.date(), clock.current, clock.current - STALE_RUN)
         uow.commit()
     assert mail_pending_report(deps, cfg) is None  # its claim is still fresh: not sent twice
     clock.advance(seconds=STALE_RUN.total_seconds() + 1)
@@ -85,7 +85,7 @@ def test_the_scheduler_watch_writes_a_report_whose_writer_died(
     cfg = config(tmp_path, smtp_sink)
     jobs = Jobs(deps, report_time="07:00", report=cfg)  # the fixture clock is 09:00 UTC
     with deps.uow() as uow:
-        assert uow.reports.claim_run(clock.current.date(), clock.current, clock.current - STALE_RUN)
+        assert uow.report_runs.claim_run(clock.current.date(), clock.current, clock.current - STALE_RUN)
         uow.commit()  # ... and the process dies here
     jobs.report_watch()
     assert report_missing(deps)  # the claim is fresh: nobody else writes it yet
