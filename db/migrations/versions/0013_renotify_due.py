@@ -5,16 +5,16 @@ backfilled with their first notification instant: the next sweep works out the r
 (rounds already sent are not sent twice: their idempotency keys are in the outbox) and moves the
 instant on.
 
-Revision ID: 0012_renotify_due
-Revises: 0011
+Revision ID: 0013_renotify_due
+Revises: 0012
 Create Date: 2026-11-30
 """
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision = "0012_renotify_due"
-down_revision = "0011"
+revision = "0013_renotify_due"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
