@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pathway.domain.definition import PathwayDefinition
-from pathway.domain.rules_spec import CheckSpec, FollowUpRule
+from pathway.domain.rules_spec import ANY_EVENT, CheckSpec, FollowUpRule
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ def _timing(rid: str, rule: FollowUpRule) -> list[RuleEntry]:
     runs_in = rule.runs_in if isinstance(rule.runs_in, str) else ", ".join(rule.runs_in)
     runs = (
         f"track {rule.track} in {'any active state' if runs_in == '*' else runs_in}; "
-        f"from {' or '.join(anchor) or '-'}; done by {' or '.join(rule.done.events)}"
+        f"from {' or '.join(anchor) or '-'}; done by {' or '.join(_events(rule.done.events))}"
         + (f"; per {rule.per}: {', '.join(rule.per_values)}" if rule.per else "")
         + (_derived(rule) if rule.per_values_from else "")
     )
@@ -143,3 +143,7 @@ def _derived(rule: FollowUpRule) -> str:
         for value, values in by_value.items()
     )
     return f" (once {source.event} is recorded: {', '.join(source.always)} always; {mapped})"
+
+
+def _events(events: tuple[str, ...]) -> list[str]:
+    return ["any event (not an exit)" if e == ANY_EVENT else e for e in events]
