@@ -46,14 +46,18 @@ def enroll(
         typer.Option(help="sts, chordoma, gctb, chondrosarcoma_conventional, chondrosarcoma_other, other"),
     ] = None,
     on: Annotated[str | None, typer.Option(help="Enrolment date YYYY-MM-DD (default today).")] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="FIELD=VALUE of the staging event, e.g. sites=ilium,si_joint (repeat)."),
+    ] = None,
     json_: JsonOpt = False,
 ) -> None:
-    """Enrol a patient on the pathway.
+    """Enrol a patient on the pathway (with --set, the involved sites are recorded with it).
 
-    Example: pathway enroll MRN-1001 --histology sts --on 2026-11-02
+    Example: pathway enroll MRN-1001 --histology sts --on 2026-11-02 --set sites=ilium,si_joint
     """
     application = get_app()
-    acting(application, "enrol")
+    actor = acting(application, "enrol")
     patient = patients.enroll(
         application.deps,
         mrn,
@@ -61,6 +65,8 @@ def enroll(
         histology=histology,
         birth_date=parse_date(birth_date, "--birth-date") if birth_date else None,
         on=parse_date(on, "--on") if on else None,
+        fields=_fields(set_ or []),
+        actor=actor.name,
     )
     if json_:
         render.dump_json(render.patient_json(patient))

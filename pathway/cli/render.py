@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from pathway.domain.definition import PathwayDefinition
+from pathway.domain.events import show_value
 from pathway.domain.model import EventRecord, Patient, PatientView
 
 
@@ -85,7 +86,7 @@ def _when(e: EventRecord, zone: tzinfo) -> str:
 
 
 def _fields(data: dict[str, Any]) -> str:
-    return " ".join(f"{k}={v}" for k, v in data.items())
+    return " ".join(f"{k}={show_value(v)}" for k, v in data.items())
 
 
 def _changes(e: EventRecord) -> str:

@@ -9,7 +9,9 @@ from datetime import datetime, tzinfo
 from pathway.domain.baselines import Baselines, applies, baselines
 from pathway.domain.clinical_time import local_date
 from pathway.domain.definition import HISTOLOGY_FIELD, PathwayDefinition
+from pathway.domain.dose_check import dose_finding, prescription
 from pathway.domain.durations import Duration
+from pathway.domain.events import show_value
 from pathway.domain.followups import FollowUp
 from pathway.domain.model import Patient
 from pathway.domain.rules_spec import SEVERITY_RANK, CheckSpec
@@ -134,71 +136,136 @@ def alerts_for_checks(
     zone: tzinfo,
     only: frozenset[str] | None = None,
 ) -> list[AlertCandidate]:
+    """Checks fire on their event; a dose check recorded before the histology waits for it (an
+    info says it could not be checked yet) and is checked when the histology is recorded."""
     out: list[AlertCandidate] = []
-    firsts = {
-        cid: baselines(c, timeline, d.parameter)
-        for cid, c in d.rules.checks.items()
-        if c.type == "same_as_first" and (only is None or cid in only)
-    }
-    histology = patient.histology
+    walk = _CheckWalk(d, zone, patient.histology, timeline, only)
     for m in timeline:
         if m.event is None:
             continue
         if d.events[m.type].role == "histology":
-            histology = m.event.data.get(HISTOLOGY_FIELD, histology)
+            walk.histology = m.event.data.get(HISTOLOGY_FIELD, walk.histology)
+            out += walk.histology_arrived(m)
         for cid, check in d.rules.checks.items():
             if check.event != m.type or (only is not None and cid not in only):
                 continue
-            message = _check_fires(d, check, m, histology, firsts.get(cid, Baselines()), timeline, zone)
-            if message:
-                track = next(
-                    (t for t, spec in d.tracks.items() if any(tr.event == m.type for tr in spec.transitions)),
-                    "",
-                )
-                out.append(
-                    AlertCandidate(
-                        check.id,
-                        f"{cid}:event:{m.seq}",
-                        check.severity,
-                        f"{check.title}: {message} (event {m.seq} on {local_date(m.at, zone)})",
-                        check.source,
-                        m.at,
-                        title=check.title,
-                        track=track,
-                    )
-                )
-    return out
+            if check.type == "dose_range" and walk.histology is None and applies(check, m, d.parameter):
+                walk.waiting.append((cid, m))
+                continue
+            fired = _check_fires(d, cid, check, m, walk)
+            if fired:
+                out.append(walk.candidate(cid, check, m, *fired))
+    return out + walk.never_checked()
+
+
+class _CheckWalk:
+    def __init__(
+        self,
+        d: PathwayDefinition,
+        zone: tzinfo,
+        histology: str | None,
+        timeline: list[Moment],
+        only: frozenset[str] | None,
+    ) -> None:
+        self.d, self.zone, self.histology, self.timeline = d, zone, histology, timeline
+        self.firsts = {
+            cid: baselines(c, timeline, d.parameter)
+            for cid, c in d.rules.checks.items()
+            if c.type == "same_as_first" and (only is None or cid in only)
+        }
+        self.streaks: dict[str, int] = {}
+        self.waiting: list[tuple[str, Moment]] = []
+        self.days_with = {
+            cid: {local_date(m.at, zone) for m in timeline if m.event is not None and m.type in c.needs}
+            for cid, c in d.rules.checks.items()
+            if c.needs
+        }
+
+    def candidate(
+        self, cid: str, check: CheckSpec, m: Moment, message: str, severity: str, at: Moment | None = None
+    ) -> AlertCandidate:
+        track = next(
+            (t for t, spec in self.d.tracks.items() if any(tr.event == m.type for tr in spec.transitions)), ""
+        )
+        suffix = ":unchecked" if message.startswith(_UNCHECKED) else ""
+        return AlertCandidate(
+            check.id,
+            f"{cid}:event:{m.seq}{suffix}",
+            severity,
+            f"{check.title}: {message} (event {m.seq} on {local_date(m.at, self.zone)})",
+            check.source,
+            (at or m).at,
+            title=check.title,
+            track=track,
+        )
+
+    def histology_arrived(self, h: Moment) -> list[AlertCandidate]:
+        out = []
+        for cid, m in self.waiting:
+            check = self.d.rules.checks[cid]
+            assert m.event is not None and self.histology is not None
+            found = dose_finding(check, m.event.data, self.histology)
+            if found:
+                note = f"{found}; checked when histology was recorded (event {h.seq})"
+                out.append(self.candidate(cid, check, m, note, check.severity, at=h))
+        self.waiting = []
+        return out
+
+    def never_checked(self) -> list[AlertCandidate]:
+        out = []
+        for cid, m in self.waiting:
+            check = self.d.rules.checks[cid]
+            assert m.event is not None
+            message = (
+                f"{_UNCHECKED} {prescription(check, m.event.data)}: histology not recorded yet; "
+                "it is checked when the histology is recorded"
+            )
+            out.append(self.candidate(cid, check, m, message, check.severity))
+        return out
+
+
+_UNCHECKED = "dose could not be checked:"
 
 
 def _check_fires(
-    d: PathwayDefinition,
-    check: CheckSpec,
-    m: Moment,
-    histology: str | None,
-    firsts: Baselines,
-    timeline: list[Moment],
-    zone: tzinfo,
-) -> str | None:
+    d: PathwayDefinition, cid: str, check: CheckSpec, m: Moment, walk: _CheckWalk
+) -> tuple[str, str] | None:
+    """The message and severity of the alert this event raises, or None."""
     assert m.event is not None
     data = m.event.data
     if not applies(check, m, d.parameter):
         return None
     if check.type == "prior_event":
-        return _missing_prior(check, m, timeline, zone)
+        missing = _missing_prior(check, m, walk.timeline, walk.zone)
+        return (missing, check.severity) if missing else None
     if check.type == "on_event":
-        if check.histology_missing and histology is not None:
+        if check.histology_missing and walk.histology is not None:
             return None
-        return ", ".join(f"{k}={v}" for k, v in data.items()) or m.type
-    value = data.get(check.field or "")
+        return ", ".join(f"{k}={show_value(v)}" for k, v in data.items()) or m.type, check.severity
     if check.type == "dose_range":
-        rng = check.ranges.get(histology or "")
-        if rng is None or value is None:
-            return None
-        low, high = float(rng["min"]), float(rng["max"])
-        if low <= float(value) <= high:
-            return None
-        return f"{value} Gy is outside {low:g}–{high:g} Gy for {histology} ({rng['kind']}: {rng['source']})"
-    return firsts.mismatch.get(m.seq)
+        found = dose_finding(check, data, walk.histology or "")
+        return (found, check.severity) if found else None
+    if check.type == "missing_same_day":
+        return _missing_same_day(d, cid, check, m, walk)
+    mismatch = walk.firsts.get(cid, Baselines()).mismatch.get(m.seq)
+    return (mismatch, check.severity) if mismatch else None
+
+
+def _missing_same_day(
+    d: PathwayDefinition, cid: str, check: CheckSpec, m: Moment, walk: _CheckWalk
+) -> tuple[str, str] | None:
+    """A18-style: none of `needs` the same clinic day (before or after); `repeat` after N in a row."""
+    day = local_date(m.at, walk.zone)
+    key = f"{cid}:{m.type}"
+    if day in walk.days_with.get(cid, set()):
+        walk.streaks[key] = 0
+        return None
+    streak = walk.streaks[key] = walk.streaks.get(key, 0) + 1
+    severity = check.severity
+    if check.repeat is not None and streak >= d.parameter(check.repeat.after):
+        severity = check.repeat.severity
+    in_a_row = f" ({streak} {m.type} in a row)" if streak > 1 else ""
+    return f"no {' or '.join(check.needs)} recorded on {day}{in_a_row}", severity
 
 
 def _missing_prior(check: CheckSpec, m: Moment, timeline: list[Moment], zone: tzinfo) -> str | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, model_validator
@@ -45,6 +45,9 @@ def holds(cond: Condition, value: Any, param: ParamLookup) -> bool:
         return (value is None or value == "") == cond.absent
     if value is None:
         return False
+    if isinstance(value, list):  # a list of choices holds when any wanted value was chosen
+        wanted = cond if isinstance(cond, list) else [cond]
+        return not isinstance(cond, Comparison) and any(v in value for v in wanted)
     if isinstance(cond, Comparison):
         checks = {
             "<": lambda a, b: a < b,
@@ -60,6 +63,14 @@ def holds(cond: Condition, value: Any, param: ParamLookup) -> bool:
 
 def all_hold(when: Mapping[str, Condition], data: Mapping[str, Any], param: ParamLookup) -> bool:
     return all(holds(c, data.get(f), param) for f, c in when.items())
+
+
+def event_holds(
+    when: Mapping[str, Condition], data: Mapping[str, Any], declared: Collection[str], param: ParamLookup
+) -> bool:
+    """`when` for a rule listing several events: each condition binds the events declaring its field
+    (e.g. `specialty` on one event, `ortho_review` on another); the others ignore it."""
+    return all(holds(c, data.get(f), param) for f, c in when.items() if f in declared)
 
 
 def explain(name: str, cond: Condition, param: ParamLookup) -> str:

@@ -20,8 +20,9 @@ from pathway.domain.rules_check import check_rules
 from pathway.domain.rules_spec import RulesSpec
 
 EvidenceKind = Literal["seed", "guideline", "label", "trial", "proposal"]
-FieldType = Literal["choice", "int", "number", "text", "date", "bool", "event_ref"]
-EventRole = Literal["pause", "resume", "histology"]
+FieldType = Literal["choice", "choices", "int", "number", "text", "date", "bool", "event_ref"]
+CHOICE_TYPES = ("choice", "choices")  # one value, or a list of values, from `values`
+EventRole = Literal["pause", "resume", "histology", "staging"]
 HISTOLOGY_FIELD = "histology"
 ANY_ACTIVE_STATE = "*"
 
@@ -57,10 +58,10 @@ class FieldSpec(_Strict):
 
     @model_validator(mode="after")
     def _coherent(self) -> FieldSpec:
-        if self.type == "choice" and not self.values:
-            raise ValueError("a choice field needs a non-empty 'values' list")
-        if self.type != "choice" and self.values is not None:
-            raise ValueError("'values' is only allowed on choice fields")
+        if self.type in CHOICE_TYPES and not self.values:
+            raise ValueError(f"a {self.type} field needs a non-empty 'values' list")
+        if self.type not in CHOICE_TYPES and self.values is not None:
+            raise ValueError("'values' is only allowed on choice and choices fields")
         bounded = self.min is not None or self.max is not None
         if bounded and self.type not in ("int", "number"):
             raise ValueError("'min'/'max' are only allowed on int and number fields")
@@ -83,7 +84,9 @@ class MedicationSpec(_Strict):
 class EventSpec(_Strict):
     """An event type. `role` tells the engine what the event means whatever its name: `pause` and
     `resume` bracket a pause of the pausable clocks, `histology` sets the patient's histology (its
-    required choice field `histology`). `handover` (exit events only) stores a hand-over summary."""
+    required choice field `histology`), `staging` is the event `pathway enroll --set` records at
+    the enrolment instant (e.g. the involved sites). `handover` (exit events only) stores a
+    hand-over summary."""
 
     description: str
     fields: dict[str, FieldSpec] = {}
@@ -241,7 +244,7 @@ def _check_fields(d: PathwayDefinition, name: str, spec: EventSpec) -> list[str]
 
 def _check_roles(d: PathwayDefinition) -> list[str]:
     problems: list[str] = []
-    roles: tuple[EventRole, ...] = ("pause", "resume", "histology")
+    roles: tuple[EventRole, ...] = ("pause", "resume", "histology", "staging")
     for role in roles:
         named = d.events_with_role(role)
         for extra in named[1:]:
@@ -302,7 +305,7 @@ def _check_guard(d: PathwayDefinition, tr: TransitionSpec, at: str) -> list[str]
         if isinstance(cond, Absent):
             continue
         wanted = cond if isinstance(cond, list) else [cond]
-        if spec.type == "choice":
+        if spec.type in CHOICE_TYPES:
             for value in wanted:
                 if not isinstance(value, str) or value not in (spec.values or ()):
                     problems.append(f"{at}.when.{field}: '{value}' is not one of {spec.values}")

@@ -105,6 +105,8 @@ def coerce(event: str, name: str, field: FieldSpec, value: Any) -> Any:
         check_encoding(value, where)
     if field.type == "choice":
         return _choice(where, field, value)
+    if field.type == "choices":
+        return _choices(where, field, value)
     if field.type in ("int", "number", "event_ref"):
         return _number(where, field, value)
     if field.type == "bool":
@@ -130,6 +132,20 @@ def _choice(where: str, field: FieldSpec, value: Any) -> str:
             f"{where}: '{value}' is not allowed; choose one of {', '.join(field.values or ())}"
         )
     return canonical
+
+
+def _choices(where: str, field: FieldSpec, value: Any) -> list[str]:
+    """A list of allowed values: a list, or text separated by commas (`--set sites=ilium,si_joint`)."""
+    parts = value if isinstance(value, list | tuple) else str(value).split(",")
+    chosen = [_choice(where, field, p) for p in parts if str(p).strip()]
+    if not chosen:
+        raise InvalidInput(f"{where}: choose at least one of {', '.join(field.values or ())}")
+    return list(dict.fromkeys(chosen))
+
+
+def show_value(value: Any) -> str:
+    """An event field's value as people read it (a list of choices comma-separated)."""
+    return ",".join(str(v) for v in value) if isinstance(value, list | tuple) else str(value)
 
 
 def _number(where: str, field: FieldSpec, value: Any) -> int | float:
@@ -175,6 +191,8 @@ def _fmt(x: float | None) -> str:
 def _describe(field: FieldSpec) -> str:
     if field.type == "choice":
         return "one of " + ", ".join(field.values or ())
+    if field.type == "choices":
+        return "one or more of " + ", ".join(field.values or ()) + ", comma-separated"
     if field.min is not None or field.max is not None:
         return f"{field.type} {_fmt(field.min)}–{_fmt(field.max)}"
     return field.type

@@ -21,9 +21,9 @@ from datetime import datetime, timedelta, tzinfo
 
 from pathway.domain.baselines import Baselines, baselines
 from pathway.domain.clinical_time import local_date, start_of_day
-from pathway.domain.conditions import ParamLookup, all_hold
+from pathway.domain.conditions import ParamLookup, all_hold, event_holds
 from pathway.domain.definition import PathwayDefinition
-from pathway.domain.rules_spec import ENROLMENT, FollowUpRule
+from pathway.domain.rules_spec import ANY_EVENT, ENROLMENT, FollowUpRule
 from pathway.domain.status import FollowUpStatus, follow_up_status
 from pathway.domain.timeline import Moment
 from pathway.domain.windows import Calendar, Window, compute_window
@@ -78,6 +78,7 @@ class _Walk:
     baseline: Baselines = field(default_factory=Baselines)  # done events that do not count, or rebase
     only_anchor: int | None = None  # anchor.each: the one anchor event this walk follows
     dones: int = 0  # steps done since the anchor (which window of a loading schedule comes next)
+    tracked: bool = True  # whether this `per` value is followed (see `per_values_from`)
 
     def day(self, m: Moment) -> str:
         """The clinic-local date of a moment, for the texts coordinators read."""
@@ -126,7 +127,7 @@ class _Walk:
             return True
         seen = self.seen.setdefault(fu.anchor_at, set())
         seen.add(m.type)
-        return seen >= set(self.rule.done.events)
+        return seen >= set(self.rule.done.events) - {ANY_EVENT}
 
     def finish_missed(self, m: Moment) -> None:
         still = []
@@ -169,6 +170,8 @@ def scope_of(definition: PathwayDefinition, event_types: set[str], changed_track
         rid
         for rid, r in definition.rules.follow_ups.items()
         if event_types & {*r.anchor.events, *r.done.events}
+        or (event_types and ANY_EVENT in {*r.anchor.events, *r.done.events})
+        or (r.per_values_from is not None and r.per_values_from.event in event_types)
         or r.track in changed_tracks
         or changed_tracks & set(r.done.in_state)
         or (pausing and r.pausable)
@@ -177,6 +180,7 @@ def scope_of(definition: PathwayDefinition, event_types: set[str], changed_track
         cid
         for cid, c in definition.rules.checks.items()
         if c.event in event_types
+        or event_types & set(c.needs)
         or (histology and (c.type == "dose_range" or c.histology_missing))
         or (c.prior is not None and event_types & set(c.prior.events))
     )
@@ -198,6 +202,7 @@ def derive_follow_ups(
         for region, anchor in _walks(rule, timeline, definition):
             walk = _Walk(rule_id, rule, region, calendar, definition.parameter, baseline=base)
             walk.only_anchor = anchor
+            walk.tracked = not rule.per or anchor is not None or region in rule.per_values
             for m in timeline:
                 _step(walk, m, definition)
             if walk.current is not None and walk.paused_at is not None and walk.current.key != walk.not_held:
@@ -214,7 +219,7 @@ def _walks(
 ) -> list[tuple[str, int | None]]:
     """One walk per `per` value, or (anchor.each) one per anchoring event, named "event N"."""
     if not rule.anchor.each:
-        return [(region, None) for region in rule.per_values or ("",)]
+        return [(region, None) for region in rule.all_per_values() or ("",)]
     return [
         (f"event {m.seq}", m.seq)
         for m in timeline
@@ -228,15 +233,43 @@ def _label(m: Moment) -> str:
     return "enrolment" if m.event is None else f"{m.type} (event {m.seq})"
 
 
+def _matches(events: tuple[str, ...], m: Moment, definition: PathwayDefinition) -> bool:
+    """`*` matches any recorded event but an exit or a retraction (they are no contact)."""
+    if m.type in events:
+        return True
+    contact = (
+        m.event is not None and m.type not in definition.exits and not definition.events[m.type].retracts
+    )
+    return contact and ANY_EVENT in events
+
+
+def _track_per_value(w: _Walk, m: Moment, definition: PathwayDefinition) -> None:
+    """Start or stop following this `per` value when the event it derives from is recorded."""
+    source = w.rule.per_values_from
+    if source is None or m.type != source.event or m.event is None:
+        return
+    tracked = w.region in source.values_for(m.event.data)
+    if w.tracked and not tracked:
+        w.close_all("cancelled", cancel_reason=f"{w.region} no longer followed ({m.type} on {w.day(m)})")
+    elif tracked and not w.tracked and w.runs(m.after, definition):
+        w.tracked = True
+        w.open(m, f"{w.region} followed from {m.type} (event {m.seq})")
+    w.tracked = tracked
+
+
 def _step(w: _Walk, m: Moment, definition: PathwayDefinition) -> None:
     rule, data = w.rule, (m.event.data if m.event else {})
     role = definition.events[m.type].role if m.event else None
     if w.rule.pausable and role in ("pause", "resume"):
         _pause_or_resume(w, m, role == "pause")
         return
+    _track_per_value(w, m, definition)
+    if not w.tracked:
+        return
+    declared = definition.events[m.type].fields if m.event else {*rule.anchor.when, *rule.done.when}
     is_done = (
-        m.type in rule.done.events
-        and all_hold(rule.done.when, data, w.param)
+        _matches(rule.done.events, m, definition)
+        and event_holds(rule.done.when, data, declared, w.param)
         and (rule.per is None or data.get(rule.per) == w.region)
         and (rule.done.refers_to_anchor is None or data.get(rule.done.refers_to_anchor) == w.only_anchor)
     )
@@ -262,8 +295,8 @@ def _step(w: _Walk, m: Moment, definition: PathwayDefinition) -> None:
     counts = w.only_anchor is None or m.seq == w.only_anchor
     if rule.anchor.moves_track:
         counts = counts and rule.track in m.changes and not w.runs(m.before, definition)
-    if counts and (m.type in anchor_types or (m.event is None and ENROLMENT in anchor_types)):
-        if all_hold(rule.anchor.when, data, w.param):
+    if counts and (_matches(anchor_types, m, definition) or (m.event is None and ENROLMENT in anchor_types)):
+        if event_holds(rule.anchor.when, data, declared, w.param):
             if w.runs(m.after, definition):
                 w.open(m, _label(m))
         elif rule.anchor.reset_on_mismatch and w.current is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pathway.domain.definition import PathwayDefinition
-from pathway.domain.rules_spec import CheckSpec, FollowUpRule
+from pathway.domain.rules_spec import ANY_EVENT, CheckSpec, FollowUpRule
 
 
 @dataclass(frozen=True)
@@ -46,8 +46,9 @@ def _timing(rid: str, rule: FollowUpRule) -> list[RuleEntry]:
     runs_in = rule.runs_in if isinstance(rule.runs_in, str) else ", ".join(rule.runs_in)
     runs = (
         f"track {rule.track} in {'any active state' if runs_in == '*' else runs_in}; "
-        f"from {' or '.join(anchor) or '-'}; done by {' or '.join(rule.done.events)}"
+        f"from {' or '.join(anchor) or '-'}; done by {' or '.join(_events(rule.done.events))}"
         + (f"; per {rule.per}: {', '.join(rule.per_values)}" if rule.per else "")
+        + (_derived(rule) if rule.per_values_from else "")
     )
     ladder = tuple(
         f"{lv.severity} at {lv.at}" + (f" + {lv.plus}" if lv.plus != "0d" else "")
@@ -109,10 +110,40 @@ def _check(cid: str, check: CheckSpec) -> RuleEntry:
         when += " when " + ", ".join(f"{k} {v}" for k, v in check.when.items())
     if check.type == "dose_range":
         when += f"; {check.field} outside the histology's range"
+        if check.fractions_field:
+            when += f" (in EQD2 from {check.fractions_field} and the histology's alpha/beta)"
+    elif check.type == "missing_same_day":
+        when += f"; no {' or '.join(check.needs)} the same day"
+        if check.repeat:
+            when += f" ({check.repeat.severity} after {check.repeat.after} in a row)"
     elif check.type == "same_as_first":
         when += f"; {check.field} differs from the first" + (f" per {check.per}" if check.per else "")
     if check.histology_missing:
         when += "; histology not yet recorded"
     return RuleEntry(
-        check.id, "check", check.title, when, None, (check.severity,), None, False, check.source, check.kind
+        check.id,
+        "check",
+        check.title,
+        when,
+        None,
+        (check.severity,) + ((f"{check.repeat.severity} when repeated",) if check.repeat else ()),
+        None,
+        False,
+        check.source,
+        check.kind,
     )
+
+
+def _derived(rule: FollowUpRule) -> str:
+    source = rule.per_values_from
+    assert source is not None
+    mapped = "; ".join(
+        f"{field}={value} adds {', '.join(values)}"
+        for field, by_value in source.map.items()
+        for value, values in by_value.items()
+    )
+    return f" (once {source.event} is recorded: {', '.join(source.always)} always; {mapped})"
+
+
+def _events(events: tuple[str, ...]) -> list[str]:
+    return ["any event (not an exit)" if e == ANY_EVENT else e for e in events]

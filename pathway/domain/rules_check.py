@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from pathway.domain.conditions import Absent, Comparison, Condition
 from pathway.domain.durations import Duration
-from pathway.domain.rules_spec import ENROLMENT, CheckSpec, FollowUpRule
+from pathway.domain.rules_spec import ANY_EVENT, ENROLMENT, CheckSpec, FollowUpRule
 
 if TYPE_CHECKING:
     from pathway.domain.definition import PathwayDefinition
@@ -31,12 +31,12 @@ def _follow_up(d: PathwayDefinition, at: str, rule: FollowUpRule) -> list[str]:
             if s not in states:
                 problems.append(f"{at}.runs_in: '{s}' is not an active state of track {rule.track}")
     for i, event in enumerate(rule.anchor.events):
-        if event != ENROLMENT and event not in d.events:
+        if event not in (ENROLMENT, ANY_EVENT) and event not in d.events:
             problems.append(f"{at}.anchor.events[{i}]: unknown event '{event}'")
     if not rule.anchor.events and not rule.anchor.on_entry and not rule.anchor.entering:
         problems.append(f"{at}.anchor: give events, entering states, or on_entry: true")
     for i, event in enumerate(rule.done.events):
-        if event not in d.events:
+        if event != ANY_EVENT and event not in d.events:
             problems.append(f"{at}.done.events[{i}]: unknown event '{event}'")
     anchors = [e for e in rule.anchor.events if e != ENROLMENT and e in d.events]
     problems += _when(d, f"{at}.anchor.when", anchors, rule.anchor.when)
@@ -44,6 +44,7 @@ def _follow_up(d: PathwayDefinition, at: str, rule: FollowUpRule) -> list[str]:
     if rule.per is not None:
         if not rule.per_values:
             problems.append(f"{at}.per_values: list the values of '{rule.per}' to follow")
+        problems += _per_values_from(d, at, rule)
         for event in rule.done.events:
             if event in d.events and rule.per not in d.events[event].fields:
                 problems.append(f"{at}.per: done event '{event}' has no field '{rule.per}'")
@@ -96,18 +97,48 @@ def _anchor_and_done_states(d: PathwayDefinition, at: str, rule: FollowUpRule) -
     if rule.needs_time and not (rule.anchor.events or rule.anchor.entering):
         problems.append(f"{at}.needs_time: give anchor events or anchor.entering states")
     for value in rule.held_behind_urgent:
-        if value not in rule.per_values:
+        if value not in rule.all_per_values():
             problems.append(
                 f"{at}.held_behind_urgent: '{value}' is not one of per_values {list(rule.per_values)}"
             )
     return problems
 
 
+def _per_values_from(d: PathwayDefinition, at: str, rule: FollowUpRule) -> list[str]:
+    source = rule.per_values_from
+    if source is None:
+        return []
+    where = f"{at}.per_values_from"
+    if source.event not in d.events:
+        return [f"{where}.event: unknown event '{source.event}'"]
+    problems: list[str] = []
+    fields = d.events[source.event].fields
+    for field, by_value in source.map.items():
+        spec = fields.get(field)
+        if spec is None:
+            problems.append(f"{where}.map.{field}: event '{source.event}' has no such field")
+            continue
+        for value in by_value:
+            if value not in (spec.values or ()):
+                problems.append(f"{where}.map.{field}: '{value}' is not one of {list(spec.values or ())}")
+    allowed = {
+        v
+        for e in rule.done.events
+        if e in d.events and rule.per in d.events[e].fields
+        for v in (d.events[e].fields[rule.per or ""].values or ())
+    }
+    for value in source.all_values():
+        if allowed and value not in allowed:
+            problems.append(f"{where}: '{value}' is not a value of {rule.per} ({sorted(allowed)})")
+    return problems
+
+
 def _when(d: PathwayDefinition, at: str, events: list[str], when: dict[str, Condition]) -> list[str]:
+    """Each condition must name a field that at least one of the events declares."""
     problems: list[str] = []
     for field, cond in when.items():
-        specs = [d.events[e].fields.get(field) for e in events]
-        if not events or any(s is None for s in specs):
+        specs = [d.events[e].fields.get(field) for e in events if e in d.events]
+        if not events or all(s is None for s in specs):
             problems.append(f"{at}.{field}: not a field of {', '.join(events) or 'any event'}")
             continue
         if isinstance(cond, Comparison):
@@ -118,7 +149,7 @@ def _when(d: PathwayDefinition, at: str, events: list[str], when: dict[str, Cond
             if isinstance(cond, Absent):
                 break
             wanted = cond if isinstance(cond, list) else [cond]
-            if spec is not None and spec.type == "choice":
+            if spec is not None and spec.type in ("choice", "choices"):
                 bad = [w for w in wanted if w not in (spec.values or ())]
                 if bad:
                     problems.append(f"{at}.{field}: {bad} not in {list(spec.values or ())}")
@@ -135,13 +166,17 @@ def _check(d: PathwayDefinition, at: str, check: CheckSpec) -> list[str]:
     if check.type == "same_as_first" and check.per is not None and check.per not in fields:
         problems.append(f"{at}.per: event '{check.event}' has no field '{check.per}'")
     if check.type == "dose_range":
-        for name, rng in check.ranges.items():
-            for key in ("min", "max", "source", "kind"):
-                if key not in rng:
-                    problems.append(f"{at}.ranges.{name}: needs '{key}'")
+        problems += _dose_range(d, at, check)
     if check.type == "prior_event":
         problems += _prior(d, at, check)
     problems += _when(d, f"{at}.rebaseline", [check.event], check.rebaseline)
+    if check.type == "missing_same_day":
+        if not check.needs:
+            problems.append(f"{at}.needs: list the events expected the same day")
+        problems += [f"{at}.needs: unknown event '{e}'" for e in check.needs if e not in d.events]
+        after = check.repeat.after if check.repeat else None
+        if isinstance(after, str) and after.removeprefix("$") not in d.parameters:
+            problems.append(f"{at}.repeat.after: unknown parameter '{after}'")
     for track, state in check.in_state.items():
         if track not in d.tracks:
             problems.append(f"{at}.in_state: unknown track '{track}'")
@@ -165,4 +200,30 @@ def _prior(d: PathwayDefinition, at: str, check: CheckSpec) -> list[str]:
         ]
     if Duration.parse(prior.within).is_clock_time:
         problems.append(f"{at}.prior.within: give clinic days (d, w, mo)")
+    return problems
+
+
+def _dose_range(d: PathwayDefinition, at: str, check: CheckSpec) -> list[str]:
+    """Every histology of the pathway has a range (with its unit) and an alpha/beta."""
+    problems: list[str] = []
+    fields = d.events[check.event].fields
+    for name in (check.fractions_field, check.unit_field):
+        if name is not None and name not in fields:
+            problems.append(f"{at}: event '{check.event}' has no field '{name}'")
+    units = fields[check.unit_field].values if check.unit_field in fields else None
+    for name, rng in check.ranges.items():
+        for key in ("min", "max", "unit", "source", "kind"):
+            if key not in rng:
+                problems.append(f"{at}.ranges.{name}: needs '{key}'")
+        if units and "unit" in rng and rng["unit"] not in units:
+            problems.append(f"{at}.ranges.{name}.unit: '{rng['unit']}' is not one of {list(units)}")
+    for name, ab in check.alpha_beta.items():
+        for key in ("value", "source", "kind"):
+            if key not in ab:
+                problems.append(f"{at}.alpha_beta.{name}: needs '{key}'")
+    for histology in d.histology_values():
+        if histology not in check.ranges:
+            problems.append(f"{at}.ranges: no range for histology '{histology}'")
+        if check.fractions_field and histology not in check.alpha_beta:
+            problems.append(f"{at}.alpha_beta: no alpha/beta for histology '{histology}'")
     return problems

@@ -15,6 +15,7 @@ EvidenceKind = Literal["seed", "guideline", "label", "trial", "proposal"]
 Severity = Literal["info", "warning", "critical"]
 ReportSection = Literal["imaging", "exam", "palliative"]
 ENROLMENT = "enrolment"
+ANY_EVENT = "*"  # in anchor or done events: any recorded event but exits and retractions
 _EPOCH = datetime(2001, 1, 1, tzinfo=UTC)
 _REFERENCE = date(2000, 1, 1)  # two years, one of them leap: every month length is tried
 
@@ -63,6 +64,7 @@ class AnchorSpec(_Strict):
     rule runs (progression recorded as an event or as a PD scan, not a later scan).
     `each`: every anchor event opens its own instance, followed on its own (its region is
     "event N"); no anchor supersedes another.
+    With several events, each `when` condition binds only the events that declare its field.
     """
 
     events: tuple[str, ...] = ()
@@ -78,7 +80,8 @@ class AnchorSpec(_Strict):
 class DoneSpec(_Strict):
     """What completes an instance: one of `events` (every one of them with `all_of`, in any order,
     after the anchor); `in_state` names track states in which the step is already satisfied
-    when the instance opens (e.g. a drug already given at the required dose)."""
+    when the instance opens (e.g. a drug already given at the required dose). `*` is any event;
+    each `when` condition binds only the listed events that declare its field."""
 
     events: tuple[str, ...]
     when: dict[str, Condition] = {}
@@ -118,6 +121,28 @@ class WindowSpec(_Strict):
         return Duration.parse(self.closes).is_clock_time
 
 
+class PerValuesFrom(_Strict):
+    """The `per` values followed, derived from the latest `event` recorded: `always` plus the
+    values `map` lists for each chosen value of each field (e.g. chest for lung metastases).
+    Before any such event the rule follows its `per_values`."""
+
+    event: str
+    always: tuple[str, ...] = ()
+    map: dict[str, dict[str, tuple[str, ...]]]
+
+    def values_for(self, data: dict[str, object]) -> tuple[str, ...]:
+        out = list(self.always)
+        for field, by_value in self.map.items():
+            chosen = data.get(field)
+            for value in chosen if isinstance(chosen, list) else [chosen]:
+                out += by_value.get(str(value), ())
+        return tuple(dict.fromkeys(out))
+
+    def all_values(self) -> tuple[str, ...]:
+        mapped = (v for by_value in self.map.values() for vs in by_value.values() for v in vs)
+        return tuple(dict.fromkeys((*self.always, *mapped)))
+
+
 class FollowUpRule(Sourced):
     step: str
     track: str
@@ -126,6 +151,7 @@ class FollowUpRule(Sourced):
     recurring: bool = False
     per: str | None = None
     per_values: tuple[str, ...] = ()
+    per_values_from: PerValuesFrom | None = None
     window: WindowSpec
     # recurring only: the first windows after the anchor, in turn (a loading schedule), then `window`
     loading: tuple[WindowSpec, ...] = ()
@@ -143,6 +169,10 @@ class FollowUpRule(Sourced):
         """The window that follows the anchor and `dones` steps done since it."""
         return self.loading[dones] if dones < len(self.loading) else self.window
 
+    def all_per_values(self) -> tuple[str, ...]:
+        derived = self.per_values_from.all_values() if self.per_values_from else ()
+        return tuple(dict.fromkeys((*self.per_values, *derived)))
+
 
 class PriorSpec(_Strict):
     """For a `prior_event` check: one of `events` (per value of `per`) must lie in the `within`
@@ -154,10 +184,17 @@ class PriorSpec(_Strict):
     per_values: tuple[str, ...] = ()
 
 
+class RepeatSpec(_Strict):
+    """A higher severity once `after` (a number or $parameter) occurrences in a row fire."""
+
+    severity: Severity
+    after: float | str
+
+
 class CheckSpec(Sourced):
     id: str
     title: str
-    type: Literal["on_event", "dose_range", "same_as_first", "prior_event"]
+    type: Literal["on_event", "dose_range", "same_as_first", "prior_event", "missing_same_day"]
     event: str
     severity: Severity
     when: dict[str, Condition] = {}
@@ -169,6 +206,14 @@ class CheckSpec(Sourced):
     # same_as_first: an event matching this is deliberately the new first (baseline) value
     rebaseline: dict[str, Condition] = {}
     prior: PriorSpec | None = None
+    # dose_range: the prescription's fractions and unit fields, and the alpha/beta (Gy) per
+    # histology used to convert a physical dose to EQD2 (see pathway.domain.eqd2)
+    fractions_field: str | None = None
+    unit_field: str | None = None
+    alpha_beta: dict[str, dict[str, float | str]] = {}
+    # missing_same_day: events one of which must be recorded the same clinic day as `event`
+    needs: tuple[str, ...] = ()
+    repeat: RepeatSpec | None = None
 
 
 class RulesSpec(_Strict):

@@ -62,8 +62,14 @@ def enroll(
     birth_date: date | None = None,
     histology: str | None = None,
     on: date | None = None,
+    fields: dict[str, Any] | None = None,
+    actor: str = "enrolment",
 ) -> Patient:
-    """Enrol a patient; raises InvalidInput (bad MRN, date or histology) or Conflict (duplicate)."""
+    """Enrol a patient; raises InvalidInput (bad MRN, date, histology or fields) or Conflict (duplicate).
+
+    `fields` (e.g. the involved sites) are recorded as the pathway's `staging` event at the
+    enrolment instant, in the same transaction.
+    """
     mrn = _valid_mrn(mrn)
     name = clean_text(name, "--name", 200) or None if name is not None else None
     now = deps.clock.now()
@@ -76,6 +82,7 @@ def enroll(
     check_age(deps.pathway.definition, birth_date, enrolled_on)
     if histology is not None:
         histology = histology_value(deps.pathway.definition, "enroll", histology)
+    staging = _staging(deps.pathway.definition, fields or {})
     with deps.uow() as uow:
         if uow.patients.by_mrn(mrn) is not None:
             raise Conflict(f"MRN {mrn} is already enrolled; use `pathway status {mrn}`")
@@ -89,8 +96,25 @@ def enroll(
             deps.pathway.definition.initial_states(),
         )
         refresh_patient(uow, deps.pathway, deps.calendar, patient, now, deps.routes)
+        if staging is not None:
+            event, data = staging
+            patient = record_in(
+                uow, deps, mrn, event, data, patient.enrolled_at, now, _valid_actor(actor)
+            ).patient
         uow.commit()
     return patient
+
+
+def _staging(definition: PathwayDefinition, fields: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    """The staging event enrolment records with its fields (validated before any write), or None."""
+    if not fields:
+        return None
+    event = definition.event_with_role("staging")
+    if event is None:
+        raise InvalidInput(
+            "enroll --set: this pathway records nothing at enrolment (no event has role staging)"
+        )
+    return event, validate_event_data(definition, event, fields)
 
 
 def record_event(

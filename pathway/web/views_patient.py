@@ -13,6 +13,7 @@ from markupsafe import Markup
 from pathway.domain.alert_status import LIVE, OVERRIDE_REASONS
 from pathway.domain.clinical_time import parse_date, parse_datetime
 from pathway.domain.definition import FieldSpec
+from pathway.domain.events import show_value
 from pathway.domain.explanation import Explanation, shown
 from pathway.domain.handover import handover_markdown
 from pathway.domain.model import EventRecord, StoredFollowUp
@@ -262,4 +263,4 @@ def event_fields(form: dict[str, str]) -> dict[str, str]:
 
 
 def _data(data: dict[str, Any]) -> str:
-    return ", ".join(f"{k}={v}" for k, v in data.items())
+    return ", ".join(f"{k}={show_value(v)}" for k, v in data.items())

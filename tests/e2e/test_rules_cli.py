@@ -41,8 +41,11 @@ def test_pausable_and_needs_a_time_are_shown_as_the_pathway_file_declares(cli: C
     rules = {(r["id"], r["kind_of_rule"]): r for r in as_json(cli("rules", "--format", "json"))}
     for rid in ("A01", "T04", "T06", "T03", "A19", "A20", "T01", "T02"):
         assert rules[(rid, "timing")]["pausable"] is False, rid
-    for rid in ("T09", "T10", "T16", "T21a"):
+    for rid in ("T09", "T10", "T16", "T21a", "T17", "T29", "A31"):
         assert rules[(rid, "timing")]["pausable"] is True, rid
+    for rid in ("T11", "T15", "A32"):  # neuro and pain clocks, and the contact clock, never pause
+        assert rules[(rid, "timing")]["pausable"] is False, rid
+    assert rules[("A18", "check")]["ladder"] == ["info", "warning when repeated"]
     assert rules[("A07", "alert")]["ladder"] == ["warning at target", "critical at closes"]
     assert rules[("A10", "alert")]["ladder"] == ["warning at closes", "critical at closes + 28d"]
     assert rules[("T04", "timing")]["needs_time"] is True

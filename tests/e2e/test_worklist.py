@@ -87,12 +87,20 @@ def test_as_of_a_future_date_shows_the_statuses_of_that_day(enrolled: Cli) -> No
     today = due(enrolled)
     later = due(enrolled, "--as-of", "2026-03-20")
 
-    assert lines(today) == [("T12", "due"), ("T13", "due"), ("T01", "due"), ("T28", "due"), ("T16", "due")]
+    assert lines(today) == [
+        ("T12", "due"),
+        ("T13", "due"),
+        ("T01", "due"),
+        ("T28", "due"),
+        ("T11", "due"),  # the structured neuro exam, every 31 days
+        ("T16", "due"),
+    ]
     assert lines(later) == [
         ("T12", "overdue"),
         ("T13", "overdue"),
         ("T01", "overdue"),
         ("T28", "overdue"),
+        ("T11", "due"),
         ("T16", "due"),
     ]
     assert all(i["days_late"] > 0 for i in later if i["kind"] == "overdue")
@@ -107,7 +115,7 @@ def test_as_of_a_date_gives_the_days_late_the_worklist_shows_on_that_date(
     frozen.move_to("2026-03-20 09:00+00:00")
     on_the_day = {i["rule"]: i["days_late"] for i in due(enrolled)}
 
-    assert on_the_day == {"T12": 11, "T13": 11, "T01": 4, "T28": 4, "T16": 0}  # closes 03-09, 03-16
+    assert on_the_day == {"T12": 11, "T13": 11, "T01": 4, "T28": 4, "T11": 0, "T16": 0}  # closes 03-09, 03-16
     assert forecast == on_the_day
 
 
@@ -138,7 +146,7 @@ def test_status_json_lists_current_follow_ups_and_live_alerts_with_iso_dates(
     status = as_json(enrolled("status", "MRN-1", "--json"))
 
     follow_ups, alerts = status["follow_ups"], status["alerts"]
-    assert sorted(f["rule"] for f in follow_ups) == ["T01", "T10", "T12", "T13", "T16", "T28"]
+    assert sorted(f["rule"] for f in follow_ups) == ["A32", "T01", "T10", "T11", "T12", "T13", "T16", "T28"]
     for f in follow_ups:
         assert {"rule", "step", "region", "opens", "target", "closes", "status"} <= set(f)
         assert (

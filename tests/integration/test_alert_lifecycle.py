@@ -184,7 +184,7 @@ def test_acting_on_an_unknown_alert_is_not_found(deps: Deps, overdue: Patient) -
 def test_death_resolves_every_live_alert_and_cancels_every_open_follow_up(
     deps: Deps, overdue: Patient
 ) -> None:
-    assert len(alerting.list_alerts(deps, "live", "MRN-1")) == 3
+    assert len(alerting.list_alerts(deps, "live", "MRN-1")) == 5  # with T11 and A22 (monthly reviews)
 
     record(deps, "death")
 
@@ -192,7 +192,7 @@ def test_death_resolves_every_live_alert_and_cancels_every_open_follow_up(
     assert {a.status for a in alerts(deps)} == {"resolved"}
     follow_ups = alerting.follow_ups_of(deps, "MRN-1")[0]
     assert {f.status for f in follow_ups} <= {"done", "cancelled"}
-    assert {f.rule for f in follow_ups if f.status == "cancelled"} == {"T09", "T10"}
+    assert {f.rule for f in follow_ups if f.status == "cancelled"} == {"T09", "T10", "T11", "T17", "A32"}
     assert alerting.worklist(deps) == []
 
 
@@ -223,14 +223,14 @@ def test_an_urgent_mscc_alert_holds_the_lower_alerts_until_the_mri_is_recorded(
         ("A04", "critical"),
     }
     # only sacral imaging may wait behind the MSCC alert (held_behind_urgent in the pathway file)
-    assert held(deps) == {"A10:pelvis_sacrum": True, "A10:chest": False, "A16:": False}
+    assert held(deps) == {"A10:pelvis_sacrum": True, "A10:chest": False, "A16:": False, "A22:": False}
     first = alerting.worklist(deps)[0]
     assert (first.severity, first.held) == ("critical", False)
 
     record(deps, "mri_whole_spine_done", {"compression": "no"})
 
     assert alert(deps, "A02", severity="critical").status == "resolved"
-    assert held(deps) == {"A10:pelvis_sacrum": False, "A10:chest": False, "A16:": False}
+    assert held(deps) == {"A10:pelvis_sacrum": False, "A10:chest": False, "A16:": False, "A22:": False}
 
 
 def test_sweep_all_releases_an_alert_held_under_the_old_hold_everything_rule(
@@ -245,7 +245,7 @@ def test_sweep_all_releases_an_alert_held_under_the_old_hold_everything_rule(
 
     alerting.refresh_all(deps)
 
-    assert held(deps) == {"A10:pelvis_sacrum": True, "A10:chest": False, "A16:": False}
+    assert held(deps) == {"A10:pelvis_sacrum": True, "A10:chest": False, "A16:": False, "A22:": False}
 
 
 def test_overriding_the_urgent_alerts_releases_the_hold_by_the_next_sweep(
@@ -258,7 +258,7 @@ def test_overriding_the_urgent_alerts_releases_the_hold_by_the_next_sweep(
     clock.advance(hours=1)
     alerting.sweep(deps)
 
-    assert held(deps) == {"A10:pelvis_sacrum": False, "A10:chest": False, "A16:": False}
+    assert held(deps) == {"A10:pelvis_sacrum": False, "A10:chest": False, "A16:": False, "A22:": False}
 
 
 def test_retracting_the_done_scan_reopens_its_follow_up_and_alert(deps: Deps, overdue: Patient) -> None:

@@ -100,15 +100,25 @@ def test_the_report_counts_overdue_steps_days_late_rt_delays_and_missing_pain_sc
     report = reports.build(cohort)
 
     assert (report.date, report.cohort, report.active) == (D(2026, 3, 2), 4, 4)
+    visit, neuro = "Palliative care visit (at least monthly once referred)", "Structured neurological exam"
     assert sorted((r["mrn"], r["step"], r["closes"], r["days_late"]) for r in report.overdue) == [
+        ("MRN-A", visit, "2025-10-17", 136),  # the cohort records no monthly reviews (T17, T11)
         ("MRN-A", "Response imaging (chest)", "2026-02-20", 10),
         ("MRN-A", "Response imaging (pelvis_sacrum)", "2026-02-20", 10),
+        ("MRN-A", neuro, "2025-10-17", 136),
+        ("MRN-B", visit, "2026-02-13", 17),
+        ("MRN-B", neuro, "2026-02-13", 17),
+        ("MRN-C", visit, "2026-02-13", 17),
+        ("MRN-C", neuro, "2026-02-13", 17),
     ]
     assert report.quality["median_days_decision_to_rt"] == 23.0  # median of 16 and 30 days
     assert report.no_pain_score_30_days == ["MRN-C"]
     assert report.palliative_referral_overdue == []
     warnings = report.alerts_by_severity["warning"]
-    assert [(a["mrn"], a["rule"]) for a in warnings] == [("MRN-A", "A10"), ("MRN-A", "A10")]
+    assert [(a["mrn"], a["rule"]) for a in warnings if a["rule"] != "T11"] == [
+        ("MRN-A", "A10"),
+        ("MRN-A", "A10"),
+    ]
     assert [(r["mrn"], r["rule"]) for r in report.due_next_7_days] == [("MRN-D", "T01")]
     assert report.quality["by_rule"]["T09"]["missed"] == 2
     assert sum(report.by_state["main"].values()) == 4
@@ -147,7 +157,7 @@ def test_the_daily_report_job_writes_html_and_json_once_per_clinic_date(
     html = path.read_text()
     assert html.lstrip().lower().startswith("<!doctype html") and "MRN-A" in html
     data = json.loads((config.reports_dir / "2026-03-02.json").read_text())
-    assert data["date"] == "2026-03-02" and len(data["overdue"]) == 2
+    assert data["date"] == "2026-03-02" and len(data["overdue"]) == 8  # 2 scans, 6 monthly reviews
     written = {p.name: (p.stat().st_mtime_ns, p.read_bytes()) for p in config.reports_dir.iterdir()}
 
     clock.advance(hours=3)
@@ -209,8 +219,8 @@ def test_the_csv_has_one_row_per_patient_with_the_right_columns(cohort: Deps) ->
     } == {
         "enrolled_on": "2025-09-15",
         "main": "surveillance",
-        "overdue_steps": "2",
-        "live_alerts": "2",
+        "overdue_steps": "4",  # the two scans, the neuro exam and the palliative visit
+        "live_alerts": "5",  # A10 twice, T11, A22 and A18 (an exam without a pain score)
         "highest_severity": "warning",
     }
     assert [by_mrn[m]["main"] for m in ("MRN-B", "MRN-C", "MRN-D")] == [
@@ -222,10 +232,12 @@ def test_the_csv_has_one_row_per_patient_with_the_right_columns(cohort: Deps) ->
         "MDT resectability decision",
         "2026-03-09",
     )
-    assert all(
-        by_mrn[m]["overdue_steps"] == "0"
-        and by_mrn[m]["live_alerts"] == "0"
-        and by_mrn[m]["highest_severity"] == ""
-        for m in ("MRN-B", "MRN-C", "MRN-D")
+    assert all(  # B and C: only the lapsed monthly reviews (T11 neuro exam, T17 palliative visit)
+        (by_mrn[m]["overdue_steps"], by_mrn[m]["live_alerts"], by_mrn[m]["highest_severity"]) == expected
+        for m, expected in (
+            ("MRN-B", ("2", "2", "warning")),
+            ("MRN-C", ("2", "2", "warning")),
+            ("MRN-D", ("0", "0", "")),
+        )
     )
     assert len(text_.splitlines()) == 5

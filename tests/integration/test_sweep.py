@@ -19,7 +19,7 @@ from sqlalchemy import Engine, select, text
 from db.tables import AlertRow
 from pathway.domain.model import Patient
 from pathway.ports import Deps
-from pathway.services import alerting
+from pathway.services import alerting, patients
 from pathway.services.raising import Changes
 from tests.conftest import PG_ADMIN_URL
 from tests.fakes import FixedClock
@@ -76,6 +76,11 @@ def duplicates(engine: Engine) -> list[Any]:
     return [*alerts, *follow_ups]
 
 
+# The cohort's monthly reviews lapse a month after enrolment: the neuro exam (T11) and the
+# palliative visit (T17, alert A22); after 120 days without any event, the contact watchdog (A32).
+REVIEWS = [("A22", "", "info"), ("T11", "", "warning")]
+
+
 def nothing_changed(changes: Changes) -> bool:
     return all(getattr(changes, name) == 0 for name in COUNTERS) and changes.lines == []
 
@@ -97,8 +102,8 @@ def test_the_sweep_moves_follow_ups_from_upcoming_to_due_to_overdue_and_opens_th
         "due",
     )
     # time alone rewrites no follow-up row: upcoming / due / overdue are derived when read
-    assert changes.follow_ups_changed == 0 and changes.alerts_opened == 0
-    assert live_alerts(deps) == []
+    assert changes.follow_ups_changed == 0 and changes.alerts_opened == len(REVIEWS)
+    assert live_alerts(deps) == REVIEWS
 
     clock.current = morning(date(2026, 7, 25))
     changes = alerting.sweep(deps)
@@ -108,6 +113,7 @@ def test_the_sweep_moves_follow_ups_from_upcoming_to_due_to_overdue_and_opens_th
         ("A10", "chest", "warning"),
         ("A10", "pelvis_sacrum", "warning"),
         ("A16", "", "warning"),
+        *REVIEWS,
     ]
 
 
@@ -116,7 +122,7 @@ def test_a_second_sweep_at_the_same_instant_changes_nothing(
 ) -> None:
     clock.current = morning(date(2026, 7, 25))
     first = alerting.sweep(deps)
-    assert first.alerts_opened == 3
+    assert first.alerts_opened == 3 + len(REVIEWS)
     before = (row_counts(engine), statuses(deps), live_alerts(deps))
 
     second = alerting.sweep(deps)
@@ -132,11 +138,12 @@ def test_a_sweep_after_a_long_gap_opens_each_alert_once_at_its_highest_level(
 
     changes = alerting.sweep(deps)
 
-    assert changes.alerts_opened == 3 and changes.alerts_escalated == 0
-    assert live_alerts(deps) == [
+    assert changes.alerts_opened == 4 + len(REVIEWS) and changes.alerts_escalated == 0
+    assert [a for a in live_alerts(deps) if a not in REVIEWS] == [
         ("A10", "chest", "critical"),
         ("A10", "pelvis_sacrum", "critical"),
         ("A16", "", "warning"),
+        ("A32", "", "info"),
     ]
     _, alerts = alerting.follow_ups_of(deps, "MRN-1")
     assert not [a for a in alerts if a.rule == "A10" and a.severity == "warning"]
@@ -196,7 +203,7 @@ def test_a_warning_escalates_to_a_new_critical_row_and_the_warning_is_resolved(
     for _ in range(2):
         assert nothing_changed(alerting.sweep(deps))
 
-    assert changes.alerts_escalated == 2 and changes.alerts_opened == 2
+    assert changes.alerts_escalated == 2 and changes.alerts_opened == 3  # and A32 (no contact)
     _, alerts = alerting.follow_ups_of(deps, "MRN-1")
     a10 = [a for a in alerts if a.rule == "A10"]
     assert sorted((a.severity, a.status) for a in a10) == [
@@ -213,6 +220,9 @@ def test_a_warning_escalates_to_a_new_critical_row_and_the_warning_is_resolved(
 def test_a_sweep_leaves_patients_with_nothing_due_alone(
     deps: Deps, clock: FixedClock, engine: Engine, in_surveillance: Patient
 ) -> None:
+    clock.current = morning(date(2026, 5, 19))  # the monthly reviews, seen the day before
+    patients.record_event(deps, "MRN-1", "neuro_exam", {"finding": "stable"}, actor="t")
+    patients.record_event(deps, "MRN-1", "palliative_visit", {}, actor="t")
     clock.current = morning(date(2026, 5, 20))
     before = row_counts(engine)
 

@@ -419,15 +419,15 @@ def test_a05b_warns_on_an_mdt_decision_while_histology_is_missing(pathway: Pathw
     ("histology", "dose", "fires"),
     [
         ("sts", 50.0, True),
-        ("sts", 63.0, False),
+        ("sts", 63.0, False),  # 63 Gy in 30 fractions: 64.05 Gy EQD2 at alpha/beta 4
         ("sts", 66.0, True),
         ("chordoma", 63.0, True),
         ("chordoma", 74.0, False),
-        ("gctb", 50.0, False),
-        (None, 50.0, False),
+        ("gctb", 50.0, True),  # every histology has a range now (a proposal for gctb)
+        ("gctb", 62.0, False),
     ],
 )
-def test_a06_flags_a_prescription_outside_the_histology_dose_range(
+def test_a06_flags_a_prescription_outside_the_histology_dose_range_in_eqd2(
     pathway: Pathway, histology: str | None, dose: float, fires: bool
 ) -> None:
     history = (
@@ -439,6 +439,58 @@ def test_a06_flags_a_prescription_outside_the_histology_dose_range(
     assert severities(found) == (["info"] if fires else [])
     if fires:
         assert f"{dose:g}" in found[0].message and str(histology) in found[0].message
+        assert "Gy EQD2 (alpha/beta 4 Gy, proposal)" in found[0].message
+
+
+def test_a06_hypofractionated_sixty_gray_in_five_is_far_above_the_sts_range(pathway: Pathway) -> None:
+    planned = History().add("mdt_decision", day(5))
+    [alert] = planned.add("rt_plan_approved", day(8), total_dose_gy=60.0, fractions=5).alerts(
+        pathway, day(9), "A06"
+    )
+    assert (
+        "60 Gy in 5 fractions = 160.0 Gy EQD2" in alert.message and "60–65 Gy EQD2 for sts" in alert.message
+    )
+    two_gray = (
+        History()
+        .add("mdt_decision", day(5))
+        .add("rt_plan_approved", day(8), total_dose_gy=60.0, fractions=30)
+    )
+    assert two_gray.alerts(pathway, day(9), "A06") == []
+
+
+def test_a06_compares_an_eqd2_prescription_as_given_and_never_a_gy_rbe_one_silently(pathway: Pathway) -> None:
+    eqd2 = (
+        History()
+        .add("mdt_decision", day(5))
+        .add("rt_plan_approved", day(8), total_dose_gy=63.0, fractions=5, dose_unit="EQD2_Gy")
+    )
+    assert eqd2.alerts(pathway, day(9), "A06") == []
+    [rbe] = (
+        History(histology="chordoma")
+        .add("mdt_decision", day(5))
+        .add("rt_plan_approved", day(8), total_dose_gy=70.0, fractions=16, dose_unit="Gy_RBE")
+        .alerts(pathway, day(9), "A06")
+    )
+    assert "70 Gy(RBE) in 16 fractions not checked: the range is in Gy EQD2, not Gy(RBE)" in rbe.message
+
+
+def test_a06_before_histology_says_not_checked_then_checks_when_histology_arrives(pathway: Pathway) -> None:
+    before = (
+        History(histology=None)
+        .add("mdt_decision", day(5))
+        .add("rt_plan_approved", day(8), total_dose_gy=100.0, fractions=50)
+    )
+    [waiting] = before.alerts(pathway, day(9), "A06")
+    assert waiting.key == "A06:event:2:unchecked" and "dose could not be checked" in waiting.message
+    [checked] = before.add("histology_confirmed", day(10), histology="sts").alerts(pathway, day(11), "A06")
+    assert checked.key == "A06:event:2" and "100 Gy in 50 fractions" in checked.message
+    assert "checked when histology was recorded (event 3)" in checked.message
+    fine = (
+        History(histology=None)
+        .add("mdt_decision", day(5))
+        .add("rt_plan_approved", day(8), total_dose_gy=63.0, fractions=30)
+    )
+    assert fine.add("histology_confirmed", day(10), histology="sts").alerts(pathway, day(11), "A06") == []
 
 
 def test_a06_uses_histology_confirmed_after_enrolment(pathway: Pathway) -> None:
