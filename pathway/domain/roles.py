@@ -15,6 +15,7 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "override_critical": _CLINICIANS,
     "record_decision": _CLINICIANS,
     "manage_users": ("admin",),
+    "apply_pathway": _CLINICIANS,
 }
 DECISION_EVENTS = frozenset({"mdt_decision"})
 
