@@ -24,6 +24,7 @@ from pathway.domain.model import Patient
 from pathway.domain.pathway_diff import LOOSENING, Change, diff_definitions, summary
 from pathway.domain.roles import PERMISSIONS
 from pathway.domain.timeline import build_timeline
+from pathway.domain.windows import Window, closes_day, target_day
 from pathway.ports import Deps, PathwayVersion, UnitOfWork
 from pathway.services.raising import SWEEP_ACTOR, Changes
 from pathway.services.sync import refresh_patient
@@ -315,21 +316,23 @@ def _window_moves(uow: UnitOfWork, deps: Deps, patient: Patient, follow_ups: lis
         if s.status != "open":
             continue
         f = derived.get((s.rule, s.region, s.anchor_at))
-        before = _dates(deps, s.opens_at, s.target_at, s.closes_at)
+        stored = Window(s.opens_at, s.target_at, s.closes_at, s.clock_time)
         if f is None or f.outcome != "open":
-            moves.append(Move(patient.mrn, s.rule, s.region, before, "no longer open"))
+            moves.append(Move(patient.mrn, s.rule, s.region, _days(stored, deps.zone), "no longer open"))
         elif (f.window.opens_at, f.window.target_at, f.window.closes_at) != (
             s.opens_at,
             s.target_at,
             s.closes_at,
         ):
-            after = _dates(deps, f.window.opens_at, f.window.target_at, f.window.closes_at)
-            moves.append(Move(patient.mrn, s.rule, s.region, before, after))
+            moves.append(
+                Move(patient.mrn, s.rule, s.region, _days(stored, deps.zone), _days(f.window, deps.zone))
+            )
     return moves
 
 
-def _dates(deps: Deps, *points: datetime) -> str:
-    return " / ".join(str(local_date(p, deps.zone)) for p in points)
+def _days(w: Window, zone: tzinfo) -> str:
+    """opens / target / closes as the clinic reads them (the last day of a calendar window)."""
+    return f"{local_date(w.opens_at, zone)} / {target_day(w, zone)} / {closes_day(w, zone)}"
 
 
 def _alert_changes(
