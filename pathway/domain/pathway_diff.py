@@ -7,8 +7,9 @@ severity, a wider dose range, a removed rule or level, a clock that may now paus
 when the opposite; *neutral* when it changes words only (titles, sources, descriptions). A change
 of rule logic that has no order (anchors, completing events, states, transitions, guards) is
 treated as loosening: it may silence an alert, so a clinician approves it. A parameter's
-direction follows its use: raised is loosening where the file compares against it with ge/gt
-(fewer values reach it), tightening where only with lt/le; used both ways, loosening.
+direction follows its use in the rules (anchors, completions, checks): raised is loosening where
+they compare against it with ge/gt (fewer values reach it), tightening where only with lt/le;
+used both ways, loosening.
 """
 
 from __future__ import annotations
@@ -254,5 +255,5 @@ def _uses(d: PathwayDefinition, ref: str) -> set[str]:
             for value in node:
                 walk(value)
 
-    walk(_dump(d))
+    walk(_dump(d)["rules"])  # the rules' anchors, completions and checks; not the state machines
     return found
