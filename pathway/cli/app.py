@@ -36,7 +36,7 @@ def init(demo: Annotated[bool, typer.Option(help="Also load the demo cohort.")] 
         application.deps, settings.pathway_file.read_text(encoding="utf-8"), "pathway init"
     )
     if adopted is not None:
-        print(f"pathway file {settings.pathway_file}: recorded as version 1 (hash {adopted.content_hash})")
+        print(f"pathway file {settings.pathway_file.name}: recorded as version 1 (`pathway pathway-history`)")
     if demo:
         created = load_demo(application.deps)
         print(f"demo cohort: {len(created)} patient(s) added" + ("" if created else " (already loaded)"))
