@@ -17,7 +17,7 @@ from pathway.domain.errors import DefinitionError
 from pathway.domain.pathway_diff import Change, summary
 from pathway.ports import PathwayVersion
 from pathway.services import pathway_change
-from pathway.services.pathway_change import Impact
+from pathway.services.pathway_impact import Impact
 
 FileArg = Annotated[Path, typer.Argument(help="The new pathway file (YAML).")]
 

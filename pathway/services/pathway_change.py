@@ -9,69 +9,28 @@ version yet adopts the file in effect as version 1 on `pathway init` (fresh or u
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
 
 from pathway.domain.alert_status import LIVE
-from pathway.domain.alerts import AlertCandidate, alerts_for_checks, alerts_for_follow_ups, effective
-from pathway.domain.clinical_time import local_date
 from pathway.domain.definition import PathwayDefinition
 from pathway.domain.errors import Conflict, InvalidInput, PathwayError, PermissionDenied
-from pathway.domain.followups import FollowUp, derive_follow_ups
 from pathway.domain.machine import Pathway
 from pathway.domain.model import Patient
 from pathway.domain.pathway_diff import LOOSENING, Change, diff_definitions, summary
 from pathway.domain.roles import PERMISSIONS
-from pathway.domain.timeline import build_timeline
-from pathway.domain.windows import Window, closes_day, target_day
 from pathway.ports import Deps, PathwayVersion, UnitOfWork
+from pathway.services.pathway_impact import Impact, derive, impact
 from pathway.services.raising import SWEEP_ACTOR, Changes
 from pathway.services.sync import refresh_patient
 
 BATCH = 200
-FIRST = 20
 ADOPTED_NOTE = "adopted: the file in effect when change control began (pathway init)"
 
 
 class NotApplied(PathwayError):
     """The loaded pathway file is not the last applied version (the sweep refuses to run)."""
-
-
-@dataclass(frozen=True)
-class Move:
-    mrn: str
-    rule: str
-    region: str
-    before: str  # e.g. "2026-05-25" (closes), "none"
-    after: str
-
-    def as_json(self) -> dict[str, str]:
-        return {
-            "mrn": self.mrn,
-            "rule": self.rule,
-            "region": self.region,
-            "before": self.before,
-            "after": self.after,
-        }
-
-
-@dataclass
-class Impact:
-    patients: int = 0  # live patients checked
-    patients_moved: int = 0  # with an open window or a live alert that would change
-    windows: int = 0
-    alerts: int = 0
-    first: list[Move] = field(default_factory=list)
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "live_patients": self.patients,
-            "patients_affected": self.patients_moved,
-            "open_windows_moving": self.windows,
-            "open_alerts_changing": self.alerts,
-            "first": [m.as_json() for m in self.first],
-        }
 
 
 @dataclass(frozen=True)
@@ -181,8 +140,19 @@ def adopt(deps: Deps, text: str, by: str) -> PathwayVersion | None:
     with deps.uow() as uow:
         if uow.versions.latest(d.pathway.id) is not None:
             return None
-        version = PathwayVersion(1, d.pathway.id, d.content_hash, d.pathway.version, now, by, by,
-                                 ADOPTED_NOTE, [], text, now)  # fmt: skip
+        version = PathwayVersion(
+            number=1,
+            pathway_id=d.pathway.id,
+            content_hash=d.content_hash,
+            label=d.pathway.version,
+            applied_at=now,
+            applied_by=by,
+            approved_by=by,
+            note=ADOPTED_NOTE,
+            changes=[],
+            text=text,
+            rederived_at=now,
+        )
         uow.versions.add(version)
         uow.commit()
     return version
@@ -195,28 +165,15 @@ def preview(deps: Deps, base: PathwayDefinition, new: PathwayDefinition) -> Prev
     return Preview(version, base.content_hash, new.content_hash, changes, impact(deps, Pathway(new)))
 
 
-def impact(deps: Deps, pathway: Pathway) -> Impact:
-    now = deps.clock.now()
-    out = Impact()
-    with deps.read() as uow:
-        live = [p for p, states in uow.patients.listing(None, None) if not pathway.is_closed(states)]
-        out.patients = len(live)
-        for patient in live:
-            follow_ups, candidates = _derive(uow, deps, pathway, patient, now)
-            moves = _window_moves(uow, deps, patient, follow_ups)
-            texts = _alert_changes(uow, patient, candidates)
-            out.windows += len(moves)
-            out.alerts += texts
-            if moves or texts:
-                out.patients_moved += 1
-            out.first += moves[: max(0, FIRST - len(out.first))]
-    return out
-
-
 def apply(
-    deps: Deps, new: PathwayDefinition, base: PathwayDefinition, text: str, actor: str, approved_by: str,
+    deps: Deps,
+    new: PathwayDefinition,
+    base: PathwayDefinition,
+    text: str,
+    actor: str,
+    approved_by: str,
     note: str,
-) -> Applied:  # fmt: skip
+) -> Applied:
     """Record `new` (which must be the loaded file) as the next version and re-derive everyone."""
     loaded = deps.pathway.definition
     if new.content_hash != loaded.content_hash:
@@ -242,12 +199,20 @@ def apply(
         else:
             approver = _approver(uow, changes, approved_by)
             version = PathwayVersion(
-                (last.number if last else 0) + 1, pid, new.content_hash, new.pathway.version, now,
-                actor, approver, note, [c.as_json() for c in changes], text,
-            )  # fmt: skip
+                number=(last.number if last else 0) + 1,
+                pathway_id=pid,
+                content_hash=new.content_hash,
+                label=new.pathway.version,
+                applied_at=now,
+                applied_by=actor,
+                approved_by=approver,
+                note=note,
+                changes=[c.as_json() for c in changes],
+                text=text,
+            )
             uow.versions.add(version)
             uow.commit()
-    totals, texts = rederive(deps, version)
+    totals, texts = rederive(deps, version, now)
     return Applied(version, changes, totals, texts, resumed)
 
 
@@ -273,11 +238,10 @@ def _approver(uow: UnitOfWork, changes: list[Change], name: str) -> str:
     return user.name
 
 
-def rederive(deps: Deps, version: PathwayVersion) -> tuple[Changes, int]:
+def rederive(deps: Deps, version: PathwayVersion, now: datetime) -> tuple[Changes, int]:
     """Re-derive every live patient in batches and refresh their open alerts' texts."""
     pathway = deps.pathway
     totals, texts = Changes(), 0
-    now = deps.clock.now()
     with deps.read() as uow:
         ids = [p.id for p, states in uow.patients.listing(None, None) if not pathway.is_closed(states)]
     for start in range(0, len(ids), BATCH):
@@ -296,62 +260,10 @@ def rederive(deps: Deps, version: PathwayVersion) -> tuple[Changes, int]:
     return totals, texts
 
 
-def _derive(
-    uow: UnitOfWork, deps: Deps, pathway: Pathway, patient: Patient, now: datetime
-) -> tuple[list[FollowUp], dict[tuple[str, str], AlertCandidate]]:
-    d = pathway.definition
-    timeline = build_timeline(pathway, patient.enrolled_at, uow.events.for_patient(patient.id))
-    follow_ups = derive_follow_ups(d, timeline, deps.calendar)
-    candidates = effective(
-        alerts_for_follow_ups(d, follow_ups, now, deps.zone)
-        + alerts_for_checks(d, patient, timeline, deps.zone)
-    )
-    return follow_ups, {(c.rule, c.key): c for c in candidates}
-
-
-def _window_moves(uow: UnitOfWork, deps: Deps, patient: Patient, follow_ups: list[FollowUp]) -> list[Move]:
-    derived = {f.key: f for f in follow_ups}
-    moves: list[Move] = []
-    for s in uow.follow_ups.for_patient(patient.id):
-        if s.status != "open":
-            continue
-        f = derived.get((s.rule, s.region, s.anchor_at))
-        stored = Window(s.opens_at, s.target_at, s.closes_at, s.clock_time)
-        if f is None or f.outcome != "open":
-            moves.append(Move(patient.mrn, s.rule, s.region, _days(stored, deps.zone), "no longer open"))
-        elif (f.window.opens_at, f.window.target_at, f.window.closes_at) != (
-            s.opens_at,
-            s.target_at,
-            s.closes_at,
-        ):
-            moves.append(
-                Move(patient.mrn, s.rule, s.region, _days(stored, deps.zone), _days(f.window, deps.zone))
-            )
-    return moves
-
-
-def _days(w: Window, zone: tzinfo) -> str:
-    """opens / target / closes as the clinic reads them (the last day of a calendar window)."""
-    return f"{local_date(w.opens_at, zone)} / {target_day(w, zone)} / {closes_day(w, zone)}"
-
-
-def _alert_changes(
-    uow: UnitOfWork, patient: Patient, candidates: dict[tuple[str, str], AlertCandidate]
-) -> int:
-    n = 0
-    for a in uow.alerts.for_patient(patient.id):
-        if a.status not in LIVE:
-            continue
-        c = candidates.get((a.rule, a.instance_key))
-        if c is None or c.severity != a.severity or c.message != a.message or c.source != a.source:
-            n += 1
-    return n
-
-
 def _refresh_texts(
     uow: UnitOfWork, deps: Deps, patient: Patient, version: PathwayVersion, now: datetime
 ) -> int:
-    _, candidates = _derive(uow, deps, deps.pathway, patient, now)
+    _, candidates = derive(uow, deps, deps.pathway, patient, now)
     n = 0
     for a in uow.alerts.for_patient(patient.id):
         c = candidates.get((a.rule, a.instance_key))
