@@ -341,3 +341,23 @@ class JobRunRow(SQLModel, table=True):
     last_error: str | None = None
     runs: int = 0
     failures: int = 0
+
+
+class PathwayVersionRow(SQLModel, table=True):
+    """An applied pathway file (change control, rule book 4.2): append-only but for rederived_at."""
+
+    __tablename__ = "pathway_version"
+    __table_args__ = (UniqueConstraint("pathway_id", "number", name="uq_pathway_version_number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    pathway_id: str = Field(max_length=64)
+    number: int
+    content_hash: str = Field(max_length=64)
+    label: str = Field(default="", max_length=64)
+    applied_at: datetime
+    applied_by: str = Field(max_length=100)
+    approved_by: str = Field(max_length=100)
+    note: str
+    changes: list[Any] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
+    text: str
+    rederived_at: datetime | None = None

@@ -11,6 +11,7 @@ from db.handovers import SqlHandoverRepository
 from db.interop import SqlInteropRepository
 from db.notifications import SqlNotificationRepository
 from db.operations import SqlOperationsRepository
+from db.pathway_versions import SqlPathwayVersionRepository
 from db.reporting import SqlReportReadModel, SqlReportRuns
 from db.repository import SqlEventRepository, SqlPatientRepository
 from db.tracking import SqlAlertRepository, SqlFollowUpRepository
@@ -23,6 +24,7 @@ from pathway.ports import (
     InteropRepository,
     NotificationRepository,
     OperationsRepository,
+    PathwayVersionRepository,
     PatientRepository,
     ReportReadModel,
     ReportRuns,
@@ -46,6 +48,7 @@ class SqlUnitOfWork:
     interop: InteropRepository
     handovers: HandoverRepository
     operations: OperationsRepository
+    versions: PathwayVersionRepository
 
     def __init__(self, engine: Engine, pathway_id: str, read_only: bool = False) -> None:
         self.engine = engine.execution_options(**READ_ONLY) if read_only else engine
@@ -65,6 +68,7 @@ class SqlUnitOfWork:
         self.interop = SqlInteropRepository(self.session)
         self.handovers = SqlHandoverRepository(self.session)
         self.operations = SqlOperationsRepository(self.session)
+        self.versions = SqlPathwayVersionRepository(self.session)
         return self
 
     def __exit__(

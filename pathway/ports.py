@@ -367,6 +367,7 @@ class UnitOfWork(Protocol):
     interop: InteropRepository
     handovers: HandoverRepository
     operations: OperationsRepository
+    versions: PathwayVersionRepository
 
     def __enter__(self) -> UnitOfWork: ...
 
@@ -437,3 +438,34 @@ class UserRepository(Protocol):
         ...
 
     def set_role(self, user_id: int, role: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class PathwayVersion:
+    """An applied pathway file: its content hash, who approved it and why, what changed."""
+
+    number: int
+    pathway_id: str
+    content_hash: str
+    label: str  # the file's own `pathway.version`
+    applied_at: datetime
+    applied_by: str
+    approved_by: str
+    note: str
+    changes: list[dict[str, Any]]
+    text: str
+    rederived_at: datetime | None = None
+
+
+class PathwayVersionRepository(Protocol):
+    def latest(self, pathway_id: str) -> PathwayVersion | None: ...
+
+    def listing(self, pathway_id: str) -> list[PathwayVersion]:
+        """Newest first."""
+        ...
+
+    def add(self, version: PathwayVersion) -> None:
+        """Insert; a concurrent apply with the same number raises Conflict."""
+        ...
+
+    def mark_rederived(self, pathway_id: str, number: int, at: datetime) -> None: ...

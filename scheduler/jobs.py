@@ -7,12 +7,18 @@ import logging
 from pathway.ports import Deps
 from pathway.services.alerting import sweep
 from pathway.services.health import SWEEP, run_recorded
+from pathway.services.pathway_change import require_applied
+from pathway.services.raising import Changes
 
 log = logging.getLogger("pathway.scheduler")
 
 
 def sweep_job(deps: Deps) -> None:
-    changes = run_recorded(deps, SWEEP, lambda: sweep(deps))
+    def job() -> Changes:
+        require_applied(deps, "FILE")  # refused on an unapplied pathway file; recorded as a failure
+        return sweep(deps)
+
+    changes = run_recorded(deps, SWEEP, job)
     log.info(
         "sweep: %d patient(s) checked, %d follow-up(s) created, %d changed, %d alert(s) "
         "opened, %d escalated, %d resolved, %d reopened",

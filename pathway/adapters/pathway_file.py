@@ -37,6 +37,11 @@ def load_pathway_file(path: Path) -> PathwayDefinition:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise DefinitionError(f"{path}: cannot read the pathway file ({exc.strerror})") from None
+    return parse_pathway_text(text, str(path))
+
+
+def parse_pathway_text(text: str, path: str) -> PathwayDefinition:
+    """Validate a pathway file's text (`path` names it in every message)."""
     try:
         data = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass
     except DuplicateKey as exc:
@@ -46,4 +51,4 @@ def load_pathway_file(path: Path) -> PathwayDefinition:
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise DefinitionError(f"{path}: not valid YAML{where}: {problem}") from None
-    return parse_definition(data, origin=str(path))
+    return parse_definition(data, origin=path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated, Any
 
 import typer
@@ -14,7 +15,7 @@ from pathway.domain.clinical_time import parse_date, parse_datetime
 from pathway.domain.diagram import mermaid
 from pathway.domain.errors import InvalidInput
 from pathway.domain.status import PENDING
-from pathway.services import alerting, patients
+from pathway.services import alerting, pathway_change, patients
 from pathway.services.demo import load_demo
 
 
@@ -30,6 +31,12 @@ def init(demo: Annotated[bool, typer.Option(help="Also load the demo cohort.")] 
     url = application.engine.url.render_as_string(hide_password=True)
     state = "created" if before is None else ("up to date" if before == after else "upgraded")
     print(f"database {url}: {state} (schema {after})")
+    settings = application.settings
+    adopted = pathway_change.adopt(
+        application.deps, settings.pathway_file.read_text(encoding="utf-8"), "pathway init"
+    )
+    if adopted is not None:
+        print(f"pathway file {settings.pathway_file.name}: recorded as version 1 (`pathway pathway-history`)")
     if demo:
         created = load_demo(application.deps)
         print(f"demo cohort: {len(created)} patient(s) added" + ("" if created else " (already loaded)"))
@@ -156,6 +163,9 @@ def status(mrn: str, json_: JsonOpt = False) -> None:
     rules = dict(deps.pathway.definition.rules.follow_ups)
     current = [f for f in follow_ups if f.status in PENDING]
     live = [a for a in alerts if a.status in LIVE]
+    warning = pathway_change.hint(deps, str(application.settings.pathway_file))
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
     if json_:
         out = render.status_json(view, deps.zone)
         out["follow_ups"] = [render_care.follow_up_json(f, rules, deps.zone) for f in current]
@@ -278,6 +288,7 @@ from pathway.cli import handover_cmd as _handover  # noqa: E402,F401
 from pathway.cli import health_cmd as _health  # noqa: E402,F401
 from pathway.cli import import_cmd as _import  # noqa: E402,F401
 from pathway.cli import notify_cmds as _notify  # noqa: E402,F401
+from pathway.cli import pathway_cmds as _pathway_cmds  # noqa: E402,F401
 from pathway.cli import report_cmds as _report  # noqa: E402,F401
 from pathway.cli import rules_cmd as _rules  # noqa: E402,F401
 from pathway.cli import serve_cmd as _serve  # noqa: E402,F401

@@ -14,7 +14,7 @@ from pathway.cli.common import ACTS_AS, JsonOpt, acting, app, get_app, handles_e
 from pathway.domain.alert_status import Severity
 from pathway.domain.clinical_time import parse_date
 from pathway.domain.explanation import as_json
-from pathway.services import alerting, health
+from pathway.services import alerting, health, pathway_change
 
 By = Annotated[
     str | None,
@@ -33,6 +33,7 @@ def sweep(
     Example: pathway sweep --json
     """
     application = get_app()
+    pathway_change.require_applied(application.deps, str(application.settings.pathway_file))
     job = alerting.refresh_all if all_ else alerting.sweep
     changes = health.run_recorded(application.deps, health.SWEEP, lambda: job(application.deps))
     if json_:

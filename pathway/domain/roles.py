@@ -25,6 +25,7 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "override_critical": _CLINICIANS,
     "record_decision": _CLINICIANS,
     "manage_users": (Role.ADMIN,),
+    "apply_pathway": _CLINICIANS,
 }
 DECISION_EVENTS = frozenset({"mdt_decision"})
 

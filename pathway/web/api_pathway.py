@@ -11,7 +11,7 @@ from pathway.domain.errors import NotFound
 from pathway.domain.report import as_json
 from pathway.render import report as render_report
 from pathway.render.diagram_svg import diagram_svg
-from pathway.services import accounts, patients, reports
+from pathway.services import accounts, pathway_change, patients, reports
 from pathway.web import schemas
 from pathway.web.auth import CurrentUser, deps_of
 from pathway.web.schemas import JSON_ERRORS, ClinicDate
@@ -46,6 +46,14 @@ def report_html(request: Request, _: CurrentUser, as_of: ClinicDate | None = Non
 def definition(request: Request, _: CurrentUser) -> Any:
     """The pathway file as loaded: tracks, states, events with their fields, rules, sources."""
     return deps_of(request).pathway.definition.model_dump(mode="json")
+
+
+@router.get("/pathway/versions", response_model=list[dict[str, Any]])
+def versions(request: Request, _: CurrentUser) -> Any:
+    """The applied pathway versions, newest first: hash, when, who applied and approved, the note
+    and the changes (rule book 4.2); the file texts are kept in the database, not listed."""
+    deps = deps_of(request)
+    return [pathway_change.version_json(v, deps.zone) for v in pathway_change.history(deps)]
 
 
 @router.get(

@@ -114,6 +114,7 @@ EXPECTED = {
         "override",
         "override_critical",
         "record_decision",
+        "apply_pathway",
     },
     "admin": set(accounts.PERMISSIONS),
 }

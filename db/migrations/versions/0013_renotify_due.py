@@ -5,7 +5,7 @@ backfilled with their first notification instant: the next sweep works out the r
 (rounds already sent are not sent twice: their idempotency keys are in the outbox) and moves the
 instant on.
 
-Revision ID: 0013_renotify_due
+Revision ID: 0013
 Revises: 0012
 Create Date: 2026-11-30
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision = "0013_renotify_due"
+revision = "0013"
 down_revision = "0012"
 branch_labels = None
 depends_on = None
