@@ -452,7 +452,7 @@ class PathwayVersion:
     applied_by: str
     approved_by: str
     note: str
-    changes: list[dict[str, Any]]
+    changes: list[JsonObject]
     text: str
     rederived_at: datetime | None = None
 

@@ -167,6 +167,8 @@ class AlertChange:
     status: str | _Keep = KEEP
     updated_at: datetime | _Keep = KEEP
     message: str | _Keep = KEEP
+    source: str | _Keep = KEEP
+    pathway_hash: str | _Keep = KEEP
     held: bool | _Keep = KEEP
     snoozed_until: datetime | _Keep | None = KEEP
     override_reason: str | _Keep | None = KEEP

@@ -19,6 +19,7 @@ from pathway.domain.errors import Conflict, InvalidInput, PathwayError, Permissi
 from pathway.domain.machine import Pathway
 from pathway.domain.model import Patient
 from pathway.domain.pathway_diff import LOOSENING, Change, diff_definitions, summary
+from pathway.domain.records import AlertChange
 from pathway.domain.roles import PERMISSIONS
 from pathway.ports import Deps, PathwayVersion, UnitOfWork
 from pathway.services.pathway_impact import Impact, derive, impact
@@ -269,13 +270,10 @@ def _refresh_texts(
         c = candidates.get((a.rule, a.instance_key))
         if a.status not in LIVE or c is None or (c.message, c.source) == (a.message, a.source):
             continue
-        values = {
-            "message": c.message,
-            "source": c.source,
-            "pathway_hash": version.content_hash,
-            "updated_at": now,
-        }
-        if uow.alerts.update(a.id, a.status, values):
+        change = AlertChange(
+            message=c.message, source=c.source, pathway_hash=version.content_hash, updated_at=now
+        )
+        if uow.alerts.update(a.id, a.status, change):
             uow.alerts.add_action(
                 a.id, "text_refreshed", SWEEP_ACTOR, now, f"pathway version {version.number}"
             )
