@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session
 
 from db.accounts import SqlUserRepository
+from db.audit import SqlAuditRepository, SqlSessionRepository
 from db.handovers import SqlHandoverRepository
 from db.interop import SqlInteropRepository
 from db.notifications import SqlNotificationRepository
@@ -17,6 +18,7 @@ from db.tracking import SqlAlertRepository, SqlFollowUpRepository
 from pathway.domain.errors import Conflict
 from pathway.ports import (
     AlertRepository,
+    AuditRepository,
     EventRepository,
     FollowUpRepository,
     HandoverRepository,
@@ -25,6 +27,7 @@ from pathway.ports import (
     OperationsRepository,
     PatientRepository,
     ReportRepository,
+    SessionRepository,
     UserRepository,
 )
 
@@ -44,6 +47,8 @@ class SqlUnitOfWork:
     interop: InteropRepository
     handovers: HandoverRepository
     operations: OperationsRepository
+    sessions: SessionRepository
+    audit: AuditRepository
 
     def __init__(self, engine: Engine, pathway_id: str, read_only: bool = False) -> None:
         self.engine = engine.execution_options(**READ_ONLY) if read_only else engine
@@ -62,6 +67,8 @@ class SqlUnitOfWork:
         self.interop = SqlInteropRepository(self.session)
         self.handovers = SqlHandoverRepository(self.session)
         self.operations = SqlOperationsRepository(self.session)
+        self.sessions = SqlSessionRepository(self.session)
+        self.audit = SqlAuditRepository(self.session)
         return self
 
     def __exit__(

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import secrets
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -50,7 +51,14 @@ class Settings(BaseModel):
     report_time: str = "07:00"
     reports_dir: Path = Path("reports")
     report_recipients: tuple[str, ...] = ()
-    secret_key: str | None = None
+    secret_key: str | None = None  # the former name of session_secret, still accepted
+    session_secret: str | None = None
+    session_secret_file: Path | None = None
+    session_idle_minutes: int = 30
+    session_hours: int = 12
+    signin_max_failures: int = 5
+    signin_lock_minutes: int = 15
+    max_body_bytes: int = 1_048_576
     secure_cookies: bool = False
     fhir_mrn_system: str = "urn:sacral-pathway:mrn"
     calendar_show_patient: bool = False
@@ -61,6 +69,20 @@ class Settings(BaseModel):
     def _uri(cls, value: str) -> str:
         if ":" not in value or any(c.isspace() for c in value):
             raise ValueError(f"'{value}' is not a URI (e.g. urn:oid:1.2.3.4 or https://hospital.example/mrn)")
+        return value
+
+    @field_validator("session_idle_minutes", "session_hours", "signin_max_failures", "signin_lock_minutes")
+    @classmethod
+    def _positive(cls, value: int) -> int:
+        if not 1 <= value <= 100_000:
+            raise ValueError("must be a whole number between 1 and 100000")
+        return value
+
+    @field_validator("max_body_bytes")
+    @classmethod
+    def _body(cls, value: int) -> int:
+        if not 1024 <= value <= 1_073_741_824:
+            raise ValueError("must be between 1024 bytes and 1 GiB")
         return value
 
     @field_validator("calendar_days")
@@ -187,3 +209,35 @@ def _parse_env(key: str, name: str, raw: str) -> Any:
         return json.loads(raw)
     except json.JSONDecodeError as exc:
         raise InvalidInput(f"{key}: not valid JSON ({exc.msg} at character {exc.pos})") from None
+
+
+MAKE_SECRET = 'python -c "import secrets; print(secrets.token_urlsafe(32))"'
+
+
+def web_secret(settings: Settings, demo: Callable[[], bool]) -> tuple[str, str | None]:
+    """The session signing secret from the environment or its file, or for a demo database an
+    ephemeral one (with a warning); refuses in one line otherwise."""
+    if settings.session_secret_file is not None:
+        try:
+            text = settings.session_secret_file.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InvalidInput(
+                f"PATHWAY_SESSION_SECRET_FILE={settings.session_secret_file}: cannot read it ({exc})"
+            ) from None
+        if len(text) < 32:
+            raise InvalidInput("PATHWAY_SESSION_SECRET_FILE: the secret must be at least 32 characters")
+        return text, None
+    given = settings.session_secret or settings.secret_key
+    if given:
+        if len(given) < 16:
+            raise InvalidInput("PATHWAY_SESSION_SECRET must be at least 16 characters")
+        return given, None
+    if demo():
+        return secrets.token_urlsafe(32), (
+            "demo database: web sessions are signed with an ephemeral secret and end when the server "
+            "stops; set PATHWAY_SESSION_SECRET to keep them"
+        )
+    raise InvalidInput(
+        "set PATHWAY_SESSION_SECRET (or PATHWAY_SESSION_SECRET_FILE) to a secret; "
+        f"make one with: {MAKE_SECRET}"
+    )

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from db import migrate
+from db.accounts import mark_demo
 from pathway.cli import render, render_care
 from pathway.cli.common import ACTS_AS, ChecksFailed, JsonOpt, acting, app, get_app, handles_errors
 from pathway.domain.alert_status import LIVE
@@ -32,6 +33,7 @@ def init(demo: Annotated[bool, typer.Option(help="Also load the demo cohort.")] 
     print(f"database {url}: {state} (schema {after})")
     if demo:
         created = load_demo(application.deps)
+        mark_demo(application.engine, application.deps.clock.now())
         print(f"demo cohort: {len(created)} patient(s) added" + ("" if created else " (already loaded)"))
 
 
@@ -53,7 +55,7 @@ def enroll(
     Example: pathway enroll MRN-1001 --histology sts --on 2026-11-02
     """
     application = get_app()
-    acting(application, "enrol")
+    actor = acting(application, "enrol")
     patient = patients.enroll(
         application.deps,
         mrn,
@@ -61,6 +63,7 @@ def enroll(
         histology=histology,
         birth_date=parse_date(birth_date, "--birth-date") if birth_date else None,
         on=parse_date(on, "--on") if on else None,
+        actor=actor.name,
     )
     if json_:
         render.dump_json(render.patient_json(patient))

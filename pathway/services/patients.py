@@ -30,6 +30,7 @@ from pathway.domain.machine import Pathway
 from pathway.domain.model import EventRecord, NewEvent, Patient, PatientView
 from pathway.domain.roles import event_refusal
 from pathway.ports import Deps, UnitOfWork
+from pathway.services import audit
 from pathway.services.handover import capture as capture_handover
 from pathway.services.raising import Changes
 from pathway.services.sync import find_patient, lock_patient_with_states, refresh_patient
@@ -62,8 +63,10 @@ def enroll(
     birth_date: date | None = None,
     histology: str | None = None,
     on: date | None = None,
+    actor: str = "system",
 ) -> Patient:
-    """Enrol a patient; raises InvalidInput (bad MRN, date or histology) or Conflict (duplicate)."""
+    """Enrol a patient (`actor`: who, for the audit trail); raises InvalidInput (bad MRN, date
+    or histology) or Conflict (duplicate)."""
     mrn = _valid_mrn(mrn)
     name = clean_text(name, "--name", 200) or None if name is not None else None
     now = deps.clock.now()
@@ -89,6 +92,7 @@ def enroll(
             deps.pathway.definition.initial_states(),
         )
         refresh_patient(uow, deps.pathway, deps.calendar, patient, now, deps.routes)
+        audit.note(uow, now, actor, "enrol", mrn, patient_id=patient.id, enrolled_on=str(enrolled_on))
         uow.commit()
     return patient
 
@@ -218,6 +222,17 @@ def record_in(
     scope = scope_of(definition, types, set(changes))
     tracking = refresh_patient(
         uow, deps.pathway, deps.calendar, saved, now, deps.routes, scope, events=[*history, record]
+    )
+    retracts = definition.events[event].retracts
+    audit.note(
+        uow,
+        now,
+        actor,
+        "retract" if retracts else "record",
+        saved.mrn,
+        event=event,
+        event_id=record.id,
+        **({"retracted": data.get("event_id")} if retracts else {}),
     )
     return Recorded(
         patient=saved, event=record, states=new_states, changes=changes, tracking=tracking, handover=handover

@@ -36,7 +36,7 @@ def list_patients(
 
 
 @router.post("", status_code=201, response_model=schemas.PatientOut)
-def enrol(request: Request, response: Response, body: schemas.EnrolIn, _: Enroller) -> Any:
+def enrol(request: Request, response: Response, body: schemas.EnrolIn, user: Enroller) -> Any:
     deps = deps_of(request)
     p = patients.enroll(
         deps,
@@ -45,6 +45,7 @@ def enrol(request: Request, response: Response, body: schemas.EnrolIn, _: Enroll
         birth_date=body.birth_date,
         histology=body.histology,
         on=body.enrolled_on,
+        actor=user.name,
     )
     response.headers["Location"] = f"/api/v1/patients/{quote(p.mrn, safe='')}"
     return present.patient(p, patients.status(deps, p.mrn).states)

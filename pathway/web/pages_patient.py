@@ -62,6 +62,7 @@ def enrol(
         mrn,
         histology=histology or None,
         on=parse_date(enrolled_on, "enrolment date") if enrolled_on else None,
+        actor=user.name,
     )
     flash(request, "ok", f"Enrolled {patient.mrn} on {patient.enrolled_on}.")
     return RedirectResponse(f"/patients/{quote(patient.mrn)}", status_code=303)
