@@ -268,6 +268,7 @@ def main() -> None:
     app()
 
 
+from pathway.cli import audit_cmd as _audit  # noqa: E402,F401
 from pathway.cli import backup_cmds as _backup  # noqa: E402,F401
 from pathway.cli import care as _care  # noqa: E402,F401  (registers the follow-up commands)
 from pathway.cli import fhir_cmds as _fhir  # noqa: E402,F401

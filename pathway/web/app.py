@@ -25,6 +25,7 @@ from pathway.web import (
     api_pathway,
     api_patients,
     api_users,
+    audit_routes,
     errors,
     interop_routes,
     ops,
@@ -84,8 +85,8 @@ def create_app(application: App, secret_key: str | None = None, secure_cookies: 
     errors.install(app)
     api = APIRouter(prefix="/api/v1", responses=ERRORS)
     api.include_router(interop_routes.api)  # before api_patients: /patients/{mrn:path} takes the rest
-    for module in (api_patients, api_care, api_pathway, api_users):
-        api.include_router(module.router)
+    for module in (api_patients, api_care, api_pathway, api_users, audit_routes):
+        api.include_router(module.api if module is audit_routes else module.router)
     app.include_router(api)
     app.include_router(interop_routes.feeds)
 
@@ -96,6 +97,7 @@ def create_app(application: App, secret_key: str | None = None, secure_cookies: 
     app.include_router(ops.router)
     for pages in (pages_auth, pages_worklist, pages_patient, pages_pathway):
         app.include_router(pages.router)
+    app.include_router(audit_routes.pages)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     app.add_middleware(
         SessionMiddleware,

@@ -152,6 +152,7 @@ class RoleIn(_In):
 class UserIn(_In):
     name: Annotated[str, Field(min_length=1, max_length=64)]
     role: Role
+    expires_in_days: Annotated[int | None, Field(ge=1, le=3650)] = None
 
 
 class PatientOut(BaseModel):
@@ -253,6 +254,7 @@ class UserOut(BaseModel):
     created_at: datetime
     revoked_at: datetime | None
     active: bool
+    expires_at: datetime | None = None
 
 
 class IssuedOut(BaseModel):
