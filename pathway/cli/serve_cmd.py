@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated
 
 import typer
@@ -36,10 +35,8 @@ def serve(
     if not 1 <= port <= 65535:
         raise InvalidInput("--port must be between 1 and 65535")
     application = get_app()  # refuses here, in one line, a database that is not ready
-    _, ephemeral = application.session_secret()  # refuses here, in one line, without a secret
+    application.session_secret()  # refuses here, in one line, without one (the app logs a demo's)
     logs.configure(application.settings.log_format)
-    if ephemeral:
-        print(ephemeral, file=sys.stderr)
     scheduler = None
     if with_scheduler:
         settings = application.settings

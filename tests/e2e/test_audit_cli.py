@@ -16,9 +16,8 @@ def test_cli_writes_are_audited_and_pathway_audit_reads_them(cli: Cli) -> None:
     recorded = as_json(cli("record", "MRN-1", "pain_score", "--set", "nrs=4", "--by", "j.smith", "--json"))
     event_id = recorded["event"]["id"] if "event" in recorded else recorded["id"]
     ok(cli("record", "MRN-1", "retraction", "--set", f"event_id={event_id}", "--reason", "wrong patient"))
-    token = as_json(cli("users", "add", "boss", "--role", "admin", "--expires-in-days", "30", "--json"))[
-        "token"
-    ]
+    added = cli("users", "add", "boss", "--role", "admin", "--expires-in-days", "30", "--json")
+    token = as_json(added)["token"]
     trail = as_json(cli("audit", "--mrn", "MRN-1", "--json", env={"PATHWAY_TOKEN": token}))
     assert [(r["action"], r["actor"], r["origin"]) for r in reversed(trail)] == [
         ("enrol", "j.smith", "cli"),
