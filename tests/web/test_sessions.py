@@ -181,3 +181,28 @@ def test_a_revoked_accounts_token_counts_against_the_account_too(
         assert client.get("/api/v1/alerts", headers=bearer(tokens["viewer"])).status_code == 401
         clock.advance(seconds=10)
     assert client.get("/api/v1/alerts", headers=bearer(tokens["viewer"])).status_code == 429
+
+
+def test_the_migration_deletes_the_stored_secret(tmp_path: Path) -> None:
+    from alembic import command
+
+    from db import migrate
+    from db.engine import make_engine
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    cfg = migrate._config()
+    try:
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "0011")
+            conn.execute(
+                text(
+                    "INSERT INTO app_setting (key, value, created_at) "
+                    "VALUES ('session_secret', 's', '2026-01-01')"
+                )
+            )
+        migrate.upgrade(engine)
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM app_setting")).scalar_one() == 0
+    finally:
+        engine.dispose()
