@@ -59,6 +59,7 @@ class Settings(BaseModel):
     signin_max_failures: int = 5
     signin_lock_minutes: int = 15
     max_body_bytes: int = 1_048_576
+    trusted_proxies: tuple[str, ...] = ()
     secure_cookies: bool = False
     fhir_mrn_system: str = "urn:sacral-pathway:mrn"
     calendar_show_patient: bool = False
@@ -95,7 +96,7 @@ class Settings(BaseModel):
     metrics_allow: tuple[str, ...] = ()
     log_format: str = "text"
 
-    @field_validator("metrics_allow")
+    @field_validator("metrics_allow", "trusted_proxies")
     @classmethod
     def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for net in value:
@@ -196,14 +197,14 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         raise InvalidInput(f"{field}: {err['msg']}") from None
 
 
-LIST_FIELDS = ("notify", "report_recipients", "metrics_allow")
+LIST_FIELDS = ("notify", "report_recipients", "metrics_allow", "trusted_proxies")
 
 
 def _parse_env(key: str, name: str, raw: str) -> Any:
     """Lists come as JSON (PATHWAY_NOTIFY='[{"channel": "email", "to": "oncall@example.org"}]')."""
     if name not in LIST_FIELDS:
         return raw
-    if name in ("report_recipients", "metrics_allow") and not raw.lstrip().startswith("["):
+    if name in ("report_recipients", "metrics_allow", "trusted_proxies") and not raw.lstrip().startswith("["):
         return [part.strip() for part in raw.split(",") if part.strip()]
     try:
         return json.loads(raw)

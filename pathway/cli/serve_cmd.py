@@ -66,7 +66,10 @@ def serve(
             log_level="info",
             log_config=None,  # logging as configured above: one format, uvicorn's lines included
             access_log=False,  # pathway.web.observe writes route templates, never paths with MRNs
-            proxy_headers=False,
+            # the client address (sign-in throttling, audit) from X-Forwarded-For only when it
+            # comes from a proxy named in PATHWAY_TRUSTED_PROXIES; otherwise the peer's address
+            proxy_headers=bool(application.settings.trusted_proxies),
+            forwarded_allow_ips=list(application.settings.trusted_proxies) or None,
         )
     finally:
         if scheduler is not None:

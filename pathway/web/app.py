@@ -108,10 +108,10 @@ def create_app(application: App, secret_key: str | None = None, secure_cookies: 
         https_only=secure_cookies,
     )
     app.add_middleware(ClientOrigin)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)  # before anything reads the body
     app.add_middleware(SecurityHeaders)
     app.state.route_templates = templates_of(app)
     app.add_middleware(Observe, latency=latency, templates=app.state.route_templates)
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)  # outermost: before anything reads
     return app
 
 

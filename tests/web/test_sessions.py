@@ -206,3 +206,10 @@ def test_the_migration_deletes_the_stored_secret(tmp_path: Path) -> None:
             assert conn.execute(text("SELECT count(*) FROM app_setting")).scalar_one() == 0
     finally:
         engine.dispose()
+
+
+def test_trusted_proxies_are_address_ranges() -> None:
+    settings = load_settings({"PATHWAY_TIMEZONE": "UTC", "PATHWAY_TRUSTED_PROXIES": "127.0.0.1, 10.0.0.0/8"})
+    assert settings.trusted_proxies == ("127.0.0.1/32", "10.0.0.0/8")
+    with pytest.raises(InvalidInput, match="PATHWAY_TRUSTED_PROXIES"):
+        load_settings({"PATHWAY_TIMEZONE": "UTC", "PATHWAY_TRUSTED_PROXIES": "the proxy"})
