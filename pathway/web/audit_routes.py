@@ -2,23 +2,33 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
+from pathway.domain.clinical_time import parse_date, start_of_day
+from pathway.domain.events import MRN_PATTERN
 from pathway.ports import User
 from pathway.services import audit
+from pathway.services.accounts import USER_NAME
 from pathway.web.auth import deps_of, may
 from pathway.web.templating import page
 
 api = APIRouter(prefix="/audit", tags=["audit"])
 pages = APIRouter(include_in_schema=False)
 Admin = Annotated[User, may("manage_users")]
-UserQ = Annotated[str | None, Query(max_length=64, description="Only this user's rows.")]
-MrnQ = Annotated[str | None, Query(max_length=64, description="Only this patient's rows.")]
-SinceQ = Annotated[date | None, Query(description="Only rows from this day (UTC) on.")]
+UserQ = Annotated[
+    str | None, Query(max_length=64, pattern=USER_NAME.pattern + "|^$", description="Only this user's rows.")
+]
+MrnQ = Annotated[
+    str | None,
+    Query(max_length=64, pattern=MRN_PATTERN.pattern + "|^$", description="Only this patient's rows."),
+]
+SinceQ = Annotated[
+    str | None,
+    Query(pattern=r"^(\d{4}-\d{2}-\d{2})?$", description="Only rows from this clinic date (YYYY-MM-DD) on."),
+]
 LimitQ = Annotated[int, Query(ge=1, le=audit.MAX_ROWS)]
 
 
@@ -27,10 +37,11 @@ def viewed(request: Request, user: User, mrn: str, what: str) -> None:
     audit.record(deps_of(request), user.name, "view", mrn, what=what)
 
 
-def _rows(request: Request, user: str | None, mrn: str | None, since: date | None, limit: int) -> list[Any]:
-    start = datetime.combine(since, time(), tzinfo=deps_of(request).clock.now().tzinfo) if since else None
+def _rows(request: Request, user: str | None, mrn: str | None, since: str | None, limit: int) -> list[Any]:
+    deps = deps_of(request)
+    start = start_of_day(parse_date(since, "since"), deps.zone) if since else None
     mrn = mrn.strip() if mrn else None
-    return audit.find(deps_of(request), user or None, mrn or None, start, limit)
+    return audit.find(deps, user or None, mrn or None, start, limit)
 
 
 @api.get("", response_model=list[dict[str, Any]])
