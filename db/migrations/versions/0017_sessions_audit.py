@@ -2,7 +2,7 @@
 leaves the database (it comes from PATHWAY_SESSION_SECRET or PATHWAY_SESSION_SECRET_FILE).
 
 Revision ID: 0017
-Revises: 0011
+Revises: 0012
 Create Date: 2026-11-30
 """
 import sqlalchemy as sa
@@ -11,7 +11,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
 revision = "0017"
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
