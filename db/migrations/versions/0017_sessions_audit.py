@@ -72,7 +72,6 @@ def downgrade() -> None:
     op.drop_table("audit")
     if op.get_bind().dialect.name != "sqlite":
         op.execute("DROP FUNCTION IF EXISTS audit_append_only()")
-    with op.batch_alter_table("app_user") as batch:
-        batch.drop_column("expires_at")
     op.drop_index("ix_web_session_user", "web_session")
     op.drop_table("web_session")
+    op.execute("ALTER TABLE app_user DROP COLUMN expires_at")  # SQLite 3.35+: no table rebuild
