@@ -1,8 +1,7 @@
-"""Users (hashed API tokens) and the shared application settings such as the session secret."""
+"""Users (hashed API tokens) and the shared application settings (e.g. whether this is the demo)."""
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime
 
 from sqlalchemy import Engine, update
@@ -12,20 +11,27 @@ from db.tables import AppSettingRow, UserRow
 from db.tracking import _insert
 from pathway.ports import User
 
-SESSION_SECRET = "session_secret"
-
 
 def to_user(row: UserRow) -> User:
     assert row.id is not None
-    return User(id=row.id, name=row.name, role=row.role, created_at=row.created_at, revoked_at=row.revoked_at)
+    return User(
+        id=row.id,
+        name=row.name,
+        role=row.role,
+        created_at=row.created_at,
+        revoked_at=row.revoked_at,
+        expires_at=row.expires_at,
+    )
 
 
 class SqlUserRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def add(self, name: str, role: str, token_hash: str, at: datetime) -> User:
-        row = UserRow(name=name, role=role, token_hash=token_hash, created_at=at)
+    def add(
+        self, name: str, role: str, token_hash: str, at: datetime, expires_at: datetime | None = None
+    ) -> User:
+        row = UserRow(name=name, role=role, token_hash=token_hash, created_at=at, expires_at=expires_at)
         self.session.add(row)
         self.session.flush()
         return to_user(row)
@@ -66,16 +72,22 @@ class SqlUserRepository:
         self.session.expire_all()
 
 
-def shared_secret(engine: Engine, at: datetime, key: str = SESSION_SECRET) -> str:
-    """The stored secret under `key`, generated and stored by the first process that asks."""
+DEMO = "demo"
+
+
+def mark_demo(engine: Engine, at: datetime) -> None:
+    """Remember that this database was initialised with `--demo` (the web app may then run with
+    an ephemeral session secret)."""
     with Session(engine) as session:
         stmt = (
             _insert(session)(AppSettingRow)
-            .values(key=key, value=secrets.token_urlsafe(48), created_at=at)
+            .values(key=DEMO, value="1", created_at=at)
             .on_conflict_do_nothing(index_elements=["key"])
         )
         session.execute(stmt)
         session.commit()
-        row = session.get(AppSettingRow, key)
-        assert row is not None
-        return row.value
+
+
+def is_demo(engine: Engine) -> bool:
+    with Session(engine) as session:
+        return session.get(AppSettingRow, DEMO) is not None

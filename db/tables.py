@@ -283,6 +283,7 @@ class UserRow(SQLModel, table=True):
     token_hash: str = Field(max_length=64)
     created_at: datetime
     revoked_at: datetime | None = None
+    expires_at: datetime | None = None
 
 
 class AppSettingRow(SQLModel, table=True):
@@ -361,3 +362,35 @@ class PathwayVersionRow(SQLModel, table=True):
     changes: list[Any] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
     text: str
     rederived_at: datetime | None = None
+
+
+class WebSessionRow(SQLModel, table=True):
+    """A signed-in browser: the cookie carries the random id, only its SHA-256 hash is kept."""
+
+    __tablename__ = "web_session"
+    __table_args__ = (Index("ix_web_session_user", "user_id"),)
+
+    id_hash: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(foreign_key="app_user.id")
+    created_at: datetime
+    last_seen_at: datetime
+    revoked_at: datetime | None = None
+
+
+class AuditRow(SQLModel, table=True):
+    """Append-only: who did or viewed what, when, to which patient, from where (address or "cli")."""
+
+    __tablename__ = "audit"
+    __table_args__ = (
+        Index("ix_audit_at", "at"),
+        Index("ix_audit_mrn", "mrn", "at"),
+        Index("ix_audit_actor", "actor", "at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime
+    actor: str = Field(max_length=100)
+    action: str = Field(max_length=48)
+    mrn: str | None = Field(default=None, max_length=64)
+    origin: str = Field(max_length=64)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))

@@ -27,7 +27,7 @@ from pathway.domain.records import (
     NewFollowUp,
     RaisedLevel,
 )
-from pathway.domain.rows import AuditEntry
+from pathway.domain.rows import AlertActionEntry
 from pathway.domain.status import FollowUpStatus
 from pathway.ports import Renotifiable
 
@@ -377,8 +377,8 @@ class SqlAlertRepository:
             },
         )
 
-    def actions(self, alert_id: int) -> list[AuditEntry]:
+    def actions(self, alert_id: int) -> list[AlertActionEntry]:
         rows = self.session.exec(
             select(AlertActionRow).where(AlertActionRow.alert_id == alert_id).order_by(col(AlertActionRow.id))
         ).all()
-        return [AuditEntry(r.action, r.actor, r.at, r.note) for r in rows]
+        return [AlertActionEntry(r.action, r.actor, r.at, r.note) for r in rows]

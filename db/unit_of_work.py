@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session
 
 from db.accounts import SqlUserRepository
+from db.audit import SqlAuditRepository, SqlSessionRepository
 from db.handovers import SqlHandoverRepository
 from db.interop import SqlInteropRepository
 from db.notifications import SqlNotificationRepository
@@ -18,6 +19,7 @@ from db.tracking import SqlAlertRepository, SqlFollowUpRepository
 from pathway.domain.errors import Conflict
 from pathway.ports import (
     AlertRepository,
+    AuditRepository,
     EventRepository,
     FollowUpRepository,
     HandoverRepository,
@@ -28,6 +30,7 @@ from pathway.ports import (
     PatientRepository,
     ReportReadModel,
     ReportRuns,
+    SessionRepository,
     UserRepository,
 )
 
@@ -49,6 +52,8 @@ class SqlUnitOfWork:
     handovers: HandoverRepository
     operations: OperationsRepository
     versions: PathwayVersionRepository
+    sessions: SessionRepository
+    audit: AuditRepository
 
     def __init__(self, engine: Engine, pathway_id: str, read_only: bool = False) -> None:
         self.engine = engine.execution_options(**READ_ONLY) if read_only else engine
@@ -69,6 +74,8 @@ class SqlUnitOfWork:
         self.handovers = SqlHandoverRepository(self.session)
         self.operations = SqlOperationsRepository(self.session)
         self.versions = SqlPathwayVersionRepository(self.session)
+        self.sessions = SqlSessionRepository(self.session)
+        self.audit = SqlAuditRepository(self.session)
         return self
 
     def __exit__(

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from db import migrate
+from db.accounts import is_demo
 from db.engine import make_engine
 from db.unit_of_work import SqlUnitOfWork
 from pathway.adapters.channels import EmailSender, LogSender, SmtpConfig, WebhookSender
@@ -23,7 +24,7 @@ from pathway.domain.notify import RetryPolicy
 from pathway.domain.windows import Calendar
 from pathway.ports import Deps, Sender
 from pathway.services import health as checks
-from pathway.settings import Settings, load_settings
+from pathway.settings import Settings, load_settings, web_secret
 
 
 class DatabaseNotReady(PathwayError):
@@ -59,6 +60,15 @@ class App:
             password=s.smtp_password,
             sender=s.smtp_from,
         )
+
+    def session_secret(self) -> tuple[str, str | None]:
+        """The web session signing secret and, when it is an ephemeral one, a warning to say so.
+
+        From PATHWAY_SESSION_SECRET (or its former name PATHWAY_SECRET_KEY) or the file named by
+        PATHWAY_SESSION_SECRET_FILE; never from the database it protects. Without one only a
+        database initialised with `--demo` may run, with a secret that lives as long as the process.
+        """
+        return web_secret(self.settings, lambda: is_demo(self.engine))
 
     def check_schema(self) -> None:
         current, head = migrate.current(self.engine), migrate.head()

@@ -38,8 +38,8 @@ from pathway.domain.report import AlertFact, EventFact, ReportBounds
 from pathway.domain.rows import (
     ActionRow,
     ActivePatients,
+    AlertActionEntry,
     AttemptRow,
-    AuditEntry,
     CountedMrns,
     ForecastBucket,
     OpenWindow,
@@ -195,7 +195,7 @@ class AlertRepository(Protocol):
         data: JsonObject | None = None,
     ) -> None: ...
 
-    def actions(self, alert_id: int) -> list[AuditEntry]: ...
+    def actions(self, alert_id: int) -> list[AlertActionEntry]: ...
 
 
 class NotificationRepository(Protocol):
@@ -368,6 +368,8 @@ class UnitOfWork(Protocol):
     handovers: HandoverRepository
     operations: OperationsRepository
     versions: PathwayVersionRepository
+    sessions: SessionRepository
+    audit: AuditRepository
 
     def __enter__(self) -> UnitOfWork: ...
 
@@ -412,14 +414,21 @@ class User:
     role: str
     created_at: datetime
     revoked_at: datetime | None = None
+    expires_at: datetime | None = None
 
     @property
     def active(self) -> bool:
         return self.revoked_at is None
 
+    def usable(self, now: datetime) -> bool:
+        """Active and its token not past its expiry."""
+        return self.active and (self.expires_at is None or now < self.expires_at)
+
 
 class UserRepository(Protocol):
-    def add(self, name: str, role: str, token_hash: str, at: datetime) -> User: ...
+    def add(
+        self, name: str, role: str, token_hash: str, at: datetime, expires_at: datetime | None = None
+    ) -> User: ...
 
     def by_id(self, user_id: int) -> User | None: ...
 
@@ -469,3 +478,50 @@ class PathwayVersionRepository(Protocol):
         ...
 
     def mark_rederived(self, pathway_id: str, number: int, at: datetime) -> None: ...
+
+
+@dataclass(frozen=True)
+class WebSession:
+    """A signed-in browser, kept server-side (the cookie holds only its random id)."""
+
+    user_id: int
+    created_at: datetime
+    last_seen_at: datetime
+    revoked_at: datetime | None = None
+
+
+class SessionRepository(Protocol):
+    def add(self, id_hash: str, user_id: int, at: datetime) -> None: ...
+
+    def get(self, id_hash: str) -> WebSession | None: ...
+
+    def touch(self, id_hash: str, at: datetime) -> None:
+        """Record the last time the session was used."""
+        ...
+
+    def revoke(self, id_hash: str, at: datetime) -> None: ...
+
+    def revoke_user(self, user_id: int, at: datetime) -> int:
+        """End every live session of the user; how many."""
+        ...
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """Who did or viewed what, when, to which patient (MRN), from where (address or "cli")."""
+
+    at: datetime
+    actor: str
+    action: str
+    origin: str
+    mrn: str | None = None
+    detail: JsonObject | None = None
+    id: int | None = None
+
+
+class AuditRepository(Protocol):
+    def add(self, entry: AuditEntry) -> None: ...
+
+    def find(self, user: str | None, mrn: str | None, since: datetime | None, limit: int) -> list[AuditEntry]:
+        """Newest first."""
+        ...

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import secrets
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -50,7 +51,15 @@ class Settings(BaseModel):
     report_time: str = "07:00"
     reports_dir: Path = Path("reports")
     report_recipients: tuple[str, ...] = ()
-    secret_key: str | None = None
+    secret_key: str | None = None  # the former name of session_secret, still accepted
+    session_secret: str | None = None
+    session_secret_file: Path | None = None
+    session_idle_minutes: int = 30
+    session_hours: int = 12
+    signin_max_failures: int = 5
+    signin_lock_minutes: int = 15
+    max_body_bytes: int = 1_048_576
+    trusted_proxies: tuple[str, ...] = ()
     secure_cookies: bool = False
     fhir_mrn_system: str = "urn:sacral-pathway:mrn"
     calendar_show_patient: bool = False
@@ -63,6 +72,20 @@ class Settings(BaseModel):
             raise ValueError(f"'{value}' is not a URI (e.g. urn:oid:1.2.3.4 or https://hospital.example/mrn)")
         return value
 
+    @field_validator("session_idle_minutes", "session_hours", "signin_max_failures", "signin_lock_minutes")
+    @classmethod
+    def _positive(cls, value: int) -> int:
+        if not 1 <= value <= 100_000:
+            raise ValueError("must be a whole number between 1 and 100000")
+        return value
+
+    @field_validator("max_body_bytes")
+    @classmethod
+    def _body(cls, value: int) -> int:
+        if not 1024 <= value <= 1_073_741_824:
+            raise ValueError("must be between 1024 bytes and 1 GiB")
+        return value
+
     @field_validator("calendar_days")
     @classmethod
     def _days(cls, value: int) -> int:
@@ -73,7 +96,7 @@ class Settings(BaseModel):
     metrics_allow: tuple[str, ...] = ()
     log_format: str = "text"
 
-    @field_validator("metrics_allow")
+    @field_validator("metrics_allow", "trusted_proxies")
     @classmethod
     def _networks(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for net in value:
@@ -174,16 +197,48 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         raise InvalidInput(f"{field}: {err['msg']}") from None
 
 
-LIST_FIELDS = ("notify", "report_recipients", "metrics_allow")
+LIST_FIELDS = ("notify", "report_recipients", "metrics_allow", "trusted_proxies")
 
 
 def _parse_env(key: str, name: str, raw: str) -> Any:
     """Lists come as JSON (PATHWAY_NOTIFY='[{"channel": "email", "to": "oncall@example.org"}]')."""
     if name not in LIST_FIELDS:
         return raw
-    if name in ("report_recipients", "metrics_allow") and not raw.lstrip().startswith("["):
+    if name in ("report_recipients", "metrics_allow", "trusted_proxies") and not raw.lstrip().startswith("["):
         return [part.strip() for part in raw.split(",") if part.strip()]
     try:
         return json.loads(raw)
     except json.JSONDecodeError as exc:
         raise InvalidInput(f"{key}: not valid JSON ({exc.msg} at character {exc.pos})") from None
+
+
+MAKE_SECRET = 'python -c "import secrets; print(secrets.token_urlsafe(32))"'
+
+
+def web_secret(settings: Settings, demo: Callable[[], bool]) -> tuple[str, str | None]:
+    """The session signing secret from the environment or its file, or for a demo database an
+    ephemeral one (with a warning); refuses in one line otherwise."""
+    if settings.session_secret_file is not None:
+        try:
+            text = settings.session_secret_file.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InvalidInput(
+                f"PATHWAY_SESSION_SECRET_FILE={settings.session_secret_file}: cannot read it ({exc})"
+            ) from None
+        if len(text) < 32:
+            raise InvalidInput("PATHWAY_SESSION_SECRET_FILE: the secret must be at least 32 characters")
+        return text, None
+    given = settings.session_secret or settings.secret_key
+    if given:
+        if len(given) < 16:
+            raise InvalidInput("PATHWAY_SESSION_SECRET must be at least 16 characters")
+        return given, None
+    if demo():
+        return secrets.token_urlsafe(32), (
+            "demo database: web sessions are signed with an ephemeral secret and end when the server "
+            "stops; set PATHWAY_SESSION_SECRET to keep them"
+        )
+    raise InvalidInput(
+        "set PATHWAY_SESSION_SECRET (or PATHWAY_SESSION_SECRET_FILE) to a secret; "
+        f"make one with: {MAKE_SECRET}"
+    )

@@ -39,7 +39,7 @@ from pathway.domain.records import (
     NewNotification,
     RaisedLevel,
 )
-from pathway.domain.rows import AttemptRow, AuditEntry
+from pathway.domain.rows import AlertActionEntry, AttemptRow
 from pathway.domain.rules_spec import SEVERITY_RANK
 from pathway.domain.status import FollowUpStatus, Outcome, follow_up_status
 from pathway.ports import Renotifiable
@@ -442,9 +442,9 @@ class MemoryAlerts:
             }
         )
 
-    def actions(self, alert_id: int) -> list[AuditEntry]:
+    def actions(self, alert_id: int) -> list[AlertActionEntry]:
         return [
-            AuditEntry(a["action"], a["actor"], a["at"], a["note"])
+            AlertActionEntry(a["action"], a["actor"], a["at"], a["note"])
             for a in self.s.actions
             if a["alert_id"] == alert_id
         ]

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from db import migrate
+from db.accounts import mark_demo
 from pathway.cli import render, render_care
 from pathway.cli.common import ACTS_AS, ChecksFailed, JsonOpt, acting, app, get_app, handles_errors
 from pathway.domain.alert_status import LIVE
@@ -39,6 +40,7 @@ def init(demo: Annotated[bool, typer.Option(help="Also load the demo cohort.")] 
         print(f"pathway file {settings.pathway_file.name}: recorded as version 1 (`pathway pathway-history`)")
     if demo:
         created = load_demo(application.deps)
+        mark_demo(application.engine, application.deps.clock.now())
         print(f"demo cohort: {len(created)} patient(s) added" + ("" if created else " (already loaded)"))
 
 
@@ -281,6 +283,7 @@ def main() -> None:
     app()
 
 
+from pathway.cli import audit_cmd as _audit  # noqa: E402,F401
 from pathway.cli import backup_cmds as _backup  # noqa: E402,F401
 from pathway.cli import care as _care  # noqa: E402,F401  (registers the follow-up commands)
 from pathway.cli import fhir_cmds as _fhir  # noqa: E402,F401

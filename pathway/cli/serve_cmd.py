@@ -35,6 +35,7 @@ def serve(
     if not 1 <= port <= 65535:
         raise InvalidInput("--port must be between 1 and 65535")
     application = get_app()  # refuses here, in one line, a database that is not ready
+    application.session_secret()  # refuses here, in one line, without one (the app logs a demo's)
     logs.configure(application.settings.log_format)
     scheduler = None
     if with_scheduler:
@@ -65,7 +66,10 @@ def serve(
             log_level="info",
             log_config=None,  # logging as configured above: one format, uvicorn's lines included
             access_log=False,  # pathway.web.observe writes route templates, never paths with MRNs
-            proxy_headers=False,
+            # the client address (sign-in throttling, audit) from X-Forwarded-For only when it
+            # comes from a proxy named in PATHWAY_TRUSTED_PROXIES; otherwise the peer's address
+            proxy_headers=bool(application.settings.trusted_proxies),
+            forwarded_allow_ips=list(application.settings.trusted_proxies) or None,
         )
     finally:
         if scheduler is not None:

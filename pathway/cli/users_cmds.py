@@ -23,6 +23,9 @@ app.add_typer(users_app, name="users")
 def add(
     name: str,
     role: Annotated[Role, typer.Option(help="What the user may do.")] = Role.VIEWER,
+    expires_in_days: Annotated[
+        int | None, typer.Option("--expires-in-days", help="The token stops working after N days.")
+    ] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Create a user and print their API token once (only its hash is stored).
@@ -30,8 +33,10 @@ def add(
     Example: pathway users add j.smith --role coordinator
     """
     application = get_app()
-    acting(application, "manage_users")
-    issued = accounts.add_user(application.deps, name, role.value)
+    actor = acting(application, "manage_users")
+    issued = accounts.add_user(
+        application.deps, name, role.value, by=actor.name, expires_in_days=expires_in_days
+    )
     if json_:
         render.dump_json(
             {"id": issued.user.id, "name": issued.user.name, "role": issued.user.role, "token": issued.token}
@@ -52,7 +57,13 @@ def list_(json_: JsonOpt = False) -> None:
     if json_:
         render.dump_json(
             [
-                {"name": u.name, "role": u.role, "created_at": u.created_at, "revoked_at": u.revoked_at}
+                {
+                    "name": u.name,
+                    "role": u.role,
+                    "created_at": u.created_at,
+                    "revoked_at": u.revoked_at,
+                    "expires_at": u.expires_at,
+                }
                 for u in users
             ]
         )
@@ -91,8 +102,8 @@ def reset_token(name: str, json_: JsonOpt = False) -> None:
     Example: pathway users reset-token j.smith
     """
     application = get_app()
-    acting(application, "manage_users")
-    issued = accounts.reset_token(application.deps, name)
+    actor = acting(application, "manage_users")
+    issued = accounts.reset_token(application.deps, name, by=actor.name)
     if json_:
         render.dump_json({"name": issued.user.name, "role": issued.user.role, "token": issued.token})
         return

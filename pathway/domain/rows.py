@@ -75,7 +75,7 @@ class PatientLine(NamedTuple):
     alerts: dict[str, int]
 
 
-class AuditEntry(NamedTuple):
+class AlertActionEntry(NamedTuple):
     """One audit row of an alert: what was done, by whom, when, with which note."""
 
     action: str

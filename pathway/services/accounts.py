@@ -10,10 +10,12 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 
 from pathway.domain.errors import Conflict, InvalidInput, NotFound, PathwayError, PermissionDenied
 from pathway.domain.roles import DECISION_EVENTS, PERMISSIONS, ROLES, allows, event_refusal
 from pathway.ports import Deps, UnitOfWork, User
+from pathway.services import audit
 
 __all__ = ["DECISION_EVENTS", "PERMISSIONS", "ROLES", "allows"]
 
@@ -34,19 +36,26 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def add_user(deps: Deps, name: str, role: str) -> IssuedToken:
-    """Create a user with a fresh token (shown once). Raises InvalidInput or Conflict."""
+def add_user(
+    deps: Deps, name: str, role: str, by: str | None = None, expires_in_days: int | None = None
+) -> IssuedToken:
+    """Create a user with a fresh token (shown once), valid for `expires_in_days` days if given;
+    `by` is the acting admin (for the audit trail). Raises InvalidInput or Conflict."""
     name = _valid_name(name)
     if role not in ROLES:
         raise InvalidInput(f"role must be one of {', '.join(ROLES)}")
+    if expires_in_days is not None and not 1 <= expires_in_days <= 3650:
+        raise InvalidInput("--expires-in-days must be between 1 and 3650")
     token = secrets.token_urlsafe(32)
     now = deps.clock.now()
+    expires_at = now + timedelta(days=expires_in_days) if expires_in_days is not None else None
     with deps.uow() as uow:
         existing = uow.users.by_name(name)
         if existing is not None:
             was = "" if existing.active else " (revoked; names are never reused)"
             raise Conflict(f"user {name} already exists{was}")
-        user = uow.users.add(name, role, hash_token(token), now)
+        user = uow.users.add(name, role, hash_token(token), now, expires_at)
+        audit.note(uow, now, by or "system", "user_add", None, user=name, role=role)
         uow.commit()
     return IssuedToken(user=user, token=token)
 
@@ -77,19 +86,24 @@ def revoke_user(deps: Deps, name: str, by: str | None = None) -> User:
             )
         if not uow.users.revoke(user.id, now):
             raise Conflict(f"user {user.name} is already revoked")
+        uow.sessions.revoke_user(user.id, now)
+        audit.note(uow, now, by or "system", "user_revoke", None, user=user.name)
         revoked = uow.users.by_id(user.id)
         uow.commit()
     assert revoked is not None
     return revoked
 
 
-def reset_token(deps: Deps, name: str) -> IssuedToken:
+def reset_token(deps: Deps, name: str, by: str | None = None) -> IssuedToken:
     """A new token for the user (shown once); the old one stops working at once and a revoked
     user is active again, under the same name (names stay unique for the record)."""
     token = secrets.token_urlsafe(32)
     with deps.uow() as uow:
         user = _existing(uow, name)
         uow.users.reset_token(user.id, hash_token(token))
+        now = deps.clock.now()
+        uow.sessions.revoke_user(user.id, now)  # sessions begun with the old token end with it
+        audit.note(uow, now, by or "system", "user_reset_token", None, user=user.name)
         updated = uow.users.by_id(user.id)
         uow.commit()
     assert updated is not None
@@ -109,6 +123,7 @@ def set_role(deps: Deps, name: str, role: str, by: str | None = None) -> User:
         if user.role == "admin" and user.active and not _other_active_admin(uow, user.id):
             raise Conflict(f"user {user.name} is the last active admin: make another admin first")
         uow.users.set_role(user.id, role)
+        audit.note(uow, deps.clock.now(), by or "system", "user_set_role", None, user=user.name, role=role)
         updated = uow.users.by_id(user.id)
         uow.commit()
     assert updated is not None
@@ -133,16 +148,28 @@ def authenticate(deps: Deps, token: str) -> User:
         raise NotSignedIn("sign in with your API token")
     with deps.read() as uow:  # a reader: a token check never waits for a writer's lock
         user = uow.users.by_token_hash(hash_token(token))
-    if user is None or not user.active:
-        raise NotSignedIn("this token is not valid or has been revoked; ask an admin for a new one")
+    if user is None or not user.usable(deps.clock.now()):
+        raise NotSignedIn(
+            "this token is not valid, has expired or has been revoked; ask an admin for a new one"
+        )
     return user
+
+
+def holder_of(deps: Deps, token: str) -> str | None:
+    """The name of the account this (refused) token belongs to, if any: revoked or expired."""
+    token = token.strip()
+    if not token or len(token) > 200:
+        return None
+    with deps.read() as uow:
+        user = uow.users.by_token_hash(hash_token(token))
+    return user.name if user is not None else None
 
 
 def signed_in(deps: Deps, user_id: int) -> User:
     """The user behind a web session, checked again on every request (revocation ends it)."""
     with deps.read() as uow:
         user = uow.users.by_id(user_id)
-    if user is None or not user.active:
+    if user is None or not user.usable(deps.clock.now()):
         raise NotSignedIn("your session has ended; sign in again")
     return user
 

@@ -30,6 +30,7 @@ from pathway.domain.roles import ROLES
 from pathway.domain.status import FollowUpStatus, Outcome, follow_up_status
 from pathway.domain.windows import Window
 from pathway.ports import Deps, UnitOfWork
+from pathway.services import audit
 from pathway.services.raising import Changes, hold_behind_urgent, raise_levels, renotify
 from pathway.services.sync import find_patient, refresh_patient
 
@@ -409,6 +410,10 @@ def _act(
         if not uow.alerts.update(alert_id, alert.status, change):
             raise Conflict(f"alert {alert_id} changed meanwhile; reload and try again")
         uow.alerts.add_action(alert_id, target, by.strip(), now, note, dict(data or {}))
+        patient = uow.patients.by_id(alert.patient_id)
+        audit.note(
+            uow, now, by.strip(), f"alert_{action}", patient.mrn if patient else None, alert_id=alert_id
+        )
         hold_behind_urgent(uow, alert.patient_id, now, holdable_keys(deps.pathway.definition))
         updated = uow.alerts.get(alert_id)
         uow.commit()

@@ -30,6 +30,7 @@ from pathway.domain.machine import Pathway
 from pathway.domain.model import EventRecord, NewEvent, Patient, PatientView
 from pathway.domain.roles import event_refusal
 from pathway.ports import Deps, UnitOfWork
+from pathway.services import audit
 from pathway.services.handover import capture as capture_handover
 from pathway.services.raising import Changes
 from pathway.services.sync import find_patient, lock_patient_with_states, refresh_patient
@@ -63,9 +64,10 @@ def enroll(
     histology: str | None = None,
     on: date | None = None,
     fields: dict[str, Any] | None = None,
-    actor: str = "enrolment",
+    actor: str = "system",
 ) -> Patient:
-    """Enrol a patient; raises InvalidInput (bad MRN, date, histology or fields) or Conflict (duplicate).
+    """Enrol a patient (`actor`: who, for the audit trail); raises InvalidInput (bad MRN, date,
+    histology or fields) or Conflict (duplicate).
 
     `fields` (e.g. the involved sites) are recorded as the pathway's `staging` event at the
     enrolment instant, in the same transaction.
@@ -96,6 +98,7 @@ def enroll(
             deps.pathway.definition.initial_states(),
         )
         refresh_patient(uow, deps.pathway, deps.calendar, patient, now, deps.routes)
+        audit.note(uow, now, actor, "enrol", mrn, patient_id=patient.id, enrolled_on=str(enrolled_on))
         if staging is not None:
             event, data = staging
             patient = record_in(
@@ -242,6 +245,17 @@ def record_in(
     scope = scope_of(definition, types, set(changes))
     tracking = refresh_patient(
         uow, deps.pathway, deps.calendar, saved, now, deps.routes, scope, events=[*history, record]
+    )
+    retracts = definition.events[event].retracts
+    audit.note(
+        uow,
+        now,
+        actor,
+        "retract" if retracts else "record",
+        saved.mrn,
+        event=event,
+        event_id=record.id,
+        **({"retracted": data.get("event_id")} if retracts else {}),
     )
     return Recorded(
         patient=saved, event=record, states=new_states, changes=changes, tracking=tracking, handover=handover

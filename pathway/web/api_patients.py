@@ -11,6 +11,7 @@ from pathway.domain.explanation import as_json
 from pathway.ports import User
 from pathway.services import alerting, handover, patients
 from pathway.web import present, schemas
+from pathway.web.audit_routes import viewed
 from pathway.web.auth import CurrentUser, deps_of, may
 
 router = APIRouter(prefix="/patients", tags=["patients"])
@@ -36,7 +37,7 @@ def list_patients(
 
 
 @router.post("", status_code=201, response_model=schemas.PatientOut)
-def enrol(request: Request, response: Response, body: schemas.EnrolIn, _: Enroller) -> Any:
+def enrol(request: Request, response: Response, body: schemas.EnrolIn, user: Enroller) -> Any:
     deps = deps_of(request)
     p = patients.enroll(
         deps,
@@ -45,14 +46,16 @@ def enrol(request: Request, response: Response, body: schemas.EnrolIn, _: Enroll
         birth_date=body.birth_date,
         histology=body.histology,
         on=body.enrolled_on,
+        actor=user.name,
     )
     response.headers["Location"] = f"/api/v1/patients/{quote(p.mrn, safe='')}"
     return present.patient(p, patients.status(deps, p.mrn).states)
 
 
 @router.get("/{mrn:path}/events", response_model=list[schemas.EventOut])
-def history(request: Request, mrn: Mrn, _: CurrentUser) -> Any:
+def history(request: Request, mrn: Mrn, user: CurrentUser) -> Any:
     h = patients.history(deps_of(request), mrn)
+    viewed(request, user, h.patient.mrn, "events")
     return [present.event(e, e.id in h.retracted) for e in h.events]
 
 
@@ -87,15 +90,18 @@ def why(request: Request, mrn: Mrn, rule: Annotated[str, Path(max_length=16)], _
 
 
 @router.get("/{mrn:path}/handover", response_model=dict[str, Any])
-def handover_summary(request: Request, mrn: Mrn, _: CurrentUser) -> Any:
+def handover_summary(request: Request, mrn: Mrn, user: CurrentUser) -> Any:
     """The hand-over summary stored when the patient was transferred, withdrew or was lost to follow-up."""
-    return handover.read(deps_of(request), mrn)
+    summary = handover.read(deps_of(request), mrn)
+    viewed(request, user, mrn.strip(), "handover")
+    return summary
 
 
 @router.get("/{mrn:path}", response_model=schemas.PatientDetail)
-def detail(request: Request, mrn: Mrn, _: CurrentUser) -> Any:
+def detail(request: Request, mrn: Mrn, user: CurrentUser) -> Any:
     deps = deps_of(request)
     view = patients.status(deps, mrn, recent=0)
+    viewed(request, user, view.patient.mrn, "record")
     follow_ups, alerts = alerting.follow_ups_of(deps, mrn)
     dead = alerting.undelivered_alert_ids(deps)
     rules = deps.pathway.definition.rules.follow_ups

@@ -22,8 +22,10 @@ def list_users(request: Request, _: Admin) -> Any:
 
 
 @router.post("", status_code=201, response_model=schemas.IssuedOut)
-def add_user(request: Request, response: Response, body: schemas.UserIn, _: Admin) -> Any:
-    issued = accounts.add_user(deps_of(request), body.name, body.role)
+def add_user(request: Request, response: Response, body: schemas.UserIn, admin: Admin) -> Any:
+    issued = accounts.add_user(
+        deps_of(request), body.name, body.role, by=admin.name, expires_in_days=body.expires_in_days
+    )
     response.headers["Location"] = "/api/v1/users"
     return schemas.IssuedOut(user=present.user(issued.user), token=issued.token)
 
@@ -34,8 +36,8 @@ def revoke_user(request: Request, name: UserName, admin: Admin) -> Any:
 
 
 @router.post("/{name}/reset-token", response_model=schemas.IssuedOut)
-def reset_token(request: Request, name: UserName, _: Admin) -> Any:
-    issued = accounts.reset_token(deps_of(request), name)
+def reset_token(request: Request, name: UserName, admin: Admin) -> Any:
+    issued = accounts.reset_token(deps_of(request), name, by=admin.name)
     return schemas.IssuedOut(user=present.user(issued.user), token=issued.token)
 
 

@@ -6,6 +6,8 @@ Every route needs a signed-in user except the sign-in page and /static. The Open
 
 from __future__ import annotations
 
+import logging
+from datetime import timedelta
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
@@ -15,14 +17,15 @@ from prometheus_client import CollectorRegistry
 from starlette.middleware.sessions import SessionMiddleware
 
 import pathway
-from db.accounts import shared_secret
 from pathway.bootstrap import App, build
 from pathway.interop.fhir_common import Site
+from pathway.services.sessions import Lifetimes
 from pathway.web import (
     api_care,
     api_pathway,
     api_patients,
     api_users,
+    audit_routes,
     errors,
     interop_routes,
     ops,
@@ -35,18 +38,23 @@ from pathway.web.auth import CurrentUser
 from pathway.web.observe import Observe, templates_of
 from pathway.web.schemas import ERRORS
 from pathway.web.security import SecurityHeaders
+from pathway.web.sessions import BodyLimit, ClientOrigin
+from pathway.web.throttle import Throttle
 
-SESSION_HOURS = 12
+log = logging.getLogger("pathway.web")
 
 
 def create_app(application: App, secret_key: str | None = None, secure_cookies: bool = False) -> FastAPI:
     """The web app over the same services as the CLI.
 
-    The session cookie is signed with `secret_key` (PATHWAY_SECRET_KEY) or else with a secret
-    generated once and kept in the database, so that several processes accept each other's cookies.
+    The session cookie is signed with `secret_key`, by default the one from the environment
+    (`App.session_secret`: PATHWAY_SESSION_SECRET or its file; never the database).
     """
     deps = application.deps
-    secret = secret_key or shared_secret(application.engine, deps.clock.now())
+    if secret_key is None:
+        secret_key, warning = application.session_secret()
+        if warning:
+            log.warning("%s", warning)
     app = FastAPI(
         title="Sacral pathway API",
         version=pathway.__version__,
@@ -65,13 +73,20 @@ def create_app(application: App, secret_key: str | None = None, secure_cookies: 
         calendar_days=settings.calendar_days,
     )
     app.state.application = application
+    app.state.lifetimes = Lifetimes(
+        idle=timedelta(minutes=settings.session_idle_minutes),
+        absolute=timedelta(hours=settings.session_hours),
+    )
+    app.state.throttle = Throttle(
+        deps.clock, settings.signin_max_failures, timedelta(minutes=settings.signin_lock_minutes)
+    )
     app.state.metrics = CollectorRegistry()
     latency = ops.install(app.state.metrics, application)
     errors.install(app)
     api = APIRouter(prefix="/api/v1", responses=ERRORS)
     api.include_router(interop_routes.api)  # before api_patients: /patients/{mrn:path} takes the rest
-    for module in (api_patients, api_care, api_pathway, api_users):
-        api.include_router(module.router)
+    for module in (api_patients, api_care, api_pathway, api_users, audit_routes):
+        api.include_router(module.api if module is audit_routes else module.router)
     app.include_router(api)
     app.include_router(interop_routes.feeds)
 
@@ -82,15 +97,18 @@ def create_app(application: App, secret_key: str | None = None, secure_cookies: 
     app.include_router(ops.router)
     for pages in (pages_auth, pages_worklist, pages_patient, pages_pathway):
         app.include_router(pages.router)
+    app.include_router(audit_routes.pages)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     app.add_middleware(
         SessionMiddleware,
-        secret_key=secret,
+        secret_key=secret_key,
         session_cookie="pathway_session",
-        max_age=SESSION_HOURS * 3600,
+        max_age=settings.session_hours * 3600,
         same_site="lax",
         https_only=secure_cookies,
     )
+    app.add_middleware(ClientOrigin)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)  # before anything reads the body
     app.add_middleware(SecurityHeaders)
     app.state.route_templates = templates_of(app)
     app.add_middleware(Observe, latency=latency, templates=app.state.route_templates)
@@ -102,4 +120,4 @@ def from_environment() -> FastAPI:
     application = build()
     application.check_schema()
     settings = application.settings
-    return create_app(application, secret_key=settings.secret_key, secure_cookies=settings.secure_cookies)
+    return create_app(application, secure_cookies=settings.secure_cookies)

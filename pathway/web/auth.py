@@ -1,4 +1,8 @@
-"""Who is asking: a Bearer token (API) or the signed session cookie (pages), and the CSRF check.
+"""Who is asking: a Bearer token (API) or the session (pages), and the CSRF check.
+
+The signed cookie carries the session's random id (kept server-side, see services/sessions.py),
+its CSRF token and a one-off message; never the user. Failed sign-ins are throttled per client
+address (and per account when the token is one of a revoked or expired account) and audited.
 
 Requests authenticated by the session cookie must prove they come from our own pages when they
 change something: a per-session CSRF token, in the form field `csrf_token` or the header
@@ -15,11 +19,13 @@ from starlette.concurrency import run_in_threadpool
 
 from pathway.domain.errors import PermissionDenied
 from pathway.ports import Deps, User
-from pathway.services import accounts
+from pathway.services import accounts, audit, sessions
 from pathway.services.accounts import NotSignedIn
+from pathway.web.sessions import client_address
+from pathway.web.throttle import Throttle
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-SESSION_USER, SESSION_CSRF, SESSION_FLASH = "user_id", "csrf", "flash"
+SESSION_ID, SESSION_CSRF, SESSION_FLASH = "sid", "csrf", "flash"
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
@@ -63,22 +69,44 @@ async def check_csrf(request: Request) -> None:
         )
 
 
+def throttle_of(request: Request) -> Throttle:
+    return cast(Throttle, request.app.state.throttle)
+
+
+def by_token(request: Request, token: str) -> User:
+    """The user holding this token, throttled per address; failures are audited (blocking)."""
+    deps, throttle = deps_of(request), throttle_of(request)
+    address = "addr:" + client_address(request.scope)
+    throttle.check(address)
+    try:
+        user = accounts.authenticate(deps, token)
+    except NotSignedIn:
+        holder = accounts.holder_of(deps, token)
+        keys = (address, f"user:{holder}") if holder else (address,)
+        throttle.failed(*keys)
+        audit.record(deps, holder or "?", "sign_in_failed", None, via=request.url.path[:100])
+        raise
+    throttle.check(f"user:{user.name}")
+    throttle.succeeded(address, f"user:{user.name}")
+    return user
+
+
 def identify(request: Request) -> User:
-    """The signed-in user (blocking: looks the token or the session's user up in the database)."""
+    """The signed-in user (blocking: looks the token or the session up in the database)."""
     deps = deps_of(request)
     header = request.headers.get("authorization")
     if header is not None:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise NotSignedIn("send the header Authorization: Bearer <your API token>")
-        return accounts.authenticate(deps, token)
-    user_id = request.session.get(SESSION_USER)
-    if not isinstance(user_id, int):
+        return by_token(request, token)
+    session_id = request.session.get(SESSION_ID)
+    if not isinstance(session_id, str):
         raise NotSignedIn("sign in first: send Authorization: Bearer <your API token>, or sign in at /login")
     try:
-        return accounts.signed_in(deps, user_id)
+        return sessions.user_of(deps, session_id, cast(sessions.Lifetimes, request.app.state.lifetimes))
     except NotSignedIn:
-        request.session.pop(SESSION_USER, None)
+        request.session.pop(SESSION_ID, None)
         raise
 
 
@@ -105,12 +133,18 @@ CurrentUser = Annotated[User, Depends(current_user)]
 
 
 def sign_in(request: Request, user: User) -> None:
+    """A new server-side session (blocking); the cookie gets its id and a fresh CSRF token."""
+    session_id = sessions.begin(deps_of(request), user)
     request.session.clear()
-    request.session[SESSION_USER] = user.id
+    request.session[SESSION_ID] = session_id
     request.session[SESSION_CSRF] = secrets.token_urlsafe(32)
 
 
-def sign_out(request: Request) -> None:
+def sign_out(request: Request, user: User) -> None:
+    """End the session server-side (blocking): the old cookie is worth nothing afterwards."""
+    session_id = request.session.get(SESSION_ID)
+    if isinstance(session_id, str):
+        sessions.end(deps_of(request), session_id, user)
     request.session.clear()
 
 

@@ -13,6 +13,7 @@ from pathway.domain.errors import NotFound
 from pathway.interop.fhir_common import Site
 from pathway.services import interop as interop_service
 from pathway.services import patients
+from pathway.web.audit_routes import viewed
 from pathway.web.auth import CurrentUser, deps_of
 from pathway.web.schemas import JSON_ERRORS
 
@@ -43,8 +44,9 @@ Mrn = Annotated[
     responses={**JSON_ERRORS, 200: {"content": {FHIR_JSON: {"schema": {"type": "object"}}}}},
     summary="The patient as a FHIR R4 Bundle",
 )
-def fhir_bundle(request: Request, mrn: Mrn, _: CurrentUser) -> Any:
+def fhir_bundle(request: Request, mrn: Mrn, user: CurrentUser) -> Any:
     data = interop_service.export_patient(deps_of(request), settings_of(request).site, mrn)
+    viewed(request, user, mrn.strip(), "fhir")
     return JSONResponse(data, media_type=FHIR_JSON)
 
 

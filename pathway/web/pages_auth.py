@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 
-from pathway.services import accounts
 from pathway.services.accounts import NotSignedIn
-from pathway.web.auth import CurrentUser, check_csrf, deps_of, local_path, sign_in, sign_out
+from pathway.web.auth import CurrentUser, by_token, check_csrf, local_path, sign_in, sign_out
 from pathway.web.templating import page
 
 router = APIRouter(include_in_schema=False)
@@ -29,14 +29,20 @@ async def login(
 ) -> Response:
     await check_csrf(request)
     try:
-        user = await run_in_threadpool(accounts.authenticate, deps_of(request), token)
+        user = await run_in_threadpool(by_token, request, token)
     except NotSignedIn as exc:
         return page(request, "login.html", {"next": local_path(next), "error": str(exc)}, status_code=401)
-    sign_in(request, user)
+    except HTTPException as exc:  # 429: too many failures from here
+        refused = page(
+            request, "login.html", {"next": local_path(next), "error": str(exc.detail)}, exc.status_code
+        )
+        refused.headers.update(exc.headers or {})
+        return refused
+    await run_in_threadpool(sign_in, request, user)
     return RedirectResponse(local_path(next), status_code=303)
 
 
 @router.post("/logout")
-def logout(request: Request, _: CurrentUser) -> Response:
-    sign_out(request)
+def logout(request: Request, user: CurrentUser) -> Response:
+    sign_out(request, user)
     return RedirectResponse("/login", status_code=303)

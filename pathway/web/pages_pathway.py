@@ -10,6 +10,7 @@ from markupsafe import Markup
 
 from pathway.render.diagram_svg import diagram_svg
 from pathway.services import patients
+from pathway.web.audit_routes import viewed
 from pathway.web.auth import CurrentUser, deps_of
 from pathway.web.templating import page
 
@@ -20,12 +21,14 @@ MRN = patients.MRN_PATTERN.pattern
 @router.get("/pathway", response_class=HTMLResponse)
 def pathway(
     request: Request,
-    _: CurrentUser,
+    user: CurrentUser,
     mrn: Annotated[str | None, Query(max_length=64, pattern=MRN + "|^$")] = None,
 ) -> HTMLResponse:
     deps = deps_of(request)
     definition = deps.pathway.definition
     view = patients.status(deps, mrn) if mrn else None
+    if view is not None:
+        viewed(request, user, view.patient.mrn, "pathway")
     states = view.states if view else {}
     tracks = [
         (name, spec.description, states.get(name), Markup(diagram_svg(definition, name, states.get(name))))

@@ -14,6 +14,7 @@ from pathway.services import accounts
 from pathway.services import patients as patient_service
 from pathway.web import views
 from pathway.web.api_patients import Mrn
+from pathway.web.audit_routes import viewed
 from pathway.web.auth import CurrentUser, deps_of, flash, may
 from pathway.web.fmt import local_day
 from pathway.web.templating import page
@@ -62,6 +63,7 @@ def enrol(
         mrn,
         histology=histology or None,
         on=parse_date(enrolled_on, "enrolment date") if enrolled_on else None,
+        actor=user.name,
     )
     flash(request, "ok", f"Enrolled {patient.mrn} on {patient.enrolled_on}.")
     return RedirectResponse(f"/patients/{quote(patient.mrn)}", status_code=303)
@@ -69,7 +71,9 @@ def enrol(
 
 @router.get("/patients/{mrn:path}", response_class=HTMLResponse)
 def patient(request: Request, mrn: Mrn, user: CurrentUser, event: Choice = None) -> HTMLResponse:
-    return page(request, "patient.html", patient_page(deps_of(request), user, mrn, event))
+    context = patient_page(deps_of(request), user, mrn, event)
+    viewed(request, user, mrn.strip(), "page")
+    return page(request, "patient.html", context)
 
 
 @router.post("/patients/{mrn:path}/events")

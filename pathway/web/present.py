@@ -100,5 +100,10 @@ def worklist(items: list[WorkItem], zone: tzinfo) -> schemas.WorklistOut:
 
 def user(u: User) -> schemas.UserOut:
     return schemas.UserOut(
-        name=u.name, role=u.role, created_at=u.created_at, revoked_at=u.revoked_at, active=u.active
+        name=u.name,
+        role=u.role,
+        created_at=u.created_at,
+        revoked_at=u.revoked_at,
+        active=u.active,
+        expires_at=u.expires_at,
     )

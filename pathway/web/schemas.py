@@ -82,7 +82,9 @@ _ERROR_TEXTS = (
     (403, "your role does not allow this"),
     (404, "no such patient, alert or record"),
     (409, "the current state does not allow this, or someone changed it meanwhile"),
+    (413, "the request body is larger than the server accepts (PATHWAY_MAX_BODY_BYTES)"),
     (422, "the input is not valid"),
+    (429, "too many failed sign-ins from this address or for this account: see Retry-After"),
 )
 ERRORS: dict[int | str, dict[str, Any]] = {
     status: {
@@ -152,6 +154,7 @@ class RoleIn(_In):
 class UserIn(_In):
     name: Annotated[str, Field(min_length=1, max_length=64)]
     role: Role
+    expires_in_days: Annotated[int | None, Field(ge=1, le=3650)] = None
 
 
 class PatientOut(BaseModel):
@@ -253,6 +256,7 @@ class UserOut(BaseModel):
     created_at: datetime
     revoked_at: datetime | None
     active: bool
+    expires_at: datetime | None = None
 
 
 class IssuedOut(BaseModel):

@@ -8,8 +8,6 @@ from typing import get_args
 import pytest
 from sqlalchemy import Engine, text
 
-from db.accounts import shared_secret
-from db.engine import make_engine
 from pathway.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from pathway.ports import Deps
 from pathway.services import accounts, alerting
@@ -86,18 +84,6 @@ def test_unknown_tokens_users_and_sessions(deps: Deps) -> None:
         accounts.signed_in(deps, 12345)
     with pytest.raises(NotFound):
         accounts.revoke_user(deps, "nobody")
-
-
-def test_the_session_secret_is_made_once_and_shared(
-    engine: Engine, database_url: str, clock: FixedClock
-) -> None:
-    first = shared_secret(engine, clock.now())
-    other_process = make_engine(database_url)
-    try:
-        assert shared_secret(other_process, clock.now()) == first
-    finally:
-        other_process.dispose()
-    assert len(first) >= 48
 
 
 # --- what each role may do (no database) ----------------------------------------------------------

@@ -60,7 +60,11 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     port = _free_port()
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(application), host="127.0.0.1", port=port, log_level="warning", lifespan="off"
+            create_app(application, secret_key="browser-test-secret"),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            lifespan="off",
         )
     )
     thread = threading.Thread(target=server.run, daemon=True)
