@@ -206,7 +206,7 @@ def test_the_migration_deletes_the_stored_secret(tmp_path: Path) -> None:
             assert conn.execute(text("SELECT count(*) FROM app_setting")).scalar_one() == 0
         with engine.begin() as conn:  # and the migration goes down and up again
             cfg.attributes["connection"] = conn
-            command.downgrade(cfg, "0012")
+            command.downgrade(cfg, "0014")
         migrate.upgrade(engine)
         assert migrate.current(engine) == migrate.head()
     finally:
