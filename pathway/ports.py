@@ -116,6 +116,10 @@ class FollowUpRepository(Protocol):
         """Open follow-ups opening before `until`, by their status at `at`."""
         ...
 
+    def windows(self, follow_up_ids: Collection[int]) -> dict[int, tuple[datetime, datetime, bool]]:
+        """(opens_at, closes_at, clock_time) of each follow-up (to order alerts by urgency)."""
+        ...
+
 
 @dataclass(frozen=True)
 class Renotifiable:

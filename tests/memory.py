@@ -202,6 +202,13 @@ class MemoryFollowUps:
     def _open(self) -> list[dict[str, Any]]:
         return [r for r in self.s.follow_ups.values() if r["status"] == Outcome.OPEN]
 
+    def windows(self, follow_up_ids: Collection[int]) -> dict[int, tuple[datetime, datetime, bool]]:
+        return {
+            i: (r["opens_at"], r["closes_at"], bool(r["clock_time"]))
+            for i in follow_up_ids
+            if (r := self.s.follow_ups.get(i)) is not None
+        }
+
     def for_patient(self, patient_id: int, rules: Collection[str] | None = None) -> list[StoredFollowUp]:
         rows = [
             r

@@ -115,10 +115,14 @@ class TransitionSpec(_Strict):
 
 
 class TrackSpec(_Strict):
+    """`emergency: true`: a state other than `initial` is an open emergency episode (a banner on the
+    patient's page and a mark on each of their worklist lines)."""
+
     description: str = ""
     initial: str
     states: tuple[str, ...]
     transitions: tuple[TransitionSpec, ...]
+    emergency: bool = False
 
 
 class PathwayMeta(_Strict):
@@ -170,6 +174,10 @@ class PathwayDefinition(_Strict):
 
     def initial_states(self) -> dict[str, str]:
         return {name: spec.initial for name, spec in self.tracks.items()}
+
+    def emergency_initials(self) -> dict[str, str]:
+        """The initial state of each emergency track (see TrackSpec)."""
+        return {name: spec.initial for name, spec in self.tracks.items() if spec.emergency}
 
     @property
     def alert_policy(self) -> AlertPolicy:

@@ -8,7 +8,7 @@ from datetime import date, timedelta, tzinfo
 from typing import Any
 from urllib.parse import urlencode
 
-from pathway.domain.alert_status import LIVE, SEVERITY_RANK, STATUS_FILTERS, AlertAction, Severity, refusal
+from pathway.domain.alert_status import LIVE, STATUS_FILTERS, AlertAction, Severity, refusal
 from pathway.domain.clinical_time import local_date
 from pathway.domain.definition import PathwayDefinition
 from pathway.domain.errors import InvalidInput
@@ -170,9 +170,7 @@ def _window(i: WorkItem, zone: tzinfo) -> str:
 
 
 def alerts(deps: Deps, user: User, status: str | None, mrn: str | None) -> dict[str, Any]:
-    rows = sorted(
-        alerting.list_alerts(deps, status, mrn), key=lambda r: (-SEVERITY_RANK[r[0].severity], r[0].opened_at)
-    )
+    rows = alerting.list_alerts(deps, status, mrn)  # most urgent first
     dead = alerting.undelivered_alert_ids(deps)
     return {
         "lines": alert_lines(rows, user, deps.zone, dead, snooze_latest(deps)),
