@@ -19,6 +19,7 @@ from pathway.domain.model import (
     StoredFollowUp,
     WorkStep,
 )
+from pathway.domain.mrn import DEFAULT_MRN_POLICY, MrnPolicy
 from pathway.domain.notify import DEFAULT_ROUTES, Route
 from pathway.domain.report import AlertFact, EventFact, ReportBounds
 from pathway.domain.status import FollowUpStatus
@@ -50,6 +51,10 @@ class PatientRepository(Protocol):
         ...
 
     def by_id(self, patient_id: int) -> Patient | None: ...
+
+    def same_person(self, name: str, birth_date: date) -> list[str]:
+        """MRNs of the patients with this name (case and spaces aside) and birth date."""
+        ...
 
     def lock(self, patient_id: int) -> None:
         """Hold the patient's row until commit (PostgreSQL FOR UPDATE; SQLite already serialises)."""
@@ -362,6 +367,7 @@ class Deps:
     zone: tzinfo
     holidays: Calendar | None = None
     routes: tuple[Route, ...] = DEFAULT_ROUTES
+    mrn: MrnPolicy = DEFAULT_MRN_POLICY
 
     def read(self) -> UnitOfWork:
         """A unit of work that only reads: one snapshot, never the write lock (SQLite) and a

@@ -121,6 +121,14 @@ class MemoryPatients:
         patient = self.by_mrn(mrn)
         return (patient, self.states(patient.id)) if patient else None
 
+    def same_person(self, name: str, birth_date: date) -> list[str]:
+        key = " ".join(name.split()).casefold()
+        return sorted(
+            p["mrn"]
+            for p in self.s.patients.values()
+            if p.get("birth_date") == birth_date and " ".join((p.get("name") or "").split()).casefold() == key
+        )
+
     def by_id(self, patient_id: int) -> Patient | None:
         row = self.s.patients.get(patient_id)
         return _patient(row) if row else None

@@ -46,6 +46,10 @@ def enroll(
         typer.Option(help="sts, chordoma, gctb, chondrosarcoma_conventional, chondrosarcoma_other, other"),
     ] = None,
     on: Annotated[str | None, typer.Option(help="Enrolment date YYYY-MM-DD (default today).")] = None,
+    confirm_new: Annotated[
+        bool,
+        typer.Option("--confirm-new", help="Enrol although a patient with this name and birth date exists."),
+    ] = False,
     json_: JsonOpt = False,
 ) -> None:
     """Enrol a patient on the pathway.
@@ -61,6 +65,7 @@ def enroll(
         histology=histology,
         birth_date=parse_date(birth_date, "--birth-date") if birth_date else None,
         on=parse_date(on, "--on") if on else None,
+        confirm_new=confirm_new,
     )
     if json_:
         render.dump_json(render.patient_json(patient))
@@ -132,7 +137,12 @@ def _fields(pairs: list[str]) -> dict[str, Any]:
         name, sep, value = pair.partition("=")
         if not sep or not name.strip():
             raise InvalidInput(f"--set {pair!r}: use FIELD=VALUE, e.g. --set nrs=6")
-        fields[name.strip().lower()] = value.strip()
+        key = name.strip().lower()
+        if key in fields:
+            raise InvalidInput(
+                f"--set {key} is given twice ({fields[key]!r} and {value.strip()!r}); give it once"
+            )
+        fields[key] = value.strip()
     return fields
 
 
@@ -187,7 +197,7 @@ def list_(
 @app.command()
 @handles_errors
 def history(mrn: str, json_: JsonOpt = False) -> None:
-    """The full, append-only history of a patient (retracted events struck through).
+    """The full, append-only history of a patient (retracted events marked "[retracted]"; reasons shown).
 
     Example: pathway history MRN-1001
     """

@@ -9,6 +9,7 @@ from datetime import date, datetime, tzinfo
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from pathway.domain.definition import PathwayDefinition
@@ -112,11 +113,22 @@ def show_status(view: PatientView, zone: tzinfo) -> None:
 
 def events_table(events: list[EventRecord], zone: tzinfo, retracted: set[int]) -> None:
     table = Table(show_header=True, header_style="bold")
-    for col in ("id", "on", "event", "fields", "changes", "by"):
+    for col in ("id", "on", "event", "fields", "changes", "by", "reason"):
         table.add_column(col)
     for e in events:
-        style = "strike dim" if e.id in retracted else None
-        table.add_row(str(e.id), _when(e, zone), e.type, _fields(e.data), _changes(e), e.actor, style=style)
+        gone = e.id in retracted
+        style = "strike dim" if gone else None
+        kind = f"{e.type} [retracted]" if gone else e.type  # in words: a pipe or a file drops the strike
+        table.add_row(
+            str(e.id),
+            _when(e, zone),
+            escape(kind),
+            _fields(e.data),
+            _changes(e),
+            e.actor,
+            e.reason or "",
+            style=style,
+        )
     console.print(table)
 
 

@@ -304,7 +304,7 @@ def list_alerts(
     now = deps.clock.now()
     with deps.read() as uow:
         if mrn is not None:
-            mrn = find_patient(uow, mrn).mrn  # an unknown patient is an error, not an empty list
+            mrn = find_patient(uow, mrn, deps.mrn).mrn  # an unknown patient is an error, not an empty list
         rows = uow.alerts.listing(statuses, mrn)
         windows = uow.follow_ups.windows({a.follow_up_id for a, _ in rows if a.follow_up_id is not None})
     return sorted(rows, key=lambda r: alert_urgency(r[0], windows, now))
@@ -452,7 +452,7 @@ def follow_ups_of(deps: Deps, mrn: str) -> tuple[list[StoredFollowUp], list[Stor
     outcome), and alerts."""
     now = deps.clock.now()
     with deps.read() as uow:
-        patient = find_patient(uow, mrn)
+        patient = find_patient(uow, mrn, deps.mrn)
         rows, alerts = uow.follow_ups.for_patient(patient.id), uow.alerts.for_patient(patient.id)
     return [replace(f, status=f.status_at(now)) for f in rows], alerts
 

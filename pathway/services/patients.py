@@ -14,7 +14,14 @@ from pathway.domain.clinical_time import (
 )
 from pathway.domain.definition import HISTOLOGY_FIELD, PathwayDefinition
 from pathway.domain.enrolment import check_age
-from pathway.domain.errors import Conflict, EventNotAllowed, InvalidInput, NotFound, PermissionDenied
+from pathway.domain.errors import (
+    Conflict,
+    EventNotAllowed,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    PossibleDuplicate,
+)
 from pathway.domain.events import (
     MRN_PATTERN,
     clean_text,
@@ -62,9 +69,12 @@ def enroll(
     birth_date: date | None = None,
     histology: str | None = None,
     on: date | None = None,
+    confirm_new: bool = False,
 ) -> Patient:
-    """Enrol a patient; raises InvalidInput (bad MRN, date or histology) or Conflict (duplicate)."""
-    mrn = _valid_mrn(mrn)
+    """Enrol a patient; raises InvalidInput (bad MRN, date or histology), Conflict (the MRN, in
+    its canonical form, is enrolled) or PossibleDuplicate (the same name and birth date are, and
+    `confirm_new` was not given)."""
+    mrn = deps.mrn.canonical(mrn)
     name = clean_text(name, "--name", 200) or None if name is not None else None
     now = deps.clock.now()
     today = local_date(now, deps.zone)
@@ -79,6 +89,13 @@ def enroll(
     with deps.uow() as uow:
         if uow.patients.by_mrn(mrn) is not None:
             raise Conflict(f"MRN {mrn} is already enrolled; use `pathway status {mrn}`")
+        twins = uow.patients.same_person(name, birth_date) if name and birth_date else []
+        if twins and not confirm_new:
+            raise PossibleDuplicate(
+                f"a patient with the same name and birth date is already enrolled as MRN "
+                f"{', '.join(twins)}; if {mrn} is a different person, enrol again with --confirm-new "
+                "(API: confirm_new)"
+            )
         patient = uow.patients.add(
             mrn,
             name,
@@ -161,7 +178,7 @@ def record_in(
     `undated` events happen "now", read after the patient is locked.
     """
     definition = deps.pathway.definition
-    patient, states = lock_patient_with_states(uow, mrn)
+    patient, states = lock_patient_with_states(uow, mrn, deps.mrn)
     # "now" once the patient is locked: concurrent undated writes then get ordered instants
     now = max(now, deps.clock.now())
     if undated:
@@ -226,7 +243,7 @@ def record_in(
 
 def status(deps: Deps, mrn: str, recent: int = 10) -> PatientView:
     with deps.read() as uow:
-        patient = _patient(uow, mrn)
+        patient = find_patient(uow, mrn, deps.mrn)
         stored = uow.patients.states(patient.id)
         events = uow.events.for_patient(patient.id)
     states = {t: stored[t] for t in deps.pathway.definition.tracks if t in stored}
@@ -241,7 +258,7 @@ def status(deps: Deps, mrn: str, recent: int = 10) -> PatientView:
 
 def history(deps: Deps, mrn: str) -> History:
     with deps.read() as uow:
-        patient = _patient(uow, mrn)
+        patient = find_patient(uow, mrn, deps.mrn)
         events = uow.events.for_patient(patient.id)
     return History(patient=patient, events=events, retracted=retracted_ids(deps.pathway.definition, events))
 
@@ -279,20 +296,6 @@ def verify_replay(deps: Deps) -> list[str]:
             for problem in chain_breaks(events, uow.events.chains(patient.id), patient.version - 1):
                 mismatches.append(f"patient {patient.id} ({patient.mrn}): {problem}")
     return mismatches
-
-
-def _patient(uow: UnitOfWork, mrn: str) -> Patient:
-    return find_patient(uow, mrn)
-
-
-def _valid_mrn(mrn: str) -> str:
-    mrn = mrn.strip()
-    if not MRN_PATTERN.match(mrn):
-        raise InvalidInput(
-            f"MRN {mrn!r} is not valid: use 1-64 letters, digits, '.', '_', '/' "
-            "or '-', starting with a letter or digit"
-        )
-    return mrn
 
 
 def _valid_actor(actor: str) -> str:

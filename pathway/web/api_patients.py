@@ -45,6 +45,7 @@ def enrol(request: Request, response: Response, body: schemas.EnrolIn, _: Enroll
         birth_date=body.birth_date,
         histology=body.histology,
         on=body.enrolled_on,
+        confirm_new=body.confirm_new,
     )
     response.headers["Location"] = f"/api/v1/patients/{quote(p.mrn, safe='')}"
     return present.patient(p, patients.status(deps, p.mrn).states)
