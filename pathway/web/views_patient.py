@@ -225,7 +225,8 @@ def field_inputs(
 ) -> list[FieldInput]:
     out = []
     for name, spec in fields.items():
-        blank: tuple[tuple[str, str], ...] = () if spec.required else (("", "—"),)
+        # a required choice starts empty: nothing is chosen for the coordinator
+        blank: tuple[tuple[str, str], ...] = (("", "choose…") if spec.required else ("", "—"),)
         options: tuple[tuple[str, str], ...] = ()
         kind = {"int": "number", "number": "number", "date": "date"}.get(spec.type, "text")
         if spec.type == "choice":
