@@ -167,6 +167,12 @@ class SqlPatientRepository:
             return None
         return _patient(rows[0]), {r[8]: r[9] for r in rows if r[8] is not None}
 
+    def correct_demographics(self, patient: Patient, name: str | None, birth_date: date | None) -> Patient:
+        values = {k: v for k, v in (("name", name), ("birth_date", birth_date)) if v is not None}
+        if values:
+            self.session.execute(update(_P).where(_P.c.id == patient.id).values(**values))
+        return Patient(**{**patient.__dict__, **values})
+
     def same_person(self, name: str, birth_date: date) -> list[str]:
         """Compared on the birth date (indexed by the database's own order) and the lower-cased,
         single-spaced name (names are stored cleaned, see clean_text)."""

@@ -52,6 +52,10 @@ class PatientRepository(Protocol):
 
     def by_id(self, patient_id: int) -> Patient | None: ...
 
+    def correct_demographics(self, patient: Patient, name: str | None, birth_date: date | None) -> Patient:
+        """Store a corrected name and/or birth date (None: unchanged); the event records why."""
+        ...
+
     def same_person(self, name: str, birth_date: date) -> list[str]:
         """MRNs of the patients with this name (case and spaces aside) and birth date."""
         ...

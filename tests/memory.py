@@ -121,6 +121,11 @@ class MemoryPatients:
         patient = self.by_mrn(mrn)
         return (patient, self.states(patient.id)) if patient else None
 
+    def correct_demographics(self, patient: Patient, name: str | None, birth_date: date | None) -> Patient:
+        values = {k: v for k, v in (("name", name), ("birth_date", birth_date)) if v is not None}
+        self.s.patients[patient.id].update(values)
+        return Patient(**{**patient.__dict__, **values})
+
     def same_person(self, name: str, birth_date: date) -> list[str]:
         key = " ".join(name.split()).casefold()
         return sorted(

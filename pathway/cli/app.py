@@ -166,7 +166,7 @@ def status(mrn: str, json_: JsonOpt = False) -> None:
         out["alerts"] = [render_care.alert_json(a) for a in live]
         render.dump_json(out)
         return
-    render.show_status(view, deps.zone)
+    render.show_status(view, deps.zone, application.settings.show_names)
     if current:
         render.console.print("[bold]Follow-ups:[/bold]")
         render_care.follow_ups_table(current, rules, deps.zone)

@@ -93,10 +93,11 @@ def _changes(e: EventRecord) -> str:
     return ", ".join(f"{t}: {a} → {b}" for t, (a, b) in e.changes.items())
 
 
-def show_status(view: PatientView, zone: tzinfo) -> None:
+def show_status(view: PatientView, zone: tzinfo, show_name: bool = True) -> None:
     p = view.patient
+    name = f" {escape(p.name)}" if show_name and p.name else ""
     console.print(
-        f"[bold]{p.mrn}[/bold]  (patient {p.id}, enrolled {p.enrolled_on}, "
+        f"[bold]{p.mrn}[/bold]{name}  (patient {p.id}, enrolled {p.enrolled_on}, "
         f"histology {p.histology or 'not recorded'})"
     )
     table = Table(show_header=True, header_style="bold")

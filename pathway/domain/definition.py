@@ -21,7 +21,7 @@ from pathway.domain.rules_spec import RulesSpec
 
 EvidenceKind = Literal["seed", "guideline", "label", "trial", "proposal"]
 FieldType = Literal["choice", "int", "number", "text", "date", "bool", "event_ref"]
-EventRole = Literal["pause", "resume", "histology"]
+EventRole = Literal["pause", "resume", "histology", "demographics"]
 HISTOLOGY_FIELD = "histology"
 ANY_ACTIVE_STATE = "*"
 

@@ -211,6 +211,8 @@ def record_in(
             _check_has_time(definition, event, data, changes)
     histology = data.get(HISTOLOGY_FIELD) if definition.events[event].role == "histology" else None
     saved = uow.patients.save(patient, new_states, now, histology=histology, old=states)
+    if definition.events[event].role == "demographics":
+        saved = correct_demographics(uow, saved, data, reason)
     record = uow.events.append(
         NewEvent(
             patient_id=patient.id,
@@ -395,3 +397,27 @@ def _check_has_time(
             "midnight: record it with the time it happened (--at YYYY-MM-DDTHH:MM; `at` in the API; "
             "Time on the patient page), or without a date for now"
         )
+
+
+def correct_demographics(
+    uow: UnitOfWork, patient: Patient, data: dict[str, Any], reason: str | None
+) -> Patient:
+    """The event with role `demographics` corrects the stored name and birth date (with a reason)."""
+    name, raw = data.get("name"), data.get("birth_date")
+    born = date.fromisoformat(raw) if isinstance(raw, str) else raw  # date fields are stored as ISO text
+    if name is None and born is None:
+        raise InvalidInput(
+            "a demographics correction needs a name or a birth date (--set name=… / birth_date=…)"
+        )
+    if not reason:
+        raise InvalidInput("a demographics correction needs --reason saying what was wrong")
+    if isinstance(born, date) and born >= patient.enrolled_on:
+        raise InvalidInput(f"birth date {born} must be before the enrolment date {patient.enrolled_on}")
+    return uow.patients.correct_demographics(patient, name, born)
+
+
+def names_of(deps: Deps, mrns: set[str]) -> dict[str, str]:
+    """MRN -> name of the patients who have one (for screens that show names)."""
+    with deps.read() as uow:
+        found = [uow.patients.by_mrn(m) for m in sorted(mrns)]
+    return {p.mrn: p.name for p in found if p is not None and p.name}

@@ -141,6 +141,7 @@ def worklist(deps: Deps, f: WorklistFilters) -> dict[str, Any]:
     shown = [i for i in items if f.kind is None or i.kind == f.kind]
     lines = [WorkLine(i, tracks.get(i.rule, ""), _window(i, deps.zone)) for i in shown]
     return {
+        "names": patients.names_of(deps, {i.mrn for i in shown}),
         "lines": lines,
         "counts": counts,
         "kinds": KINDS,

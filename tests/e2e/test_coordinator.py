@@ -72,3 +72,27 @@ def test_history_shows_a_retraction_and_its_reason_in_words(cli: Cli, frozen: Fr
     ok(cli("record", "MRN-1", "retraction", "--set", "event_id=1", "--reason", "wrong patient"))
     out = ok(cli("history", "MRN-1", env={"COLUMNS": "200"})).stdout
     assert "pain_score [retracted]" in out and "wrong patient" in out
+
+
+def test_a_demographics_correction_needs_a_reason_changes_the_patient_and_shows_in_history(cli: Cli) -> None:
+    ok(cli("init"))
+    ok(cli("enroll", "MRN-1", "--name", "Ada Lovlace", "--birth-date", "1960-01-01"))
+    fix = (
+        "record",
+        "MRN-1",
+        "demographics_corrected",
+        "--set",
+        "name=Ada Lovelace",
+        "--set",
+        "birth_date=1960-12-10",
+    )
+    assert "--reason" in refused(cli(*fix))
+    ok(cli(*fix, "--reason", "typo at enrolment"))
+    patient = as_json(cli("status", "MRN-1", "--json"))["patient"]
+    assert patient["birth_date"] == "1960-12-10"
+    assert "Ada Lovelace" in ok(cli("status", "MRN-1")).stdout
+    hidden = ok(cli("status", "MRN-1", env={"PATHWAY_SHOW_NAMES": "false"})).stdout
+    assert "Ada" not in hidden.splitlines()[0]
+    out = ok(cli("history", "MRN-1")).stdout
+    assert "demographics_corrected" in out.replace("\n", "") or "demographics_correc" in out
+    assert "typo at enrolment" in out.replace("\n", " ") or "typo at" in out
