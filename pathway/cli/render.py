@@ -115,7 +115,7 @@ def show_status(view: PatientView, zone: tzinfo, show_name: bool = True) -> None
 def events_table(events: list[EventRecord], zone: tzinfo, retracted: set[int]) -> None:
     table = Table(show_header=True, header_style="bold")
     for col in ("id", "on", "event", "fields", "changes", "by", "reason"):
-        table.add_column(col)
+        table.add_column(col, overflow="fold")  # values are folded onto the next line, never cut
     for e in events:
         gone = e.id in retracted
         style = "strike dim" if gone else None
