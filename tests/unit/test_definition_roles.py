@@ -62,7 +62,7 @@ REFUSALS = [
         _set("events.care_resumed.role", None),
         "events.care_paused.role: an event with role pause needs another",
     ),
-    (_set("events.exam_done.role", "sleep"), "events.exam_done.role: Input should be 'pause', 'resume' or"),
+    (_set("events.exam_done.role", "sleep"), "events.exam_done.role: Input should be 'pause', 'resume',"),
     (_set("events.exam_done.handover", True), "events.exam_done.handover: only exit events"),
     (_set("events.death.role", "pause"), "events.death.role: an exit or retraction event cannot have a role"),
     (

@@ -5,7 +5,7 @@ are one person or a typing error, and a person must merge them first. Otherwise 
 is rewritten to its canonical form; the unique key uq_patient_mrn then holds on that form.
 
 Revision ID: 0018
-Revises: 0011
+Revises: 0012
 Create Date: 2026-11-30
 """
 
@@ -19,7 +19,7 @@ from pathway.domain.errors import InvalidInput
 from pathway.domain.mrn import fold
 
 revision = "0018"
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
