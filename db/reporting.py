@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 from db.status_sql import OPEN_ROWS, in_status, not_overdue, window_is
 from db.tables import AlertActionRow, AlertRow, EventRow, FollowUpRow, PatientRow, ReportRunRow, TrackStateRow
 from db.tracking import _insert
-from pathway.domain.alert_status import LIVE
+from pathway.domain.alert_status import LIVE, SEVERITY_RANK
 from pathway.domain.records import ReportRunStatus, ReportSummary
 from pathway.domain.report import AlertFact, EventFact, ReportBounds
 from pathway.domain.rows import (
@@ -26,6 +26,7 @@ from pathway.domain.rows import (
     StepRow,
 )
 from pathway.domain.status import FollowUpStatus, Outcome
+from pathway.domain.urgency import CRITICAL_RANK
 
 UPCOMING, DUE, OVERDUE = FollowUpStatus.UPCOMING, FollowUpStatus.DUE, FollowUpStatus.OVERDUE
 _F = FollowUpRow.__table__  # type: ignore[attr-defined]
@@ -33,6 +34,11 @@ _P = PatientRow.__table__  # type: ignore[attr-defined]
 _A = AlertRow.__table__  # type: ignore[attr-defined]
 _E = EventRow.__table__  # type: ignore[attr-defined]
 _T = TrackStateRow.__table__  # type: ignore[attr-defined]
+# The SQL twin of pathway.domain.urgency.tier on a follow-up row: the level raised is its alert's
+# severity rank; a critical level on an hour clock comes first (overdue rows, so lateness follows).
+URGENCY_TIER = case(
+    (and_(_F.c.raised >= CRITICAL_RANK, _F.c.clock_time), 0), else_=1 + len(SEVERITY_RANK) - _F.c.raised
+)
 
 
 def _section(name: str, b: ReportBounds) -> tuple[Any, list[Any]]:
@@ -47,7 +53,7 @@ def _section(name: str, b: ReportBounds) -> tuple[Any, list[Any]]:
     # created since the previous report; a report stored before ids were kept knows of none
     new = f.id > b.previous_last_id if b.previous_last_id is not None else false()
     sections = {
-        "overdue": (overdue, [f.closes_at]),
+        "overdue": (overdue, [URGENCY_TIER, f.closes_at]),
         "due_today": (due_today, [f.closes_at]),
         "due_soon": (due_soon, [f.target_at]),
         "newly_overdue": (

@@ -10,7 +10,7 @@ from collections.abc import Collection
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, update
+from sqlalchemy import Connection, bindparam, func, insert, update
 from sqlalchemy import select as columns
 from sqlmodel import Session, col, select
 
@@ -166,6 +166,21 @@ class SqlPatientRepository:
         if not rows:
             return None
         return _patient(rows[0]), {r[8]: r[9] for r in rows if r[8] is not None}
+
+    def correct_demographics(self, patient: Patient, name: str | None, birth_date: date | None) -> Patient:
+        values = {k: v for k, v in (("name", name), ("birth_date", birth_date)) if v is not None}
+        if values:
+            self.session.execute(update(_P).where(_P.c.id == patient.id).values(**values))
+        return Patient(**{**patient.__dict__, **values})
+
+    def same_person(self, name: str, birth_date: date) -> list[str]:
+        """Compared on the birth date (indexed by the database's own order) and the lower-cased,
+        single-spaced name (names are stored cleaned, see clean_text)."""
+        key = " ".join(name.split()).lower()
+        query = select(PatientRow.mrn).where(
+            col(PatientRow.birth_date) == birth_date, func.lower(col(PatientRow.name)) == key
+        )
+        return sorted(self.session.exec(query).all())
 
     def by_id(self, patient_id: int) -> Patient | None:
         row = connection(self.session).execute(_PATIENT_BY_ID, {"pid": patient_id}).first()

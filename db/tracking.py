@@ -229,6 +229,16 @@ class SqlFollowUpRepository:
         query = _WORKLIST_TOP if limit else _WORKLIST
         return [WorkStep(*r) for r in self.session.connection().execute(query, params)]
 
+    def windows(self, follow_up_ids: Collection[int]) -> dict[int, tuple[datetime, datetime, bool]]:
+        ids = sorted(set(follow_up_ids))
+        out: dict[int, tuple[datetime, datetime, bool]] = {}
+        for start in range(0, len(ids), 500):
+            query = columns(_F.c.id, _F.c.opens_at, _F.c.closes_at, _F.c.clock_time).where(
+                _F.c.id.in_(ids[start : start + 500])
+            )
+            out |= {int(i): (o, c, bool(t)) for i, o, c, t in self.session.execute(query)}
+        return out
+
     def counts(self, at: datetime, until: datetime) -> dict[FollowUpStatus, int]:
         """Open follow-ups opening before `until`, counted by their status at `at`."""
         stage = status_case(at)

@@ -130,5 +130,6 @@ def build(environ: Mapping[str, str] | None = None) -> App:
         zone=settings.zone,
         holidays=clinic_calendar(settings),
         routes=settings.notify,
+        mrn=settings.mrn_policy,
     )
     return App(settings=settings, engine=engine, deps=deps)

@@ -19,6 +19,7 @@ from pathway.domain.model import (
     StoredFollowUp,
     WorkStep,
 )
+from pathway.domain.mrn import DEFAULT_MRN_POLICY, MrnPolicy
 from pathway.domain.notify import DEFAULT_ROUTES, Route
 from pathway.domain.records import (
     AlertChange,
@@ -76,6 +77,14 @@ class PatientRepository(Protocol):
         ...
 
     def by_id(self, patient_id: int) -> Patient | None: ...
+
+    def correct_demographics(self, patient: Patient, name: str | None, birth_date: date | None) -> Patient:
+        """Store a corrected name and/or birth date (None: unchanged); the event records why."""
+        ...
+
+    def same_person(self, name: str, birth_date: date) -> list[str]:
+        """MRNs of the patients with this name (case and spaces aside) and birth date."""
+        ...
 
     def lock(self, patient_id: int) -> None:
         """Hold the patient's row until commit (PostgreSQL FOR UPDATE; SQLite already serialises)."""
@@ -140,6 +149,10 @@ class FollowUpRepository(Protocol):
 
     def counts(self, at: datetime, until: datetime) -> dict[FollowUpStatus, int]:
         """Open follow-ups opening before `until`, by their status at `at`."""
+        ...
+
+    def windows(self, follow_up_ids: Collection[int]) -> dict[int, tuple[datetime, datetime, bool]]:
+        """(opens_at, closes_at, clock_time) of each follow-up (to order alerts by urgency)."""
         ...
 
 
@@ -394,6 +407,7 @@ class Deps:
     zone: tzinfo
     holidays: Calendar | None = None
     routes: tuple[Route, ...] = DEFAULT_ROUTES
+    mrn: MrnPolicy = DEFAULT_MRN_POLICY
 
     def read(self) -> UnitOfWork:
         """A unit of work that only reads: one snapshot, never the write lock (SQLite) and a

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import re
 import secrets
 import tomllib
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
 from config import DEFAULT_PATHWAY
 from pathway.domain.errors import InvalidInput
+from pathway.domain.mrn import MRN_CASES, MrnCase, MrnPolicy
 from pathway.domain.notify import DEFAULT_ROUTES, Route
 
 PREFIX = "PATHWAY_"
@@ -64,6 +66,31 @@ class Settings(BaseModel):
     fhir_mrn_system: str = "urn:sacral-pathway:mrn"
     calendar_show_patient: bool = False
     calendar_days: int = 90
+    mrn_case: str = "upper"
+    mrn_pattern: str | None = None
+    show_names: bool = True
+
+    @field_validator("mrn_case")
+    @classmethod
+    def _mrn_case(cls, value: str) -> str:
+        if value not in MRN_CASES:
+            raise ValueError(f"'{value}' is not an MRN case; use {', '.join(MRN_CASES)}")
+        return value
+
+    @field_validator("mrn_pattern")
+    @classmethod
+    def _mrn_pattern(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"'{value}' is not a regular expression ({exc})") from None
+        return value
+
+    @property
+    def mrn_policy(self) -> MrnPolicy:
+        return MrnPolicy(cast(MrnCase, self.mrn_case), self.mrn_pattern)
 
     @field_validator("fhir_mrn_system")
     @classmethod

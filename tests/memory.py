@@ -133,6 +133,19 @@ class MemoryPatients:
         patient = self.by_mrn(mrn)
         return (patient, self.states(patient.id)) if patient else None
 
+    def correct_demographics(self, patient: Patient, name: str | None, birth_date: date | None) -> Patient:
+        values = {k: v for k, v in (("name", name), ("birth_date", birth_date)) if v is not None}
+        self.s.patients[patient.id].update(values)
+        return Patient(**{**patient.__dict__, **values})
+
+    def same_person(self, name: str, birth_date: date) -> list[str]:
+        key = " ".join(name.split()).casefold()
+        return sorted(
+            p["mrn"]
+            for p in self.s.patients.values()
+            if p.get("birth_date") == birth_date and " ".join((p.get("name") or "").split()).casefold() == key
+        )
+
     def by_id(self, patient_id: int) -> Patient | None:
         row = self.s.patients.get(patient_id)
         return _patient(row) if row else None
@@ -213,6 +226,13 @@ class MemoryFollowUps:
 
     def _open(self) -> list[dict[str, Any]]:
         return [r for r in self.s.follow_ups.values() if r["status"] == Outcome.OPEN]
+
+    def windows(self, follow_up_ids: Collection[int]) -> dict[int, tuple[datetime, datetime, bool]]:
+        return {
+            i: (r["opens_at"], r["closes_at"], bool(r["clock_time"]))
+            for i in follow_up_ids
+            if (r := self.s.follow_ups.get(i)) is not None
+        }
 
     def for_patient(self, patient_id: int, rules: Collection[str] | None = None) -> list[StoredFollowUp]:
         rows = [

@@ -59,6 +59,10 @@ def enroll(
         list[str] | None,
         typer.Option("--set", help="FIELD=VALUE of the staging event, e.g. sites=ilium,si_joint (repeat)."),
     ] = None,
+    confirm_new: Annotated[
+        bool,
+        typer.Option("--confirm-new", help="Enrol although a patient with this name and birth date exists."),
+    ] = False,
     json_: JsonOpt = False,
 ) -> None:
     """Enrol a patient on the pathway (with --set, the involved sites are recorded with it).
@@ -76,6 +80,7 @@ def enroll(
         on=parse_date(on, "--on") if on else None,
         fields=_fields(set_ or []),
         actor=actor.name,
+        confirm_new=confirm_new,
     )
     if json_:
         render.dump_json(render.patient_json(patient))
@@ -147,7 +152,12 @@ def _fields(pairs: list[str]) -> dict[str, Any]:
         name, sep, value = pair.partition("=")
         if not sep or not name.strip():
             raise InvalidInput(f"--set {pair!r}: use FIELD=VALUE, e.g. --set nrs=6")
-        fields[name.strip().lower()] = value.strip()
+        key = name.strip().lower()
+        if key in fields:
+            raise InvalidInput(
+                f"--set {key} is given twice ({fields[key]!r} and {value.strip()!r}); give it once"
+            )
+        fields[key] = value.strip()
     return fields
 
 
@@ -174,7 +184,7 @@ def status(mrn: str, json_: JsonOpt = False) -> None:
         out["alerts"] = [render_care.alert_json(a) for a in live]
         render.dump_json(out)
         return
-    render.show_status(view, deps.zone)
+    render.show_status(view, deps.zone, application.settings.show_names)
     if current:
         render.console.print("[bold]Follow-ups:[/bold]")
         render_care.follow_ups_table(current, rules, deps.zone)
@@ -205,7 +215,7 @@ def list_(
 @app.command()
 @handles_errors
 def history(mrn: str, json_: JsonOpt = False) -> None:
-    """The full, append-only history of a patient (retracted events struck through).
+    """The full, append-only history of a patient (retracted events marked "[retracted]"; reasons shown).
 
     Example: pathway history MRN-1001
     """

@@ -9,6 +9,7 @@ from datetime import date, datetime, tzinfo
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from pathway.domain.definition import PathwayDefinition
@@ -93,10 +94,11 @@ def _changes(e: EventRecord) -> str:
     return ", ".join(f"{t}: {a} → {b}" for t, (a, b) in e.changes.items())
 
 
-def show_status(view: PatientView, zone: tzinfo) -> None:
+def show_status(view: PatientView, zone: tzinfo, show_name: bool = True) -> None:
     p = view.patient
+    name = f" {escape(p.name)}" if show_name and p.name else ""
     console.print(
-        f"[bold]{p.mrn}[/bold]  (patient {p.id}, enrolled {p.enrolled_on}, "
+        f"[bold]{p.mrn}[/bold]{name}  (patient {p.id}, enrolled {p.enrolled_on}, "
         f"histology {p.histology or 'not recorded'})"
     )
     table = Table(show_header=True, header_style="bold")
@@ -113,11 +115,22 @@ def show_status(view: PatientView, zone: tzinfo) -> None:
 
 def events_table(events: list[EventRecord], zone: tzinfo, retracted: set[int]) -> None:
     table = Table(show_header=True, header_style="bold")
-    for col in ("id", "on", "event", "fields", "changes", "by"):
-        table.add_column(col)
+    for col in ("id", "on", "event", "fields", "changes", "by", "reason"):
+        table.add_column(col, overflow="fold")  # values are folded onto the next line, never cut
     for e in events:
-        style = "strike dim" if e.id in retracted else None
-        table.add_row(str(e.id), _when(e, zone), e.type, _fields(e.data), _changes(e), e.actor, style=style)
+        gone = e.id in retracted
+        style = "strike dim" if gone else None
+        kind = f"{e.type} [retracted]" if gone else e.type  # in words: a pipe or a file drops the strike
+        table.add_row(
+            str(e.id),
+            _when(e, zone),
+            escape(kind),
+            _fields(e.data),
+            _changes(e),
+            e.actor,
+            e.reason or "",
+            style=style,
+        )
     console.print(table)
 
 

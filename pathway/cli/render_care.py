@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
+from rich.markup import escape
 from rich.table import Table
 
 from pathway.cli.render import console
@@ -144,6 +145,8 @@ def worklist_json(items: list[WorkItem], zone: tzinfo) -> list[dict[str, Any]]:
             "alert_id": i.alert_id,
             "alert_rule": i.alert_rule,
             "held": i.held,
+            "late": i.late or None,
+            "episode": i.episode,
             "detail": i.detail,
         }
         for i in items
@@ -160,14 +163,16 @@ def worklist_lines(items: list[WorkItem], zone: tzinfo) -> None:
         flag = (i.severity or "").upper()
         colour = COLOURS.get(i.severity or i.kind, "")
         alert = f"  [alert {i.alert_id} {i.alert_rule}{', held' if i.held else ''}]" if i.alert_id else ""
+        alert += f"  [OPEN {i.episode.upper()}]" if i.episode else ""
+        alert = escape(alert)  # "[alert 7 A02]" is text, not a rich style tag
         if i.kind in ("alert", "undelivered"):
             prefix = "UNDELIVERED " if i.kind == "undelivered" else ""
-            console.print(f"[{colour}]{flag:8}[/] {i.mrn:10} {prefix}{i.step}{alert}")
+            console.print(f"[{colour}]{flag:8}[/] {i.mrn:10} {prefix}{escape(i.step)}{alert}")
             continue
         window = (
             f"{day(i.opens, zone, clock=i.clock_time)} – {day(i.closes, zone, end=True, clock=i.clock_time)}"
         )
-        late = f", {i.days_late} d late" if i.days_late else ""
+        late = f", {i.late}" if i.late else ""
         console.print(
             f"[{colour}]{flag:8}[/] {i.mrn:10} {i.kind.upper():7} {i.rule} {i.step}: "
             f"window {window}{late}{alert}"

@@ -22,7 +22,7 @@ from pathway.domain.rules_spec import RulesSpec
 EvidenceKind = Literal["seed", "guideline", "label", "trial", "proposal"]
 FieldType = Literal["choice", "choices", "int", "number", "text", "date", "bool", "event_ref"]
 CHOICE_TYPES = ("choice", "choices")  # one value, or a list of values, from `values`
-EventRole = Literal["pause", "resume", "histology", "staging"]
+EventRole = Literal["pause", "resume", "histology", "staging", "demographics"]
 HISTOLOGY_FIELD = "histology"
 ANY_ACTIVE_STATE = "*"
 
@@ -118,10 +118,14 @@ class TransitionSpec(_Strict):
 
 
 class TrackSpec(_Strict):
+    """`emergency: true`: a state other than `initial` is an open emergency episode (a banner on the
+    patient's page and a mark on each of their worklist lines)."""
+
     description: str = ""
     initial: str
     states: tuple[str, ...]
     transitions: tuple[TransitionSpec, ...]
+    emergency: bool = False
 
 
 class PathwayMeta(_Strict):
@@ -173,6 +177,10 @@ class PathwayDefinition(_Strict):
 
     def initial_states(self) -> dict[str, str]:
         return {name: spec.initial for name, spec in self.tracks.items()}
+
+    def emergency_initials(self) -> dict[str, str]:
+        """The initial state of each emergency track (see TrackSpec)."""
+        return {name: spec.initial for name, spec in self.tracks.items() if spec.emergency}
 
     @property
     def alert_policy(self) -> AlertPolicy:

@@ -36,6 +36,10 @@ class Conflict(PathwayError):
     """Someone else changed the record first, or it already exists."""
 
 
+class PossibleDuplicate(PathwayError):
+    """A new patient looks like one already enrolled (same name and birth date); confirm to go on."""
+
+
 class PermissionDenied(PathwayError):
     """The acting user's role does not allow this action."""
 

@@ -13,6 +13,7 @@ from statistics import median
 from typing import Any, Generic, NamedTuple, TypeVar
 
 from pathway.domain.clinical_time import local_date, start_of_day
+from pathway.domain.urgency import late_text
 
 QUALITY_DAYS = 90
 FORECAST_WEEKS = 12
@@ -154,7 +155,7 @@ class DailyReport:
 
 def build_report(s: Snapshot) -> DailyReport:
     today = local_date(s.at, s.zone)
-    rows = {name: [_row(f, today, s.zone) for f in listed.items] for name, listed in s.steps.items()}
+    rows = {name: [_row(f, today, s.zone, s.at) for f in listed.items] for name, listed in s.steps.items()}
     by_severity = {
         severity: [
             {
@@ -199,7 +200,7 @@ def build_report(s: Snapshot) -> DailyReport:
     )
 
 
-def _row(f: StepFact, today: date, zone: tzinfo) -> dict[str, Any]:
+def _row(f: StepFact, today: date, zone: tzinfo, at: datetime) -> dict[str, Any]:
     closes = local_date(f.closes_at - timedelta(microseconds=1), zone)
     target = local_date(f.target_at - timedelta(microseconds=1), zone)
     return {
@@ -210,6 +211,7 @@ def _row(f: StepFact, today: date, zone: tzinfo) -> dict[str, Any]:
         "target": target.isoformat(),
         "closes": closes.isoformat(),
         "days_late": max(0, (today - closes).days),
+        "late": late_text(f.closes_at, at, max(0, (today - closes).days)),
     }
 
 

@@ -82,8 +82,8 @@ def to_markdown(report: DailyReport) -> str:
     out += news or ["- Nothing new."]
     out += ["", f"## Overdue steps ({report.totals.get('overdue', len(report.overdue)):,})", ""]
     out += _md_table(
-        ["MRN", "rule", "step", "window closed", "days late"],
-        [[r["mrn"], r["rule"], r["step"], r["closes"], r["days_late"]] for r in report.overdue],
+        ["MRN", "rule", "step", "window closed", "late"],
+        [[r["mrn"], r["rule"], r["step"], r["closes"], r["late"]] for r in report.overdue],
     )
     out += _shown(report, "overdue", report.overdue)
     out += [

@@ -225,6 +225,8 @@ def command_line_actor(
     and its role decides; `--by` and `--role` are refused, since a name or role typed at the
     terminal would let anyone act as a clinician.
     """
+    if by is not None and not by.strip():
+        raise InvalidInput("--by needs the name of the person acting (1-100 characters), or leave it out")
     with deps.read() as uow:
         has_accounts = bool(uow.users.listing())
     if not has_accounts:

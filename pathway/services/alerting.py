@@ -21,6 +21,7 @@ from pathway.domain.alert_status import (
 )
 from pathway.domain.alerts import holdable_keys
 from pathway.domain.clinical_time import local_date, plausible, start_of_day
+from pathway.domain.definition import PathwayDefinition
 from pathway.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from pathway.domain.events import clean_text
 from pathway.domain.explanation import AlertRef, Explanation, Interval, LevelAt
@@ -28,6 +29,7 @@ from pathway.domain.model import AlertLine, StoredAlert, StoredFollowUp
 from pathway.domain.records import AlertChange, NotificationStatus
 from pathway.domain.roles import ROLES
 from pathway.domain.status import FollowUpStatus, Outcome, follow_up_status
+from pathway.domain.urgency import Urgency, UrgencyKey, late_text, urgency_key
 from pathway.domain.windows import Window
 from pathway.ports import Deps, UnitOfWork
 from pathway.services import audit
@@ -122,13 +124,11 @@ class WorkItem:
     alert_rule: str | None = None
     held: bool = False
     clock_time: bool = False
+    late: str = ""  # "14 h late" / "3 d late" (domain/urgency.late_text)
+    episode: str | None = None  # the patient's open emergency episode ("mscc: suspected")
 
-    def sort_key(self) -> tuple[int, int, int, float]:
-        """Most severe alert first; then overdue (latest first), due (closing first), soon."""
-        order = {"overdue": 0, "alert": 1, "undelivered": 1, "due": 2, "soon": 3}[self.kind]
-        rank = -SEVERITY_RANK.get(self.severity or "", 0)
-        point = self.opens if self.kind == "soon" else self.closes
-        return (rank, order, -self.days_late, point.timestamp() if point else 0.0)
+    def urgency(self) -> Urgency:
+        return Urgency(self.severity, self.clock_time, self.opens, self.closes, self.held)
 
 
 def worklist(
@@ -214,8 +214,24 @@ def worklist(
     if severity:
         floor = SEVERITY_RANK[severity]
         items = [i for i in items if SEVERITY_RANK.get(i.severity or "", 0) >= floor]
-    items.sort(key=WorkItem.sort_key)
+    with deps.read() as uow:
+        episodes = open_episodes(uow, deps.pathway.definition)
+    items = [
+        replace(i, late=late_text(i.closes, at, i.days_late), episode=episodes.get(i.mrn)) for i in items
+    ]
+    items.sort(key=lambda i: urgency_key(i.urgency(), at))
     return items[:limit] if limit else items
+
+
+def open_episodes(uow: UnitOfWork, definition: PathwayDefinition) -> dict[str, str]:
+    """MRN -> the open emergency episode ("mscc: suspected") of each patient who has one."""
+    out: dict[str, str] = {}
+    for track, initial in definition.emergency_initials().items():
+        for state in definition.track_states(track):
+            if state != initial:
+                for patient, _ in uow.patients.listing(track, state):
+                    out.setdefault(patient.mrn, f"{track}: {state}")
+    return out
 
 
 def worklist_counts(deps: Deps, as_of: date | None = None, within: int | None = None) -> dict[str, int]:
@@ -281,8 +297,21 @@ def list_alerts(
     statuses: tuple[str, ...] | None = (
         LIVE if status in (None, "live") else (None if status == "all" else (str(status),))
     )
+    now = deps.clock.now()
     with deps.read() as uow:
-        return uow.alerts.listing(statuses, mrn)
+        if mrn is not None:
+            mrn = find_patient(uow, mrn, deps.mrn).mrn  # an unknown patient is an error, not an empty list
+        rows = uow.alerts.listing(statuses, mrn)
+        windows = uow.follow_ups.windows({a.follow_up_id for a, _ in rows if a.follow_up_id is not None})
+    return sorted(rows, key=lambda r: alert_urgency(r[0], windows, now))
+
+
+def alert_urgency(
+    a: StoredAlert, windows: dict[int, tuple[datetime, datetime, bool]], now: datetime
+) -> UrgencyKey:
+    """An alert's place in a list: its severity and the window of the step it is about."""
+    opens, closes, clock = windows.get(a.follow_up_id or 0, (None, None, False))
+    return urgency_key(Urgency(a.severity, clock, opens, closes, a.held), now)
 
 
 def undelivered_alert_ids(deps: Deps) -> set[int]:
@@ -426,7 +455,7 @@ def follow_ups_of(deps: Deps, mrn: str) -> tuple[list[StoredFollowUp], list[Stor
     outcome), and alerts."""
     now = deps.clock.now()
     with deps.read() as uow:
-        patient = find_patient(uow, mrn)
+        patient = find_patient(uow, mrn, deps.mrn)
         rows, alerts = uow.follow_ups.for_patient(patient.id), uow.alerts.for_patient(patient.id)
     return [replace(f, status=f.status_at(now)) for f in rows], alerts
 

@@ -49,7 +49,7 @@ def capture(
 def find(deps: Deps, mrn: str) -> dict[str, Any] | None:
     """The patient's stored hand-over summary, or None."""
     with deps.read() as uow:
-        return uow.handovers.latest(find_patient(uow, mrn).id)
+        return uow.handovers.latest(find_patient(uow, mrn, deps.mrn).id)
 
 
 def read(deps: Deps, mrn: str) -> dict[str, Any]:

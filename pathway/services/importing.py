@@ -26,7 +26,7 @@ from pathway.domain.errors import InvalidInput, PathwayError
 from pathway.domain.events import histology_value, validate_event_data
 from pathway.domain.hour_clocks import clocks_needing_time
 from pathway.ports import Deps
-from pathway.services.patients import MRN_PATTERN, enroll, record_event
+from pathway.services.patients import enroll, record_event
 
 COLUMNS = ("mrn", "enrolled_on", "histology", "event", "on", "fields")
 LINE = "\x00line"  # not a CSV column: the physical line a row starts on
@@ -53,9 +53,7 @@ def parse(
     for position, row in enumerate(rows, start=2):
         line = int(row.get(LINE) or position)
         try:
-            mrn = (row.get("mrn") or "").strip()
-            if not MRN_PATTERN.match(mrn):
-                raise InvalidInput(f"MRN {mrn!r} is not valid")
+            mrn = deps.mrn.canonical(row.get("mrn") or "")
             if (row.get("enrolled_on") or "").strip():
                 plan[mrn] = _enrolment(row, mrn, line, today, plan, existing, deps)
                 states[mrn] = definition.initial_states()
@@ -151,7 +149,8 @@ def import_cohort(
 ) -> tuple[int, int]:
     """Validate everything, then enrol and record through the same services as the CLI."""
     with deps.read() as uow:
-        existing = {r["mrn"].strip() for r in rows if uow.patients.by_mrn(r.get("mrn", "").strip())}
+        keys = {deps.mrn.lookup(r.get("mrn") or "") for r in rows}
+        existing = {k for k in keys if k and uow.patients.by_mrn(k)}
     plan, errors = parse(rows, deps, existing)
     if errors:
         shown = errors[:50] + ([f"... and {len(errors) - 50} more"] if len(errors) > 50 else [])

@@ -42,7 +42,7 @@ def export_patient(deps: Deps, site: Site, mrn: str) -> dict[str, Any]:
     """One patient as a FHIR collection Bundle, every resource validated."""
     now = deps.clock.now()
     with deps.read() as uow:
-        record = _record(uow, find_patient(uow, mrn), deps, now)
+        record = _record(uow, find_patient(uow, mrn, deps.mrn), deps, now)
     return bundle(patient_resources(record, deps.pathway.definition, site), now)
 
 
@@ -84,7 +84,7 @@ def import_bundle(deps: Deps, site: Site, data: Any, actor: str, dry_run: bool =
             if m.ref not in known:
                 todo.setdefault(m.ref, m)
         for m in sorted(todo.values(), key=lambda m: (m.at, m.what)):
-            if uow.patients.by_mrn(m.mrn) is None:
+            if uow.patients.by_mrn(deps.mrn.lookup(m.mrn) or "") is None:
                 unmapped.append(Unmapped(m.what, f"patient {m.mrn} is not enrolled; enrol and import again"))
                 continue
             spec = deps.pathway.definition.events[m.event]

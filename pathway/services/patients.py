@@ -14,7 +14,14 @@ from pathway.domain.clinical_time import (
 )
 from pathway.domain.definition import HISTOLOGY_FIELD, PathwayDefinition
 from pathway.domain.enrolment import check_age
-from pathway.domain.errors import Conflict, EventNotAllowed, InvalidInput, NotFound, PermissionDenied
+from pathway.domain.errors import (
+    Conflict,
+    EventNotAllowed,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    PossibleDuplicate,
+)
 from pathway.domain.events import (
     MRN_PATTERN,
     clean_text,
@@ -65,14 +72,16 @@ def enroll(
     on: date | None = None,
     fields: dict[str, Any] | None = None,
     actor: str = "system",
+    confirm_new: bool = False,
 ) -> Patient:
     """Enrol a patient (`actor`: who, for the audit trail); raises InvalidInput (bad MRN, date,
-    histology or fields) or Conflict (duplicate).
+    histology or fields), Conflict (the MRN, in its canonical form, is enrolled) or
+    PossibleDuplicate (the same name and birth date are, and `confirm_new` was not given).
 
     `fields` (e.g. the involved sites) are recorded as the pathway's `staging` event at the
     enrolment instant, in the same transaction.
     """
-    mrn = _valid_mrn(mrn)
+    mrn = deps.mrn.canonical(mrn)
     name = clean_text(name, "--name", 200) or None if name is not None else None
     now = deps.clock.now()
     today = local_date(now, deps.zone)
@@ -88,6 +97,13 @@ def enroll(
     with deps.uow() as uow:
         if uow.patients.by_mrn(mrn) is not None:
             raise Conflict(f"MRN {mrn} is already enrolled; use `pathway status {mrn}`")
+        twins = uow.patients.same_person(name, birth_date) if name and birth_date else []
+        if twins and not confirm_new:
+            raise PossibleDuplicate(
+                f"a patient with the same name and birth date is already enrolled as MRN "
+                f"{', '.join(twins)}; if {mrn} is a different person, enrol again with --confirm-new "
+                "(API: confirm_new)"
+            )
         patient = uow.patients.add(
             mrn,
             name,
@@ -188,7 +204,7 @@ def record_in(
     `undated` events happen "now", read after the patient is locked.
     """
     definition = deps.pathway.definition
-    patient, states = lock_patient_with_states(uow, mrn)
+    patient, states = lock_patient_with_states(uow, mrn, deps.mrn)
     # "now" once the patient is locked: concurrent undated writes then get ordered instants
     now = max(now, deps.clock.now())
     if undated:
@@ -221,6 +237,8 @@ def record_in(
             _check_has_time(definition, event, data, changes)
     histology = data.get(HISTOLOGY_FIELD) if definition.events[event].role == "histology" else None
     saved = uow.patients.save(patient, new_states, now, histology=histology, old=states)
+    if definition.events[event].role == "demographics":
+        saved = correct_demographics(uow, saved, data, reason)
     record = uow.events.append(
         NewEvent(
             patient_id=patient.id,
@@ -264,7 +282,7 @@ def record_in(
 
 def status(deps: Deps, mrn: str, recent: int = 10) -> PatientView:
     with deps.read() as uow:
-        patient = _patient(uow, mrn)
+        patient = find_patient(uow, mrn, deps.mrn)
         stored = uow.patients.states(patient.id)
         events = uow.events.for_patient(patient.id)
     states = {t: stored[t] for t in deps.pathway.definition.tracks if t in stored}
@@ -279,7 +297,7 @@ def status(deps: Deps, mrn: str, recent: int = 10) -> PatientView:
 
 def history(deps: Deps, mrn: str) -> History:
     with deps.read() as uow:
-        patient = _patient(uow, mrn)
+        patient = find_patient(uow, mrn, deps.mrn)
         events = uow.events.for_patient(patient.id)
     return History(patient=patient, events=events, retracted=retracted_ids(deps.pathway.definition, events))
 
@@ -317,20 +335,6 @@ def verify_replay(deps: Deps) -> list[str]:
             for problem in chain_breaks(events, uow.events.chains(patient.id), patient.version - 1):
                 mismatches.append(f"patient {patient.id} ({patient.mrn}): {problem}")
     return mismatches
-
-
-def _patient(uow: UnitOfWork, mrn: str) -> Patient:
-    return find_patient(uow, mrn)
-
-
-def _valid_mrn(mrn: str) -> str:
-    mrn = mrn.strip()
-    if not MRN_PATTERN.match(mrn):
-        raise InvalidInput(
-            f"MRN {mrn!r} is not valid: use 1-64 letters, digits, '.', '_', '/' "
-            "or '-', starting with a letter or digit"
-        )
-    return mrn
 
 
 def _valid_actor(actor: str) -> str:
@@ -430,3 +434,27 @@ def _check_has_time(
             "midnight: record it with the time it happened (--at YYYY-MM-DDTHH:MM; `at` in the API; "
             "Time on the patient page), or without a date for now"
         )
+
+
+def correct_demographics(
+    uow: UnitOfWork, patient: Patient, data: dict[str, Any], reason: str | None
+) -> Patient:
+    """The event with role `demographics` corrects the stored name and birth date (with a reason)."""
+    name, raw = data.get("name"), data.get("birth_date")
+    born = date.fromisoformat(raw) if isinstance(raw, str) else raw  # date fields are stored as ISO text
+    if name is None and born is None:
+        raise InvalidInput(
+            "a demographics correction needs a name or a birth date (--set name=… / birth_date=…)"
+        )
+    if not reason:
+        raise InvalidInput("a demographics correction needs --reason saying what was wrong")
+    if isinstance(born, date) and born >= patient.enrolled_on:
+        raise InvalidInput(f"birth date {born} must be before the enrolment date {patient.enrolled_on}")
+    return uow.patients.correct_demographics(patient, name, born)
+
+
+def names_of(deps: Deps, mrns: set[str]) -> dict[str, str]:
+    """MRN -> name of the patients who have one (for screens that show names)."""
+    with deps.read() as uow:
+        found = [uow.patients.by_mrn(m) for m in sorted(mrns)]
+    return {p.mrn: p.name for p in found if p is not None and p.name}

@@ -20,10 +20,10 @@ from pathway.domain.alerts import (
 )
 from pathway.domain.clinical_time import local_date
 from pathway.domain.errors import NotFound
-from pathway.domain.events import MRN_PATTERN
 from pathway.domain.followups import FollowUp, Scope, derive_follow_ups
 from pathway.domain.machine import Pathway
 from pathway.domain.model import EventRecord, Patient, StoredAlert, StoredFollowUp
+from pathway.domain.mrn import MrnPolicy
 from pathway.domain.notify import DEFAULT_ROUTES, Route
 from pathway.domain.records import KEEP, AlertChange, FollowUpChange, NewFollowUp
 from pathway.domain.rules_spec import SEVERITY_RANK, FollowUpRule
@@ -37,21 +37,22 @@ _RESOLVED = MOVES[AlertAction.RESOLVE].target
 _REOPENED = MOVES[AlertAction.REOPEN].target
 
 
-def find_patient(uow: UnitOfWork, mrn: str, lock: bool = False) -> Patient:
-    """The patient with this MRN; `lock` holds the row until commit (concurrent writers wait)."""
-    mrn = mrn.strip()
-    patient = uow.patients.by_mrn(mrn, lock=lock) if MRN_PATTERN.match(mrn) else None
+def find_patient(uow: UnitOfWork, mrn: str, policy: MrnPolicy, lock: bool = False) -> Patient:
+    """The patient with this MRN (in the site's canonical form); `lock` holds the row until
+    commit (concurrent writers wait)."""
+    key = policy.lookup(mrn)
+    patient = uow.patients.by_mrn(key, lock=lock) if key else None
     if patient is None:
-        raise unknown_patient(mrn)
+        raise unknown_patient(mrn.strip())
     return patient
 
 
-def lock_patient_with_states(uow: UnitOfWork, mrn: str) -> tuple[Patient, dict[str, str]]:
+def lock_patient_with_states(uow: UnitOfWork, mrn: str, policy: MrnPolicy) -> tuple[Patient, dict[str, str]]:
     """find_patient(lock=True) and the patient's track states, in one read."""
-    mrn = mrn.strip()
-    found = uow.patients.by_mrn_with_states(mrn, lock=True) if MRN_PATTERN.match(mrn) else None
+    key = policy.lookup(mrn)
+    found = uow.patients.by_mrn_with_states(key, lock=True) if key else None
     if found is None:
-        raise unknown_patient(mrn)
+        raise unknown_patient(mrn.strip())
     return found
 
 

@@ -47,6 +47,7 @@ def enrol(request: Request, response: Response, body: schemas.EnrolIn, user: Enr
         histology=body.histology,
         on=body.enrolled_on,
         actor=user.name,
+        confirm_new=body.confirm_new,
     )
     response.headers["Location"] = f"/api/v1/patients/{quote(p.mrn, safe='')}"
     return present.patient(p, patients.status(deps, p.mrn).states)

@@ -28,6 +28,7 @@ from pathway.domain.errors import (
     NotFound,
     PathwayError,
     PermissionDenied,
+    PossibleDuplicate,
 )
 from pathway.services.accounts import NotSignedIn
 from pathway.web.auth import flash
@@ -42,6 +43,7 @@ STATUS: tuple[tuple[type[PathwayError], int], ...] = (
     (PermissionDenied, 403),
     (NotFound, 404),
     (Conflict, 409),
+    (PossibleDuplicate, 409),
     (GuardRefused, 422),
     (EventNotAllowed, 409),
     (InvalidInput, 422),

@@ -57,13 +57,19 @@ def enrol(
     mrn: Annotated[str, Form(max_length=64)],
     histology: Short = "",
     enrolled_on: Short = "",
+    name: Annotated[str, Form(max_length=200)] = "",
+    birth_date: Short = "",
+    confirm_new: Short = "",
 ) -> Response:
     patient = patient_service.enroll(
         deps_of(request),
         mrn,
+        name=name.strip() or None,
+        birth_date=parse_date(birth_date, "birth date") if birth_date.strip() else None,
         histology=histology or None,
         on=parse_date(enrolled_on, "enrolment date") if enrolled_on else None,
         actor=user.name,
+        confirm_new=bool(confirm_new),
     )
     flash(request, "ok", f"Enrolled {patient.mrn} on {patient.enrolled_on}.")
     return RedirectResponse(f"/patients/{quote(patient.mrn)}", status_code=303)

@@ -112,6 +112,9 @@ class EnrolIn(_In):
     birth_date: ClinicDate | None = None
     histology: Annotated[str, Field(max_length=64)] | None = None
     enrolled_on: ClinicDate | None = Field(default=None, description="default: today")
+    confirm_new: bool = Field(
+        default=False, description="enrol although a patient with this name and birth date exists"
+    )
 
 
 class RecordIn(_In):

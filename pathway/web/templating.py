@@ -32,4 +32,7 @@ templates.env.filters["words"] = fmt.words
 
 
 def page(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
+    application = getattr(request.app.state, "application", None)
+    show_names = application.settings.show_names if application is not None else True
+    context = {"show_names": show_names, **context}  # PATHWAY_SHOW_NAMES=false: screens in public places
     return templates.TemplateResponse(request, name, context, status_code=status_code)

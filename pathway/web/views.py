@@ -11,7 +11,6 @@ from urllib.parse import urlencode
 from pathway.domain.alert_status import (
     LIVE,
     OVERRIDE_REASONS,
-    SEVERITY_RANK,
     STATUS_FILTERS,
     AlertAction,
     Severity,
@@ -149,6 +148,7 @@ def worklist(deps: Deps, f: WorklistFilters) -> dict[str, Any]:
     shown = [i for i in items if f.kind is None or i.kind == f.kind]
     lines = [WorkLine(i, tracks.get(i.rule, ""), _window(i, deps.zone)) for i in shown]
     return {
+        "names": patients.names_of(deps, {i.mrn for i in shown}),
         "lines": lines,
         "counts": counts,
         "kinds": KINDS,
@@ -178,9 +178,7 @@ def _window(i: WorkItem, zone: tzinfo) -> str:
 
 
 def alerts(deps: Deps, user: User, status: str | None, mrn: str | None) -> dict[str, Any]:
-    rows = sorted(
-        alerting.list_alerts(deps, status, mrn), key=lambda r: (-SEVERITY_RANK[r[0].severity], r[0].opened_at)
-    )
+    rows = alerting.list_alerts(deps, status, mrn)  # most urgent first
     dead = alerting.undelivered_alert_ids(deps)
     return {
         "lines": alert_lines(rows, user, deps.zone, dead, snooze_latest(deps)),

@@ -20,6 +20,7 @@ from pathway.domain.model import EventRecord, StoredFollowUp
 from pathway.domain.pauses import open_pause
 from pathway.domain.rules_spec import FollowUpRule
 from pathway.domain.status import PENDING, Outcome
+from pathway.domain.urgency import open_episode
 from pathway.ports import Deps, User
 from pathway.render.timeline_svg import Band, Mark, Row, timeline_svg
 from pathway.services import accounts, alerting, handover, patients
@@ -81,13 +82,20 @@ def patient_page(deps: Deps, user: User, mrn: str, chosen: str | None) -> dict[s
         EventChoice(e, events[e].description, accounts.may_record(user.role, e)) for e in view.allowed_events
     ]
     chosen = chosen if chosen in view.allowed_events else None
-    live = [(a, mrn) for a in alerts if a.status in LIVE]
+    now = deps.clock.now()
+    windows = {f.id: (f.opens_at, f.closes_at, f.clock_time) for f in follow_ups}
+    live = [
+        (a, mrn)
+        for a in sorted(alerts, key=lambda a: alerting.alert_urgency(a, windows, now))
+        if a.status in LIVE
+    ]
     today = local_day(deps.clock.now(), deps.zone)
     paused = open_pause(definition, history.events, history.retracted)
     summary = handover.find(deps, mrn)
     return {
         "patient": view.patient,
         "states": view.states,
+        "episode": open_episode(view.states, definition.emergency_initials()),
         "pause": {
             "since": day(paused.occurred_at, deps.zone),
             "details": ", ".join(f"{k}: {v}" for k, v in paused.data.items()),
@@ -218,7 +226,8 @@ def field_inputs(
 ) -> list[FieldInput]:
     out = []
     for name, spec in fields.items():
-        blank: tuple[tuple[str, str], ...] = () if spec.required else (("", "—"),)
+        # a required choice starts empty: nothing is chosen for the coordinator
+        blank: tuple[tuple[str, str], ...] = (("", "choose…") if spec.required else ("", "—"),)
         options: tuple[tuple[str, str], ...] = ()
         kind = {"int": "number", "number": "number", "date": "date"}.get(spec.type, "text")
         if spec.type == "choice":

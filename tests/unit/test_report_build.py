@@ -93,6 +93,7 @@ def test_rows_show_clinic_dates_the_region_and_days_late_since_the_last_day_of_t
             "target": "2026-01-23",
             "closes": "2026-02-20",
             "days_late": 10,
+            "late": "10 d late",
         },
         {
             "mrn": "MRN-2",
@@ -102,6 +103,7 @@ def test_rows_show_clinic_dates_the_region_and_days_late_since_the_last_day_of_t
             "target": "2026-01-29",
             "closes": "2026-02-26",
             "days_late": 4,
+            "late": "4 d late",
         },
     ]
     assert (report.date, report.cohort, report.active) == (date(2026, 3, 2), 5, 4)

@@ -184,3 +184,31 @@ def test_signing_out_ends_the_session(page: Page, live: Live) -> None:
     p.wait_for_url(re.compile(r".*/login$"))
     p.goto(live.url + "/alerts")
     assert "/login" in p.url
+
+
+def test_mscc_comes_first_with_a_banner_and_required_choices_start_empty(page: Page, live: Live) -> None:
+    """Issue 15 items 3 and 8: DEMO-009's open MSCC episode heads the worklist and has a banner;
+    a required choice on the record form starts at "choose…" and the form will not go without it."""
+    p = page
+    sign_in(p, live)
+    first = p.locator("table.worklist tbody tr").first
+    expect(first).to_contain_text("DEMO-009")
+    expect(first.locator(".badge.episode")).to_contain_text("mscc")
+    expect(first).to_contain_text("h")
+
+    p.goto(live.url + "/patients/DEMO-009")
+    banner = p.get_by_role("alert", name="Emergency episode")
+    expect(banner).to_contain_text("Open emergency episode")
+    expect(p.locator("li.alert-item").first).to_contain_text("A02")
+    shot(p, "patient-mscc")
+
+    p.goto(live.url + "/patients/DEMO-006")
+    expect(p.get_by_label("Event", exact=True)).to_have_value("")
+    p.get_by_label("Event", exact=True).select_option("imaging_done")
+    p.get_by_role("button", name="Choose").click()
+    region, modality = p.get_by_label(re.compile(r"^region")), p.get_by_label(re.compile(r"^modality"))
+    expect(region).to_have_value("")
+    expect(modality).to_have_value("")
+    p.get_by_role("button", name="Record imaging done").click()
+    assert region.evaluate("e => e.validity.valueMissing")
+    expect(p.locator(".flash.ok")).to_have_count(0)
