@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session
 
 from db.accounts import SqlUserRepository
+from db.bulk import SqlImportRepository
 from db.handovers import SqlHandoverRepository
 from db.interop import SqlInteropRepository
 from db.notifications import SqlNotificationRepository
@@ -20,6 +21,7 @@ from pathway.ports import (
     EventRepository,
     FollowUpRepository,
     HandoverRepository,
+    ImportRepository,
     InteropRepository,
     NotificationRepository,
     OperationsRepository,
@@ -44,6 +46,7 @@ class SqlUnitOfWork:
     interop: InteropRepository
     handovers: HandoverRepository
     operations: OperationsRepository
+    imports: ImportRepository
 
     def __init__(self, engine: Engine, pathway_id: str, read_only: bool = False) -> None:
         self.engine = engine.execution_options(**READ_ONLY) if read_only else engine
@@ -62,6 +65,7 @@ class SqlUnitOfWork:
         self.interop = SqlInteropRepository(self.session)
         self.handovers = SqlHandoverRepository(self.session)
         self.operations = SqlOperationsRepository(self.session)
+        self.imports = SqlImportRepository(self.session)
         return self
 
     def __exit__(
