@@ -7,7 +7,7 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, text, update
+from sqlalchemy import bindparam, text, update
 from sqlalchemy import select as columns
 from sqlmodel import Session
 
@@ -39,7 +39,6 @@ _TABLES: dict[str, Any] = {
         HandoverRow,
     )
 }
-_INSERTS = {name: insert(table) for name, table in _TABLES.items()}
 _P, _T, _E = _TABLES["patient"], _TABLES["track_state"], _TABLES["event"]
 _EVENT_COLUMNS = (
     _E.c.id,
@@ -117,8 +116,29 @@ class SqlImportRepository:
         return list(range(int(last) + 1, int(last) + 1 + count))
 
     def insert(self, table: str, rows: list[dict[str, Any]]) -> None:
-        if rows:
-            connection(self.session).execute(_INSERTS[table], rows)
+        """One executemany on the driver's cursor, in the session's transaction; each value goes
+        through its column type's own bind processor, so the stored text is what an ORM or Core
+        INSERT stores (SQLAlchemy's per-row parameter handling costs more than the INSERT itself)."""
+        if not rows:
+            return
+        conn = connection(self.session)
+        dialect = conn.dialect
+        keys = list(rows[0])
+        columns_ = [_TABLES[table].c[k] for k in keys]
+        procs = [c.type._cached_bind_processor(dialect) for c in columns_]
+        mark = "?" if dialect.name == "sqlite" else "%s"
+        quote = dialect.identifier_preparer.quote
+        sql = (
+            f"INSERT INTO {quote(table)} ({', '.join(quote(k) for k in keys)}) "
+            f"VALUES ({', '.join([mark] * len(keys))})"
+        )
+        pairs = list(zip(keys, procs, strict=True))
+        values = [tuple(p(r[k]) if p else r[k] for k, p in pairs) for r in rows]
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.executemany(sql, values)
+        finally:
+            cursor.close()
 
     def save_patient(
         self,

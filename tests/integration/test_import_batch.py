@@ -155,10 +155,10 @@ def view(deps: Deps, engine: Engine, mrn: str) -> dict[str, Any]:
         "histology": status.patient.histology,
         "events": [(e.type, e.occurred_at, e.data, e.changes) for e in status.recent],
         "follow_ups": sorted(
-            (
+            
                 tuple(sorted((k, EVENT_ID.sub("#", repr(v))) for k, v in asdict(f).items() if k not in skip))
                 for f in follow_ups
-            )
+            
         ),
         "alerts": sorted(
             (a.rule, a.instance_key, a.severity, EVENT_ID.sub("#", a.message), a.held, a.opened_at)
