@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
@@ -22,7 +23,7 @@ from rich.text import Text
 from pathway.cli import render
 from pathway.cli.common import ACTS_AS, JsonOpt, acting, app, get_app, handles_errors
 from pathway.domain.errors import InvalidInput
-from pathway.services.importing import BATCH, COLUMNS, import_cohort, read_rows
+from pathway.services.importing import BATCH, COLUMNS, import_cohort, iter_rows
 
 
 class _RowsPerSecond(ProgressColumn):
@@ -56,11 +57,20 @@ def import_(
 
     Example: pathway import cohort.csv --by j.smith
     """
+
+    def rows() -> Iterator[dict[str, str]]:
+        """The file, read afresh for each pass (checking, then importing)."""
+        try:
+            with file.open(encoding="utf-8-sig", newline="") as stream:
+                yield from iter_rows(stream)
+        except OSError as exc:
+            raise InvalidInput(f"{file}: cannot read ({exc.strerror})") from None
+
     try:
-        text = file.read_text(encoding="utf-8-sig")
+        with file.open("rb") as counted:
+            lines = sum(1 for _ in counted) - 1
     except OSError as exc:
         raise InvalidInput(f"{file}: cannot read ({exc.strerror})") from None
-    rows = read_rows(text)
     application = get_app()
     actor = acting(application, "enrol", by)
     with Progress(
@@ -73,7 +83,7 @@ def import_(
         transient=True,
         disable=json_ or not sys.stderr.isatty(),
     ) as bar:
-        task = bar.add_task("importing", total=len(rows))
+        task = bar.add_task("importing", total=max(lines, 0))
         done = import_cohort(
             application.deps,
             rows,

@@ -53,42 +53,64 @@ class PlannedPatient:
 
 @dataclass
 class Plan:
-    patients: list[PlannedPatient]
-    errors: list[str]
-    skipped: int = 0  # rows imported before
+    """What checking the whole file found: every error, and where each patient's rows end."""
 
-    @property
-    def rows(self) -> int:
-        return sum(len(p.events) + (p.stored is None) for p in self.patients)
+    errors: list[str] = field(default_factory=list)
+    skipped: int = 0  # rows imported before
+    rows: int = 0
+    last_line: dict[str, int] = field(default_factory=dict)  # MRN -> the line of its last row to import
+    new: int = 0  # patients to enrol
+
+
+class Checker:
+    """Checks rows in file order. `keep` collects each patient's events (the second pass, fed one
+    complete patient at a time); without it only the little each patient's next row needs is kept."""
+
+    def __init__(self, deps: Deps, stored: dict[str, StoredHistory], keep: bool) -> None:
+        self.deps, self.stored, self.keep = deps, stored, keep
+        self.today = local_date(deps.clock.now(), deps.zone)
+        self.patients: dict[str, PlannedPatient] = {}
+
+    def row(self, row: dict[str, str], line: int) -> tuple[str, bool]:
+        """The row's MRN, and True if it was imported before; raises PathwayError."""
+        mrn = (row.get("mrn") or "").strip()
+        if not MRN_PATTERN.match(mrn):
+            raise InvalidInput(f"MRN {mrn!r} is not valid")
+        if (row.get("enrolled_on") or "").strip():
+            return mrn, _enrolment(row, mrn, line, self.today, self.patients, self.stored, self.deps)
+        patient = self.patients.get(mrn) or _from_store(mrn, self.stored, self.patients, self.deps)
+        if patient is None:
+            raise InvalidInput(f"{mrn} is not enrolled earlier in the file")
+        return mrn, _event(row, patient, line, self.today, self.deps, self.keep)
+
+
+def line_of(row: dict[str, str], position: int) -> int:
+    return int(row.get(LINE) or position)
 
 
 def parse(rows: Iterable[dict[str, str]], deps: Deps, stored: dict[str, StoredHistory]) -> Plan:
-    """Check the whole file; the plan and every error as 'line N: ...'."""
-    plan = Plan([], [])
-    patients: dict[str, PlannedPatient] = {}
-    today = local_date(deps.clock.now(), deps.zone)
+    """Check the whole file (the first pass): every error as 'line N: ...'."""
+    plan = Plan()
+    checker = Checker(deps, stored, keep=False)
     for position, row in enumerate(rows, start=2):
-        line = int(row.get(LINE) or position)
+        line = line_of(row, position)
+        plan.rows += 1
         try:
-            mrn = (row.get("mrn") or "").strip()
-            if not MRN_PATTERN.match(mrn):
-                raise InvalidInput(f"MRN {mrn!r} is not valid")
-            if (row.get("enrolled_on") or "").strip():
-                if _enrolment(row, mrn, line, today, patients, stored, deps):
-                    plan.skipped += 1
-                continue
-            patient = patients.get(mrn) or _from_store(mrn, stored, patients, deps)
-            if patient is None:
-                raise InvalidInput(f"{mrn} is not enrolled earlier in the file")
-            if _event(row, patient, line, today, deps):
-                plan.skipped += 1
+            mrn, skipped = checker.row(row, line)
         except PathwayError as exc:
             plan.errors.append(f"line {line}: {exc}")
-    plan.patients = list(patients.values())
+            continue
+        if skipped:
+            plan.skipped += 1
+        else:
+            plan.last_line[mrn] = line
+    plan.new = sum(p.stored is None for p in checker.patients.values())
     return plan
 
 
-def _event(row: dict[str, str], patient: PlannedPatient, line: int, today: date, deps: Deps) -> bool:
+def _event(
+    row: dict[str, str], patient: PlannedPatient, line: int, today: date, deps: Deps, keep: bool
+) -> bool:
     """Check one event row against the patient's history; True if it was imported before."""
     definition = deps.pathway.definition
     event = (row.get("event") or "").strip().lower()
@@ -133,9 +155,10 @@ def _event(row: dict[str, str], patient: PlannedPatient, line: int, today: date,
     patient.states = outcome.states
     patient.last = on
     patient.paused = event == pause or (patient.paused and event != resume)
-    if row_id is not None:
-        patient.row_ids[row_id] = line
-    patient.events.append(PlannedEvent(line, event, on, data, outcome.changes, row_id))
+    if keep:  # (a row id repeated within the file is found here, with the patient's rows)
+        if row_id is not None:
+            patient.row_ids[row_id] = line
+        patient.events.append(PlannedEvent(line, event, on, data, outcome.changes, row_id))
     return False
 
 

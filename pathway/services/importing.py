@@ -17,16 +17,17 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import IO
 
 from pathway.domain.clinical_time import start_of_day
-from pathway.domain.errors import InvalidInput
+from pathway.domain.errors import InvalidInput, PathwayError
 from pathway.domain.model import EventRecord, Patient
 from pathway.ports import Deps, UnitOfWork
 from pathway.services.import_derive import Derived, alert_rows, derive
-from pathway.services.import_plan import LINE, ROW_ID, PlannedPatient, parse
+from pathway.services.import_plan import LINE, ROW_ID, Checker, PlannedPatient, line_of, parse
 from pathway.services.patients import _valid_actor
 from pathway.services.sync import refresh_patient
 
@@ -43,57 +44,87 @@ class Imported:
 
 
 def read_rows(text: str) -> list[dict[str, str]]:
+    return list(iter_rows(io.StringIO(text, newline="")))
+
+
+def iter_rows(stream: IO[str]) -> Iterator[dict[str, str]]:
     """The rows, quoted newlines kept inside their field; each row's physical line under LINE."""
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+    reader = csv.DictReader(stream)
     missing = [c for c in ("mrn", "enrolled_on", "event") if c not in (reader.fieldnames or [])]
     if missing:
         raise InvalidInput(
             f"the CSV header lacks {', '.join(missing)}; expected columns: {', '.join(COLUMNS)}"
         )
-    rows = []
     for row in reader:  # line_num is the row's last physical line; count back its quoted newlines
         inside = sum(v.count("\n") for v in row.values() if isinstance(v, str))
-        rows.append({**row, LINE: str(reader.line_num - inside)})
-    return rows
+        row[LINE] = str(reader.line_num - inside)
+        yield row
+
+
+Rows = Iterable[dict[str, str]] | Callable[[], Iterable[dict[str, str]]]
 
 
 def import_cohort(
     deps: Deps,
-    rows: list[dict[str, str]],
+    rows: Rows,
     actor: str,
     progress: Callable[[int], None] | None = None,
     *,
     batch: int = BATCH,
     atomic: bool = True,
 ) -> Imported:
-    """Validate everything, then derive and write in batches; InvalidInput lists every bad row."""
+    """Check every row (first pass), then derive and write `batch` complete patients at a time
+    (second pass). `rows` is a list, or a function giving the rows afresh for each pass (a file
+    read twice keeps memory to the patients in flight). InvalidInput lists every bad row."""
     actor = _valid_actor(actor)
     now = deps.clock.now()
-    mrns = {(r.get("mrn") or "").strip() for r in rows}
+    source = rows if callable(rows) else (lambda: rows)
     with deps.read() as uow:
-        stored = uow.imports.histories(mrns)
-    plan = parse(rows, deps, stored)
+        stored = uow.imports.histories({(r.get("mrn") or "").strip() for r in source()})
+    plan = parse(source(), deps, stored)
     if plan.errors:
         errors = plan.errors
         shown = errors[:50] + ([f"... and {len(errors) - 50} more"] if len(errors) > 50 else [])
         raise InvalidInput(f"{len(errors)} error(s), nothing imported:\n" + "\n".join(shown))
-    if progress and plan.skipped:
-        progress(plan.skipped)
-    todo = [p for p in plan.patients if p.stored is None or p.events]
-    enrolled = sum(p.stored is None for p in todo)
     events = alerts = 0
-    uow = deps.uow()
-    with uow:
-        for start in range(0, len(todo), batch):
-            chunk = todo[start : start + batch]
-            alerts += _write(uow, deps, chunk, actor, now)
-            events += sum(len(p.events) for p in chunk)
+    checker = Checker(deps, stored, keep=True)
+    waiting: dict[str, list[tuple[dict[str, str], int]]] = {}
+    ready: list[PlannedPatient] = []
+    with deps.uow() as uow:
+
+        def flush() -> None:
+            nonlocal events, alerts
+            alerts += _write(uow, deps, ready, actor, now)
+            events += sum(len(p.events) for p in ready)
             if not atomic:
                 uow.commit()
             if progress:
-                progress(sum(len(p.events) + (p.stored is None) for p in chunk))
+                progress(sum(len(p.events) + (p.stored is None) for p in ready))
+            ready.clear()
+
+        for position, row in enumerate(source(), start=2):
+            line, mrn = line_of(row, position), (row.get("mrn") or "").strip()
+            last = plan.last_line.get(mrn)
+            if last is None or line > last:
+                continue  # rows imported before
+            waiting.setdefault(mrn, []).append((row, line))
+            if line < last:
+                continue
+            for r, n in waiting.pop(mrn):  # the patient's rows are all here: check them again, keep them
+                try:
+                    checker.row(r, n)
+                except PathwayError as exc:
+                    kept = "nothing imported" if atomic else "the batches before it were imported"
+                    raise InvalidInput(f"line {n}: {exc}; {kept}") from None
+            ready.append(checker.patients.pop(mrn))
+            if len(ready) >= batch:
+                flush()
+        if ready:
+            flush()
         uow.commit()
-    return Imported(enrolled, events, plan.skipped, alerts)
+    if progress and plan.skipped:
+        progress(plan.skipped)
+    return Imported(plan.new, events, plan.skipped, alerts)
 
 
 def _write(uow: UnitOfWork, deps: Deps, chunk: list[PlannedPatient], actor: str, now: datetime) -> int:

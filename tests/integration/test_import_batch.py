@@ -155,10 +155,8 @@ def view(deps: Deps, engine: Engine, mrn: str) -> dict[str, Any]:
         "histology": status.patient.histology,
         "events": [(e.type, e.occurred_at, e.data, e.changes) for e in status.recent],
         "follow_ups": sorted(
-            
-                tuple(sorted((k, EVENT_ID.sub("#", repr(v))) for k, v in asdict(f).items() if k not in skip))
-                for f in follow_ups
-            
+            tuple(sorted((k, EVENT_ID.sub("#", repr(v))) for k, v in asdict(f).items() if k not in skip))
+            for f in follow_ups
         ),
         "alerts": sorted(
             (a.rule, a.instance_key, a.severity, EVENT_ID.sub("#", a.message), a.held, a.opened_at)
@@ -214,3 +212,13 @@ def test_an_imported_cohort_equals_the_same_histories_recorded_event_by_event(
         assert strip[0] == strip[1]
     for mrn in cohort:
         same(view(deps, engine, mrn), view(deps, engine, mrn.replace("IMP", "REC")), mrn)
+
+
+def test_a_row_id_repeated_within_the_file_is_refused_and_nothing_is_written(
+    deps: Deps, clock: FixedClock, engine: Engine
+) -> None:
+    clock.current = morning(date(2026, 5, 1))
+    body = csv_of(on_time(3)) + "MRN-2,,,pain_score,2026-05-01,nrs=2,MRN-2-1\n"
+    with pytest.raises(InvalidInput, match=r"line 26: row_id MRN-2-1 of MRN-2 repeats line 20"):
+        run(deps, body)
+    assert set(counts(engine).values()) == {0}
