@@ -14,6 +14,7 @@ and the peak of Python allocations of the engine in a separate traced run when `
 from __future__ import annotations
 
 import argparse
+import io
 import random
 import sqlite3
 import time
@@ -29,7 +30,7 @@ from bench.cohort import bench_now, history
 from db import migrate
 from pathway.bootstrap import build
 from pathway.ports import Deps
-from pathway.services.importing import import_cohort, read_rows
+from pathway.services.importing import import_cohort, iter_rows
 from tests.fakes import FixedClock
 
 TABLES = ("patient", "track_state", "event", "follow_up", "alert", "alert_action", "notification", "handover")
@@ -84,7 +85,7 @@ def engine_import(url: str, body: str, trace: bool = False) -> tuple[float, floa
     if trace:
         tracemalloc.start()
     wall, cpu = time.perf_counter(), time.process_time()
-    done = import_cohort(deps, read_rows(body), "bench")
+    done = import_cohort(deps, lambda: iter_rows(io.StringIO(body, newline="")), "bench")
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     peak = tracemalloc.get_traced_memory()[1] if trace else 0
     if trace:
