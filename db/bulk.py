@@ -3,8 +3,8 @@ up front so that no row needs to be read back."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from datetime import datetime
+from collections.abc import Callable, Collection
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, text, update
@@ -56,6 +56,26 @@ _EVENT_COLUMNS = (
 _SAVE = update(_P).where(_P.c.id == bindparam("b_id"), _P.c.version == bindparam("b_version"))
 _SET_STATE = update(_T).where(_T.c.patient_id == bindparam("b_patient"), _T.c.track == bindparam("b_track"))
 CHUNK = 500
+
+
+def _memo(process: Callable[[Any], Any] | None, type_: Any) -> Callable[[Any], Any] | None:
+    """A date or time column's processor, remembering its results for this statement (the same
+    instants recur: `now`, the start of a clinic day)."""
+    try:
+        temporal = process is not None and issubclass(type_.python_type, date)
+    except NotImplementedError:
+        temporal = False
+    if not temporal or process is None:
+        return process
+    seen: dict[Any, Any] = {}
+
+    def run(value: Any) -> Any:
+        found = seen.get(value, seen)
+        if found is seen:
+            found = seen[value] = process(value)
+        return found
+
+    return run
 
 
 class SqlImportRepository:
@@ -125,7 +145,7 @@ class SqlImportRepository:
         dialect = conn.dialect
         keys = list(rows[0])
         columns_ = [_TABLES[table].c[k] for k in keys]
-        procs = [c.type._cached_bind_processor(dialect) for c in columns_]
+        procs = [_memo(c.type._cached_bind_processor(dialect), c.type) for c in columns_]
         mark = "?" if dialect.name == "sqlite" else "%s"
         quote = dialect.identifier_preparer.quote
         sql = (

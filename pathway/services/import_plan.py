@@ -70,6 +70,8 @@ class Checker:
         self.deps, self.stored, self.keep = deps, stored, keep
         self.today = local_date(deps.clock.now(), deps.zone)
         self.patients: dict[str, PlannedPatient] = {}
+        d = deps.pathway.definition
+        self.roles = (d.event_with_role("pause"), d.event_with_role("resume"))
 
     def row(self, row: dict[str, str], line: int) -> tuple[str, bool]:
         """The row's MRN, and True if it was imported before; raises PathwayError."""
@@ -81,7 +83,7 @@ class Checker:
         patient = self.patients.get(mrn) or _from_store(mrn, self.stored, self.patients, self.deps)
         if patient is None:
             raise InvalidInput(f"{mrn} is not enrolled earlier in the file")
-        return mrn, _event(row, patient, line, self.today, self.deps, self.keep)
+        return mrn, _event(row, patient, line, self.today, self.deps, self.keep, self.roles)
 
 
 def line_of(row: dict[str, str], position: int) -> int:
@@ -109,7 +111,13 @@ def parse(rows: Iterable[dict[str, str]], deps: Deps, stored: dict[str, StoredHi
 
 
 def _event(
-    row: dict[str, str], patient: PlannedPatient, line: int, today: date, deps: Deps, keep: bool
+    row: dict[str, str],
+    patient: PlannedPatient,
+    line: int,
+    today: date,
+    deps: Deps,
+    keep: bool,
+    roles: tuple[str | None, str | None],
 ) -> bool:
     """Check one event row against the patient's history; True if it was imported before."""
     definition = deps.pathway.definition
@@ -139,7 +147,7 @@ def _event(
             f"{event} on {on} is before the previous event of {patient.mrn} ({patient.last}); "
             "list each patient's events in clinical order"
         )
-    pause, resume = definition.event_with_role("pause"), definition.event_with_role("resume")
+    pause, resume = roles
     if event == pause and patient.paused:
         raise InvalidInput(f"care of {patient.mrn} is already paused; record {resume} first")
     if event == resume and not patient.paused:

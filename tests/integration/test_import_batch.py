@@ -85,6 +85,9 @@ def test_a_genuinely_overdue_step_is_the_one_alert_open_with_its_notification(
     assert [(rule, status) for _, rule, _, status in alerts] == [("A16", "open")]
     assert outbox and {a for a, _ in outbox} == {alerts[0][0]}
     assert audit == [(alerts[0][0], "opened")]
+    before = counts(engine)
+    swept = alerting.sweep(deps)  # the stored alert plans agree with what the import raised
+    assert (swept.alerts_opened, swept.alerts_resolved, counts(engine)) == (0, 0, before)
 
 
 def test_importing_the_same_file_twice_duplicates_nothing(
@@ -210,6 +213,8 @@ def test_an_imported_cohort_equals_the_same_histories_recorded_event_by_event(
             for s in (imported, recorded)
         ]
         assert strip[0] == strip[1]
+    swept = alerting.sweep(deps)
+    assert swept.alerts_opened == swept.alerts_escalated == 0, swept.lines
     for mrn in cohort:
         same(view(deps, engine, mrn), view(deps, engine, mrn.replace("IMP", "REC")), mrn)
 
