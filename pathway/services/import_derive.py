@@ -41,6 +41,7 @@ class Derived:
     follow_ups: list[dict[str, Any]] = field(default_factory=list)
     alerts: list[tuple[dict[str, Any], AlertCandidate]] = field(default_factory=list)
     handovers: list[tuple[int, dict[str, Any]]] = field(default_factory=list)  # (exit event id, summary)
+    changes: dict[int, dict[str, tuple[str, str]]] = field(default_factory=dict)  # by event id
 
 
 def derive(
@@ -63,6 +64,7 @@ def derive(
         if e.type == role and e.data.get(HISTOLOGY_FIELD):
             histology = str(e.data[HISTOLOGY_FIELD])
     out = Derived(states=states, histology=histology)
+    out.changes = {m.event.id: m.changes for m in timeline if m.event is not None and m.event.id in new_ids}
     for fu in follow_ups:
         values = _values(fu, now, calendar, rules)
         out.follow_ups.append(

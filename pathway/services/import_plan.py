@@ -60,6 +60,7 @@ class Plan:
     rows: int = 0
     last_line: dict[str, int] = field(default_factory=dict)  # MRN -> the line of its last row to import
     new: int = 0  # patients to enrol
+    mrns: set[str] = field(default_factory=set)  # every MRN the file names
 
 
 class Checker:
@@ -97,6 +98,7 @@ def parse(rows: Iterable[dict[str, str]], deps: Deps, stored: dict[str, StoredHi
     for position, row in enumerate(rows, start=2):
         line = line_of(row, position)
         plan.rows += 1
+        plan.mrns.add((row.get("mrn") or "").strip())
         try:
             mrn, skipped = checker.row(row, line)
         except PathwayError as exc:
@@ -152,6 +154,13 @@ def _event(
         raise InvalidInput(f"care of {patient.mrn} is already paused; record {resume} first")
     if event == resume and not patient.paused:
         raise InvalidInput(f"care of {patient.mrn} is not paused; nothing to resume")
+    patient.last = on
+    patient.paused = event == pause or (patient.paused and event != resume)
+    if keep:  # the second pass, after the first checked the states: the changes come from the timeline
+        if row_id is not None:
+            patient.row_ids[row_id] = line
+        patient.events.append(PlannedEvent(line, event, on, data, {}, row_id))
+        return False
     outcome = deps.pathway.fire(patient.states, event, data)
     hour_clocks = clocks_needing_time(definition, event, data, outcome.changes)
     if hour_clocks:
@@ -161,12 +170,6 @@ def _event(
             "`pathway record ... --at` the time it happened"
         )
     patient.states = outcome.states
-    patient.last = on
-    patient.paused = event == pause or (patient.paused and event != resume)
-    if keep:  # (a row id repeated within the file is found here, with the patient's rows)
-        if row_id is not None:
-            patient.row_ids[row_id] = line
-        patient.events.append(PlannedEvent(line, event, on, data, outcome.changes, row_id))
     return False
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import IO
 
@@ -79,9 +79,11 @@ def import_cohort(
     actor = _valid_actor(actor)
     now = deps.clock.now()
     source = rows if callable(rows) else (lambda: rows)
+    plan = parse(source(), deps, {})
     with deps.read() as uow:
-        stored = uow.imports.histories({(r.get("mrn") or "").strip() for r in source()})
-    plan = parse(source(), deps, stored)
+        stored = uow.imports.histories(plan.mrns)
+    if stored:  # some rows append to enrolled patients: check again from their stored history
+        plan = parse(source(), deps, stored)
     if plan.errors:
         errors = plan.errors
         shown = errors[:50] + ([f"... and {len(errors) - 50} more"] if len(errors) > 50 else [])
@@ -147,10 +149,12 @@ def _write(uow: UnitOfWork, deps: Deps, chunk: list[PlannedPatient], actor: str,
             patient, history = p.stored.patient, list(p.stored.events)
         added = [
             EventRecord(
-                next(eids), patient.id, e.type, start_of_day(e.on, zone), now, actor, e.data, None, e.changes
+                next(eids), patient.id, e.type, start_of_day(e.on, zone), now, actor, e.data, None, {}
             )
             for e in p.events
         ]
+        full = history + added
+        d = derive(deps.pathway, deps.calendar, patient, full, now, frozenset(e.id for e in added))
         for e, planned in zip(added, p.events, strict=True):
             tables["event"].append(
                 {
@@ -162,13 +166,13 @@ def _write(uow: UnitOfWork, deps: Deps, chunk: list[PlannedPatient], actor: str,
                     "actor": actor,
                     "reason": None,
                     "data": e.data,
-                    "changes": {k: list(v) for k, v in e.changes.items()},
+                    "changes": {k: list(v) for k, v in d.changes.get(e.id, {}).items()},
                     "source_ref": None,
                     "row_id": planned.row_id,
                 }
             )
-        full = history + added
-        d = derive(deps.pathway, deps.calendar, patient, full, now, frozenset(e.id for e in added))
+        if p.stored is not None:
+            full = history + [replace(e, changes=d.changes.get(e.id, {})) for e in added]
         derived.append((p, patient, full, d))
         if p.stored is None:
             initial = deps.pathway.definition.initial_states()
