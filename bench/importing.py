@@ -58,7 +58,7 @@ def cohort_csv(patients: int, seed: int = 7) -> str:
 
 def _database(db: str, workdir: Path, pg_url: str, tag: str) -> str:
     if db == "sqlite":
-        path = workdir / f"import-{tag}.db"
+        path = workdir / f"import-{tag}-{uuid.uuid4().hex[:6]}.db"
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         return f"sqlite:///{path}"
@@ -71,6 +71,9 @@ def _database(db: str, workdir: Path, pg_url: str, tag: str) -> str:
 
 
 def _drop(db: str, url: str, pg_url: str) -> None:
+    if db == "sqlite":
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{url.removeprefix('sqlite:///')}{suffix}").unlink(missing_ok=True)
     if db == "postgresql":
         admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
