@@ -97,6 +97,15 @@ def engine_import(url: str, body: str, trace: bool = False) -> tuple[float, floa
     return wall, cpu, peak, done
 
 
+def _plain(value: Any) -> Any:
+    """JSON columns come back decoded on PostgreSQL: hand them to the driver as JSON again."""
+    if isinstance(value, dict | list):
+        from psycopg.types.json import Jsonb
+
+        return Jsonb(value)
+    return value
+
+
 def raw_copy(db: str, source: str, target: str) -> tuple[float, float, int]:
     """Read back every row the engine wrote, then time inserting them with the driver alone."""
     src = create_engine(source)
@@ -105,7 +114,7 @@ def raw_copy(db: str, source: str, target: str) -> tuple[float, float, int]:
     with src.connect() as conn:
         for table in TABLES:
             result = conn.exec_driver_sql(f"SELECT * FROM {table}")
-            rows[table] = (list(result.keys()), [tuple(r) for r in result.cursor.fetchall()])
+            rows[table] = (list(result.keys()), [tuple(map(_plain, r)) for r in result.cursor.fetchall()])
     src.dispose()
     if db == "sqlite":
         conn_: Any = sqlite3.connect(target.removeprefix("sqlite:///"), isolation_level=None)
@@ -152,10 +161,13 @@ def main(argv: list[str] | None = None) -> None:
         theirs = _database(db, args.workdir, args.pg_url, "raw")
         try:
             wall, cpu, _, done = engine_import(ours, body)
-            raw_wall, raw_cpu, written = raw_copy(db, ours, theirs)
             print(
                 f"{db}: engine {wall:.1f} s wall / {cpu:.1f} s CPU ({csv_rows / cpu:,.0f} rows/s CPU, "
-                f"{csv_rows / wall:,.0f} rows/s wall); {done}\n"
+                f"{csv_rows / wall:,.0f} rows/s wall); {done}",
+                flush=True,
+            )
+            raw_wall, raw_cpu, written = raw_copy(db, ours, theirs)
+            print(
                 f"{db}: raw executemany of the same {written:,} rows {raw_wall:.1f} s wall / "
                 f"{raw_cpu:.1f} s CPU; ratio engine/raw CPU {cpu / raw_cpu:.1f}x, wall {wall / raw_wall:.1f}x"
             )
