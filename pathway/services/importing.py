@@ -222,8 +222,14 @@ def _write(uow: UnitOfWork, deps: Deps, chunk: list[PlannedPatient], actor: str,
             )
             changes = refresh_patient(uow, deps.pathway, deps.calendar, saved, now, deps.routes, events=full)
             opened += changes.alerts_opened
-        for event_id, summary in d.handovers:
-            uow.handovers.add(patient.id, event_id, now, summary)
+    uow.imports.insert(  # after the events they name
+        "handover",
+        [
+            {"patient_id": patient.id, "event_id": event_id, "created_at": now, "summary": summary}
+            for _, patient, _, d in derived
+            for event_id, summary in d.handovers
+        ],
+    )
     return opened
 
 
