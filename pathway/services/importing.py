@@ -24,6 +24,7 @@ from typing import IO
 
 from pathway.domain.clinical_time import start_of_day
 from pathway.domain.errors import InvalidInput, PathwayError
+from pathway.domain.integrity import GENESIS, event_digest
 from pathway.domain.model import EventRecord, Patient
 from pathway.ports import Deps, UnitOfWork
 from pathway.services.import_derive import Derived, alert_rows, derive
@@ -155,7 +156,13 @@ def _write(uow: UnitOfWork, deps: Deps, chunk: list[PlannedPatient], actor: str,
         ]
         full = history + added
         d = derive(deps.pathway, deps.calendar, patient, full, now, frozenset(e.id for e in added))
+        previous = GENESIS
+        if p.stored is not None:
+            chains = uow.events.chains(patient.id)
+            previous = (chains[max(chains)] if chains else None) or GENESIS
         for e, planned in zip(added, p.events, strict=True):
+            # the tamper-evident chain, as recording computes it (pathway.domain.integrity)
+            previous = event_digest(previous, replace(e, id=0, changes=d.changes.get(e.id, {})))
             tables["event"].append(
                 {
                     "id": e.id,
@@ -169,6 +176,7 @@ def _write(uow: UnitOfWork, deps: Deps, chunk: list[PlannedPatient], actor: str,
                     "changes": {k: list(v) for k, v in d.changes.get(e.id, {}).items()},
                     "source_ref": None,
                     "row_id": planned.row_id,
+                    "chain": previous,
                 }
             )
         if p.stored is not None:
