@@ -50,6 +50,7 @@ class EventRow(SQLModel, table=True):
         Index("ix_event_patient", "patient_id", "id"),
         Index("ix_event_type_time", "type", "occurred_at", "patient_id"),
         Index("uq_event_source_ref", "source_ref", unique=True),
+        Index("uq_event_row_id", "patient_id", "row_id", unique=True),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -63,6 +64,7 @@ class EventRow(SQLModel, table=True):
     changes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
     source_ref: str | None = Field(default=None, max_length=300)
     chain: str | None = Field(default=None, max_length=64)  # see pathway.domain.integrity
+    row_id: str | None = Field(default=None, max_length=100)  # an imported CSV row's id
 
 
 class FollowUpRow(SQLModel, table=True):

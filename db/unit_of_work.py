@@ -8,6 +8,7 @@ from sqlmodel import Session
 
 from db.accounts import SqlUserRepository
 from db.audit import SqlAuditRepository, SqlSessionRepository
+from db.bulk import SqlImportRepository
 from db.handovers import SqlHandoverRepository
 from db.interop import SqlInteropRepository
 from db.notifications import SqlNotificationRepository
@@ -23,6 +24,7 @@ from pathway.ports import (
     EventRepository,
     FollowUpRepository,
     HandoverRepository,
+    ImportRepository,
     InteropRepository,
     NotificationRepository,
     OperationsRepository,
@@ -54,6 +56,7 @@ class SqlUnitOfWork:
     versions: PathwayVersionRepository
     sessions: SessionRepository
     audit: AuditRepository
+    imports: ImportRepository
 
     def __init__(self, engine: Engine, pathway_id: str, read_only: bool = False) -> None:
         self.engine = engine.execution_options(**READ_ONLY) if read_only else engine
@@ -76,6 +79,7 @@ class SqlUnitOfWork:
         self.versions = SqlPathwayVersionRepository(self.session)
         self.sessions = SqlSessionRepository(self.session)
         self.audit = SqlAuditRepository(self.session)
+        self.imports = SqlImportRepository(self.session)
         return self
 
     def __exit__(

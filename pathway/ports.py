@@ -368,6 +368,40 @@ class HandoverRepository(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class StoredHistory:
+    """An enrolled patient as a cohort import needs them: states, history and imported row ids."""
+
+    patient: Patient
+    states: dict[str, str]
+    events: list[EventRecord]
+    row_ids: frozenset[str]
+
+
+class ImportRepository(Protocol):
+    """Batch writes for a cohort import (executemany), in the unit of work's transaction."""
+
+    def histories(self, mrns: Collection[str]) -> dict[str, StoredHistory]: ...
+
+    def reserve_ids(self, table: str, count: int) -> list[int]:
+        """`count` fresh ids for `table` (the transaction holds the write lock or the sequence)."""
+        ...
+
+    def insert(self, table: str, rows: list[JsonObject]) -> None: ...
+
+    def save_patient(
+        self,
+        patient: Patient,
+        states: dict[str, str],
+        old: dict[str, str],
+        version: int,
+        histology: str | None,
+        at: datetime,
+    ) -> Patient:
+        """Compare-and-set on the version, as recording does; Conflict if someone changed it."""
+        ...
+
+
 class UnitOfWork(Protocol):
     patients: PatientRepository
     events: EventRepository
@@ -383,6 +417,7 @@ class UnitOfWork(Protocol):
     versions: PathwayVersionRepository
     sessions: SessionRepository
     audit: AuditRepository
+    imports: ImportRepository
 
     def __enter__(self) -> UnitOfWork: ...
 

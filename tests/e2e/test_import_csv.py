@@ -57,3 +57,20 @@ def test_a_file_with_crlf_line_ends_numbers_lines_the_same(cli: Cli, tmp_path: P
     result = cli("import", str(csv_file))
     assert result.exit_code == 2
     assert "line 5: MRN-2 is not enrolled earlier in the file" in result.stderr
+
+
+def test_importing_twice_reports_the_rows_already_imported(cli: Cli, tmp_path: Path) -> None:
+    csv_file = tmp_path / "cohort.csv"
+    csv_file.write_text(
+        HEADER.replace("\n", ",row_id\n")
+        + "MRN-1,2026-02-02,sts,,,,\n"
+        + "MRN-1,,,neuro_exam,2026-02-03,finding=baseline,a1\n"
+        + "MRN-1,,,pain_score,2026-02-03,nrs=2,a2\n",
+        encoding="utf-8",
+    )
+    ok(cli("init"))
+    first = as_json(cli("import", str(csv_file), "--json"))
+    assert (first["patients"], first["events"], first["skipped"]) == (1, 2, 0)
+    again = as_json(cli("import", str(csv_file), "--json"))
+    assert (again["patients"], again["events"], again["skipped"]) == (0, 0, 3)
+    assert len(as_json(cli("history", "MRN-1", "--json"))["events"]) == 2

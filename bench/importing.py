@@ -1,0 +1,187 @@
+"""Benchmark `pathway import` of a generated cohort CSV against a raw `executemany` of the same rows.
+
+    python -m bench.importing --patients 20000 --db sqlite
+    python -m bench.importing --patients 20000 --db postgresql
+
+The engine reads and checks the CSV, derives every patient's states, follow-ups and open alerts as
+of now and writes them (`services.importing.import_cohort`) into an empty, migrated database. The
+baseline then copies exactly the rows the engine wrote (every table it touched, read back) into a
+second empty database with one DB-API `executemany` per table in one transaction: the floor for
+writing those rows, with no CSV, no checks and no derivation. Wall and process CPU time of each,
+and the peak of Python allocations of the engine in a separate traced run when `--trace`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import random
+import sqlite3
+import time
+import tracemalloc
+import uuid
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, text
+
+from bench.cohort import bench_now, history
+from db import migrate
+from pathway.bootstrap import build
+from pathway.ports import Deps
+from pathway.services.importing import import_cohort, iter_rows
+from tests.fakes import FixedClock
+
+TABLES = ("patient", "track_state", "event", "follow_up", "alert", "alert_action", "notification", "handover")
+
+
+def cohort_csv(patients: int, seed: int = 7) -> str:
+    """About 18 events per patient over up to three years (severe pain scores kept below the
+    hour-clock threshold: a date alone cannot start an hour clock)."""
+    rng = random.Random(seed)
+    now = bench_now()
+    lines = ["mrn,enrolled_on,histology,event,on,fields,row_id"]
+    for pid in range(1, patients + 1):
+        days = rng.randint(1, 3 * 365)
+        enrolled_on = (now - timedelta(days=days)).date()
+        mrn = f"B{pid:07d}"
+        lines.append(f"{mrn},{enrolled_on},{rng.choice(['sts', 'sts', 'chordoma', 'other'])},,,,")
+        steps = [s for s in history(rng, days) if s[0] <= days]  # history()'s early returns skip this
+        for i, (offset, kind, data) in enumerate(steps):
+            if kind == "pain_score":
+                data = {"nrs": min(int(data["nrs"]), 6)}
+            fields = ";".join(f"{k}={v}" for k, v in data.items())
+            lines.append(f"{mrn},,,{kind},{enrolled_on + timedelta(days=offset)},{fields},{mrn}-{i}")
+    return "\n".join(lines) + "\n"
+
+
+def _database(db: str, workdir: Path, pg_url: str, tag: str) -> str:
+    if db == "sqlite":
+        path = workdir / f"import-{tag}-{uuid.uuid4().hex[:6]}.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        return f"sqlite:///{path}"
+    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    name = f"bench_import_{tag}_{uuid.uuid4().hex[:6]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return f"{pg_url.rsplit('/', 1)[0]}/{name}"
+
+
+def _drop(db: str, url: str, pg_url: str) -> None:
+    if db == "sqlite":
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{url.removeprefix('sqlite:///')}{suffix}").unlink(missing_ok=True)
+    if db == "postgresql":
+        admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def engine_import(url: str, body: str, trace: bool = False) -> tuple[float, float, int, Any]:
+    app = build({"PATHWAY_DATABASE_URL": url, "PATHWAY_TIMEZONE": "Europe/London"})
+    migrate.upgrade(app.engine)
+    deps = Deps(uow=app.deps.uow, clock=FixedClock(bench_now()), pathway=app.deps.pathway, zone=app.deps.zone)
+    if trace:
+        tracemalloc.start()
+    wall, cpu = time.perf_counter(), time.process_time()
+    done = import_cohort(deps, lambda: iter_rows(io.StringIO(body, newline="")), "bench")
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    peak = tracemalloc.get_traced_memory()[1] if trace else 0
+    if trace:
+        tracemalloc.stop()
+    app.engine.dispose()
+    return wall, cpu, peak, done
+
+
+def _plain(value: Any) -> Any:
+    """JSON columns come back decoded on PostgreSQL: hand them to the driver as JSON again."""
+    if isinstance(value, dict | list):
+        from psycopg.types.json import Jsonb
+
+        return Jsonb(value)
+    return value
+
+
+def raw_copy(db: str, source: str, target: str) -> tuple[float, float, int]:
+    """Read back every row the engine wrote, then time inserting them with the driver alone."""
+    src = create_engine(source)
+    migrate.upgrade(create_engine(target))
+    rows: dict[str, tuple[list[str], list[tuple[Any, ...]]]] = {}
+    with src.connect() as conn:
+        for table in TABLES:
+            result = conn.exec_driver_sql(f"SELECT * FROM {table}")
+            rows[table] = (list(result.keys()), [tuple(map(_plain, r)) for r in result.cursor.fetchall()])
+    src.dispose()
+    if db == "sqlite":
+        conn_: Any = sqlite3.connect(target.removeprefix("sqlite:///"), isolation_level=None)
+        conn_.execute("PRAGMA journal_mode=WAL")
+        conn_.execute("PRAGMA synchronous=NORMAL")
+        mark, begin = "?", "BEGIN IMMEDIATE"
+    else:
+        import psycopg
+
+        conn_ = psycopg.connect(target.replace("postgresql+psycopg://", "postgresql://"))
+        mark, begin = "%s", None
+    count = 0
+    wall, cpu = time.perf_counter(), time.process_time()
+    cur = conn_.cursor()
+    if begin:
+        cur.execute(begin)
+    for table in TABLES:
+        keys, values = rows[table]
+        if values:
+            cur.executemany(
+                f"INSERT INTO {table} ({', '.join(keys)}) VALUES ({', '.join([mark] * len(keys))})", values
+            )
+            count += len(values)
+    conn_.commit() if db == "postgresql" else cur.execute("COMMIT")
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    conn_.close()
+    return wall, cpu, count
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--patients", type=int, default=20_000)
+    parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="sqlite")
+    parser.add_argument("--workdir", type=Path, default=Path("bench/.work"))
+    parser.add_argument("--pg-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--trace", action="store_true", help="also a traced run for peak Python memory")
+    args = parser.parse_args(argv)
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    body = cohort_csv(args.patients)
+    csv_rows = body.count("\n") - 1
+    print(f"{args.patients:,} patients, {csv_rows:,} CSV rows ({len(body) / 2**20:.1f} MiB)")
+    for db in ("sqlite", "postgresql") if args.db == "both" else (args.db,):
+        ours = _database(db, args.workdir, args.pg_url, "engine")
+        theirs = _database(db, args.workdir, args.pg_url, "raw")
+        try:
+            wall, cpu, _, done = engine_import(ours, body)
+            print(
+                f"{db}: engine {wall:.1f} s wall / {cpu:.1f} s CPU ({csv_rows / cpu:,.0f} rows/s CPU, "
+                f"{csv_rows / wall:,.0f} rows/s wall); {done}",
+                flush=True,
+            )
+            raw_wall, raw_cpu, written = raw_copy(db, ours, theirs)
+            print(
+                f"{db}: raw executemany of the same {written:,} rows {raw_wall:.1f} s wall / "
+                f"{raw_cpu:.1f} s CPU; ratio engine/raw CPU {cpu / raw_cpu:.1f}x, wall {wall / raw_wall:.1f}x"
+            )
+            if args.trace:
+                again = _database(db, args.workdir, args.pg_url, "traced")
+                try:
+                    peak = engine_import(again, body, trace=True)[2]
+                    print(f"{db}: peak Python allocations of the engine's import {peak / 2**20:.0f} MiB")
+                finally:
+                    _drop(db, again, args.pg_url)
+        finally:
+            _drop(db, ours, args.pg_url)
+            _drop(db, theirs, args.pg_url)
+
+
+if __name__ == "__main__":
+    main()

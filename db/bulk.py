@@ -1,0 +1,186 @@
+"""Batch writes for a cohort import: Core INSERTs with lists of rows (executemany), ids reserved
+up front so that no row needs to be read back."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import bindparam, text, update
+from sqlalchemy import select as columns
+from sqlmodel import Session
+
+from db.repository import _event, connection
+from db.tables import (
+    AlertActionRow,
+    AlertRow,
+    EventRow,
+    FollowUpRow,
+    HandoverRow,
+    NotificationRow,
+    PatientRow,
+    TrackStateRow,
+)
+from pathway.domain.errors import Conflict
+from pathway.domain.model import EventRecord, Patient
+from pathway.ports import StoredHistory
+
+_TABLES: dict[str, Any] = {
+    r.__tablename__: r.__table__  # type: ignore[union-attr]
+    for r in (
+        PatientRow,
+        TrackStateRow,
+        EventRow,
+        FollowUpRow,
+        AlertRow,
+        AlertActionRow,
+        NotificationRow,
+        HandoverRow,
+    )
+}
+_P, _T, _E = _TABLES["patient"], _TABLES["track_state"], _TABLES["event"]
+_EVENT_COLUMNS = (
+    _E.c.id,
+    _E.c.patient_id,
+    _E.c.type,
+    _E.c.occurred_at,
+    _E.c.recorded_at,
+    _E.c.actor,
+    _E.c.data,
+    _E.c.reason,
+    _E.c.changes,
+    _E.c.source_ref,
+    _E.c.row_id,
+)
+_SAVE = update(_P).where(_P.c.id == bindparam("b_id"), _P.c.version == bindparam("b_version"))
+_SET_STATE = update(_T).where(_T.c.patient_id == bindparam("b_patient"), _T.c.track == bindparam("b_track"))
+CHUNK = 500
+
+
+def _memo(process: Callable[[Any], Any] | None, type_: Any) -> Callable[[Any], Any] | None:
+    """A date or time column's processor, remembering its results for this statement (the same
+    instants recur: `now`, the start of a clinic day)."""
+    try:
+        temporal = process is not None and issubclass(type_.python_type, date)
+    except NotImplementedError:
+        temporal = False
+    if not temporal or process is None:
+        return process
+    seen: dict[Any, Any] = {}
+
+    def run(value: Any) -> Any:
+        found = seen.get(value, seen)
+        if found is seen:
+            found = seen[value] = process(value)
+        return found
+
+    return run
+
+
+class SqlImportRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def histories(self, mrns: Collection[str]) -> dict[str, StoredHistory]:
+        conn = connection(self.session)
+        wanted = sorted(set(mrns))
+        out: dict[str, StoredHistory] = {}
+        for i in range(0, len(wanted), CHUNK):
+            rows = conn.execute(
+                columns(
+                    _P.c.id,
+                    _P.c.mrn,
+                    _P.c.enrolled_on,
+                    _P.c.enrolled_at,
+                    _P.c.histology,
+                    _P.c.name,
+                    _P.c.birth_date,
+                    _P.c.version,
+                ).where(_P.c.mrn.in_(wanted[i : i + CHUNK]))
+            ).all()
+            if not rows:
+                continue
+            patients = {r[0]: Patient(*r) for r in rows}
+            ids = list(patients)
+            states: dict[int, dict[str, str]] = {pid: {} for pid in ids}
+            for pid, track, state in conn.execute(
+                columns(_T.c.patient_id, _T.c.track, _T.c.state).where(_T.c.patient_id.in_(ids))
+            ):
+                states[pid][track] = state
+            events: dict[int, list[EventRecord]] = {pid: [] for pid in ids}
+            row_ids: dict[int, set[str]] = {pid: set() for pid in ids}
+            for r in conn.execute(columns(*_EVENT_COLUMNS).where(_E.c.patient_id.in_(ids)).order_by(_E.c.id)):
+                events[r[1]].append(_event(r))
+                if r[10] is not None:
+                    row_ids[r[1]].add(r[10])
+            for pid, p in patients.items():
+                out[p.mrn] = StoredHistory(p, states[pid], events[pid], frozenset(row_ids[pid]))
+        return out
+
+    def reserve_ids(self, table: str, count: int) -> list[int]:
+        if count <= 0:
+            return []
+        conn = connection(self.session)
+        if conn.dialect.name == "postgresql":
+            return list(
+                conn.execute(
+                    text(
+                        f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, :n)"
+                    ),
+                    {"n": count},
+                ).scalars()
+            )
+        # SQLite: a writing transaction holds the write lock from BEGIN IMMEDIATE on
+        last = conn.execute(text(f"SELECT COALESCE(MAX(id), 0) FROM {table}")).scalar_one()
+        return list(range(int(last) + 1, int(last) + 1 + count))
+
+    def insert(self, table: str, rows: list[dict[str, Any]]) -> None:
+        """One executemany on the driver's cursor, in the session's transaction; each value goes
+        through its column type's own bind processor, so the stored text is what an ORM or Core
+        INSERT stores (SQLAlchemy's per-row parameter handling costs more than the INSERT itself)."""
+        if not rows:
+            return
+        conn = connection(self.session)
+        dialect = conn.dialect
+        keys = list(rows[0])
+        columns_ = [_TABLES[table].c[k] for k in keys]
+        procs = [_memo(c.type._cached_bind_processor(dialect), c.type) for c in columns_]
+        mark = "?" if dialect.name == "sqlite" else "%s"
+        quote = dialect.identifier_preparer.quote
+        sql = (
+            f"INSERT INTO {quote(table)} ({', '.join(quote(k) for k in keys)}) "
+            f"VALUES ({', '.join([mark] * len(keys))})"
+        )
+        pairs = list(zip(keys, procs, strict=True))
+        values = [tuple(p(r[k]) if p else r[k] for k, p in pairs) for r in rows]
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.executemany(sql, values)
+        finally:
+            cursor.close()
+
+    def save_patient(
+        self,
+        patient: Patient,
+        states: dict[str, str],
+        old: dict[str, str],
+        version: int,
+        histology: str | None,
+        at: datetime,
+    ) -> Patient:
+        conn = connection(self.session)
+        params = {"b_id": patient.id, "b_version": patient.version, "version": version, "updated_at": at}
+        if conn.execute(_SAVE, params | {"histology": histology}).rowcount != 1:
+            raise Conflict(
+                f"patient {patient.id} was changed by someone else meanwhile "
+                f"(expected version {patient.version}); import again"
+            )
+        moved = [
+            {"b_patient": patient.id, "b_track": t, "state": s, "entered_at": at}
+            for t, s in states.items()
+            if old.get(t) != s
+        ]
+        if moved:
+            conn.execute(_SET_STATE, moved)
+        return Patient(**{**patient.__dict__, "version": version, "histology": histology})
