@@ -318,9 +318,13 @@ class SqlAlertRepository:
         return bool(result.rowcount == 1)
 
     def listing(
-        self, statuses: tuple[str, ...] | None, mrn: str | None = None
+        self,
+        statuses: tuple[str, ...] | None,
+        mrn: str | None = None,
+        after: int | None = None,
+        limit: int | None = None,
     ) -> list[tuple[StoredAlert, str]]:
-        """Alerts in id order, with their patient's MRN."""
+        """Alerts in id order, with their patient's MRN; keyset paging by id with `after`/`limit`."""
         query = columns(*_ALERT_COLUMNS, col(PatientRow.mrn)).join(
             PatientRow, col(PatientRow.id) == col(AlertRow.patient_id)
         )
@@ -328,7 +332,12 @@ class SqlAlertRepository:
             query = query.where(col(AlertRow.status).in_(statuses))
         if mrn:
             query = query.where(col(PatientRow.mrn) == mrn)
-        rows = list(self.session.execute(query.order_by(col(AlertRow.id))).all())
+        if after is not None:
+            query = query.where(col(AlertRow.id) > after)
+        query = query.order_by(col(AlertRow.id))
+        if limit is not None:
+            query = query.limit(limit)
+        rows = list(self.session.execute(query).all())
         return list(zip(alerts_from(r[:-1] for r in rows), (r[-1] for r in rows), strict=True))
 
     def open_lines(self, limit: int | None = None) -> list[AlertLine]:

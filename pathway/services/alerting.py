@@ -273,15 +273,20 @@ def _days_late(at: datetime, day: date, zone: tzinfo) -> Callable[[datetime], in
 
 
 def list_alerts(
-    deps: Deps, status: str | None = None, mrn: str | None = None
+    deps: Deps,
+    status: str | None = None,
+    mrn: str | None = None,
+    after: int | None = None,
+    limit: int | None = None,
 ) -> list[tuple[StoredAlert, str]]:
+    """Alerts in id order with their MRN; `after`/`limit` page through them by id (keyset)."""
     if status not in (None, "live", "all") and status not in ALL_STATUSES:
         raise InvalidInput(f"--status must be one of live, all, {', '.join(ALL_STATUSES)}")
     statuses: tuple[str, ...] | None = (
         LIVE if status in (None, "live") else (None if status == "all" else (str(status),))
     )
     with deps.read() as uow:
-        return uow.alerts.listing(statuses, mrn)
+        return uow.alerts.listing(statuses, mrn, after=after, limit=limit)
 
 
 def undelivered_alert_ids(deps: Deps) -> set[int]:

@@ -10,8 +10,9 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from pathway.domain.explanation import as_json
 from pathway.ports import User
 from pathway.services import alerting, handover, patients
-from pathway.web import present, schemas
+from pathway.web import paging, present, schemas
 from pathway.web.auth import CurrentUser, deps_of, may
+from pathway.web.paging import DEFAULT_LIMIT, Cursor, Limit
 
 router = APIRouter(prefix="/patients", tags=["patients"])
 Mrn = Annotated[
@@ -25,14 +26,20 @@ Enroller = Annotated[User, may("enrol")]
 @router.get("", response_model=list[schemas.PatientOut])
 def list_patients(
     request: Request,
+    response: Response,
     _: CurrentUser,
     track: Annotated[str | None, Query(max_length=32)] = None,
     state: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
 ) -> Any:
+    """Patients in MRN order, a page at a time (the next page in the `Link` header)."""
     deps = deps_of(request)
     order = deps.pathway.definition.tracks
-    rows = patients.list_patients(deps, track, state)
-    return [present.patient(p, {t: tracks[t] for t in order if t in tracks}) for p, tracks in rows]
+    last = paging.decode("patients", cursor, str)
+    rows = patients.list_patients(deps, track, state, after=last, limit=limit + 1)
+    shown = paging.page(request, response, "patients", rows, limit, lambda r: r[0].mrn)
+    return [present.patient(p, {t: tracks[t] for t in order if t in tracks}) for p, tracks in shown]
 
 
 @router.post("", status_code=201, response_model=schemas.PatientOut)
@@ -51,9 +58,20 @@ def enrol(request: Request, response: Response, body: schemas.EnrolIn, _: Enroll
 
 
 @router.get("/{mrn:path}/events", response_model=list[schemas.EventOut])
-def history(request: Request, mrn: Mrn, _: CurrentUser) -> Any:
+def history(
+    request: Request,
+    response: Response,
+    mrn: Mrn,
+    _: CurrentUser,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Any:
+    """The patient's events in the order they were recorded, a page at a time."""
+    last = paging.decode("events", cursor, int)
     h = patients.history(deps_of(request), mrn)
-    return [present.event(e, e.id in h.retracted) for e in h.events]
+    rows = paging.after(h.events, last, lambda e: e.id)[: limit + 1]
+    shown = paging.page(request, response, "events", rows, limit, lambda e: e.id)
+    return [present.event(e, e.id in h.retracted) for e in shown]
 
 
 @router.post("/{mrn:path}/events", status_code=201, response_model=schemas.RecordedOut)

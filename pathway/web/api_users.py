@@ -8,8 +8,9 @@ from fastapi import APIRouter, Path, Request, Response
 
 from pathway.ports import User
 from pathway.services import accounts
-from pathway.web import present, schemas
+from pathway.web import paging, present, schemas
 from pathway.web.auth import deps_of, may
+from pathway.web.paging import DEFAULT_LIMIT, Cursor, Limit
 
 router = APIRouter(prefix="/users", tags=["users"])
 Admin = Annotated[User, may("manage_users")]
@@ -17,8 +18,13 @@ UserName = Annotated[str, Path(max_length=64, pattern=accounts.USER_NAME.pattern
 
 
 @router.get("", response_model=list[schemas.UserOut])
-def list_users(request: Request, _: Admin) -> Any:
-    return [present.user(u) for u in accounts.list_users(deps_of(request))]
+def list_users(
+    request: Request, response: Response, _: Admin, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+) -> Any:
+    """Accounts in name order, a page at a time."""
+    last = paging.decode("users", cursor, str)
+    rows = paging.after(accounts.list_users(deps_of(request)), last, lambda u: u.name)[: limit + 1]
+    return [present.user(u) for u in paging.page(request, response, "users", rows, limit, lambda u: u.name)]
 
 
 @router.post("", status_code=201, response_model=schemas.IssuedOut)
