@@ -36,6 +36,10 @@ class Conflict(PathwayError):
     """Someone else changed the record first, or it already exists."""
 
 
+class StaleVersion(Conflict):
+    """The patient changed since the version the caller last saw (expected_version, If-Match)."""
+
+
 class PermissionDenied(PathwayError):
     """The acting user's role does not allow this action."""
 

@@ -14,7 +14,14 @@ from pathway.domain.clinical_time import (
 )
 from pathway.domain.definition import HISTOLOGY_FIELD, PathwayDefinition
 from pathway.domain.enrolment import check_age
-from pathway.domain.errors import Conflict, EventNotAllowed, InvalidInput, NotFound, PermissionDenied
+from pathway.domain.errors import (
+    Conflict,
+    EventNotAllowed,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    StaleVersion,
+)
 from pathway.domain.events import (
     MRN_PATTERN,
     clean_text,
@@ -191,7 +198,7 @@ def record_in(
     if undated:
         occurred_at = now
     if expected_version is not None and expected_version != patient.version:
-        raise Conflict(
+        raise StaleVersion(
             f"patient {patient.id} is at version {patient.version}, not "
             f"{expected_version}: someone recorded something meanwhile; reload"
         )

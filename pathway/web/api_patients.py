@@ -7,12 +7,14 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
+from pathway.domain.errors import StaleVersion
 from pathway.domain.explanation import as_json
 from pathway.ports import User
 from pathway.services import alerting, handover, patients
-from pathway.web import paging, present, schemas
+from pathway.web import paging, preconditions, present, schemas
 from pathway.web.auth import CurrentUser, deps_of, may
 from pathway.web.paging import DEFAULT_LIMIT, Cursor, Limit
+from pathway.web.preconditions import ETAG_HEADER, PRECONDITION_FAILED, IfMatch, PreconditionFailed, set_etag
 
 router = APIRouter(prefix="/patients", tags=["patients"])
 Mrn = Annotated[
@@ -74,20 +76,39 @@ def history(
     return [present.event(e, e.id in h.retracted) for e in shown]
 
 
-@router.post("/{mrn:path}/events", status_code=201, response_model=schemas.RecordedOut)
-def record(request: Request, response: Response, mrn: Mrn, body: schemas.RecordIn, user: Recorder) -> Any:
-    done = patients.record_event(
-        deps_of(request),
-        mrn,
-        body.event.strip().lower(),
-        dict(body.fields),
-        on=body.on,
-        at=body.at,
-        reason=body.reason,
-        actor=user.name,
-        expected_version=body.expected_version,
-        role=user.role,
-    )
+@router.post(
+    "/{mrn:path}/events",
+    status_code=201,
+    response_model=schemas.RecordedOut,
+    responses={**PRECONDITION_FAILED, 201: {"headers": ETAG_HEADER}},
+)
+def record(
+    request: Request,
+    response: Response,
+    mrn: Mrn,
+    body: schemas.RecordIn,
+    user: Recorder,
+    if_match: IfMatch = None,
+) -> Any:
+    """Record an event; `If-Match: W/"<version>"` (or `expected_version`) refuses a stale write."""
+    try:
+        done = patients.record_event(
+            deps_of(request),
+            mrn,
+            body.event.strip().lower(),
+            dict(body.fields),
+            on=body.on,
+            at=body.at,
+            reason=body.reason,
+            actor=user.name,
+            expected_version=preconditions.expected_version(if_match, body.expected_version),
+            role=user.role,
+        )
+    except StaleVersion as exc:
+        if if_match is not None and if_match.strip() != "*":
+            raise PreconditionFailed(str(exc)) from None
+        raise
+    set_etag(response, done.patient.version)
     response.headers["Location"] = f"/api/v1/patients/{quote(done.patient.mrn, safe='')}/events"
     return schemas.RecordedOut(
         event=present.event(done.event),
@@ -110,10 +131,12 @@ def handover_summary(request: Request, mrn: Mrn, _: CurrentUser) -> Any:
     return handover.read(deps_of(request), mrn)
 
 
-@router.get("/{mrn:path}", response_model=schemas.PatientDetail)
-def detail(request: Request, mrn: Mrn, _: CurrentUser) -> Any:
+@router.get("/{mrn:path}", response_model=schemas.PatientDetail, responses={200: {"headers": ETAG_HEADER}})
+def detail(request: Request, response: Response, mrn: Mrn, _: CurrentUser) -> Any:
+    """The patient with follow-ups and alerts; `ETag` is its version (for `If-Match` on writes)."""
     deps = deps_of(request)
     view = patients.status(deps, mrn, recent=0)
+    set_etag(response, view.patient.version)
     follow_ups, alerts = alerting.follow_ups_of(deps, mrn)
     dead = alerting.undelivered_alert_ids(deps)
     rules = deps.pathway.definition.rules.follow_ups

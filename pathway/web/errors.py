@@ -32,6 +32,7 @@ from pathway.domain.errors import (
 from pathway.services.accounts import NotSignedIn
 from pathway.web.auth import flash
 from pathway.web.observe import route_template
+from pathway.web.preconditions import PreconditionFailed
 from pathway.web.schemas import PROBLEM
 from pathway.web.security import CSP, HEADERS
 from pathway.web.templating import page
@@ -41,6 +42,7 @@ STATUS: tuple[tuple[type[PathwayError], int], ...] = (
     (NotSignedIn, 401),
     (PermissionDenied, 403),
     (NotFound, 404),
+    (PreconditionFailed, 412),
     (Conflict, 409),
     (GuardRefused, 422),
     (EventNotAllowed, 409),
