@@ -55,12 +55,20 @@ class Settings(BaseModel):
     fhir_mrn_system: str = "urn:sacral-pathway:mrn"
     calendar_show_patient: bool = False
     calendar_days: int = 90
+    idempotency_hours: int = 24
 
     @field_validator("fhir_mrn_system")
     @classmethod
     def _uri(cls, value: str) -> str:
         if ":" not in value or any(c.isspace() for c in value):
             raise ValueError(f"'{value}' is not a URI (e.g. urn:oid:1.2.3.4 or https://hospital.example/mrn)")
+        return value
+
+    @field_validator("idempotency_hours")
+    @classmethod
+    def _hours(cls, value: int) -> int:
+        if not 1 <= value <= 24 * 30:
+            raise ValueError("must be between 1 and 720 hours")
         return value
 
     @field_validator("calendar_days")

@@ -32,6 +32,7 @@ from pathway.web import (
     pages_worklist,
 )
 from pathway.web.auth import CurrentUser
+from pathway.web.idempotency import Idempotency
 from pathway.web.observe import Observe, templates_of
 from pathway.web.schemas import ERRORS
 from pathway.web.security import SecurityHeaders
@@ -83,6 +84,7 @@ def create_app(application: App, secret_key: str | None = None, secure_cookies: 
     for pages in (pages_auth, pages_worklist, pages_patient, pages_pathway):
         app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
+    app.add_middleware(Idempotency)  # innermost: inside the session, so page users are known
     app.add_middleware(
         SessionMiddleware,
         secret_key=secret,
