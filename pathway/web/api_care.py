@@ -19,7 +19,7 @@ router = APIRouter(tags=["worklist and alerts"])
 STATUS = "^(" + "|".join(STATUS_FILTERS) + ")$"
 
 
-@router.get("/worklist", response_model=schemas.WorklistOut)
+@router.get("/worklist", response_model=schemas.WorklistOut, operation_id="getWorklist")
 def worklist(
     request: Request,
     _: CurrentUser,
@@ -32,7 +32,7 @@ def worklist(
     return present.worklist(alerting.worklist(deps, as_of, within, severity), deps.zone)
 
 
-@router.get("/alerts", response_model=list[schemas.AlertOut])
+@router.get("/alerts", response_model=list[schemas.AlertOut], operation_id="listAlerts")
 def alerts(
     request: Request,
     response: Response,
@@ -51,7 +51,9 @@ def alerts(
     return [present.alert(a, m, dead) for a, m in shown]
 
 
-@router.post("/alerts/{alert_id}/acknowledge", response_model=schemas.AlertOut)
+@router.post(
+    "/alerts/{alert_id}/acknowledge", response_model=schemas.AlertOut, operation_id="acknowledgeAlert"
+)
 def acknowledge(
     request: Request,
     alert_id: AlertId,
@@ -70,7 +72,7 @@ def acknowledge(
     )
 
 
-@router.post("/alerts/{alert_id}/snooze", response_model=schemas.AlertOut)
+@router.post("/alerts/{alert_id}/snooze", response_model=schemas.AlertOut, operation_id="snoozeAlert")
 def snooze(
     request: Request, alert_id: AlertId, body: schemas.SnoozeIn, user: Annotated[User, may("snooze")]
 ) -> Any:
@@ -79,7 +81,7 @@ def snooze(
     )
 
 
-@router.post("/alerts/{alert_id}/override", response_model=schemas.AlertOut)
+@router.post("/alerts/{alert_id}/override", response_model=schemas.AlertOut, operation_id="overrideAlert")
 def override(
     request: Request, alert_id: AlertId, body: schemas.OverrideIn, user: Annotated[User, may("override")]
 ) -> Any:

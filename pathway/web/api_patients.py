@@ -11,7 +11,7 @@ from pathway.domain.errors import StaleVersion
 from pathway.domain.explanation import as_json
 from pathway.ports import User
 from pathway.services import alerting, handover, patients
-from pathway.web import paging, preconditions, present, schemas
+from pathway.web import paging, preconditions, present, schemas, schemas_views
 from pathway.web.auth import CurrentUser, deps_of, may
 from pathway.web.paging import DEFAULT_LIMIT, Cursor, Limit
 from pathway.web.preconditions import ETAG_HEADER, PRECONDITION_FAILED, IfMatch, PreconditionFailed, set_etag
@@ -25,7 +25,7 @@ Recorder = Annotated[User, may("record")]
 Enroller = Annotated[User, may("enrol")]
 
 
-@router.get("", response_model=list[schemas.PatientOut])
+@router.get("", response_model=list[schemas.PatientOut], operation_id="listPatients")
 def list_patients(
     request: Request,
     response: Response,
@@ -44,7 +44,7 @@ def list_patients(
     return [present.patient(p, {t: tracks[t] for t in order if t in tracks}) for p, tracks in shown]
 
 
-@router.post("", status_code=201, response_model=schemas.PatientOut)
+@router.post("", status_code=201, response_model=schemas.PatientOut, operation_id="enrolPatient")
 def enrol(request: Request, response: Response, body: schemas.EnrolIn, _: Enroller) -> Any:
     deps = deps_of(request)
     p = patients.enroll(
@@ -59,7 +59,7 @@ def enrol(request: Request, response: Response, body: schemas.EnrolIn, _: Enroll
     return present.patient(p, patients.status(deps, p.mrn).states)
 
 
-@router.get("/{mrn:path}/events", response_model=list[schemas.EventOut])
+@router.get("/{mrn:path}/events", response_model=list[schemas.EventOut], operation_id="listEvents")
 def history(
     request: Request,
     response: Response,
@@ -81,6 +81,7 @@ def history(
     status_code=201,
     response_model=schemas.RecordedOut,
     responses={**PRECONDITION_FAILED, 201: {"headers": ETAG_HEADER}},
+    operation_id="recordEvent",
 )
 def record(
     request: Request,
@@ -119,19 +120,24 @@ def record(
     )
 
 
-@router.get("/{mrn:path}/why/{rule}", response_model=list[dict[str, Any]])
+@router.get("/{mrn:path}/why/{rule}", response_model=list[schemas_views.WhyOut], operation_id="explainRule")
 def why(request: Request, mrn: Mrn, rule: Annotated[str, Path(max_length=16)], _: CurrentUser) -> Any:
     deps = deps_of(request)
     return [as_json(e, deps.zone) for e in alerting.why(deps, mrn, rule)]
 
 
-@router.get("/{mrn:path}/handover", response_model=dict[str, Any])
+@router.get("/{mrn:path}/handover", response_model=schemas_views.HandoverOut, operation_id="getHandover")
 def handover_summary(request: Request, mrn: Mrn, _: CurrentUser) -> Any:
     """The hand-over summary stored when the patient was transferred, withdrew or was lost to follow-up."""
     return handover.read(deps_of(request), mrn)
 
 
-@router.get("/{mrn:path}", response_model=schemas.PatientDetail, responses={200: {"headers": ETAG_HEADER}})
+@router.get(
+    "/{mrn:path}",
+    response_model=schemas.PatientDetail,
+    responses={200: {"headers": ETAG_HEADER}},
+    operation_id="getPatient",
+)
 def detail(request: Request, response: Response, mrn: Mrn, _: CurrentUser) -> Any:
     """The patient with follow-ups and alerts; `ETag` is its version (for `If-Match` on writes)."""
     deps = deps_of(request)

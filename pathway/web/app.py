@@ -7,6 +7,7 @@ Every route needs a signed-in user except the sign-in page and /static. The Open
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
@@ -24,6 +25,7 @@ from pathway.web import (
     api_patients,
     api_users,
     errors,
+    idempotency,
     interop_routes,
     ops,
     pages_auth,
@@ -75,6 +77,13 @@ def create_app(application: App, secret_key: str | None = None, secure_cookies: 
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(interop_routes.feeds)
+
+    def document() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = idempotency.document(FastAPI.openapi(app))
+        return app.openapi_schema
+
+    app.openapi = document  # type: ignore[method-assign]
 
     @app.get("/openapi.json", include_in_schema=False)
     def openapi(_: CurrentUser) -> JSONResponse:

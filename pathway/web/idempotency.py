@@ -134,3 +134,19 @@ class Idempotency:
             await run_in_threadpool(store.release, engine, user_id, key)
         else:
             await run_in_threadpool(store.complete, engine, user_id, key, status, headers, b"".join(chunks))
+
+
+def document(schema: dict[str, Any]) -> dict[str, Any]:
+    """Declare the optional `Idempotency-Key` header on every POST of the API's OpenAPI document."""
+    parameter = {
+        "name": HEADER,
+        "in": "header",
+        "required": False,
+        "description": "retry safely: the same key (per user) within the retention period returns "
+        "the first answer and records nothing twice",
+        "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": KEY.pattern},
+    }
+    for path, operations in schema.get("paths", {}).items():
+        if path.startswith("/api/") and "post" in operations:
+            operations["post"].setdefault("parameters", []).append(parameter)
+    return schema

@@ -213,7 +213,7 @@ class EventOut(BaseModel):
     occurred_at: datetime
     recorded_at: datetime
     actor: str
-    data: dict[str, Any]
+    data: dict[str, str | int | float | bool | None]
     reason: str | None
     changes: dict[str, list[str]]
     retracted: bool
