@@ -237,8 +237,9 @@ class SqlFollowUpRepository:
 
 
 class SqlAlertRepository:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, stamp: dict[str, str | None] | None = None) -> None:
         self.session = session
+        self.stamp = stamp or {}  # written on every alert inserted (see SqlUnitOfWork)
 
     def for_patient(self, patient_id: int) -> list[StoredAlert]:
         rows = connection(self.session).execute(_ALERTS_OF, {"pid": patient_id})
@@ -254,7 +255,10 @@ class SqlAlertRepository:
             .on_conflict_do_nothing(index_elements=["patient_id", "rule", "instance_key", "severity"])
             .returning(t.c.id, t.c.patient_id, t.c.rule, t.c.instance_key, t.c.severity)
         )
-        return [InsertedAlert(*r) for r in self.session.execute(stmt, [v.values() for v in values])]
+        return [
+            InsertedAlert(*r)
+            for r in self.session.execute(stmt, [{**self.stamp, **v.values()} for v in values])
+        ]
 
     def renotify_due(self, now: datetime) -> list[Renotifiable]:
         """Live critical alerts whose next renotification round has come, along the partial index
@@ -308,7 +312,7 @@ class SqlAlertRepository:
 
     def insert(self, values: NewAlert) -> int | None:
         conn = connection(self.session)
-        row = conn.execute(_ALERT_INSERT[_dialect(conn)], values.values()).first()
+        row = conn.execute(_ALERT_INSERT[_dialect(conn)], {**self.stamp, **values.values()}).first()
         return int(row[0]) if row else None
 
     def update(self, alert_id: int, expected_status: str, change: AlertChange) -> bool:

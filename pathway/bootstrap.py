@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -108,11 +109,20 @@ def clinic_calendar(settings: Settings) -> Calendar:
     return Calendar(settings.zone, holiday, frozenset(table.weekend))
 
 
+def alert_stamp(settings: Settings) -> dict[str, str | None]:
+    """Stored with each alert beside the pathway hash: an update of `holidays` can move a target."""
+    try:
+        version: str | None = importlib.metadata.version("holidays")
+    except importlib.metadata.PackageNotFoundError:
+        version = None
+    return {"holiday_calendar": settings.holidays, "holidays_version": version}
+
+
 def build(environ: Mapping[str, str] | None = None) -> App:
     settings = load_settings(os.environ if environ is None else environ)
     definition = load_pathway_file(settings.pathway_file)
     engine = make_engine(settings.database_url)
-    uow = partial(SqlUnitOfWork, engine, definition.pathway.id)
+    uow = partial(SqlUnitOfWork, engine, definition.pathway.id, alert_stamp=alert_stamp(settings))
     deps = Deps(
         uow=uow,
         clock=SystemClock(),

@@ -204,3 +204,9 @@ def why_lines(e: Explanation, zone: tzinfo) -> None:
         )
     if e.cancel_reason:
         print(f"  cancelled: {e.cancel_reason}")
+    for a in e.alerts:
+        if a.holiday_calendar:  # without a calendar, the `holidays` package moves no date
+            print(
+                f"  alert {a.id} ({a.severity}, {a.status}) dated with holiday calendar "
+                f"{a.holiday_calendar}, holidays {a.holidays_version or 'unknown'}"
+            )

@@ -484,7 +484,11 @@ def why(deps: Deps, mrn: str, rule_id: str) -> list[Explanation]:
                 cancel_reason=fu.cancel_reason,
                 adjustments=tuple(fu.notes or ["none: no calendar shift and no pause"]),
                 alert_levels=tuple(levels),
-                alerts=tuple(AlertRef(a.id, a.severity, a.status) for a in alerts if a.follow_up_id == fu.id),
+                alerts=tuple(
+                    AlertRef(a.id, a.severity, a.status, a.holiday_calendar, a.holidays_version)
+                    for a in alerts
+                    if a.follow_up_id == fu.id
+                ),
             )
         )
     return out

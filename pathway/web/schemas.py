@@ -197,6 +197,10 @@ class AlertOut(BaseModel):
     snoozed_until: datetime | None
     override_until: datetime | None
     notification_dead: bool = False
+    holiday_calendar: str | None = Field(None, description="the site's holiday calendar when raised")
+    holidays_version: str | None = Field(
+        None, description="the `holidays` package version that computed its dates (an update can move them)"
+    )
 
 
 class PatientDetail(PatientOut):

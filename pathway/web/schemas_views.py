@@ -38,6 +38,8 @@ class AlertRefOut(_Out):
     id: int
     severity: str
     status: str
+    holiday_calendar: str | None = Field(None, description="the site's holiday calendar when raised")
+    holidays_version: str | None = Field(None, description="the `holidays` package that dated it")
 
 
 class WhyOut(_Out):
