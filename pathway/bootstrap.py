@@ -47,7 +47,7 @@ class App:
         if s.smtp_host:
             senders["email"] = EmailSender(self.smtp())
         if s.webhook_secret:
-            senders["webhook"] = WebhookSender(s.webhook_secret, clock=self.deps.clock)
+            senders["webhook"] = WebhookSender(s.webhook_secret.get_secret_value(), clock=self.deps.clock)
         return senders
 
     def smtp(self) -> SmtpConfig:
@@ -57,7 +57,7 @@ class App:
             port=s.smtp_port,
             starttls=s.smtp_starttls,
             username=s.smtp_user,
-            password=s.smtp_password,
+            password=s.smtp_password.get_secret_value() if s.smtp_password else None,
             sender=s.smtp_from,
         )
 

@@ -1,4 +1,11 @@
-"""Typed settings: environment variables PATHWAY_* over an optional TOML file, validated once."""
+"""Typed settings (pydantic-settings): environment variables PATHWAY_* over secret files over an
+optional TOML file, validated once.
+
+Secrets (the SMTP password, the webhook signing secret, the session key) are `SecretStr`: their
+`repr` and any log line show `**********`. They may come from files in `PATHWAY_SECRETS_DIR`, one per
+setting, named as the variable (`PATHWAY_SMTP_PASSWORD`) or the setting (`smtp_password`), holding
+the value alone (systemd's `LoadCredential=`, Docker or Kubernetes secrets).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +17,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+from pydantic import SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from config import DEFAULT_PATHWAY
 from pathway.domain.errors import InvalidInput
@@ -29,8 +37,23 @@ def system_timezone() -> str:
         return "UTC"
 
 
-class Settings(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+class Settings(BaseSettings):
+    """Built by `load_settings` from an explicit environment (never read behind its back)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=PREFIX, extra="forbid", frozen=True, validate_default=True, case_sensitive=False
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)  # load_settings layers the sources itself, from the mapping it is given
 
     database_url: str = DEFAULT_DATABASE_URL
     timezone: str = ""
@@ -44,13 +67,13 @@ class Settings(BaseModel):
     smtp_port: int = 25
     smtp_starttls: bool = False
     smtp_user: str | None = None
-    smtp_password: str | None = None
+    smtp_password: SecretStr | None = None
     smtp_from: str = "pathway@localhost"
-    webhook_secret: str | None = None
+    webhook_secret: SecretStr | None = None
     report_time: str = "07:00"
     reports_dir: Path = Path("reports")
     report_recipients: tuple[str, ...] = ()
-    secret_key: str | None = None
+    secret_key: SecretStr | None = None
     secure_cookies: bool = False
     fhir_mrn_system: str = "urn:sacral-pathway:mrn"
     calendar_show_patient: bool = False
@@ -162,6 +185,7 @@ class Settings(BaseModel):
 
 
 def load_settings(environ: Mapping[str, str]) -> Settings:
+    """PATHWAY_* variables of `environ` over files in PATHWAY_SECRETS_DIR over PATHWAY_CONFIG."""
     values: dict[str, Any] = {}
     config_file = environ.get(PREFIX + "CONFIG")
     if config_file:
@@ -169,12 +193,15 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
             values.update(tomllib.loads(Path(config_file).read_text(encoding="utf-8")))
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise InvalidInput(f"PATHWAY_CONFIG={config_file}: cannot read settings ({exc})") from None
+    secrets_dir = environ.get(PREFIX + "SECRETS_DIR")
+    if secrets_dir:
+        values.update(read_secrets(Path(secrets_dir)))
     for name in Settings.model_fields:
         key = PREFIX + name.upper()
         if environ.get(key):
             values[name] = _parse_env(key, name, environ[key])
     try:
-        return Settings.model_validate(values)
+        return Settings(**values)
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = ".".join(str(part) for part in err["loc"])
@@ -195,3 +222,21 @@ def _parse_env(key: str, name: str, raw: str) -> Any:
         return json.loads(raw)
     except json.JSONDecodeError as exc:
         raise InvalidInput(f"{key}: not valid JSON ({exc.msg} at character {exc.pos})") from None
+
+
+def read_secrets(directory: Path) -> dict[str, str]:
+    """One file per setting, named `PATHWAY_SMTP_PASSWORD` or `smtp_password`; surrounding
+    whitespace (the final newline) is dropped. A missing directory is refused."""
+    if not directory.is_dir():
+        raise InvalidInput(f"PATHWAY_SECRETS_DIR={directory}: not a directory")
+    found: dict[str, str] = {}
+    for name in Settings.model_fields:
+        for file_name in (PREFIX + name.upper(), name):
+            path = directory / file_name
+            if path.is_file():
+                try:
+                    found[name] = _parse_env(file_name, name, path.read_text(encoding="utf-8").strip())
+                except OSError as exc:
+                    raise InvalidInput(f"{path}: cannot read the secret ({exc.strerror})") from None
+                break
+    return found

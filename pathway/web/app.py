@@ -113,4 +113,5 @@ def from_environment() -> FastAPI:
     application = build()
     application.check_schema()
     settings = application.settings
-    return create_app(application, secret_key=settings.secret_key, secure_cookies=settings.secure_cookies)
+    key = settings.secret_key.get_secret_value() if settings.secret_key else None
+    return create_app(application, secret_key=key, secure_cookies=settings.secure_cookies)
