@@ -53,6 +53,23 @@ def follow_up_json(fu: StoredFollowUp, rules: dict[str, FollowUpRule], zone: tzi
     }
 
 
+def action_json(a: StoredAlert) -> dict[str, Any]:
+    """`ack|snooze|override --json`: the alert, its new status, who acted and when."""
+    out: dict[str, Any] = {
+        "alert_id": a.id,
+        "status": a.status,
+        "severity": a.severity,
+        "by": a.acted_by,
+        "at": a.updated_at.isoformat() if a.updated_at else None,
+        "note": a.note,
+    }
+    if a.snoozed_until:
+        out["snoozed_until"] = a.snoozed_until.isoformat()
+    if a.override_until:
+        out["override_until"] = a.override_until.isoformat()
+    return out
+
+
 def alert_json(a: StoredAlert, mrn: str | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {
         "id": a.id,

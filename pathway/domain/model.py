@@ -144,6 +144,7 @@ class StoredAlert:
     states_at_fire: dict[str, str] = field(default_factory=dict)
     holiday_calendar: str | None = None  # the site's calendar when raised (PATHWAY_HOLIDAYS)
     holidays_version: str | None = None  # the `holidays` package that computed its dates
+    updated_at: datetime | None = None  # the last change (an action's time)
 
 
 @dataclass(frozen=True)
