@@ -1,7 +1,7 @@
 """Stored responses to POSTs sent with an Idempotency-Key (per user), kept for a day by default.
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0013_renotify_due
 Create Date: 2026-11-30
 """
 import sqlalchemy as sa
@@ -9,7 +9,7 @@ import sqlmodel
 from alembic import op
 
 revision = "0015"
-down_revision = "0013"
+down_revision = "0013_renotify_due"
 branch_labels = None
 depends_on = None
 
