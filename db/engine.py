@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 from typing import Any
 
@@ -8,6 +9,7 @@ from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
 from sqlmodel import create_engine
 
 from db.urls import parse_database_url
+from pathway.domain.errors import InvalidInput
 
 
 def _indexed_by(self: SQLiteCompiler, table: Any, text: str | None) -> str | None:
@@ -27,6 +29,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     """SQLite gets WAL, foreign keys and BEGIN IMMEDIATE; PostgreSQL is used as it comes."""
     parsed = parse_database_url(url)
     if parsed.get_backend_name() != "sqlite":
+        if parsed.get_backend_name() == "postgresql" and importlib.util.find_spec("psycopg") is None:
+            raise InvalidInput(
+                "PATHWAY_DATABASE_URL names PostgreSQL but its driver is not installed: "
+                "pip install 'sacral-pathway[postgresql]'"
+            )
         return create_engine(parsed, pool_pre_ping=True, **kwargs)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)

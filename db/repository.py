@@ -251,8 +251,14 @@ class SqlPatientRepository:
             }
         )
 
-    def listing(self, track: str | None, state: str | None) -> list[tuple[Patient, dict[str, str]]]:
+    def listing(
+        self, track: str | None, state: str | None, after: str | None = None, limit: int | None = None
+    ) -> list[tuple[Patient, dict[str, str]]]:
         query = select(PatientRow).order_by(col(PatientRow.mrn))
+        if after is not None:
+            query = query.where(col(PatientRow.mrn) > after)
+        if limit is not None:
+            query = query.limit(limit)
         if track is not None or state is not None:
             sub = select(TrackStateRow.patient_id)
             if track is not None:

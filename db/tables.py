@@ -188,6 +188,8 @@ class AlertRow(SQLModel, table=True):
     follow_up_id: int | None = Field(default=None, foreign_key="follow_up.id")
     states_at_fire: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
     pathway_hash: str = Field(max_length=32)
+    holiday_calendar: str | None = Field(default=None, max_length=40)
+    holidays_version: str | None = Field(default=None, max_length=40)
     opened_at: datetime
     created_at: datetime
     updated_at: datetime

@@ -247,8 +247,9 @@ class SqlFollowUpRepository:
 
 
 class SqlAlertRepository:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, stamp: dict[str, str | None] | None = None) -> None:
         self.session = session
+        self.stamp = stamp or {}  # written on every alert inserted (see SqlUnitOfWork)
 
     def for_patient(self, patient_id: int) -> list[StoredAlert]:
         rows = connection(self.session).execute(_ALERTS_OF, {"pid": patient_id})
@@ -264,7 +265,10 @@ class SqlAlertRepository:
             .on_conflict_do_nothing(index_elements=["patient_id", "rule", "instance_key", "severity"])
             .returning(t.c.id, t.c.patient_id, t.c.rule, t.c.instance_key, t.c.severity)
         )
-        return [InsertedAlert(*r) for r in self.session.execute(stmt, [v.values() for v in values])]
+        return [
+            InsertedAlert(*r)
+            for r in self.session.execute(stmt, [{**self.stamp, **v.values()} for v in values])
+        ]
 
     def renotify_due(self, now: datetime) -> list[Renotifiable]:
         """Live critical alerts whose next renotification round has come, along the partial index
@@ -318,7 +322,7 @@ class SqlAlertRepository:
 
     def insert(self, values: NewAlert) -> int | None:
         conn = connection(self.session)
-        row = conn.execute(_ALERT_INSERT[_dialect(conn)], values.values()).first()
+        row = conn.execute(_ALERT_INSERT[_dialect(conn)], {**self.stamp, **values.values()}).first()
         return int(row[0]) if row else None
 
     def update(self, alert_id: int, expected_status: str, change: AlertChange) -> bool:
@@ -328,9 +332,13 @@ class SqlAlertRepository:
         return bool(result.rowcount == 1)
 
     def listing(
-        self, statuses: tuple[str, ...] | None, mrn: str | None = None
+        self,
+        statuses: tuple[str, ...] | None,
+        mrn: str | None = None,
+        after: int | None = None,
+        limit: int | None = None,
     ) -> list[tuple[StoredAlert, str]]:
-        """Alerts in id order, with their patient's MRN."""
+        """Alerts in id order, with their patient's MRN; keyset paging by id with `after`/`limit`."""
         query = columns(*_ALERT_COLUMNS, col(PatientRow.mrn)).join(
             PatientRow, col(PatientRow.id) == col(AlertRow.patient_id)
         )
@@ -338,7 +346,12 @@ class SqlAlertRepository:
             query = query.where(col(AlertRow.status).in_(statuses))
         if mrn:
             query = query.where(col(PatientRow.mrn) == mrn)
-        rows = list(self.session.execute(query.order_by(col(AlertRow.id))).all())
+        if after is not None:
+            query = query.where(col(AlertRow.id) > after)
+        query = query.order_by(col(AlertRow.id))
+        if limit is not None:
+            query = query.limit(limit)
+        rows = list(self.session.execute(query).all())
         return list(zip(alerts_from(r[:-1] for r in rows), (r[-1] for r in rows), strict=True))
 
     def open_lines(self, limit: int | None = None) -> list[AlertLine]:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from types import TracebackType
 
 from sqlalchemy import Engine
@@ -58,7 +59,16 @@ class SqlUnitOfWork:
     audit: AuditRepository
     imports: ImportRepository
 
-    def __init__(self, engine: Engine, pathway_id: str, read_only: bool = False) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        pathway_id: str,
+        read_only: bool = False,
+        alert_stamp: Mapping[str, str | None] | None = None,
+    ) -> None:
+        """`alert_stamp`: columns written on every alert raised (the holiday calendar and the
+        version of the `holidays` package that computed the dates, beside the pathway hash)."""
+        self.alert_stamp = dict(alert_stamp or {})
         self.engine = engine.execution_options(**READ_ONLY) if read_only else engine
         self.pathway_id = pathway_id
         self.read_only = read_only
@@ -68,7 +78,7 @@ class SqlUnitOfWork:
         self.patients = SqlPatientRepository(self.session, self.pathway_id)
         self.events = SqlEventRepository(self.session)
         self.follow_ups = SqlFollowUpRepository(self.session)
-        self.alerts = SqlAlertRepository(self.session)
+        self.alerts = SqlAlertRepository(self.session, self.alert_stamp)
         self.notifications = SqlNotificationRepository(self.session)
         self.reports = SqlReportReadModel(self.session)
         self.report_runs = SqlReportRuns(self.session)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -47,7 +48,7 @@ class App:
         if s.smtp_host:
             senders["email"] = EmailSender(self.smtp())
         if s.webhook_secret:
-            senders["webhook"] = WebhookSender(s.webhook_secret, clock=self.deps.clock)
+            senders["webhook"] = WebhookSender(s.webhook_secret.get_secret_value(), clock=self.deps.clock)
         return senders
 
     def smtp(self) -> SmtpConfig:
@@ -57,7 +58,7 @@ class App:
             port=s.smtp_port,
             starttls=s.smtp_starttls,
             username=s.smtp_user,
-            password=s.smtp_password,
+            password=s.smtp_password.get_secret_value() if s.smtp_password else None,
             sender=s.smtp_from,
         )
 
@@ -118,11 +119,20 @@ def clinic_calendar(settings: Settings) -> Calendar:
     return Calendar(settings.zone, holiday, frozenset(table.weekend))
 
 
+def alert_stamp(settings: Settings) -> dict[str, str | None]:
+    """Stored with each alert beside the pathway hash: an update of `holidays` can move a target."""
+    try:
+        version: str | None = importlib.metadata.version("holidays")
+    except importlib.metadata.PackageNotFoundError:
+        version = None
+    return {"holiday_calendar": settings.holidays, "holidays_version": version}
+
+
 def build(environ: Mapping[str, str] | None = None) -> App:
     settings = load_settings(os.environ if environ is None else environ)
     definition = load_pathway_file(settings.pathway_file)
     engine = make_engine(settings.database_url)
-    uow = partial(SqlUnitOfWork, engine, definition.pathway.id)
+    uow = partial(SqlUnitOfWork, engine, definition.pathway.id, alert_stamp=alert_stamp(settings))
     deps = Deps(
         uow=uow,
         clock=SystemClock(),

@@ -107,7 +107,11 @@ class PatientRepository(Protocol):
         """Write new track states, bumping the version; raise Conflict if it moved meanwhile."""
         ...
 
-    def listing(self, track: str | None, state: str | None) -> list[tuple[Patient, dict[str, str]]]: ...
+    def listing(
+        self, track: str | None, state: str | None, after: str | None = None, limit: int | None = None
+    ) -> list[tuple[Patient, dict[str, str]]]:
+        """Patients in MRN order; with `after`, only MRNs after it (keyset paging), at most `limit`."""
+        ...
 
 
 class EventRepository(Protocol):
@@ -195,8 +199,14 @@ class AlertRepository(Protocol):
     def update(self, alert_id: int, expected_status: str, change: AlertChange) -> bool: ...
 
     def listing(
-        self, statuses: tuple[str, ...] | None, mrn: str | None = None
-    ) -> list[tuple[StoredAlert, str]]: ...
+        self,
+        statuses: tuple[str, ...] | None,
+        mrn: str | None = None,
+        after: int | None = None,
+        limit: int | None = None,
+    ) -> list[tuple[StoredAlert, str]]:
+        """Alerts in id order with their MRN; with `after`, only ids above it, at most `limit`."""
+        ...
 
     def add_action(
         self,

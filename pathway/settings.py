@@ -1,4 +1,11 @@
-"""Typed settings: environment variables PATHWAY_* over an optional TOML file, validated once."""
+"""Typed settings (pydantic-settings): environment variables PATHWAY_* over secret files over an
+optional TOML file, validated once.
+
+Secrets (the SMTP password, the webhook signing secret, the session key) are `SecretStr`: their
+`repr` and any log line show `**********`. They may come from files in `PATHWAY_SECRETS_DIR`, one per
+setting, named as the variable (`PATHWAY_SMTP_PASSWORD`) or the setting (`smtp_password`), holding
+the value alone (systemd's `LoadCredential=`, Docker or Kubernetes secrets).
+"""
 
 from __future__ import annotations
 
@@ -12,7 +19,8 @@ from pathlib import Path
 from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+from pydantic import SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from config import DEFAULT_PATHWAY
 from pathway.domain.errors import InvalidInput
@@ -32,8 +40,23 @@ def system_timezone() -> str:
         return "UTC"
 
 
-class Settings(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+class Settings(BaseSettings):
+    """Built by `load_settings` from an explicit environment (never read behind its back)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=PREFIX, extra="forbid", frozen=True, validate_default=True, case_sensitive=False
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings,)  # load_settings layers the sources itself, from the mapping it is given
 
     database_url: str = DEFAULT_DATABASE_URL
     timezone: str = ""
@@ -47,14 +70,14 @@ class Settings(BaseModel):
     smtp_port: int = 25
     smtp_starttls: bool = False
     smtp_user: str | None = None
-    smtp_password: str | None = None
+    smtp_password: SecretStr | None = None
     smtp_from: str = "pathway@localhost"
-    webhook_secret: str | None = None
+    webhook_secret: SecretStr | None = None
     report_time: str = "07:00"
     reports_dir: Path = Path("reports")
     report_recipients: tuple[str, ...] = ()
-    secret_key: str | None = None  # the former name of session_secret, still accepted
-    session_secret: str | None = None
+    secret_key: SecretStr | None = None  # the former name of session_secret, still accepted
+    session_secret: SecretStr | None = None
     session_secret_file: Path | None = None
     session_idle_minutes: int = 30
     session_hours: int = 12
@@ -92,6 +115,8 @@ class Settings(BaseModel):
     def mrn_policy(self) -> MrnPolicy:
         return MrnPolicy(cast(MrnCase, self.mrn_case), self.mrn_pattern)
 
+    idempotency_hours: int = 24
+
     @field_validator("fhir_mrn_system")
     @classmethod
     def _uri(cls, value: str) -> str:
@@ -111,6 +136,13 @@ class Settings(BaseModel):
     def _body(cls, value: int) -> int:
         if not 1024 <= value <= 1_073_741_824:
             raise ValueError("must be between 1024 bytes and 1 GiB")
+        return value
+
+    @field_validator("idempotency_hours")
+    @classmethod
+    def _hours(cls, value: int) -> int:
+        if not 1 <= value <= 24 * 30:
+            raise ValueError("must be between 1 and 720 hours")
         return value
 
     @field_validator("calendar_days")
@@ -204,6 +236,7 @@ class Settings(BaseModel):
 
 
 def load_settings(environ: Mapping[str, str]) -> Settings:
+    """PATHWAY_* variables of `environ` over files in PATHWAY_SECRETS_DIR over PATHWAY_CONFIG."""
     values: dict[str, Any] = {}
     config_file = environ.get(PREFIX + "CONFIG")
     if config_file:
@@ -211,12 +244,15 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
             values.update(tomllib.loads(Path(config_file).read_text(encoding="utf-8")))
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise InvalidInput(f"PATHWAY_CONFIG={config_file}: cannot read settings ({exc})") from None
+    secrets_dir = environ.get(PREFIX + "SECRETS_DIR")
+    if secrets_dir:
+        values.update(read_secrets(Path(secrets_dir)))
     for name in Settings.model_fields:
         key = PREFIX + name.upper()
         if environ.get(key):
             values[name] = _parse_env(key, name, environ[key])
     try:
-        return Settings.model_validate(values)
+        return Settings(**values)
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = ".".join(str(part) for part in err["loc"])
@@ -255,7 +291,7 @@ def web_secret(settings: Settings, demo: Callable[[], bool]) -> tuple[str, str |
         if len(text) < 32:
             raise InvalidInput("PATHWAY_SESSION_SECRET_FILE: the secret must be at least 32 characters")
         return text, None
-    given = settings.session_secret or settings.secret_key
+    given = next((s.get_secret_value() for s in (settings.session_secret, settings.secret_key) if s), None)
     if given:
         if len(given) < 16:
             raise InvalidInput("PATHWAY_SESSION_SECRET must be at least 16 characters")
@@ -269,3 +305,21 @@ def web_secret(settings: Settings, demo: Callable[[], bool]) -> tuple[str, str |
         "set PATHWAY_SESSION_SECRET (or PATHWAY_SESSION_SECRET_FILE) to a secret; "
         f"make one with: {MAKE_SECRET}"
     )
+
+
+def read_secrets(directory: Path) -> dict[str, str]:
+    """One file per setting, named `PATHWAY_SMTP_PASSWORD` or `smtp_password`; surrounding
+    whitespace (the final newline) is dropped. A missing directory is refused."""
+    if not directory.is_dir():
+        raise InvalidInput(f"PATHWAY_SECRETS_DIR={directory}: not a directory")
+    found: dict[str, str] = {}
+    for name in Settings.model_fields:
+        for file_name in (PREFIX + name.upper(), name):
+            path = directory / file_name
+            if path.is_file():
+                try:
+                    found[name] = _parse_env(file_name, name, path.read_text(encoding="utf-8").strip())
+                except OSError as exc:
+                    raise InvalidInput(f"{path}: cannot read the secret ({exc.strerror})") from None
+                break
+    return found

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Iterator
@@ -20,6 +21,37 @@ from pathway.domain.definition import PathwayDefinition
 from pathway.domain.machine import Pathway
 from pathway.ports import Deps
 from tests.fakes import FixedClock, utc
+from tests.logscan import LeakHandler, watch
+
+_LEAKS = LeakHandler(level=logging.INFO)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_patient_data_in_any_log() -> Iterator[None]:
+    """Fail the session if any log line (in this process, or of a server or scheduler process a
+    test started) carried an MRN, a patient's name or a token."""
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(min(level, logging.INFO))  # what `pathway serve` and `scheduler` write
+    root.addHandler(_LEAKS)
+    yield
+    root.removeHandler(_LEAKS)
+    root.setLevel(level)
+    if watch.found:
+        pytest.fail(
+            f"{len(watch.found)} of {watch.lines_seen} log lines carry patient data or a token:\n"
+            + "\n".join(watch.found[:20]),
+            pytrace=False,
+        )
+
+
+@pytest.fixture(autouse=True)
+def _leak_handler_stays() -> None:
+    """`pathway.logs.configure` replaces the root handlers: put the scan back before each test."""
+    root = logging.getLogger()
+    if _LEAKS not in root.handlers:
+        root.addHandler(_LEAKS)
+
 
 PG_ADMIN_URL = os.environ.get("PATHWAY_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
 

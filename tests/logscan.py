@@ -7,7 +7,9 @@ assert leaks(server.lines, patient_secrets(database_url) | {token}) == []
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -85,6 +87,7 @@ class ServerProcess:
             self.process.kill()
             output, _ = self.process.communicate()
         self.lines = output.splitlines()
+        watch.lines("pathway serve", self.lines)
 
 
 def patient_secrets(database_url: str) -> set[str]:
@@ -102,3 +105,56 @@ def patient_secrets(database_url: str) -> set[str]:
 def leaks(lines: list[str], secrets: set[str]) -> list[str]:
     """The log lines that carry any of the secrets (an MRN, a name, a token)."""
     return [f"{line}  <- {s!r}" for line in lines for s in sorted(secrets) if s and s in line]
+
+
+# --- the session-wide scan (tests/conftest.py) ---------------------------------------------------
+# Every log record emitted in the test process, and the output of every server and scheduler
+# process the tests start, is checked as it comes; the session fails at its end on any MRN, patient
+# name or token seen. Cheap: three regular expressions per line, nothing kept but the leaks.
+
+MRN_PREFIXES = ("CAL", "DEMO", "FHIR", "MRN", "NEW", "NOBODY", "NOPE", "TWIN", "WEB")  # the tests' MRNs
+PATIENT_NAMES = ("Lovelace", "Jane Doe")  # the names the tests enrol
+_MRN = re.compile(r"\b(?:" + "|".join(MRN_PREFIXES) + r")-\d+\b")
+_NAME = re.compile("|".join(re.escape(n) for n in PATIENT_NAMES))
+# an API token or session secret (secrets.token_urlsafe): 40+ URL-safe characters mixing upper
+# case, lower case and digits (request ids are 32 hex digits; test directory names lack capitals)
+_TOKEN = re.compile(r"(?<![\w-])(?=[\w-]*[A-Z])(?=[\w-]*[a-z])(?=[\w-]*\d)[\w-]{40,}(?![\w-])")
+
+
+class LeakWatch:
+    def __init__(self) -> None:
+        self.found: list[str] = []
+        self.lines_seen = 0
+
+    def line(self, origin: str, text: str) -> None:
+        self.lines_seen += 1
+        for pattern in (_MRN, _NAME, _TOKEN):
+            hit = pattern.search(text)
+            if hit:
+                test = os.environ.get("PYTEST_CURRENT_TEST", "").split(" ")[0]
+                self.found.append(f"{test} [{origin}] {hit.group(0)!r} in: {text[:300]}")
+                return
+
+    def lines(self, origin: str, lines: list[str]) -> None:
+        for entry in lines:
+            self.line(origin, entry)
+
+
+watch = LeakWatch()
+
+
+class LeakHandler(logging.Handler):
+    """On the root logger for the whole session: every record any in-process logger emits."""
+
+    CLIENTS = ("httpx", "httpcore")  # the tests' own HTTP client, which logs the URLs it requests
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.name.startswith(self.CLIENTS):
+            return
+        try:
+            text = record.getMessage()
+        except Exception:  # a malformed record is the logging module's business, not ours
+            return
+        if record.exc_info and record.exc_info[1] is not None:
+            text += " " + str(record.exc_info[1])
+        watch.line(f"log {record.name}", text)

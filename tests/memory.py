@@ -182,13 +182,17 @@ class MemoryPatients:
         self.s.states[patient.id] = dict(states)
         return _patient(row)
 
-    def listing(self, track: str | None, state: str | None) -> list[tuple[Patient, dict[str, str]]]:
+    def listing(
+        self, track: str | None, state: str | None, after: str | None = None, limit: int | None = None
+    ) -> list[tuple[Patient, dict[str, str]]]:
         out = []
         for pid, row in sorted(self.s.patients.items(), key=lambda kv: kv[1]["mrn"]):
             states = self.states(pid)
-            if track is None or state is None or states.get(track) == state:
+            if (track is None or state is None or states.get(track) == state) and (
+                after is None or row["mrn"] > after
+            ):
                 out.append((_patient(row), states))
-        return out
+        return out[:limit] if limit is not None else out
 
 
 class MemoryEvents:
@@ -433,14 +437,21 @@ class MemoryAlerts:
         return True
 
     def listing(
-        self, statuses: tuple[str, ...] | None, mrn: str | None = None
+        self,
+        statuses: tuple[str, ...] | None,
+        mrn: str | None = None,
+        after: int | None = None,
+        limit: int | None = None,
     ) -> list[tuple[StoredAlert, str]]:
         mrns = {pid: p["mrn"] for pid, p in self.s.patients.items()}
-        return [
+        out = [
             (_alert(a), mrns[a["patient_id"]])
             for a in sorted(self.s.alerts.values(), key=lambda a: a["id"])
-            if (not statuses or a["status"] in statuses) and (mrn is None or mrns[a["patient_id"]] == mrn)
+            if (not statuses or a["status"] in statuses)
+            and (mrn is None or mrns[a["patient_id"]] == mrn)
+            and (after is None or a["id"] > after)
         ]
+        return out[:limit] if limit is not None else out
 
     def add_action(
         self,

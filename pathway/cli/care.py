@@ -119,6 +119,7 @@ def ack(
     handling: Annotated[
         str | None, typer.Option(help="Who is handling it (default: the person acknowledging).")
     ] = None,
+    json_: JsonOpt = False,
 ) -> None:
     """Acknowledge an alert (it still resolves by itself when the step is done).
 
@@ -131,6 +132,9 @@ def ack(
     application = get_app()
     actor = acting(application, "acknowledge", by)
     alert = alerting.acknowledge(application.deps, alert_id, actor.name, note, actor.role, handling)
+    if json_:
+        render.dump_json(render_care.action_json(alert))
+        return
     print(
         f"alert {alert.id} acknowledged by {alert.acted_by}"
         + (
@@ -148,6 +152,7 @@ def snooze(
     until: Annotated[str, typer.Option(help="YYYY-MM-DD, at most snooze_max_days ahead.")],
     note: Annotated[str, typer.Option(help="Why it can wait.")],
     by: By = None,
+    json_: JsonOpt = False,
 ) -> None:
     """Snooze a warning or info alert until a date; it reopens then unless the step is done.
 
@@ -160,6 +165,9 @@ def snooze(
     alert = alerting.snooze(
         application.deps, alert_id, parse_date(until, "--until"), actor.name, note, actor.role
     )
+    if json_:
+        render.dump_json(render_care.action_json(alert))
+        return
     print(f"alert {alert.id} snoozed until {until} by {alert.acted_by}")
 
 
@@ -180,6 +188,7 @@ def override(
             "user accounts, default admin."
         ),
     ] = None,
+    json_: JsonOpt = False,
 ) -> None:
     """Override an alert with a reason code; it stays visible as overridden.
 
@@ -196,6 +205,9 @@ def override(
         actor.role,
         parse_date(until, "--until") if until else None,
     )
+    if json_:
+        render.dump_json(render_care.action_json(alert) | {"reason": str(reason)})
+        return
     print(f"alert {alert.id} overridden ({reason}) by {alert.acted_by}")
 
 

@@ -54,6 +54,23 @@ def follow_up_json(fu: StoredFollowUp, rules: dict[str, FollowUpRule], zone: tzi
     }
 
 
+def action_json(a: StoredAlert) -> dict[str, Any]:
+    """`ack|snooze|override --json`: the alert, its new status, who acted and when."""
+    out: dict[str, Any] = {
+        "alert_id": a.id,
+        "status": a.status,
+        "severity": a.severity,
+        "by": a.acted_by,
+        "at": a.updated_at.isoformat() if a.updated_at else None,
+        "note": a.note,
+    }
+    if a.snoozed_until:
+        out["snoozed_until"] = a.snoozed_until.isoformat()
+    if a.override_until:
+        out["override_until"] = a.override_until.isoformat()
+    return out
+
+
 def alert_json(a: StoredAlert, mrn: str | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {
         "id": a.id,
@@ -209,3 +226,9 @@ def why_lines(e: Explanation, zone: tzinfo) -> None:
         )
     if e.cancel_reason:
         print(f"  cancelled: {e.cancel_reason}")
+    for a in e.alerts:
+        if a.holiday_calendar:  # without a calendar, the `holidays` package moves no date
+            print(
+                f"  alert {a.id} ({a.severity}, {a.status}) dated with holiday calendar "
+                f"{a.holiday_calendar}, holidays {a.holidays_version or 'unknown'}"
+            )

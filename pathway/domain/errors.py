@@ -40,6 +40,10 @@ class PossibleDuplicate(PathwayError):
     """A new patient looks like one already enrolled (same name and birth date); confirm to go on."""
 
 
+class StaleVersion(Conflict):
+    """The patient changed since the version the caller last saw (expected_version, If-Match)."""
+
+
 class PermissionDenied(PathwayError):
     """The acting user's role does not allow this action."""
 

@@ -33,6 +33,8 @@ class AlertRef:
     id: int
     severity: str
     status: str
+    holiday_calendar: str | None = None  # the calendar and `holidays` version its dates came from
+    holidays_version: str | None = None
 
 
 @dataclass(frozen=True)
@@ -109,5 +111,14 @@ def as_json(e: Explanation, zone: tzinfo) -> dict[str, Any]:
             {"severity": lv.severity, "alert": lv.alert, "fires_at": shown(lv.fires_at, zone, clock=True)}
             for lv in e.alert_levels
         ],
-        "alerts": [{"id": a.id, "severity": a.severity, "status": a.status} for a in e.alerts],
+        "alerts": [
+            {
+                "id": a.id,
+                "severity": a.severity,
+                "status": a.status,
+                "holiday_calendar": a.holiday_calendar,
+                "holidays_version": a.holidays_version,
+            }
+            for a in e.alerts
+        ],
     }

@@ -142,6 +142,9 @@ class StoredAlert:
     acted_by: str | None = None
     note: str | None = None
     states_at_fire: dict[str, str] = field(default_factory=dict)
+    holiday_calendar: str | None = None  # the site's calendar when raised (PATHWAY_HOLIDAYS)
+    holidays_version: str | None = None  # the `holidays` package that computed its dates
+    updated_at: datetime | None = None  # the last change (an action's time)
 
 
 @dataclass(frozen=True)

@@ -290,8 +290,13 @@ def _days_late(at: datetime, day: date, zone: tzinfo) -> Callable[[datetime], in
 
 
 def list_alerts(
-    deps: Deps, status: str | None = None, mrn: str | None = None
+    deps: Deps,
+    status: str | None = None,
+    mrn: str | None = None,
+    after: int | None = None,
+    limit: int | None = None,
 ) -> list[tuple[StoredAlert, str]]:
+    """Alerts in id order with their MRN; `after`/`limit` page through them by id (keyset)."""
     if status not in (None, "live", "all") and status not in ALL_STATUSES:
         raise InvalidInput(f"--status must be one of live, all, {', '.join(ALL_STATUSES)}")
     statuses: tuple[str, ...] | None = (
@@ -301,7 +306,9 @@ def list_alerts(
     with deps.read() as uow:
         if mrn is not None:
             mrn = find_patient(uow, mrn, deps.mrn).mrn  # an unknown patient is an error, not an empty list
-        rows = uow.alerts.listing(statuses, mrn)
+        rows = uow.alerts.listing(statuses, mrn, after=after, limit=limit)
+        if limit is not None:  # a page of the API: id order, so its cursor holds
+            return rows
         windows = uow.follow_ups.windows({a.follow_up_id for a, _ in rows if a.follow_up_id is not None})
     return sorted(rows, key=lambda r: alert_urgency(r[0], windows, now))
 
@@ -513,7 +520,11 @@ def why(deps: Deps, mrn: str, rule_id: str) -> list[Explanation]:
                 cancel_reason=fu.cancel_reason,
                 adjustments=tuple(fu.notes or ["none: no calendar shift and no pause"]),
                 alert_levels=tuple(levels),
-                alerts=tuple(AlertRef(a.id, a.severity, a.status) for a in alerts if a.follow_up_id == fu.id),
+                alerts=tuple(
+                    AlertRef(a.id, a.severity, a.status, a.holiday_calendar, a.holidays_version)
+                    for a in alerts
+                    if a.follow_up_id == fu.id
+                ),
             )
         )
     return out

@@ -21,6 +21,7 @@ from pathway.domain.errors import (
     NotFound,
     PermissionDenied,
     PossibleDuplicate,
+    StaleVersion,
 )
 from pathway.domain.events import (
     MRN_PATTERN,
@@ -210,7 +211,7 @@ def record_in(
     if undated:
         occurred_at = now
     if expected_version is not None and expected_version != patient.version:
-        raise Conflict(
+        raise StaleVersion(
             f"patient {patient.id} is at version {patient.version}, not "
             f"{expected_version}: someone recorded something meanwhile; reload"
         )
@@ -303,8 +304,13 @@ def history(deps: Deps, mrn: str) -> History:
 
 
 def list_patients(
-    deps: Deps, track: str | None = None, state: str | None = None
+    deps: Deps,
+    track: str | None = None,
+    state: str | None = None,
+    after: str | None = None,
+    limit: int | None = None,
 ) -> list[tuple[Patient, dict[str, str]]]:
+    """Patients in MRN order; `after`/`limit` page through them by MRN (keyset, never OFFSET)."""
     definition = deps.pathway.definition
     if track is not None and track not in definition.tracks:
         raise InvalidInput(f"unknown track '{track}'; tracks: {', '.join(definition.tracks)}")
@@ -319,7 +325,7 @@ def list_patients(
                 + f"; states: {', '.join(sorted(known))}"
             )
     with deps.read() as uow:
-        return uow.patients.listing(track, state)
+        return uow.patients.listing(track, state, after=after, limit=limit)
 
 
 def verify_replay(deps: Deps) -> list[str]:

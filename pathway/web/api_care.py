@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 
 from pathway.domain.alert_status import STATUS_FILTERS, Severity
 from pathway.ports import User
 from pathway.services import alerting, patients
-from pathway.web import present, schemas
+from pathway.web import paging, present, schemas
 from pathway.web.auth import CurrentUser, deps_of, may
+from pathway.web.paging import DEFAULT_LIMIT, Cursor, Limit
 from pathway.web.schemas import AlertId, ClinicDate
 
 MRN = patients.MRN_PATTERN.pattern
@@ -18,7 +19,7 @@ router = APIRouter(tags=["worklist and alerts"])
 STATUS = "^(" + "|".join(STATUS_FILTERS) + ")$"
 
 
-@router.get("/worklist", response_model=schemas.WorklistOut)
+@router.get("/worklist", response_model=schemas.WorklistOut, operation_id="getWorklist")
 def worklist(
     request: Request,
     _: CurrentUser,
@@ -31,19 +32,28 @@ def worklist(
     return present.worklist(alerting.worklist(deps, as_of, within, severity), deps.zone)
 
 
-@router.get("/alerts", response_model=list[schemas.AlertOut])
+@router.get("/alerts", response_model=list[schemas.AlertOut], operation_id="listAlerts")
 def alerts(
     request: Request,
+    response: Response,
     _: CurrentUser,
     status: Annotated[str | None, Query(pattern=STATUS, description=", ".join(STATUS_FILTERS))] = None,
     mrn: Annotated[str | None, Query(max_length=64, pattern=MRN)] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
 ) -> Any:
+    """Alerts in id order, a page at a time (the next page in the `Link` header)."""
     deps = deps_of(request)
+    last = paging.decode("alerts", cursor, int)
+    rows = alerting.list_alerts(deps, status, mrn, after=last, limit=limit + 1)
+    shown = paging.page(request, response, "alerts", rows, limit, lambda r: r[0].id)
     dead = alerting.undelivered_alert_ids(deps)
-    return [present.alert(a, m, dead) for a, m in alerting.list_alerts(deps, status, mrn)]
+    return [present.alert(a, m, dead) for a, m in shown]
 
 
-@router.post("/alerts/{alert_id}/acknowledge", response_model=schemas.AlertOut)
+@router.post(
+    "/alerts/{alert_id}/acknowledge", response_model=schemas.AlertOut, operation_id="acknowledgeAlert"
+)
 def acknowledge(
     request: Request,
     alert_id: AlertId,
@@ -62,7 +72,7 @@ def acknowledge(
     )
 
 
-@router.post("/alerts/{alert_id}/snooze", response_model=schemas.AlertOut)
+@router.post("/alerts/{alert_id}/snooze", response_model=schemas.AlertOut, operation_id="snoozeAlert")
 def snooze(
     request: Request, alert_id: AlertId, body: schemas.SnoozeIn, user: Annotated[User, may("snooze")]
 ) -> Any:
@@ -71,7 +81,7 @@ def snooze(
     )
 
 
-@router.post("/alerts/{alert_id}/override", response_model=schemas.AlertOut)
+@router.post("/alerts/{alert_id}/override", response_model=schemas.AlertOut, operation_id="overrideAlert")
 def override(
     request: Request, alert_id: AlertId, body: schemas.OverrideIn, user: Annotated[User, may("override")]
 ) -> Any:

@@ -7,12 +7,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from pathway.domain.definition import PathwayDefinition
 from pathway.domain.errors import NotFound
 from pathway.domain.report import as_json
 from pathway.render import report as render_report
 from pathway.render.diagram_svg import diagram_svg
 from pathway.services import accounts, pathway_change, patients, reports
-from pathway.web import schemas
+from pathway.web import schemas, schemas_views
 from pathway.web.auth import CurrentUser, deps_of
 from pathway.web.schemas import JSON_ERRORS, ClinicDate
 from pathway.web.security import csp_allowing_styles_of
@@ -25,7 +26,7 @@ class SvgResponse(Response):
     media_type = "image/svg+xml"
 
 
-@router.get("/report", response_model=dict[str, Any])
+@router.get("/report", response_model=schemas_views.ReportOut, operation_id="getReport")
 def report(request: Request, _: CurrentUser, as_of: ClinicDate | None = None) -> Any:
     """The daily status report as data (news, overdue, due, alerts, gaps, quality, forecast)."""
     return as_json(reports.build(deps_of(request), as_of))
@@ -35,6 +36,7 @@ def report(request: Request, _: CurrentUser, as_of: ClinicDate | None = None) ->
     "/report/html",
     response_class=HTMLResponse,
     responses={**JSON_ERRORS, 200: {"content": {"text/html": {"schema": {"type": "string"}}}}},
+    operation_id="getReportHtml",
 )
 def report_html(request: Request, _: CurrentUser, as_of: ClinicDate | None = None) -> Response:
     """The same report as one self-contained HTML document (inline SVG charts), for printing."""
@@ -42,10 +44,10 @@ def report_html(request: Request, _: CurrentUser, as_of: ClinicDate | None = Non
     return HTMLResponse(html, headers={"Content-Security-Policy": csp_allowing_styles_of(html)})
 
 
-@router.get("/pathway", response_model=dict[str, Any])
+@router.get("/pathway", response_model=PathwayDefinition, operation_id="getPathway")
 def definition(request: Request, _: CurrentUser) -> Any:
     """The pathway file as loaded: tracks, states, events with their fields, rules, sources."""
-    return deps_of(request).pathway.definition.model_dump(mode="json")
+    return deps_of(request).pathway.definition
 
 
 @router.get("/pathway/versions", response_model=list[dict[str, Any]])
@@ -60,6 +62,7 @@ def versions(request: Request, _: CurrentUser) -> Any:
     "/pathway/diagram/{track}",
     response_class=SvgResponse,
     responses={**JSON_ERRORS, 200: {"content": {"image/svg+xml": {"schema": {"type": "string"}}}}},
+    operation_id="getTrackDiagram",
 )
 def diagram(
     request: Request,
@@ -76,6 +79,6 @@ def diagram(
     return SvgResponse(diagram_svg(definition, track, current))
 
 
-@router.get("/me", response_model=schemas.MeOut)
+@router.get("/me", response_model=schemas.MeOut, operation_id="getMe")
 def me(user: CurrentUser) -> Any:
     return schemas.MeOut(name=user.name, role=user.role, permissions=accounts.permissions(user.role))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
@@ -27,6 +28,7 @@ from pathway.web import (
     api_users,
     audit_routes,
     errors,
+    idempotency,
     interop_routes,
     ops,
     pages_auth,
@@ -35,6 +37,7 @@ from pathway.web import (
     pages_worklist,
 )
 from pathway.web.auth import CurrentUser
+from pathway.web.idempotency import Idempotency
 from pathway.web.observe import Observe, templates_of
 from pathway.web.schemas import ERRORS
 from pathway.web.security import SecurityHeaders
@@ -90,6 +93,13 @@ def create_app(application: App, secret_key: str | None = None, secure_cookies: 
     app.include_router(api)
     app.include_router(interop_routes.feeds)
 
+    def document() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = idempotency.document(FastAPI.openapi(app))
+        return app.openapi_schema
+
+    app.openapi = document  # type: ignore[method-assign]
+
     @app.get("/openapi.json", include_in_schema=False)
     def openapi(_: CurrentUser) -> JSONResponse:
         return JSONResponse(app.openapi())
@@ -99,6 +109,7 @@ def create_app(application: App, secret_key: str | None = None, secure_cookies: 
         app.include_router(pages.router)
     app.include_router(audit_routes.pages)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
+    app.add_middleware(Idempotency)  # innermost: inside the session, so page users are known
     app.add_middleware(
         SessionMiddleware,
         secret_key=secret_key,

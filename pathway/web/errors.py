@@ -33,6 +33,7 @@ from pathway.domain.errors import (
 from pathway.services.accounts import NotSignedIn
 from pathway.web.auth import flash
 from pathway.web.observe import route_template
+from pathway.web.preconditions import PreconditionFailed
 from pathway.web.schemas import PROBLEM
 from pathway.web.security import CSP, HEADERS
 from pathway.web.templating import page
@@ -42,6 +43,7 @@ STATUS: tuple[tuple[type[PathwayError], int], ...] = (
     (NotSignedIn, 401),
     (PermissionDenied, 403),
     (NotFound, 404),
+    (PreconditionFailed, 412),
     (Conflict, 409),
     (PossibleDuplicate, 409),
     (GuardRefused, 422),

@@ -31,6 +31,30 @@ def settings_of(request: Request) -> InteropSettings:
     return cast(InteropSettings, request.app.state.interop)
 
 
+# The outline of a FHIR R4 Bundle; each resource's full schema is FHIR's own (hl7.org/fhir/R4).
+BUNDLE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["resourceType", "type"],
+    "properties": {
+        "resourceType": {"type": "string", "enum": ["Bundle"]},
+        "type": {"type": "string"},
+        "timestamp": {"type": "string"},
+        "entry": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "fullUrl": {"type": "string"},
+                    "resource": {
+                        "type": "object",
+                        "required": ["resourceType"],
+                        "properties": {"resourceType": {"type": "string"}, "id": {"type": "string"}},
+                    },
+                },
+            },
+        },
+    },
+}
 api = APIRouter(prefix="/patients", tags=["fhir"])
 Mrn = Annotated[
     str,
@@ -41,8 +65,9 @@ Mrn = Annotated[
 @api.get(
     "/{mrn:path}/fhir",
     response_class=JSONResponse,
-    responses={**JSON_ERRORS, 200: {"content": {FHIR_JSON: {"schema": {"type": "object"}}}}},
+    responses={**JSON_ERRORS, 200: {"content": {FHIR_JSON: {"schema": BUNDLE_SCHEMA}}}},
     summary="The patient as a FHIR R4 Bundle",
+    operation_id="getPatientFhir",
 )
 def fhir_bundle(request: Request, mrn: Mrn, user: CurrentUser) -> Any:
     data = interop_service.export_patient(deps_of(request), settings_of(request).site, mrn)

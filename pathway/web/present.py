@@ -58,6 +58,8 @@ def alert(a: StoredAlert, mrn: str | None = None, dead: set[int] | None = None) 
         snoozed_until=a.snoozed_until,
         override_until=a.override_until,
         notification_dead=a.id in (dead or set()),
+        holiday_calendar=a.holiday_calendar,
+        holidays_version=a.holidays_version,
     )
 
 

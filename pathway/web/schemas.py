@@ -203,6 +203,10 @@ class AlertOut(BaseModel):
     snoozed_until: datetime | None
     override_until: datetime | None
     notification_dead: bool = False
+    holiday_calendar: str | None = Field(None, description="the site's holiday calendar when raised")
+    holidays_version: str | None = Field(
+        None, description="the `holidays` package version that computed its dates (an update can move them)"
+    )
 
 
 class PatientDetail(PatientOut):
@@ -219,7 +223,7 @@ class EventOut(BaseModel):
     occurred_at: datetime
     recorded_at: datetime
     actor: str
-    data: dict[str, Any]
+    data: dict[str, str | int | float | bool | None]
     reason: str | None
     changes: dict[str, list[str]]
     retracted: bool

@@ -101,3 +101,43 @@ def test_verify_exits_1_when_a_check_finds_problems(cli: Cli, database_url: str)
     assert result.exit_code == 1
     assert len(json.loads(result.stdout)["mismatches"]) == 1
     assert cli("verify").exit_code == 1
+
+
+def test_alert_actions_print_the_alert_its_status_who_and_when_as_json(cli: Cli) -> None:
+    ok(cli("init", "--demo"))
+    warnings = [a for a in as_json(cli("alerts", "--json")) if a["severity"] == "warning"]
+    assert len(warnings) >= 3
+    first, second, third = (a["id"] for a in warnings[:3])
+    now = "2026-03-02T09:00:00+00:00"
+
+    acked = as_json(cli("ack", str(first), "--by", "j.smith", "--note", "booked", "--json"))
+    assert acked == {
+        "alert_id": first,
+        "status": "acknowledged",
+        "severity": "warning",
+        "by": "j.smith",
+        "at": now,
+        "note": "booked",
+    }
+
+    snoozed = as_json(
+        cli("snooze", str(second), "--until", "2026-03-05", "--note", "abroad", "--by", "j.smith", "--json")
+    )
+    assert (snoozed["alert_id"], snoozed["status"], snoozed["by"], snoozed["at"]) == (
+        second,
+        "snoozed",
+        "j.smith",
+        now,
+    )
+    assert snoozed["snoozed_until"].startswith("2026-03-05")
+
+    overridden = as_json(
+        cli("override", str(third), "--reason", "data_error", "--note", "wrong", "--by", "dr.lee", "--json")
+    )
+    assert (overridden["alert_id"], overridden["status"], overridden["by"], overridden["reason"]) == (
+        third,
+        "overridden",
+        "dr.lee",
+        "data_error",
+    )
+    assert overridden["at"] == now

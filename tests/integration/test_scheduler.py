@@ -22,6 +22,7 @@ from pathway.services import alerting, patients
 from scheduler import jobs
 from scheduler.runner import build_scheduler
 from tests.fakes import FixedClock, utc
+from tests.logscan import watch
 
 ROOT = Path(__file__).resolve().parents[2]
 CLI = [sys.executable, "-c", "from pathway.cli.app import main; main()"]
@@ -117,6 +118,7 @@ def test_the_scheduler_process_catches_up_runs_and_stops_cleanly_on_sigterm(
 
     assert code == 0, log.read_text()
     content = log.read_text()
+    watch.lines("pathway scheduler", content.splitlines())
     assert "received SIGTERM" in content
     assert content.rstrip().splitlines()[-1].endswith("scheduler stopped")
     catch_up = content.index("catch-up sweep")

@@ -22,6 +22,7 @@ from pathway.domain.errors import Conflict
 from pathway.ports import Deps
 from pathway.services import accounts
 from scheduler.runner import Jobs, start_background
+from tests.logscan import watch
 
 
 @pytest.fixture
@@ -168,6 +169,7 @@ def test_serve_runs_the_app_and_the_scheduler_until_interrupted(env: dict[str, s
     finally:
         process.send_signal(signal.SIGINT)
         output, _ = process.communicate(timeout=30)
+        watch.lines("pathway serve --with-scheduler", output.splitlines())
     assert process.returncode == 0, output
     assert "background scheduler running" in output and "catch-up sweep" in output
 
