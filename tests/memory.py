@@ -42,7 +42,7 @@ from pathway.domain.records import (
 from pathway.domain.rows import AlertActionEntry, AttemptRow
 from pathway.domain.rules_spec import SEVERITY_RANK
 from pathway.domain.status import FollowUpStatus, Outcome, follow_up_status
-from pathway.ports import Renotifiable
+from pathway.ports import AuditEntry, Renotifiable
 
 LIVE = ("open", "acknowledged", "snoozed")
 _FU_FIELDS = [f.name for f in fields(StoredFollowUp)]
@@ -60,6 +60,7 @@ class MemoryStore:
     actions: list[dict[str, Any]] = field(default_factory=list)
     notifications: dict[int, dict[str, Any]] = field(default_factory=dict)
     attempts: list[dict[str, Any]] = field(default_factory=list)
+    audit: list[AuditEntry] = field(default_factory=list)
     handovers: list[tuple[int, int, datetime, dict[str, Any]]] = field(default_factory=list)
     last_id: int = 0
     commits: int = 0
@@ -529,6 +530,24 @@ class MemoryNotifications:
         raise _missing("the dispatcher's attempts")
 
 
+class MemoryAudit:
+    def __init__(self, s: MemoryStore) -> None:
+        self.s = s
+
+    def add(self, entry: AuditEntry) -> None:
+        self.s.audit.append(entry)
+
+    def find(self, user: str | None, mrn: str | None, since: datetime | None, limit: int) -> list[AuditEntry]:
+        found = [
+            e
+            for e in reversed(self.s.audit)
+            if (user is None or e.actor == user)
+            and (mrn is None or e.mrn == mrn)
+            and (since is None or e.at >= since)
+        ]
+        return found[:limit]
+
+
 class _NotHere:
     """A repository the in-memory unit of work does not provide (reports, users)."""
 
@@ -575,6 +594,10 @@ class MemoryUnitOfWork:
         self.reports: Any = _NotHere("reports")
         self.report_runs: Any = _NotHere("report runs")
         self.users: Any = _NotHere("users")
+        self.audit = MemoryAudit(self.work)
+        self.sessions: Any = _NotHere("web sessions")
+        self.versions: Any = _NotHere("pathway versions")
+        self.imports: Any = _NotHere("the batch import")
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None

@@ -307,8 +307,17 @@ def list_alerts(
         if mrn is not None:
             mrn = find_patient(uow, mrn, deps.mrn).mrn  # an unknown patient is an error, not an empty list
         rows = uow.alerts.listing(statuses, mrn, after=after, limit=limit)
-        if limit is not None:  # a page of the API: id order, so its cursor holds
-            return rows
+    if limit is not None:  # a page of the API: id order, so its cursor holds (`by_urgency` after)
+        return rows
+    return by_urgency(deps, rows, now)
+
+
+def by_urgency(
+    deps: Deps, rows: list[tuple[StoredAlert, str]], now: datetime | None = None
+) -> list[tuple[StoredAlert, str]]:
+    """Alerts most urgent first (`alert_urgency`)."""
+    now = now or deps.clock.now()
+    with deps.read() as uow:
         windows = uow.follow_ups.windows({a.follow_up_id for a, _ in rows if a.follow_up_id is not None})
     return sorted(rows, key=lambda r: alert_urgency(r[0], windows, now))
 

@@ -42,11 +42,14 @@ def alerts(
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Any:
-    """Alerts in id order, a page at a time (the next page in the `Link` header)."""
+    """Alerts a page at a time (pages by id; the next page in the `Link` header), each page most
+    urgent first."""
     deps = deps_of(request)
     last = paging.decode("alerts", cursor, int)
     rows = alerting.list_alerts(deps, status, mrn, after=last, limit=limit + 1)
-    shown = paging.page(request, response, "alerts", rows, limit, lambda r: r[0].id)
+    shown = alerting.by_urgency(
+        deps, list(paging.page(request, response, "alerts", rows, limit, lambda r: r[0].id))
+    )
     dead = alerting.undelivered_alert_ids(deps)
     return [present.alert(a, m, dead) for a, m in shown]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
@@ -50,12 +51,22 @@ def definition(request: Request, _: CurrentUser) -> Any:
     return deps_of(request).pathway.definition
 
 
-@router.get("/pathway/versions", response_model=list[dict[str, Any]])
+@router.get(
+    "/pathway/versions",
+    response_model=list[schemas_views.PathwayVersionOut],
+    operation_id="listPathwayVersions",
+)
 def versions(request: Request, _: CurrentUser) -> Any:
     """The applied pathway versions, newest first: hash, when, who applied and approved, the note
     and the changes (rule book 4.2); the file texts are kept in the database, not listed."""
     deps = deps_of(request)
-    return [pathway_change.version_json(v, deps.zone) for v in pathway_change.history(deps)]
+    answer = [pathway_change.version_json(v, deps.zone) for v in pathway_change.history(deps)]
+    for version in answer:
+        version["changes"] = [
+            c | {k: None if c.get(k) is None else json.dumps(c[k], default=str) for k in ("old", "new")}
+            for c in version["changes"]
+        ]
+    return answer
 
 
 @router.get(

@@ -12,6 +12,7 @@ from pathway.domain.events import MRN_PATTERN
 from pathway.ports import User
 from pathway.services import audit
 from pathway.services.accounts import USER_NAME
+from pathway.web import schemas_views
 from pathway.web.auth import deps_of, may
 from pathway.web.templating import page
 
@@ -44,7 +45,7 @@ def _rows(request: Request, user: str | None, mrn: str | None, since: str | None
     return audit.find(deps, user or None, mrn or None, start, limit)
 
 
-@api.get("", response_model=list[dict[str, Any]])
+@api.get("", response_model=list[schemas_views.AuditEntryOut], operation_id="listAuditEntries")
 def audit_api(
     request: Request,
     _: Admin,

@@ -160,3 +160,37 @@ class HandoverOut(_Out):
     last_imaging: list[dict[str, Scalar | dict[str, Scalar]]]
     active_drugs: list[dict[str, Scalar | dict[str, Scalar]]]
     pauses: list[dict[str, Scalar | dict[str, Scalar]]]
+
+
+class PathwayChangeOut(_Out):
+    section: str
+    item: str
+    path: str
+    old: str | None = Field(description="the old value as JSON (null: added)")
+    new: str | None = Field(description="the new value as JSON (null: removed)")
+    effect: str = Field(description="loosening, tightening or neutral")
+    why: str
+
+
+class PathwayVersionOut(_Out):
+    number: int
+    pathway: str
+    label: str
+    hash: str
+    applied_at: str
+    applied_by: str
+    approved_by: str
+    note: str
+    summary: str
+    changes: list[PathwayChangeOut]
+    rederived: bool
+
+
+class AuditEntryOut(_Out):
+    id: int | None
+    at: str
+    actor: str
+    action: str
+    mrn: str | None
+    origin: str
+    detail: dict[str, Scalar]

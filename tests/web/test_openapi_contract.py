@@ -34,6 +34,8 @@ STABLE = {  # renaming one breaks generated clients: change with care (and in th
     "revokeUser",
     "resetUserToken",
     "setUserRole",
+    "listPathwayVersions",
+    "listAuditEntries",
 }
 
 
