@@ -68,6 +68,18 @@ def baseline_bundle(cli: Cli, mrn: str) -> None:
     record(cli, mrn, "imaging_done", "region=chest", "modality=CT", on="2026-03-03")
 
 
+REVIEWS = ("2026-03-30", "2026-04-27", "2026-05-25")  # the monthly neuro exam and palliative visit
+
+
+def keep_up(cli: Cli, mrn: str, today: str, done: set[str]) -> None:
+    """The recurring reviews (T11 neuro exam, T17 palliative visit) due by `today`, on time."""
+    for day in REVIEWS:
+        if day <= today and day not in done:
+            record(cli, mrn, "neuro_exam", "finding=stable", on=day)
+            record(cli, mrn, "palliative_visit", on=day)
+            done.add(day)
+
+
 # --- item 1: systemic therapy as the first-line plan ---------------------------------------------
 
 GCTB_DOSES = ("2026-03-16", "2026-03-23", "2026-04-06", "2026-05-04", "2026-06-01")
@@ -89,17 +101,22 @@ def test_a_first_line_systemic_journey_runs_from_enrolment_to_surveillance_witho
     assert live(cli, "MRN-1") == []  # T08: both regions imaged 6 days before
     why = ok(cli("why", "MRN-1", "T09")).stdout
     assert why.count("anchor: systemic_started") == 2  # both regions, on the line's start
+    reviewed: set[str] = set()
     for day in GCTB_DOSES if regimen == "denosumab_gctb" else ():
         frozen.move_to(noon(day))
+        keep_up(cli, "MRN-1", day, reviewed)
         record(cli, "MRN-1", "systemic_dose", on=day)
         assert live(cli, "MRN-1") == [], day
     frozen.move_to(noon("2026-04-27"))
+    keep_up(cli, "MRN-1", "2026-04-27", reviewed)
     record(
         cli, "MRN-1", "imaging_done", "region=pelvis_sacrum", "modality=MRI", "response=SD", on="2026-04-27"
     )
     record(cli, "MRN-1", "imaging_done", "region=chest", "modality=CT", "response=SD", on="2026-04-27")
     frozen.move_to(noon("2026-06-08"))
+    keep_up(cli, "MRN-1", "2026-06-08", reviewed)
     record(cli, "MRN-1", "exam_done", on="2026-06-05")
+    record(cli, "MRN-1", "pain_score", "nrs=2", on="2026-06-05")
     assert "systemic_therapy → surveillance" in record(cli, "MRN-1", "systemic_completed", on="2026-06-08")
 
     frozen.move_to(noon("2026-06-10"))
