@@ -53,6 +53,11 @@ def _leak_handler_stays() -> None:
         root.addHandler(_LEAKS)
 
 
+# pytest-xdist's workers export COLUMNS=80 and LINES=24; the CLI honours COLUMNS when its output
+# is piped, so the tests (which expect the 120 columns of a pipe) drop them
+os.environ.pop("COLUMNS", None)
+os.environ.pop("LINES", None)
+
 PG_ADMIN_URL = os.environ.get("PATHWAY_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
