@@ -19,7 +19,7 @@ def _back_one(engine: Engine) -> None:
     cfg = migrate._config()
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "-1")  # to the revision before 0016
+        command.downgrade(cfg, "0015")  # to the revision before 0016 (canonical MRNs)
 
 
 def test_the_migration_names_near_duplicates_and_refuses_to_upgrade(deps: Deps, engine: Engine) -> None:

@@ -21,6 +21,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("alert") as batch:
-        batch.drop_column("holidays_version")
-        batch.drop_column("holiday_calendar")
+    # plain ALTER TABLE DROP COLUMN (SQLite >= 3.35): a batch copy would drop the referenced table
+    op.drop_column("alert", "holidays_version")
+    op.drop_column("alert", "holiday_calendar")
