@@ -117,6 +117,7 @@ def test_schedulers_a_web_server_and_a_writer_create_nothing_twice_and_lose_noth
         "PATHWAY_TIMEZONE": "Europe/London",
         "PATHWAY_NOTIFY": f'[{{"channel": "webhook", "to": "{receiver.url}"}}]',
         "PATHWAY_WEBHOOK_SECRET": "s3cret",
+        "PATHWAY_SESSION_SECRET": "multiprocess-test-session-secret-0123456789",
         "PATHWAY_REPORT_TIME": "00:00",
         "PATHWAY_REPORTS_DIR": str(tmp_path / "reports"),
     }

@@ -139,6 +139,7 @@ def test_a_coordinator_clears_an_overdue_chest_scan_from_the_pages(page: Page, l
     p.get_by_role("button", name="Choose").click()
     p.get_by_label(re.compile(r"^region")).select_option("chest")
     p.get_by_label(re.compile(r"^modality")).select_option("CT")
+    p.get_by_label(re.compile(r"^response")).select_option("SD")  # a reported scan (no A13 clock)
     shot(p, "patient-record-form")
     p.get_by_role("button", name="Record imaging done").click()
     expect(p.locator(".flash.ok")).to_contain_text("Recorded imaging_done")
