@@ -50,7 +50,11 @@ def test_pages_follow_the_link_header_to_every_item_once(
 
     paged, pages = walk(client, path, tokens[role], limit=2)
 
-    assert [i[key] for i in paged] == [i[key] for i in whole]
+    # every item exactly once (alerts: each page is shown most urgent first, so compare as sets)
+    assert len(paged) == len({i[key] for i in paged}) == len(whole)
+    assert sorted(i[key] for i in paged) == sorted(i[key] for i in whole)
+    if key != "id" or "alerts" not in path:
+        assert [i[key] for i in paged] == [i[key] for i in whole]
     assert pages == -(-len(whole) // 2)
 
 
