@@ -7,11 +7,12 @@ from collections.abc import Callable, Collection
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, text, update
 from sqlalchemy import select as columns
+from sqlalchemy import text
 from sqlmodel import Session
 
-from db.repository import _event, connection
+from db.repository import _EVENT_COLUMNS as _EVENT_COLUMNS_OF_REPOSITORY
+from db.repository import _SAVE, _SET_STATE, _event, connection
 from db.tables import (
     AlertActionRow,
     AlertRow,
@@ -40,21 +41,8 @@ _TABLES: dict[str, Any] = {
     )
 }
 _P, _T, _E = _TABLES["patient"], _TABLES["track_state"], _TABLES["event"]
-_EVENT_COLUMNS = (
-    _E.c.id,
-    _E.c.patient_id,
-    _E.c.type,
-    _E.c.occurred_at,
-    _E.c.recorded_at,
-    _E.c.actor,
-    _E.c.data,
-    _E.c.reason,
-    _E.c.changes,
-    _E.c.source_ref,
-    _E.c.row_id,
-)
-_SAVE = update(_P).where(_P.c.id == bindparam("b_id"), _P.c.version == bindparam("b_version"))
-_SET_STATE = update(_T).where(_T.c.patient_id == bindparam("b_patient"), _T.c.track == bindparam("b_track"))
+# the repository's event columns (its `_event` decodes the first ten) and the import's row id
+_EVENT_COLUMNS = (*_EVENT_COLUMNS_OF_REPOSITORY, _E.c.row_id)
 CHUNK = 500
 
 
