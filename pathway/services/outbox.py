@@ -14,6 +14,7 @@ from pathway.domain.records import DeliveryOutcome, NotificationStatus
 from pathway.ports import Deps, Mailer, Sender
 
 CLAIM_LEASE = timedelta(minutes=10)  # a claim older than this belongs to a dispatcher that died
+HEARTBEAT = timedelta(minutes=1)  # renew the claims of a pass this often, well inside the lease
 HELD_DELAY = timedelta(minutes=5)
 _PENDING, _SENDING, _SENT = NotificationStatus.PENDING, NotificationStatus.SENDING, NotificationStatus.SENT
 _DEAD, _CANCELLED, _DIGEST = NotificationStatus.DEAD, NotificationStatus.CANCELLED, NotificationStatus.DIGEST
@@ -54,11 +55,14 @@ def dispatch(
         report.released = uow.notifications.release_stale(now - CLAIM_LEASE)
         claimed = uow.notifications.claim_due(now, limit)
         uow.commit()
+    renewed = now
     for i, n in enumerate(claimed):
-        if i:  # heartbeat: a slow channel must not let the lease lapse on the rest of this pass
+        at = deps.clock.now()
+        if at - renewed >= HEARTBEAT:  # a slow channel must not let the lease lapse on the rest
             with deps.uow() as uow:
-                uow.notifications.renew_claims([c.id for c in claimed[i:]], deps.clock.now())
+                uow.notifications.renew_claims([c.id for c in claimed[i:]], at)
                 uow.commit()
+            renewed = at
         _deliver(deps, senders, policy, jitter, n, report)
     return report
 
