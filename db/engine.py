@@ -25,8 +25,22 @@ def _indexed_by(self: SQLiteCompiler, table: Any, text: str | None) -> str | Non
 SQLiteCompiler.get_from_hint_text = _indexed_by  # type: ignore[method-assign, assignment]
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """SQLite gets WAL, foreign keys and BEGIN IMMEDIATE; PostgreSQL is used as it comes."""
+DEFAULT_BUSY_SECONDS = 10.0
+DEFAULT_STATEMENT_SECONDS = 120.0
+
+
+def make_engine(
+    url: str,
+    busy_seconds: float = DEFAULT_BUSY_SECONDS,
+    statement_seconds: float = DEFAULT_STATEMENT_SECONDS,
+    **kwargs: Any,
+) -> Engine:
+    """SQLite gets WAL, foreign keys and BEGIN IMMEDIATE; PostgreSQL gets per-connection limits.
+
+    `busy_seconds` bounds how long a statement waits for another writer's lock (SQLite's
+    busy_timeout; PostgreSQL's lock_timeout) before the command says "database busy";
+    `statement_seconds` bounds one statement on PostgreSQL (statement_timeout; 0 = none).
+    """
     parsed = parse_database_url(url)
     if parsed.get_backend_name() != "sqlite":
         if parsed.get_backend_name() == "postgresql" and importlib.util.find_spec("psycopg") is None:
@@ -34,17 +48,21 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
                 "PATHWAY_DATABASE_URL names PostgreSQL but its driver is not installed: "
                 "pip install 'sacral-pathway[postgresql]'"
             )
-        return create_engine(parsed, pool_pre_ping=True, **kwargs)
+        options = (
+            f"-c lock_timeout={int(busy_seconds * 1000)} -c statement_timeout={int(statement_seconds * 1000)}"
+        )
+        connect_args = {"options": options, **kwargs.pop("connect_args", {})}
+        return create_engine(parsed, pool_pre_ping=True, connect_args=connect_args, **kwargs)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+    engine = create_engine(url, connect_args={"timeout": busy_seconds}, **kwargs)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute(f"PRAGMA busy_timeout={int(busy_seconds * 1000)}")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()

@@ -23,6 +23,8 @@ def upgrade(engine: Engine) -> tuple[str | None, str | None]:
     with engine.connect() as conn:
         before = MigrationContext.configure(conn).get_current_revision()
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":  # a backfill may outlast the per-statement limit
+            conn.exec_driver_sql("SET LOCAL statement_timeout = 0")
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
     return before, head()

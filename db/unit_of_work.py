@@ -4,12 +4,13 @@ from collections.abc import Mapping
 from types import TracebackType
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from db.accounts import SqlUserRepository
 from db.audit import SqlAuditRepository, SqlSessionRepository
 from db.bulk import SqlImportRepository
+from db.busy import busy_error
 from db.handovers import SqlHandoverRepository
 from db.interop import SqlInteropRepository
 from db.notifications import SqlNotificationRepository
@@ -101,8 +102,8 @@ class SqlUnitOfWork:
             self.session.close()
         if isinstance(exc, IntegrityError):
             raise Conflict(f"the change conflicts with stored data ({exc.orig})") from exc
-        if isinstance(exc, OperationalError) and "locked" in str(exc):
-            raise Conflict("the database is busy with another writer; try again") from exc
+        if exc is not None and (busy := busy_error(exc)) is not None:
+            raise busy from exc
 
     def commit(self) -> None:
         if self.read_only:

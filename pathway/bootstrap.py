@@ -131,7 +131,9 @@ def alert_stamp(settings: Settings) -> dict[str, str | None]:
 def build(environ: Mapping[str, str] | None = None) -> App:
     settings = load_settings(os.environ if environ is None else environ)
     definition = load_pathway_file(settings.pathway_file)
-    engine = make_engine(settings.database_url)
+    engine = make_engine(
+        settings.database_url, settings.db_busy_timeout_seconds, settings.db_statement_timeout_seconds
+    )
     uow = partial(SqlUnitOfWork, engine, definition.pathway.id, alert_stamp=alert_stamp(settings))
     deps = Deps(
         uow=uow,

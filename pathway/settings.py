@@ -59,6 +59,8 @@ class Settings(BaseSettings):
         return (init_settings,)  # load_settings layers the sources itself, from the mapping it is given
 
     database_url: str = DEFAULT_DATABASE_URL
+    db_busy_timeout_seconds: float = 10.0
+    db_statement_timeout_seconds: float = 120.0
     timezone: str = ""
     pathway_file: Path = DEFAULT_PATHWAY
     holidays: str | None = None
@@ -92,6 +94,20 @@ class Settings(BaseSettings):
     mrn_case: str = "upper"
     mrn_pattern: str | None = None
     show_names: bool = True
+
+    @field_validator("db_busy_timeout_seconds")
+    @classmethod
+    def _busy(cls, value: float) -> float:
+        if not 0.1 <= value <= 600:
+            raise ValueError("must be between 0.1 and 600 seconds")
+        return value
+
+    @field_validator("db_statement_timeout_seconds")
+    @classmethod
+    def _statement(cls, value: float) -> float:
+        if not (value == 0 or 1 <= value <= 86_400):
+            raise ValueError("must be 0 (no limit) or between 1 and 86400 seconds")
+        return value
 
     @field_validator("mrn_case")
     @classmethod

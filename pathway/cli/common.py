@@ -14,6 +14,7 @@ import typer
 from typer.core import TyperGroup
 
 import pathway
+from db.busy import busy_error
 from db.urls import connection_problem
 from pathway.bootstrap import App, build
 from pathway.domain.errors import Conflict, PathwayError
@@ -122,6 +123,10 @@ def handles_errors(fn: Callable[P, R]) -> Callable[P, R]:
         except Exception as exc:
             if os.environ.get("PATHWAY_DEBUG"):
                 raise
+            busy = busy_error(exc)
+            if busy is not None:
+                print(f"error: {busy}", file=sys.stderr)
+                raise typer.Exit(3) from None
             problem = next((p for a in _OPENED if (p := connection_problem(exc, a.engine.url))), None)
             if problem:
                 print(f"error: {problem}", file=sys.stderr)

@@ -36,6 +36,14 @@ class Conflict(PathwayError):
     """Someone else changed the record first, or it already exists."""
 
 
+class Busy(Conflict):
+    """The database stayed locked by another writer longer than the configured wait; try again."""
+
+
+class TransientConflict(Conflict):
+    """A deadlock or serialization failure between two writers: the transaction may simply be rerun."""
+
+
 class PossibleDuplicate(PathwayError):
     """A new patient looks like one already enrolled (same name and birth date); confirm to go on."""
 

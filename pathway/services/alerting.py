@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, tzinfo
-from functools import cache
+from functools import cache, partial
 
 from pathway.domain.alert_status import (
     ALL_STATUSES,
@@ -34,6 +34,7 @@ from pathway.domain.windows import Window
 from pathway.ports import Deps, UnitOfWork
 from pathway.services import audit
 from pathway.services.raising import Changes, hold_behind_urgent, raise_levels, renotify
+from pathway.services.retrying import rerun_on_deadlock
 from pathway.services.sync import find_patient, refresh_patient
 
 BATCH = 200
@@ -45,29 +46,50 @@ def sweep(deps: Deps) -> Changes:
     Time alone raises alert levels (a follow-up's upcoming / due / overdue is derived from its
     window when read, never stored), so this is set-based over the stored alert plans; history is
     re-derived only for patients whose snooze or override ran out (their alerts may reopen).
-    Recording an event re-derives that patient at once.
+    Recording an event re-derives that patient at once. Each batch is its own short transaction
+    (readers and recorders wait at most one batch), rerun if it loses a deadlock.
     """
     now = deps.clock.now()
     total = Changes()
     _raise_levels(deps, now, total)
     seen: set[int] = set()
-    while True:
+
+    def refresh_batch() -> tuple[list[int], Changes]:
+        done = Changes()
         with deps.uow() as uow:
             batch = [p for p in uow.follow_ups.patients_to_check(now, BATCH) if p not in seen]
-            if not batch:
-                break
-            for pid in batch:
-                uow.patients.lock(pid)
-                patient = uow.patients.by_id(pid)
-                if patient is not None:
-                    total.add(refresh_patient(uow, deps.pathway, deps.calendar, patient, now, deps.routes))
-            uow.commit()
+            if batch:
+                _refresh(uow, deps, sorted(batch), now, done)
+                uow.commit()
+        return batch, done
+
+    while True:
+        batch, done = rerun_on_deadlock(refresh_batch)
+        if not batch:
+            break
+        total.add(done)
         seen.update(batch)
-    with deps.uow() as uow:
-        every = deps.pathway.definition.alert_policy.renotify_every
-        renotify(uow, now, every, deps.routes, _titles(deps), total)
-        uow.commit()
+
+    def renotify_all() -> Changes:
+        done = Changes()
+        with deps.uow() as uow:
+            every = deps.pathway.definition.alert_policy.renotify_every
+            renotify(uow, now, every, deps.routes, _titles(deps), done)
+            uow.commit()
+        return done
+
+    total.add(rerun_on_deadlock(renotify_all))
     return total
+
+
+def _refresh(uow: UnitOfWork, deps: Deps, patient_ids: list[int], now: datetime, total: Changes) -> None:
+    """Lock the patients in id order (two sweeps never wait on each other in a cycle), then
+    re-derive each from history as it stands under the lock."""
+    uow.patients.lock_many(patient_ids)
+    for pid in patient_ids:
+        patient = uow.patients.by_id(pid)
+        if patient is not None:
+            total.add(refresh_patient(uow, deps.pathway, deps.calendar, patient, now, deps.routes))
 
 
 def _titles(deps: Deps) -> dict[str, str]:
@@ -87,25 +109,46 @@ def _raise_levels(deps: Deps, now: datetime, total: Changes) -> None:
     holdable = holdable_keys(deps.pathway.definition)
     with deps.read() as uow:
         due = uow.follow_ups.patients_with_alerts_due(now)
-    for start in range(0, len(due), BATCH):
-        patients = due[start : start + BATCH]
+
+    def raise_batch(patients: list[int]) -> Changes:
+        done = Changes()
         with deps.uow() as uow:
             uow.patients.lock_many(patients)
             rows = uow.follow_ups.alerts_due_for(patients, now)
-            raise_levels(uow, rows, pathway_hash, now, deps.routes, total, holdable)
-            total.patients += len({r.patient_id for r in rows})
+            raise_levels(uow, rows, pathway_hash, now, deps.routes, done, holdable)
+            done.patients += len({r.patient_id for r in rows})
             uow.commit()
+        return done
+
+    for start in range(0, len(due), BATCH):
+        total.add(rerun_on_deadlock(partial(raise_batch, due[start : start + BATCH])))
+
+
+REFRESH_BATCH = 100
 
 
 def refresh_all(deps: Deps) -> Changes:
-    """Recompute every patient from history (after a pathway file change, or to repair)."""
+    """Recompute every patient from history (after a pathway file change, or to repair).
+
+    In batches of REFRESH_BATCH patients, each its own short write transaction, so recording and
+    reading never wait behind the whole cohort. Every patient is recomputed from history at the
+    same `now`, so the result is the one a single transaction would give; a batch is all or
+    nothing, and a run killed between batches is completed by running it again.
+    """
     now = deps.clock.now()
     total = Changes()
-    with deps.uow() as uow:
-        for patient, _ in uow.patients.listing(None, None):
-            uow.patients.lock(patient.id)
-            total.add(refresh_patient(uow, deps.pathway, deps.calendar, patient, now, deps.routes))
-        uow.commit()
+    with deps.read() as uow:
+        ids = sorted(patient.id for patient, _ in uow.patients.listing(None, None))
+
+    def refresh_batch(batch: list[int]) -> Changes:
+        done = Changes()
+        with deps.uow() as uow:
+            _refresh(uow, deps, batch, now, done)
+            uow.commit()
+        return done
+
+    for start in range(0, len(ids), REFRESH_BATCH):
+        total.add(rerun_on_deadlock(partial(refresh_batch, ids[start : start + REFRESH_BATCH])))
     return total
 
 

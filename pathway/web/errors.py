@@ -18,8 +18,10 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException
 
+from db.busy import busy_error
 from pathway.bootstrap import DatabaseNotReady
 from pathway.domain.errors import (
+    Busy,
     Conflict,
     DefinitionError,
     EventNotAllowed,
@@ -39,11 +41,13 @@ from pathway.web.security import CSP, HEADERS
 from pathway.web.templating import page
 
 log = logging.getLogger("pathway.web")
+RETRY_AFTER_SECONDS = 5
 STATUS: tuple[tuple[type[PathwayError], int], ...] = (
     (NotSignedIn, 401),
     (PermissionDenied, 403),
     (NotFound, 404),
     (PreconditionFailed, 412),
+    (Busy, 503),
     (Conflict, 409),
     (PossibleDuplicate, 409),
     (GuardRefused, 422),
@@ -130,6 +134,9 @@ def respond(
 async def on_pathway_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, PathwayError)
     status = status_for(exc)
+    if isinstance(exc, Busy):
+        log.warning("database busy on %s %s", request.method, request.url.path)
+        return respond(request, 503, str(exc), {"Retry-After": str(RETRY_AFTER_SECONDS)})
     if status >= 500:
         log.error("%s: %s", type(exc).__name__, exc)
     return respond(request, status, str(exc))
@@ -168,6 +175,11 @@ def allowed_methods(app: FastAPI, path: str) -> list[str]:
 
 async def on_internal_error(request: Request, exc: Exception) -> Response:
     """Runs outside the other middleware (Starlette's ServerErrorMiddleware): add the headers here."""
+    busy = busy_error(exc)
+    if busy is not None:  # a lock wait ran out outside a unit of work (a sign-in, a schema check)
+        response = await on_pathway_error(request, Busy(str(busy)))
+        response.headers.update({**HEADERS, "Content-Security-Policy": CSP, "Cache-Control": "no-store"})
+        return response
     templates = getattr(request.app.state, "route_templates", {})
     log.exception("internal error on %s %s", request.method, route_template(request.scope, templates))
     response = respond(
