@@ -124,7 +124,7 @@ def _raise_levels(deps: Deps, now: datetime, total: Changes) -> None:
         total.add(rerun_on_deadlock(partial(raise_batch, due[start : start + BATCH])))
 
 
-REFRESH_BATCH = 100
+REFRESH_BATCH = 25  # about a second of work per transaction (~40 ms per patient)
 
 
 def refresh_all(deps: Deps) -> Changes:

@@ -132,6 +132,8 @@ def test_killed_jobs_leave_nothing_twice_and_lose_nothing(
     for _ in range(KILLS):
         kill("sweep", ["sweep"], 0.5, 4.0)
     assert run(env, "sweep").returncode == 0
+    for _ in range(KILLS):  # `sweep --all` commits batch by batch: a kill between them is rerun
+        kill("sweep --all", ["sweep", "--all"], 0.5, 3.0)
     for _ in range(KILLS):
         kill("notify", ["notify", "--once"], 0.5, 4.0)
     for _ in range(KILLS):

@@ -96,9 +96,11 @@ def test_reads_still_answer_while_busy(busy_env: dict[str, str]) -> None:
 
 @pytest.mark.postgres
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
-def test_concurrent_sweeps_on_postgresql_all_finish(busy_env: dict[str, str]) -> None:
-    """Four processes' worth of sweeps (`--all` and the timed one) at once: none fails, and a
-    recompute afterwards finds nothing left to change."""
+def test_concurrent_sweeps_on_postgresql_all_finish(environ: dict[str, str]) -> None:
+    """Four processes' worth of sweeps (`--all` and the timed one) at once, with the default wait:
+    none fails (deadlocks are rerun), and a recompute afterwards finds nothing left to change."""
+    busy_env = environ
+    assert run(busy_env, "init", "--demo").exit_code == 0
     errors: list[BaseException] = []
     start = threading.Barrier(4)
 
