@@ -190,6 +190,7 @@ class AlertRow(SQLModel, table=True):
     pathway_hash: str = Field(max_length=32)
     holiday_calendar: str | None = Field(default=None, max_length=40)
     holidays_version: str | None = Field(default=None, max_length=40)
+    action_chain: str | None = Field(default=None, max_length=64)  # the hash of its last audit row
     opened_at: datetime
     created_at: datetime
     updated_at: datetime
@@ -219,6 +220,7 @@ class AlertActionRow(SQLModel, table=True):
     at: datetime
     note: str | None = None
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
+    chain: str | None = Field(default=None, max_length=64)  # its content and the previous row's hash
 
 
 class NotificationRow(SQLModel, table=True):

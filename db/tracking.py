@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, func, insert, or_, text, update
+from sqlalchemy import Connection, and_, bindparam, func, or_, text, update
 from sqlalchemy import select as columns
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
+from db.alert_audit import alert_chains, append_actions
 from db.repository import connection
 from db.status_sql import OPEN_ROWS, status_case
 from db.tables import PAUSED, RENOTIFY_DUE, AlertActionRow, AlertRow, FollowUpRow, PatientRow
 from pathway.domain.alert_status import LIVE, AlertStatus
+from pathway.domain.integrity import StoredAction
 from pathway.domain.model import AlertLine, StoredAlert, StoredFollowUp, WorkStep
 from pathway.domain.records import (
     AlertChange,
@@ -87,7 +89,6 @@ _RENOTIFY_DUE = (
     .order_by(_A.c.id)
 )
 _SET_NEXT_RENOTIFY = update(_A).where(_A.c.id == bindparam("b_id")).values(next_renotify_at=bindparam("at"))
-_ACTION_INSERT = insert(AlertActionRow.__table__)  # type: ignore[attr-defined]
 
 
 def _dialect(conn: Connection) -> str:
@@ -313,8 +314,7 @@ class SqlAlertRepository:
         return [int(r[0]) for r in result]
 
     def add_actions(self, values: list[NewAlertAction]) -> None:
-        if values:
-            self.session.execute(_ACTION_INSERT, [v.values() for v in values])
+        append_actions(connection(self.session), [v.values() for v in values])
 
     def get(self, alert_id: int) -> StoredAlert | None:
         row = connection(self.session).execute(_ALERT_BY_ID, {"aid": alert_id}).first()
@@ -388,17 +388,18 @@ class SqlAlertRepository:
         note: str | None = None,
         data: JsonObject | None = None,
     ) -> None:
-        connection(self.session).execute(
-            _ACTION_INSERT,
-            {
-                "alert_id": alert_id,
-                "action": action,
-                "actor": actor,
-                "at": at,
-                "note": note,
-                "data": data or {},
-            },
-        )
+        row = {
+            "alert_id": alert_id,
+            "action": action,
+            "actor": actor,
+            "at": at,
+            "note": note,
+            "data": data or {},
+        }
+        append_actions(connection(self.session), [row])
+
+    def audit_chains(self) -> Iterator[tuple[int, list[StoredAction], str | None]]:
+        return alert_chains(connection(self.session))
 
     def actions(self, alert_id: int) -> list[AlertActionEntry]:
         rows = self.session.exec(

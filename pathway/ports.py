@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from types import TracebackType
 from typing import Protocol
 
+from pathway.domain.integrity import StoredAction
 from pathway.domain.machine import Pathway
 from pathway.domain.model import (
     AlertLine,
@@ -219,6 +220,11 @@ class AlertRepository(Protocol):
     ) -> None: ...
 
     def actions(self, alert_id: int) -> list[AlertActionEntry]: ...
+
+    def audit_chains(self) -> Iterable[tuple[int, list[StoredAction], str | None]]:
+        """Every alert's audit rows in order with their chain hashes, and the last hash the alert
+        recorded (`pathway verify`)."""
+        ...
 
 
 class NotificationRepository(Protocol):

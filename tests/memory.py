@@ -17,7 +17,7 @@ from types import TracebackType
 from typing import Any
 
 from pathway.domain.errors import Conflict
-from pathway.domain.integrity import GENESIS, event_digest
+from pathway.domain.integrity import GENESIS, StoredAction, chain_rows, event_digest
 from pathway.domain.model import (
     AlertLine,
     EventRecord,
@@ -406,7 +406,28 @@ class MemoryAlerts:
         return out
 
     def add_actions(self, values: list[NewAlertAction]) -> None:
-        self.s.actions += [copy.deepcopy(v.values()) for v in values]
+        self._append([copy.deepcopy(v.values()) for v in values])
+
+    def _append(self, rows: list[dict[str, Any]]) -> None:
+        """Chained as db.alert_audit does: the alert keeps its last row's hash."""
+        heads = {aid: a.get("action_chain") for aid, a in self.s.alerts.items()}
+        for aid, head in chain_rows(heads, rows).items():
+            if aid in self.s.alerts:
+                self.s.alerts[aid]["action_chain"] = head
+        for i, row in enumerate(rows, start=len(self.s.actions) + 1):
+            row["id"] = i
+        self.s.actions += rows
+
+    def audit_chains(self) -> list[tuple[int, list[StoredAction], str | None]]:
+        keys = ("id", "alert_id", "action", "actor", "at", "note", "data", "chain")
+        return [
+            (
+                aid,
+                [StoredAction(*(r[k] for k in keys)) for r in self.s.actions if r["alert_id"] == aid],
+                a.get("action_chain"),
+            )
+            for aid, a in sorted(self.s.alerts.items())
+        ]
 
     def live_for(self, patient_ids: list[int]) -> list[StoredAlert]:
         return [
@@ -463,15 +484,17 @@ class MemoryAlerts:
         note: str | None = None,
         data: dict[str, Any] | None = None,
     ) -> None:
-        self.s.actions.append(
-            {
-                "alert_id": alert_id,
-                "action": action,
-                "actor": actor,
-                "at": at,
-                "note": note,
-                "data": data or {},
-            }
+        self._append(
+            [
+                {
+                    "alert_id": alert_id,
+                    "action": action,
+                    "actor": actor,
+                    "at": at,
+                    "note": note,
+                    "data": data or {},
+                }
+            ]
         )
 
     def actions(self, alert_id: int) -> list[AlertActionEntry]:

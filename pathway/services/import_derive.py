@@ -23,6 +23,7 @@ from pathway.domain.definition import HISTOLOGY_FIELD
 from pathway.domain.followups import FollowUp, derive_follow_ups
 from pathway.domain.handover import HandoverInput, build_handover
 from pathway.domain.history import live_events
+from pathway.domain.integrity import chain_rows
 from pathway.domain.machine import Pathway
 from pathway.domain.model import EventRecord, Patient, StoredAlert, StoredFollowUp
 from pathway.domain.notify import Route
@@ -103,7 +104,8 @@ def alert_rows(
     routes: tuple[Route, ...],
     now: datetime,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
-    """The alert rows (ids given from `first_alert_id`), their "opened" audit rows and outbox rows."""
+    """The alert rows (ids given from `first_alert_id`), their "opened" audit rows (chained, the
+    alert holding its last hash, as `db.alert_audit.append_actions` writes them) and outbox rows."""
     alerts, actions, outbox = [], [], []
     for (row, c), alert_id in zip(derived.alerts, first_alert_id, strict=True):
         fid = follow_up_ids.get(c.follow_up) if c.follow_up else None
@@ -119,6 +121,9 @@ def alert_rows(
             }
         )
         outbox += [n.values() for n in outbox_rows(alert_id, row.patient_id, c, routes, now)]
+    heads = chain_rows({}, actions)  # new alerts: each audit starts its own hash chain
+    for alert in alerts:
+        alert["action_chain"] = heads[alert["id"]]
     return alerts, actions, outbox
 
 

@@ -33,7 +33,7 @@ from pathway.domain.events import (
 from pathway.domain.followups import scope_of
 from pathway.domain.history import live_events, replay, retracted_ids, retraction_types
 from pathway.domain.hour_clocks import clocks_needing_time
-from pathway.domain.integrity import chain_breaks
+from pathway.domain.integrity import action_chain_breaks, chain_breaks
 from pathway.domain.machine import Pathway
 from pathway.domain.model import EventRecord, NewEvent, Patient, PatientView
 from pathway.domain.roles import event_refusal
@@ -340,6 +340,8 @@ def verify_replay(deps: Deps) -> list[str]:
                 mismatches.append(f"patient {patient.id}: stored {stored}, history gives {rebuilt}")
             for problem in chain_breaks(events, uow.events.chains(patient.id), patient.version - 1):
                 mismatches.append(f"patient {patient.id} ({patient.mrn}): {problem}")
+        for alert_id, actions, head in uow.alerts.audit_chains():
+            mismatches += action_chain_breaks(alert_id, actions, head)
     return mismatches
 
 
