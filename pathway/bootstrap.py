@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.metadata
+import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -27,6 +28,8 @@ from pathway.ports import Deps, Sender
 from pathway.services import health as checks
 from pathway.settings import Settings, load_settings, web_secret
 
+log = logging.getLogger("pathway.notify")
+
 
 class DatabaseNotReady(PathwayError):
     """The database has not been created or is behind the code's schema."""
@@ -46,6 +49,13 @@ class App:
         s = self.settings
         senders: dict[str, Sender] = {"log": LogSender()}
         if s.smtp_host:
+            if not s.smtp_starttls:
+                log.warning(
+                    "PATHWAY_SMTP_STARTTLS=false: mail to %s:%s (alerts, reports, the SMTP password) "
+                    "is sent in plain text",
+                    s.smtp_host,
+                    s.smtp_port,
+                )
             senders["email"] = EmailSender(self.smtp())
         if s.webhook_secret:
             senders["webhook"] = WebhookSender(s.webhook_secret.get_secret_value(), clock=self.deps.clock)
@@ -57,6 +67,7 @@ class App:
             host=s.smtp_host or "localhost",
             port=s.smtp_port,
             starttls=s.smtp_starttls,
+            ca_file=str(s.smtp_ca_file) if s.smtp_ca_file else None,
             username=s.smtp_user,
             password=s.smtp_password.get_secret_value() if s.smtp_password else None,
             sender=s.smtp_from,

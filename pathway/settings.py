@@ -70,7 +70,8 @@ class Settings(BaseSettings):
     notify_max_attempts: int = 8
     smtp_host: str | None = None
     smtp_port: int = 25
-    smtp_starttls: bool = False
+    smtp_starttls: bool = True  # false sends mail (and the SMTP password) in plain text: a warning at start
+    smtp_ca_file: Path | None = None  # a private CA to trust for the SMTP server's certificate
     smtp_user: str | None = None
     smtp_password: SecretStr | None = None
     smtp_from: str = "pathway@localhost"

@@ -55,7 +55,8 @@ class LogSender:
 class SmtpConfig:
     host: str
     port: int = 25
-    starttls: bool = False
+    starttls: bool = True
+    ca_file: str | None = None
     username: str | None = None
     password: str | None = None
     sender: str = "pathway@localhost"
@@ -97,7 +98,13 @@ def send_message(config: SmtpConfig, msg: EmailMessage) -> None:
     try:
         with smtplib.SMTP(config.host, config.port, timeout=config.timeout) as smtp:
             if config.starttls:
-                smtp.starttls(context=ssl.create_default_context())
+                smtp.ehlo()
+                if not smtp.has_extn("starttls"):
+                    raise DeliveryFailed(
+                        f"the SMTP server {config.host}:{config.port} does not offer STARTTLS; mail is "
+                        "not sent in plain text unless PATHWAY_SMTP_STARTTLS=false"
+                    )
+                smtp.starttls(context=ssl.create_default_context(cafile=config.ca_file))
             if config.username:
                 smtp.login(config.username, config.password or "")
             smtp.send_message(msg)
@@ -108,6 +115,8 @@ def send_message(config: SmtpConfig, msg: EmailMessage) -> None:
     except smtplib.SMTPResponseException as exc:
         permanent = 500 <= exc.smtp_code < 600
         raise DeliveryFailed(f"SMTP {exc.smtp_code}: {exc.smtp_error!r}", permanent) from None
+    except ssl.SSLError as exc:  # e.g. a certificate not signed by a trusted CA (PATHWAY_SMTP_CA_FILE)
+        raise DeliveryFailed(f"SMTP STARTTLS failed: {exc.reason or exc}") from None
     except (OSError, smtplib.SMTPException) as exc:
         raise DeliveryFailed(f"SMTP server unreachable: {exc}") from None
 

@@ -136,7 +136,9 @@ def test_an_email_raised_while_smtp_is_down_is_retried_then_delivered_exactly_on
     deps: Deps, clock: FixedClock, smtp_sink: SmtpSink
 ) -> None:
     deps = replace(deps, routes=(MAIN_EMAIL,))
-    senders = {"email": EmailSender(SmtpConfig(host="127.0.0.1", port=smtp_sink.port, timeout=5))}
+    senders = {
+        "email": EmailSender(SmtpConfig(host="127.0.0.1", port=smtp_sink.port, starttls=False, timeout=5))
+    }
     mdt_overdue(deps, clock, name="Jane Doe")
 
     down = dispatch(deps, senders, POLICY, no_jitter)

@@ -22,7 +22,9 @@ from tests.integration.notify_fixtures import SmtpSink
 
 
 def config(tmp_path: Path, sink: SmtpSink) -> ReportConfig:
-    mailer = EmailSender(SmtpConfig(host="127.0.0.1", port=sink.port, sender="pathway@x.org", timeout=3))
+    mailer = EmailSender(
+        SmtpConfig(host="127.0.0.1", port=sink.port, starttls=False, sender="pathway@x.org", timeout=3)
+    )
     return ReportConfig(reports_dir=tmp_path / "reports", recipients=("lead@x.org",), mailer=mailer)
 
 
