@@ -10,15 +10,18 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner, Result
 
 from pathway.bootstrap import build
 from pathway.cli.app import app as cli
-from pathway.services import alerting
+from pathway.ports import Deps
+from pathway.services import alerting, patients
+from pathway.services.retrying import rerun_on_deadlock
 
 BOUND = 1.0  # the busy timeout these tests set, in seconds
 SLACK = 6.0  # start-up of the command itself (settings, pathway file) on a shared machine
@@ -127,3 +130,38 @@ def test_concurrent_sweeps_on_postgresql_all_finish(environ: dict[str, str]) -> 
     finally:
         application.engine.dispose()
     assert (again.follow_ups_created, again.alerts_opened, again.alerts_resolved) == (0, 0, 0)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_transaction_that_loses_a_deadlock_is_rerun(deps: Deps, engine: Engine) -> None:
+    """A real deadlock on PostgreSQL (SQLSTATE 40P01): the losing unit of work is rolled back and
+    `rerun_on_deadlock` runs it again, which then succeeds, instead of reporting it."""
+    first = patients.enroll(deps, "MRN-1", histology="sts", on=date(2026, 3, 1)).id
+    second = patients.enroll(deps, "MRN-2", histology="sts", on=date(2026, 3, 1)).id
+    other = engine.connect()
+    other.begin()
+    other.execute(text("SELECT id FROM patient WHERE id = :p FOR UPDATE"), {"p": second})
+    attempts: list[int] = []
+
+    def then_take_the_first() -> None:  # starts waiting after the work, so the work is the victim
+        time.sleep(0.3)
+        other.execute(text("SELECT id FROM patient WHERE id = :p FOR UPDATE"), {"p": first})
+        time.sleep(0.5)
+        other.commit()
+
+    def work() -> str:
+        attempts.append(1)
+        with deps.uow() as uow:
+            uow.patients.lock(first)
+            if len(attempts) == 1:
+                threading.Thread(target=then_take_the_first).start()
+            uow.patients.lock(second)  # attempt 1: waits for `other`, which then waits for us
+            uow.commit()
+        return "done"
+
+    try:
+        assert rerun_on_deadlock(work) == "done"
+    finally:
+        other.close()
+    assert len(attempts) == 2
