@@ -96,7 +96,9 @@ def _row(
     return row
 
 
-def prepare(db: str, patients: int, workdir: Path, pg_url: str) -> tuple[str, Callable[[], str]]:
+def prepare(
+    db: str, patients: int, workdir: Path, pg_url: str, prefix: str = "pathway_bench"
+) -> tuple[str, Callable[[], str]]:
     """Build the base database once; return its URL and a function making a fresh copy of it."""
     env = {"PATHWAY_TIMEZONE": "Europe/London"}
     if db == "sqlite":
@@ -126,7 +128,7 @@ def prepare(db: str, patients: int, workdir: Path, pg_url: str) -> tuple[str, Ca
     admin = create_engine(
         pg_url.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
     )
-    name = f"pathway_bench_{patients}"
+    name = f"{prefix}_{patients}"
     root = pg_url.rsplit("/", 1)[0]
     with admin.connect() as conn:
         exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first()
@@ -164,9 +166,11 @@ def _upgrade(url: str) -> None:
     engine.dispose()
 
 
-def run(db: str, patients: int, reps: int, workdir: Path, pg_url: str) -> list[dict[str, Any]]:
+def run(
+    db: str, patients: int, reps: int, workdir: Path, pg_url: str, prefix: str = "pathway_bench"
+) -> list[dict[str, Any]]:
     """Every operation on its own copy of the base: the engine's on one, raw SQL's on another."""
-    _base_url, fresh = prepare(db, patients, workdir, pg_url)
+    _base_url, fresh = prepare(db, patients, workdir, pg_url, prefix)
     now = bench_now()
     env = {"PATHWAY_TIMEZONE": "Europe/London"}
     app = build(env | {"PATHWAY_DATABASE_URL": fresh()})
@@ -281,16 +285,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--workdir", type=Path, default=Path("bench/.work"))
     parser.add_argument("--pg-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--pg-prefix", default="pathway_bench", help="PostgreSQL base name prefix")
     args = parser.parse_args(argv)
     args.workdir.mkdir(parents=True, exist_ok=True)
     for db in ["sqlite", "postgresql"] if args.db == "both" else [args.db]:
         try:
-            run(db, args.patients, args.reps, args.workdir, args.pg_url)
+            run(db, args.patients, args.reps, args.workdir, args.pg_url, args.pg_prefix)
         finally:
-            _drop_copies(db, args.patients, args.workdir, args.pg_url)
+            _drop_copies(db, args.patients, args.workdir, args.pg_url, args.pg_prefix)
 
 
-def _drop_copies(db: str, patients: int, workdir: Path, pg_url: str) -> None:
+def _drop_copies(
+    db: str, patients: int, workdir: Path, pg_url: str, prefix: str = "pathway_bench"
+) -> None:
     """The copies made for the writes go; the base stays for the next run."""
     if db == "sqlite":
         for path in workdir.glob("copy-*.db*"):
@@ -302,7 +309,7 @@ def _drop_copies(db: str, patients: int, workdir: Path, pg_url: str) -> None:
     with admin.connect() as conn:
         for (name,) in conn.execute(
             text("SELECT datname FROM pg_database WHERE datname LIKE :n"),
-            {"n": f"pathway_bench_{patients}_copy_%"},
+            {"n": f"{prefix}_{patients}_copy_%"},
         ).all():
             conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
     admin.dispose()
