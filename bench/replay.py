@@ -43,7 +43,14 @@ class Capture:
 def replay(dbapi_connection: Any, calls: list[Call]) -> None:
     cur = dbapi_connection.cursor()
     for sql, params, many in calls:
-        if many:
+        # SQLAlchemy's "insertmanyvalues" (executemany with RETURNING) reports executemany but
+        # sends one multi-row INSERT with flat parameters through execute()
+        if (
+            many
+            and isinstance(params, list | tuple)
+            and params
+            and isinstance(params[0], list | tuple | dict)
+        ):
             cur.executemany(sql, params)
         else:
             cur.execute(sql, params)
