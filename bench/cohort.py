@@ -31,7 +31,12 @@ class Generated:
 
 
 def history(rng: random.Random, days_enrolled: int) -> list[Step]:
-    """About 20 events: baseline, MDT, RT, surveillance imaging and exams, sometimes progression."""
+    """About 20 events: baseline, MDT, RT, surveillance imaging and exams, sometimes progression;
+    only the ones that have happened by now (every branch goes through the same date filter)."""
+    return sorted((s for s in _steps(rng, days_enrolled) if s[0] <= days_enrolled), key=lambda s: s[0])
+
+
+def _steps(rng: random.Random, days_enrolled: int) -> list[Step]:
     nrs = rng.randint(1, 8)
     steps: list[Step] = [(1, "neuro_exam", {"finding": "baseline"}), (1, "pain_score", {"nrs": nrs})]
     if nrs >= 3:
@@ -84,7 +89,7 @@ def history(rng: random.Random, days_enrolled: int) -> list[Step]:
         # pathway (death, transfer or loss to follow-up) within a year or two
         ending = rng.choice(["death", "death", "transfer", "lost_to_follow_up"])
         steps.append((last + rng.randint(30, 90), ending, {}))
-    return sorted((s for s in steps if s[0] <= days_enrolled), key=lambda s: s[0])
+    return steps
 
 
 def generate(

@@ -29,6 +29,7 @@ from sqlalchemy import create_engine, text
 from bench.cohort import bench_now, generate
 from bench.load import load
 from bench.raw import Raw
+from bench.replay import Capture, replay
 from db import migrate
 from pathway.bootstrap import build
 from pathway.ports import Deps
@@ -96,7 +97,9 @@ def _row(
     return row
 
 
-def prepare(db: str, patients: int, workdir: Path, pg_url: str) -> tuple[str, Callable[[], str]]:
+def prepare(
+    db: str, patients: int, workdir: Path, pg_url: str, prefix: str = "pathway_bench"
+) -> tuple[str, Callable[[], str]]:
     """Build the base database once; return its URL and a function making a fresh copy of it."""
     env = {"PATHWAY_TIMEZONE": "Europe/London"}
     if db == "sqlite":
@@ -126,7 +129,7 @@ def prepare(db: str, patients: int, workdir: Path, pg_url: str) -> tuple[str, Ca
     admin = create_engine(
         pg_url.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
     )
-    name = f"pathway_bench_{patients}"
+    name = f"{prefix}_{patients}"
     root = pg_url.rsplit("/", 1)[0]
     with admin.connect() as conn:
         exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first()
@@ -164,9 +167,17 @@ def _upgrade(url: str) -> None:
     engine.dispose()
 
 
-def run(db: str, patients: int, reps: int, workdir: Path, pg_url: str) -> list[dict[str, Any]]:
+def run(
+    db: str,
+    patients: int,
+    reps: int,
+    workdir: Path,
+    pg_url: str,
+    prefix: str = "pathway_bench",
+    only: str | None = None,
+) -> list[dict[str, Any]]:
     """Every operation on its own copy of the base: the engine's on one, raw SQL's on another."""
-    _base_url, fresh = prepare(db, patients, workdir, pg_url)
+    _base_url, fresh = prepare(db, patients, workdir, pg_url, prefix)
     now = bench_now()
     env = {"PATHWAY_TIMEZONE": "Europe/London"}
     app = build(env | {"PATHWAY_DATABASE_URL": fresh()})
@@ -174,6 +185,8 @@ def run(db: str, patients: int, reps: int, workdir: Path, pg_url: str) -> list[d
     clock = FixedClock(now)
     deps: Deps = replace(app.deps, clock=clock)
     raw = Raw(raw_engine.raw_connection().driver_connection, raw_engine.dialect.name)
+    if db == "sqlite":
+        _same_sqlite_settings(app.engine, raw.conn)
     rng = random.Random(3)
     active = [f"B{i:07d}" for i in rng.sample(range(1, patients + 1), 400)]
     with app.engine.connect() as conn:
@@ -193,16 +206,12 @@ def run(db: str, patients: int, reps: int, workdir: Path, pg_url: str) -> list[d
         "CPU ratio | peak MiB"
     )
     rows = []
-    rows.append(
-        measure(
-            "record one event end to end",
-            lambda i: patient_service.record_event(
-                deps, active[i % len(active)], "exam_done", {}, actor="bench"
-            ),
-            lambda i: raw.record_event(active[i % len(active)], now),
-            max(reps, 50),
-        )
-    )
+    rows.append(_record_events(app.engine, raw, deps, active, max(reps, 50)))
+    if only == "event":
+        raw.conn.close()
+        raw_engine.dispose()
+        app.engine.dispose()
+        return rows
     rows.append(
         measure(
             "worklist for today (200 most urgent lines)",
@@ -240,6 +249,56 @@ def run(db: str, patients: int, reps: int, workdir: Path, pg_url: str) -> list[d
     app.engine.dispose()
     rows.append(_full_sweep(fresh, now + timedelta(days=30), max(2, reps // 2)))
     return rows
+
+
+CACHE_SIZE = -2000  # SQLite's default page cache (2 MiB), set explicitly on both connections
+
+
+def _same_sqlite_settings(engine: Any, raw_conn: Any) -> None:
+    """The raw connection gets the engine's settings (db.engine) and both the same page cache."""
+    from sqlalchemy import event
+
+    @event.listens_for(engine, "connect")
+    def _cache(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.execute(f"PRAGMA cache_size={CACHE_SIZE}")
+
+    engine.dispose()  # connections made from now on get the setting
+    for pragma in ("synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=30000", f"cache_size={CACHE_SIZE}"):
+        raw_conn.execute(f"PRAGMA {pragma}")
+
+
+def _record_events(engine: Any, raw: Raw, deps: Deps, active: list[str], reps: int) -> dict[str, Any]:
+    """Record `exam_done` on the engine's copy, then replay the very statements it sent to the
+    driver (same SQL, same converted parameters) on the raw copy: same patients, same rows."""
+    capture = Capture(engine)
+    if raw.pg:
+        raw.conn.autocommit = False
+    else:
+        raw.conn.isolation_level = None  # the captured calls carry the engine's BEGIN IMMEDIATE
+    ours_t, raw_t, ours_c, raw_c, statements = [], [], [], [], []
+
+    def ours(i: int) -> None:
+        patient_service.record_event(deps, active[i % len(active)], "exam_done", {}, actor="bench")
+
+    for i in range(-1, reps):  # -1: warm-up
+        start, cpu = time.perf_counter(), time.process_time()
+        calls = capture.run(lambda i=i: ours(i))  # type: ignore[misc]
+        elapsed, spent = time.perf_counter() - start, time.process_time() - cpu
+        start, cpu = time.perf_counter(), time.process_time()
+        replay(raw.conn, calls)
+        if i >= 0:
+            ours_t.append(elapsed)
+            ours_c.append(spent)
+            raw_t.append(time.perf_counter() - start)
+            raw_c.append(time.process_time() - cpu)
+            statements.append(sum(1 for sql, _, _ in calls if not sql.startswith("BEGIN")))
+    peak = timed(lambda: ours(reps), trace=True)[1]
+    print(
+        f"statements per event (BEGIN and COMMIT not counted): median {statistics.median(statements)}, "
+        f"max {max(statements)}",
+        flush=True,
+    )
+    return _row("record one event end to end", ours_t, raw_t, ours_c, raw_c, peak)
 
 
 def _full_sweep(fresh: Callable[[], str], when: datetime, reps: int) -> dict[str, Any]:
@@ -281,16 +340,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--workdir", type=Path, default=Path("bench/.work"))
     parser.add_argument("--pg-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--pg-prefix", default="pathway_bench", help="PostgreSQL base name prefix")
+    parser.add_argument("--only", choices=["event"], help="time only this operation")
     args = parser.parse_args(argv)
     args.workdir.mkdir(parents=True, exist_ok=True)
     for db in ["sqlite", "postgresql"] if args.db == "both" else [args.db]:
         try:
-            run(db, args.patients, args.reps, args.workdir, args.pg_url)
+            run(db, args.patients, args.reps, args.workdir, args.pg_url, args.pg_prefix, args.only)
         finally:
-            _drop_copies(db, args.patients, args.workdir, args.pg_url)
+            _drop_copies(db, args.patients, args.workdir, args.pg_url, args.pg_prefix)
 
 
-def _drop_copies(db: str, patients: int, workdir: Path, pg_url: str) -> None:
+def _drop_copies(db: str, patients: int, workdir: Path, pg_url: str, prefix: str = "pathway_bench") -> None:
     """The copies made for the writes go; the base stays for the next run."""
     if db == "sqlite":
         for path in workdir.glob("copy-*.db*"):
@@ -302,7 +363,7 @@ def _drop_copies(db: str, patients: int, workdir: Path, pg_url: str) -> None:
     with admin.connect() as conn:
         for (name,) in conn.execute(
             text("SELECT datname FROM pg_database WHERE datname LIKE :n"),
-            {"n": f"pathway_bench_{patients}_copy_%"},
+            {"n": f"{prefix}_{patients}_copy_%"},
         ).all():
             conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
     admin.dispose()

@@ -5,10 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import case, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
+from db.repository import connection
 from db.tables import AlertRow, NotificationAttemptRow, NotificationRow
-from db.tracking import _insert
+from db.tracking import _dialect, _insert
 from pathway.domain.model import Notification
 from pathway.domain.records import DeliveryOutcome, NewNotification, NotificationStatus
 from pathway.domain.rows import AttemptRow
@@ -33,18 +36,20 @@ def to_notification(r: NotificationRow) -> Notification:
     )
 
 
+_N = NotificationRow.__table__  # type: ignore[attr-defined]
+_ADD = {  # built once: the recording path adds one per alert and route
+    name: ins(_N).on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(_N.c.id)
+    for name, ins in (("sqlite", sqlite_insert), ("postgresql", pg_insert))
+}
+
+
 class SqlNotificationRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
     def add(self, values: NewNotification) -> int | None:
-        stmt = (
-            _insert(self.session)(NotificationRow)
-            .values(**values.values())
-            .on_conflict_do_nothing(index_elements=["idempotency_key"])
-            .returning(col(NotificationRow.id))
-        )
-        row = self.session.execute(stmt).first()
+        conn = connection(self.session)
+        row = conn.execute(_ADD[_dialect(conn)], values.values()).first()
         return int(row[0]) if row else None
 
     def add_many(self, values: list[NewNotification]) -> None:

@@ -30,6 +30,7 @@ from pathway.domain.notify import Route
 from pathway.domain.records import NewAlert
 from pathway.domain.timeline import build_timeline
 from pathway.domain.windows import Calendar
+from pathway.services.derivation import derive_as_of
 from pathway.services.raising import SWEEP_ACTOR, new_alert_row, outbox_rows
 from pathway.services.sync import _values
 
@@ -56,9 +57,8 @@ def derive(
 ) -> Derived:
     """Follow-ups, open alerts and hand-over summaries (of exits among `new_ids`) as of `now`."""
     definition = pathway.definition
-    timeline = build_timeline(pathway, patient.enrolled_at, history)
-    states = timeline[-1].after if timeline else definition.initial_states()
-    follow_ups = derive_follow_ups(definition, timeline, calendar)
+    derived = derive_as_of(pathway, calendar, patient, history, now)
+    timeline, states, follow_ups = derived.timeline, derived.states, derived.follow_ups
     rules = definition.rules.follow_ups
     histology = patient.histology
     role = definition.event_with_role("histology")
@@ -78,12 +78,7 @@ def derive(
                 **values,
             }
         )
-    candidates: list[AlertCandidate] = []
-    if not pathway.is_closed(states):
-        candidates = effective(
-            alerts_for_follow_ups(definition, follow_ups, now, calendar.zone)
-            + alerts_for_checks(definition, patient, timeline, calendar.zone)
-        )
+    candidates = derived.candidates
     urgent = any(c.urgent and c.severity == Severity.CRITICAL for c in candidates)
     holdable = holdable_keys(definition)
     for c in candidates:

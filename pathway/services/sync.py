@@ -10,9 +10,6 @@ from typing import Any
 from pathway.domain.alert_status import LIVE, MOVES, AlertAction, AlertStatus, Severity
 from pathway.domain.alerts import (
     AlertCandidate,
-    alerts_for_checks,
-    alerts_for_follow_ups,
-    effective,
     follow_up_key,
     follow_up_message,
     holdable_keys,
@@ -20,7 +17,7 @@ from pathway.domain.alerts import (
 )
 from pathway.domain.clinical_time import local_date
 from pathway.domain.errors import NotFound
-from pathway.domain.followups import FollowUp, Scope, derive_follow_ups
+from pathway.domain.followups import FollowUp, Scope
 from pathway.domain.machine import Pathway
 from pathway.domain.model import EventRecord, Patient, StoredAlert, StoredFollowUp
 from pathway.domain.mrn import MrnPolicy
@@ -28,9 +25,9 @@ from pathway.domain.notify import DEFAULT_ROUTES, Route
 from pathway.domain.records import KEEP, AlertChange, FollowUpChange, NewFollowUp
 from pathway.domain.rules_spec import SEVERITY_RANK, FollowUpRule
 from pathway.domain.status import Outcome
-from pathway.domain.timeline import build_timeline
 from pathway.domain.windows import Calendar
 from pathway.ports import UnitOfWork
+from pathway.services.derivation import derive_as_of
 from pathway.services.raising import SWEEP_ACTOR, Changes, enqueue, hold_behind_urgent, new_alert_row
 
 _RESOLVED = MOVES[AlertAction.RESOLVE].target
@@ -79,21 +76,12 @@ def refresh_patient(
     """
     definition = pathway.definition
     history = events if events is not None else uow.events.for_patient(patient.id)
-    timeline = build_timeline(pathway, patient.enrolled_at, history)
-    states = timeline[-1].after if timeline else definition.initial_states()
-    if scope is not None and pathway.is_closed(states):
-        scope = None  # an exit closes everything at once
-    follow_ups = derive_follow_ups(definition, timeline, calendar, scope.rules if scope else None)
+    derived = derive_as_of(pathway, calendar, patient, history, now, scope)
+    scope, follow_ups, candidates = derived.scope, derived.follow_ups, derived.candidates
     changes = Changes(patients=1)
     ids = _sync_follow_ups(
         uow, patient, follow_ups, now, calendar, changes, definition.rules.follow_ups, scope
     )
-    candidates: list[AlertCandidate] = []
-    if not pathway.is_closed(states):
-        candidates = effective(
-            alerts_for_follow_ups(definition, follow_ups, now, calendar.zone)
-            + alerts_for_checks(definition, patient, timeline, calendar.zone, scope.checks if scope else None)
-        )
     outcome = {f.key: f for f in follow_ups}
     _sync_alerts(
         uow,
@@ -101,7 +89,7 @@ def refresh_patient(
         candidates,
         ids,
         outcome,
-        states,
+        derived.states,
         definition.content_hash,
         now,
         changes,

@@ -23,7 +23,7 @@ from tests.integration.conftest import ACTOR, ENROLLED_ON, TO_SURVEILLANCE, morn
 
 HEADER = "mrn,enrolled_on,histology,event,on,fields,row_id\n"
 Row = tuple[date, str, dict[str, str]]
-EVENT_ID = re.compile(r"event \d+")
+EVENT_ID = re.compile(r"event[ :]\d+")  # ids differ between the two patients, in messages and keys
 
 
 def csv_of(cohort: dict[str, tuple[date, list[Row]]], row_ids: bool = True) -> str:
@@ -188,12 +188,6 @@ def view(deps: Deps, engine: Engine, mrn: str) -> dict[str, Any]:
     }
 
 
-@pytest.mark.xfail(
-    reason="known gap found at the merge: the batch import keeps an A18 info alert (an exam without "
-    "a same-day pain score) that recording event by event does not; the two derivations of the "
-    "missing_same_day check disagree and must be reconciled",
-    strict=True,
-)
 def test_an_imported_cohort_equals_the_same_histories_recorded_event_by_event(
     deps: Deps, clock: FixedClock, engine: Engine
 ) -> None:
