@@ -96,7 +96,9 @@ def _row(
     return row
 
 
-def prepare(db: str, patients: int, workdir: Path, pg_url: str) -> tuple[str, Callable[[], str]]:
+def prepare(
+    db: str, patients: int, workdir: Path, pg_url: str, pg_prefix: str = "pathway_bench"
+) -> tuple[str, Callable[[], str]]:
     """Build the base database once; return its URL and a function making a fresh copy of it."""
     env = {"PATHWAY_TIMEZONE": "Europe/London"}
     if db == "sqlite":
@@ -126,7 +128,7 @@ def prepare(db: str, patients: int, workdir: Path, pg_url: str) -> tuple[str, Ca
     admin = create_engine(
         pg_url.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
     )
-    name = f"pathway_bench_{patients}"
+    name = f"{pg_prefix}_{patients}"
     root = pg_url.rsplit("/", 1)[0]
     with admin.connect() as conn:
         exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first()

@@ -33,23 +33,35 @@ from pathway.domain.urgency import Urgency, UrgencyKey, late_text, urgency_key
 from pathway.domain.windows import Window
 from pathway.ports import Deps, UnitOfWork
 from pathway.services import audit
-from pathway.services.raising import Changes, hold_behind_urgent, raise_levels, renotify
+from pathway.services.raising import (
+    Changes,
+    hold_behind_urgent,
+    raise_levels,
+    raise_levels_set,
+    renotify,
+    renotify_set,
+)
 from pathway.services.sync import find_patient, refresh_patient
 
 BATCH = 200
+RENOTIFY_BATCH = 2000  # alerts per renotification transaction: keeps SQLite's write lock short
 
 
-def sweep(deps: Deps) -> Changes:
+def sweep(deps: Deps, set_based: bool = True) -> Changes:
     """Move every follow-up and alert forward to now (read once); idempotent and safe in parallel.
 
     Time alone raises alert levels (a follow-up's upcoming / due / overdue is derived from its
     window when read, never stored), so this is set-based over the stored alert plans; history is
     re-derived only for patients whose snooze or override ran out (their alerts may reopen).
     Recording an event re-derives that patient at once.
+
+    `set_based` (the default) writes with set-based SQL where the unit of work offers it; False
+    takes the per-row path, which writes the same rows (kept as the reference the set-based
+    writes are tested against, and for the in-memory unit of work).
     """
     now = deps.clock.now()
     total = Changes()
-    _raise_levels(deps, now, total)
+    _raise_levels(deps, now, total, set_based)
     seen: set[int] = set()
     while True:
         with deps.uow() as uow:
@@ -63,10 +75,19 @@ def sweep(deps: Deps) -> Changes:
                     total.add(refresh_patient(uow, deps.pathway, deps.calendar, patient, now, deps.routes))
             uow.commit()
         seen.update(batch)
-    with deps.uow() as uow:
-        every = deps.pathway.definition.alert_policy.renotify_every
-        renotify(uow, now, every, deps.routes, _titles(deps), total)
-        uow.commit()
+    every = deps.pathway.definition.alert_policy.renotify_every
+    while True:
+        with deps.uow() as uow:
+            if not set_based or uow.sweep_writes is None:
+                renotify(uow, now, every, deps.routes, _titles(deps), total)
+                uow.commit()
+                break
+            moved = renotify_set(
+                uow.sweep_writes, now, every, deps.routes, _titles(deps), total, RENOTIFY_BATCH
+            )
+            uow.commit()
+        if moved < RENOTIFY_BATCH:
+            break
     return total
 
 
@@ -77,7 +98,7 @@ def _titles(deps: Deps) -> dict[str, str]:
     return titles
 
 
-def _raise_levels(deps: Deps, now: datetime, total: Changes) -> None:
+def _raise_levels(deps: Deps, now: datetime, total: Changes, set_based: bool = True) -> None:
     """Raise due alert levels in batches of patients: lock them, re-read their rows, raise.
 
     The due patients are listed once along the next_alert_at index; each batch re-reads its rows
@@ -91,6 +112,12 @@ def _raise_levels(deps: Deps, now: datetime, total: Changes) -> None:
         patients = due[start : start + BATCH]
         with deps.uow() as uow:
             uow.patients.lock_many(patients)
+            if set_based and uow.sweep_writes is not None:
+                raise_levels_set(
+                    uow, uow.sweep_writes, patients, pathway_hash, now, deps.routes, total, holdable
+                )
+                uow.commit()
+                continue
             rows = uow.follow_ups.alerts_due_for(patients, now)
             raise_levels(uow, rows, pathway_hash, now, deps.routes, total, holdable)
             total.patients += len({r.patient_id for r in rows})
