@@ -10,6 +10,7 @@ medians, the ratio to raw SQL and the peak Python memory of the engine's operati
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import shutil
@@ -24,13 +25,14 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 
 from bench.cohort import bench_now, generate
 from bench.load import load
 from bench.raw import Raw
 from db import migrate
 from pathway.bootstrap import build
+from pathway.domain.alerts import holdable_keys
 from pathway.ports import Deps
 from pathway.services import alerting, reports
 from pathway.services import patients as patient_service
@@ -166,18 +168,39 @@ def _upgrade(url: str) -> None:
     engine.dispose()
 
 
-def run(db: str, patients: int, reps: int, workdir: Path, pg_url: str) -> list[dict[str, Any]]:
+SQLITE_CACHE_KIB = 65536  # SQLite's page cache per connection, engine and raw alike (default: 2 MiB)
+
+
+def _cache(engine: Any) -> None:
+    """The engine's SQLite connections get the same page cache as the raw baseline's."""
+    if engine.dialect.name == "sqlite":
+
+        @event.listens_for(engine, "connect")
+        def _size(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
+
+
+def run(
+    db: str,
+    patients: int,
+    reps: int,
+    workdir: Path,
+    pg_url: str,
+    pg_prefix: str = "pathway_bench",
+    only: str = "",
+) -> list[dict[str, Any]]:
     """Every operation on its own copy of the base: the engine's on one, raw SQL's on another."""
-    _base_url, fresh = prepare(db, patients, workdir, pg_url)
+    _base_url, fresh = prepare(db, patients, workdir, pg_url, pg_prefix)
     now = bench_now()
     env = {"PATHWAY_TIMEZONE": "Europe/London"}
     app = build(env | {"PATHWAY_DATABASE_URL": fresh()})
+    _cache(app.engine)
     raw_engine = create_engine(fresh())
     clock = FixedClock(now)
     deps: Deps = replace(app.deps, clock=clock)
-    raw = Raw(raw_engine.raw_connection().driver_connection, raw_engine.dialect.name)
+    raw = raw_for(raw_engine.raw_connection().driver_connection, raw_engine.dialect.name, app)
     rng = random.Random(3)
-    active = [f"B{i:07d}" for i in rng.sample(range(1, patients + 1), 400)]
+    active = [f"B{i:07d}" for i in rng.sample(range(1, patients + 1), min(400, patients))]
     with app.engine.connect() as conn:
         live = {
             m
@@ -195,25 +218,27 @@ def run(db: str, patients: int, reps: int, workdir: Path, pg_url: str) -> list[d
         "CPU ratio | peak MiB"
     )
     rows = []
-    rows.append(
-        measure(
-            "record one event end to end",
-            lambda i: patient_service.record_event(
-                deps, active[i % len(active)], "exam_done", {}, actor="bench"
-            ),
-            lambda i: raw.record_event(active[i % len(active)], now),
-            max(reps, 50),
+    sweeps_only = only == "sweeps"  # the event, worklist and report rows are skipped
+    if not sweeps_only:
+        rows.append(
+            measure(
+                "record one event end to end",
+                lambda i: patient_service.record_event(
+                    deps, active[i % len(active)], "exam_done", {}, actor="bench"
+                ),
+                lambda i: raw.record_event(active[i % len(active)], now),
+                max(reps, 50),
+            )
         )
-    )
-    rows.append(
-        measure(
-            "worklist for today (200 most urgent lines)",
-            lambda i: alerting.worklist(deps, limit=200),
-            lambda i: raw.worklist(now, limit=200),
-            reps,
+        rows.append(
+            measure(
+                "worklist for today (200 most urgent lines)",
+                lambda i: alerting.worklist(deps, limit=200),
+                lambda i: raw.worklist(now, limit=200),
+                reps,
+            )
         )
-    )
-    rows.append(measure("daily report", lambda i: reports.build(deps), lambda i: raw.report(now), reps))
+        rows.append(measure("daily report", lambda i: reports.build(deps), lambda i: raw.report(now), reps))
 
     def at(moment: datetime) -> Deps:
         clock.current = moment
@@ -244,6 +269,51 @@ def run(db: str, patients: int, reps: int, workdir: Path, pg_url: str) -> list[d
     return rows
 
 
+def raw_for(dbapi_connection: Any, dialect: str, app: Any) -> Raw:
+    """The raw baseline writing what this engine writes: pathway hash, titles, holds, stamp."""
+    definition = app.deps.pathway.definition
+    titles = {c.id: c.title for c in definition.rules.checks.values()}
+    titles |= {r.alert.id: r.alert.title for r in definition.rules.follow_ups.values() if r.alert}
+    if dialect == "sqlite":
+        dbapi_connection.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
+    return Raw(
+        dbapi_connection,
+        dialect,
+        pathway_hash=definition.content_hash,
+        titles=titles,
+        holdable=holdable_keys(definition),
+        stamp=getattr(app.deps.uow, "keywords", {}).get("alert_stamp"),
+    )
+
+
+def same_writes(url_a: str, url_b: str) -> bool:
+    """Whether two copies hold the same alerts, audit rows and outbox rows (the engine's and the
+    raw baseline's after the same sweep): keys, statuses, payloads."""
+    out = []
+    for url in (url_a, url_b):
+        engine = create_engine(url)
+        with engine.connect() as conn:
+            out.append(
+                [
+                    sorted(map(tuple, conn.execute(text(q)).all()))
+                    for q in (
+                        "SELECT patient_id, rule, instance_key, severity, status, held, resolution, "
+                        "CAST(states_at_fire AS TEXT) <> '{}', pathway_hash, opened_at, next_renotify_at "
+                        "FROM alert",
+                        "SELECT alert_id, action, actor, note FROM alert_action",
+                        "SELECT idempotency_key, status, CAST(payload AS TEXT) FROM notification",
+                        "SELECT id, raised, next_alert_at FROM follow_up WHERE raised > 0",
+                    )
+                ]
+            )
+        engine.dispose()
+    a, b = out
+    # payload text: SQLite keeps the writer's JSON spelling, so compare parsed
+    a[2] = sorted((k, st, json.loads(pl)) for k, st, pl in a[2])  # type: ignore[call-overload]
+    b[2] = sorted((k, st, json.loads(pl)) for k, st, pl in b[2])  # type: ignore[call-overload]
+    return a == b
+
+
 def _full_sweep(fresh: Callable[[], str], when: datetime, reps: int) -> dict[str, Any]:
     """30 days of downtime caught up at once, each repetition on fresh copies of the base."""
     ours: list[float] = []
@@ -251,12 +321,15 @@ def _full_sweep(fresh: Callable[[], str], when: datetime, reps: int) -> dict[str
     ours_c: list[float] = []
     theirs_c: list[float] = []
     peak = 0
+    same = None
     for rep in range(reps + 1):
-        copy = build({"PATHWAY_TIMEZONE": "Europe/London", "PATHWAY_DATABASE_URL": fresh()})
-        raw_engine = create_engine(fresh())
+        engine_url, raw_url = fresh(), fresh()
+        copy = build({"PATHWAY_TIMEZONE": "Europe/London", "PATHWAY_DATABASE_URL": engine_url})
+        _cache(copy.engine)
+        raw_engine = create_engine(raw_url)
         conn = raw_engine.raw_connection()
         start, cpu = time.perf_counter(), time.process_time()
-        Raw(conn.driver_connection, raw_engine.dialect.name).sweep(when)
+        raw_for(conn.driver_connection, raw_engine.dialect.name, copy).sweep(when)
         theirs.append(time.perf_counter() - start)
         theirs_c.append(time.process_time() - cpu)
         conn.close()
@@ -273,6 +346,9 @@ def _full_sweep(fresh: Callable[[], str], when: datetime, reps: int) -> dict[str
             ours.append(elapsed)
             ours_c.append(time.process_time() - cpu)
         copy.engine.dispose()
+        if same is None:
+            same = same_writes(engine_url, raw_url)
+            print(f"30-day catch-up: engine and raw baseline wrote the same rows: {same}", flush=True)
     return _row("full sweep after 30 days of downtime", ours, theirs[:-1], ours_c, theirs_c[:-1], peak)
 
 
@@ -283,16 +359,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--workdir", type=Path, default=Path("bench/.work"))
     parser.add_argument("--pg-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument(
+        "--pg-prefix", default="pathway_bench", help="PostgreSQL base database name: PREFIX_PATIENTS"
+    )
+    parser.add_argument("--only", default="", help="comma-separated operations to time: sweeps")
     args = parser.parse_args(argv)
     args.workdir.mkdir(parents=True, exist_ok=True)
     for db in ["sqlite", "postgresql"] if args.db == "both" else [args.db]:
         try:
-            run(db, args.patients, args.reps, args.workdir, args.pg_url)
+            run(db, args.patients, args.reps, args.workdir, args.pg_url, args.pg_prefix, args.only)
         finally:
-            _drop_copies(db, args.patients, args.workdir, args.pg_url)
+            _drop_copies(db, args.patients, args.workdir, args.pg_url, args.pg_prefix)
 
 
-def _drop_copies(db: str, patients: int, workdir: Path, pg_url: str) -> None:
+def _drop_copies(db: str, patients: int, workdir: Path, pg_url: str, pg_prefix: str) -> None:
     """The copies made for the writes go; the base stays for the next run."""
     if db == "sqlite":
         for path in workdir.glob("copy-*.db*"):
@@ -304,7 +384,7 @@ def _drop_copies(db: str, patients: int, workdir: Path, pg_url: str) -> None:
     with admin.connect() as conn:
         for (name,) in conn.execute(
             text("SELECT datname FROM pg_database WHERE datname LIKE :n"),
-            {"n": f"pathway_bench_{patients}_copy_%"},
+            {"n": f"{pg_prefix}_{patients}_copy_%"},
         ).all():
             conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
     admin.dispose()
