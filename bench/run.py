@@ -314,6 +314,31 @@ def same_writes(url_a: str, url_b: str) -> bool:
     return a == b
 
 
+class _TimedWrites:
+    """A unit-of-work factory that records how long each writing unit of work lasts (enter to
+    exit, wall): on SQLite that bounds how long the sweep holds the write lock at a time."""
+
+    def __init__(self, factory: Any, spans: list[float]) -> None:
+        self.factory, self.spans = factory, spans
+
+    def __call__(self, read_only: bool = False) -> Any:
+        inner = self.factory(read_only)
+        return inner if read_only else _Span(inner, self.spans)
+
+
+class _Span:
+    def __init__(self, inner: Any, spans: list[float]) -> None:
+        self.inner, self.spans = inner, spans
+
+    def __enter__(self) -> Any:
+        self.start = time.perf_counter()
+        return self.inner.__enter__()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.inner.__exit__(*exc)
+        self.spans.append(time.perf_counter() - self.start)
+
+
 def _full_sweep(fresh: Callable[[], str], when: datetime, reps: int) -> dict[str, Any]:
     """30 days of downtime caught up at once, each repetition on fresh copies of the base."""
     ours: list[float] = []
@@ -334,7 +359,8 @@ def _full_sweep(fresh: Callable[[], str], when: datetime, reps: int) -> dict[str
         theirs_c.append(time.process_time() - cpu)
         conn.close()
         raw_engine.dispose()
-        later = replace(copy.deps, clock=FixedClock(when))
+        spans: list[float] = []
+        later = replace(copy.deps, clock=FixedClock(when), uow=_TimedWrites(copy.deps.uow, spans))
         cpu = time.process_time()
         elapsed, traced = timed(
             lambda later=later: alerting.sweep(later),  # type: ignore[misc]
@@ -346,6 +372,12 @@ def _full_sweep(fresh: Callable[[], str], when: datetime, reps: int) -> dict[str
             ours.append(elapsed)
             ours_c.append(time.process_time() - cpu)
         copy.engine.dispose()
+        if spans:
+            print(
+                f"  engine write transactions: {len(spans)}, longest {max(spans) * 1000:.0f} ms wall, "
+                f"median {statistics.median(spans) * 1000:.0f} ms",
+                flush=True,
+            )
         if same is None:
             same = same_writes(engine_url, raw_url)
             print(f"30-day catch-up: engine and raw baseline wrote the same rows: {same}", flush=True)

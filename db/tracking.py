@@ -313,8 +313,10 @@ class SqlAlertRepository:
         return [int(r[0]) for r in result]
 
     def add_actions(self, values: list[NewAlertAction]) -> None:
+        """The one place alert_action (audit) rows are written: people's actions, recording and
+        the sweep (per-row and set-based) all come here, so a per-alert chain can be added here."""
         if values:
-            self.session.execute(_ACTION_INSERT, [v.values() for v in values])
+            connection(self.session).execute(_ACTION_INSERT, [v.values() for v in values])
 
     def get(self, alert_id: int) -> StoredAlert | None:
         row = connection(self.session).execute(_ALERT_BY_ID, {"aid": alert_id}).first()
@@ -388,17 +390,7 @@ class SqlAlertRepository:
         note: str | None = None,
         data: JsonObject | None = None,
     ) -> None:
-        connection(self.session).execute(
-            _ACTION_INSERT,
-            {
-                "alert_id": alert_id,
-                "action": action,
-                "actor": actor,
-                "at": at,
-                "note": note,
-                "data": data or {},
-            },
-        )
+        self.add_actions([NewAlertAction(alert_id, action, actor, at, note, data or {})])
 
     def actions(self, alert_id: int) -> list[AlertActionEntry]:
         rows = self.session.exec(
