@@ -120,10 +120,10 @@ def test_set_based_sweep_writes_the_same_rows_as_the_per_row_sweep(twins: tuple[
     assert written > 0
     with set_app.engine.connect() as conn:  # the cohort exercised every branch
         kinds = dict(conn.execute(text("SELECT action, count(*) FROM alert_action GROUP BY action")).all())
-        renotified = conn.execute(text("SELECT count(*) FROM notification WHERE idempotency_key LIKE '%renotify%'"))
-        assert renotified.scalar_one() > 0
-        late = conn.execute(text("SELECT count(*) FROM notification WHERE idempotency_key NOT LIKE '%renotify%'"))
-        assert late.scalar_one() > 0
+        rounds = "SELECT count(*) FROM notification WHERE idempotency_key LIKE '%renotify%'"
+        assert conn.execute(text(rounds)).scalar_one() > 0
+        firsts = "SELECT count(*) FROM notification WHERE idempotency_key NOT LIKE '%renotify%'"
+        assert conn.execute(text(firsts)).scalar_one() > 0
     assert kinds.get("opened", 0) > 0 and kinds.get("resolved", 0) > 0, kinds
 
 
