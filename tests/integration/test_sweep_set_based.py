@@ -136,4 +136,3 @@ def test_a_second_set_based_sweep_at_the_same_instant_writes_nothing(twins: tupl
     again = alerting.sweep(deps)
     assert (again.alerts_opened, again.alerts_escalated, again.renotified) == (0, 0, 0)
     assert _dump(app) == before
-
