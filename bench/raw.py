@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from pathway.domain.clinical_time import local_date, start_of_day
+from pathway.domain.notify import lateness
 
 OPEN = "status = 'open'"  # upcoming / due / overdue are derived from the window, never stored
 LIVE = "('open', 'acknowledged', 'snoozed')"
@@ -29,7 +30,20 @@ RENOTIFY_EVERY = timedelta(hours=4)  # the pathway file's critical_renotify_hour
 class Raw:
     """The same work as the engine's operations, as plain SQL through the driver (no ORM)."""
 
-    def __init__(self, dbapi_connection: Any, dialect: str, zone: str = "Europe/London") -> None:
+    def __init__(
+        self,
+        dbapi_connection: Any,
+        dialect: str,
+        zone: str = "Europe/London",
+        pathway_hash: str = "raw",
+        titles: dict[str, str] | None = None,
+        holdable: tuple[str, ...] = (),
+        stamp: dict[str, str | None] | None = None,
+    ) -> None:
+        """`pathway_hash`, `titles`, `holdable`, `stamp`: what the engine writes on its alerts and
+        notifications (the pathway file's hash, step titles, holdable keys, holiday stamp)."""
+        self.pathway_hash, self.titles, self.holdable = pathway_hash, titles or {}, holdable
+        self.stamp = dict(stamp or {})
         self.conn = dbapi_connection
         self.pg = dialect == "postgresql"
         self.p = "%s" if self.pg else "?"
@@ -64,101 +78,184 @@ class Raw:
         self.conn.commit()
 
     def sweep(self, now: datetime) -> int:
-        """Raise due alert levels: alerts, audit rows, outbox, escalations; commit."""
+        """Raise due alert levels, one transaction: the same alerts (states at fire, pathway hash,
+        holiday stamp), 'opened' audit rows, outbox rows with the engine's payload and key,
+        escalations with their 'resolved' audit rows, holds behind urgent alerts, and the
+        renotification rounds; commit."""
         p, ts = self.p, self._ts(now)
         cur = self.begin()
         cur.execute(
             f"SELECT id, patient_id, raised, info_at, warning_at, critical_at, alert_rule, "
-            f"instance_key, alert_message, alert_source, urgent, track FROM follow_up "
-            f"WHERE next_alert_at <= {p} AND follow_up.{OPEN}",
+            f"instance_key, alert_message, alert_source, urgent, track, alert_title, closes_at "
+            f"FROM follow_up WHERE next_alert_at <= {p} AND follow_up.{OPEN} ORDER BY patient_id, id",
             (ts,),
         )
+        due = cur.fetchall()
+        pids = sorted({r[1] for r in due})
+        states: dict[int, dict[str, str]] = {pid: {} for pid in pids}
+        for start in range(0, len(pids), 500):
+            chunk = ", ".join(map(str, pids[start : start + 500]))
+            cur.execute(f"SELECT patient_id, track, state FROM track_state WHERE patient_id IN ({chunk})")
+            for pid, track, state in cur.fetchall():
+                states[pid][track] = state
         raised, alerts = [], []
-        for fid, pid, was, *at, rule, key, message, source, urgent, track in cur.fetchall():
+        for fid, pid, was, *at, rule, key, message, source, urgent, track, title, closes in due:
             levels = {r: when for r, when in zip((1, 2, 3), at, strict=True) if when is not None}
             target = max([r for r, when in levels.items() if when <= ts] + [was])
             later = [when for r, when in levels.items() if r > target and when > ts]
             raised.append((target, min(later, default=None), ts, fid))
             if target > was and rule is not None:
                 alerts.append(
-                    (pid, rule, key, SEVERITY[target], message, source, fid, levels[target], urgent, track)
+                    (
+                        pid,
+                        rule,
+                        key,
+                        SEVERITY[target],
+                        message or "",
+                        source or "",
+                        fid,
+                        levels[target],
+                        urgent,
+                        track,
+                        title or rule,
+                        closes,
+                    )
                 )
         cur.executemany(
             f"UPDATE follow_up SET raised = {p}, next_alert_at = {p}, updated_at = {p} WHERE id = {p}", raised
         )
-        actions, outbox, lower = [], [], []
-        for pid, rule, key, severity, message, source, fid, opened, urgent, track in alerts:
+        stamp_cols = "".join(f", {c}" for c in self.stamp)
+        stamp_vals = "".join(f", {p}" for _ in self.stamp)
+        actions, outbox, lower, urgent_pids = [], [], [], set()
+        for pid, rule, key, severity, message, source, fid, opened, urgent, track, title, closes in alerts:
             cur.execute(
                 f"INSERT INTO alert (patient_id, rule, instance_key, severity, status, message, "
-                f"source, follow_up_id, states_at_fire, pathway_hash, opened_at, created_at, "
+                f"source, follow_up_id, states_at_fire, pathway_hash{stamp_cols}, opened_at, created_at, "
                 f"updated_at, held, urgent, track, next_renotify_at) VALUES ({p}, {p}, {p}, {p}, "
-                f"'open', {p}, {p}, {p}, '{{}}', 'raw', {p}, {p}, {p}, {'false' if self.pg else 0}, "
-                f"{p}, {p}, {p}) ON CONFLICT DO NOTHING RETURNING id",
+                f"'open', {p}, {p}, {p}, {p}, {p}{stamp_vals}, {p}, {p}, {p}, "
+                f"{'false' if self.pg else 0}, {p}, {p}, {p}) ON CONFLICT DO NOTHING RETURNING id",
                 (
-                    *(pid, rule, key, severity, message, source, fid, opened, ts, ts, urgent, track),
+                    *(pid, rule, key, severity, message, source, fid, json.dumps(states.get(pid, {}))),
+                    self.pathway_hash,
+                    *self.stamp.values(),
+                    *(opened, ts, ts, urgent, track),
                     ts if severity == "critical" else None,
                 ),
             )
             row = cur.fetchone()
             if row is None:
                 continue
-            actions.append((row[0], "opened", "sweep", ts, message, "{}"))
-            payload = json.dumps(
-                {
-                    "alert_id": row[0],
-                    "rule": rule,
-                    "severity": severity,
-                    "message": message,
-                    "source": source,
-                    "track": track,
-                }
+            aid = row[0]
+            actions.append((aid, "opened", "sweep", ts, message, "{}"))
+            payload = self._payload(aid, pid, rule, severity, title, message, source, track, opened)
+            payload["late"] = lateness(self._dt(closes), now)
+            outbox.append(
+                (
+                    aid,
+                    pid,
+                    "log",
+                    "log",
+                    f"alert-{aid}-{severity}-log-log",
+                    "pending",
+                    ts,
+                    ts,
+                    json.dumps(payload),
+                )
             )
-            outbox.append((row[0], pid, "log", "", f"{row[0]}-{severity}-log", "pending", ts, ts, payload))
             if severity != "info":
-                lower.append((ts, pid, rule, key, severity))
+                lower.append((pid, rule, key, severity))
+            if urgent and severity == "critical":
+                urgent_pids.add(pid)
+        cur.executemany(
+            f"INSERT INTO notification (alert_id, patient_id, channel, recipient, "
+            f"idempotency_key, digest, status, attempts, next_attempt_at, created_at, "
+            f"payload) VALUES ({p}, {p}, {p}, {p}, {p}, {'false' if self.pg else 0}, "
+            f"{p}, 0, {p}, {p}, {p}) ON CONFLICT DO NOTHING",
+            outbox,
+        )
+        rank = "CASE severity WHEN 'info' THEN 1 WHEN 'warning' THEN 2 WHEN 'critical' THEN 3 END"
+        for pid, rule, key, severity in lower:
+            reason = f"escalated to {severity}"
+            cur.execute(
+                f"UPDATE alert SET status = 'resolved', resolved_at = {p}, resolution = {p}, "
+                f"updated_at = {p}, next_renotify_at = NULL WHERE patient_id = {p} AND rule = {p} "
+                f"AND instance_key = {p} AND {rank} < {p} AND status IN {LIVE} RETURNING id",
+                (ts, reason, ts, pid, rule, key, {"warning": 2, "critical": 3}[severity]),
+            )
+            actions += [(r[0], "resolved", "sweep", ts, reason, "{}") for r in cur.fetchall()]
         cur.executemany(
             f"INSERT INTO alert_action (alert_id, action, actor, at, note, data) "
             f"VALUES ({p}, {p}, {p}, {p}, {p}, {p})",
             actions,
         )
-        cur.executemany(
-            f"INSERT INTO notification (alert_id, patient_id, channel, recipient, "
-            f"idempotency_key, digest, status, attempts, next_attempt_at, created_at, "
-            f"payload) VALUES ({p}, {p}, {p}, {p}, {p}, {'false' if self.pg else 0}, "
-            f"{p}, 0, {p}, {p}, {p})",
-            outbox,
-        )
-        cur.executemany(
-            f"UPDATE alert SET status = 'resolved', resolved_at = {p}, resolution = "
-            f"'escalated' WHERE patient_id = {p} AND rule = {p} AND instance_key = {p} "
-            f"AND severity <> {p} AND status IN {LIVE}",
-            lower,
-        )
+        for pid in sorted(urgent_pids):  # lower holdable alerts wait behind an urgent critical one
+            for prefix in self.holdable:
+                cur.execute(
+                    f"UPDATE alert SET held = {'true' if self.pg else 1}, updated_at = {p} "
+                    f"WHERE patient_id = {p} AND NOT urgent AND severity <> 'critical' "
+                    f"AND status IN {LIVE} AND instance_key LIKE {p} AND NOT held",
+                    (ts, pid, prefix + "%"),
+                )
         self._renotify(cur, now)
         self.conn.commit()
         return len(alerts)
+
+    def _dt(self, value: Any) -> datetime | None:
+        if isinstance(value, str):
+            return datetime.fromisoformat(value).replace(tzinfo=UTC)
+        return value  # type: ignore[no-any-return]
+
+    def _payload(
+        self,
+        aid: int,
+        pid: int,
+        rule: str,
+        severity: str,
+        title: str,
+        message: str,
+        source: str,
+        track: str,
+        opened: Any,
+    ) -> dict[str, Any]:
+        """The engine's notification payload (raising.outbox_rows)."""
+        opened_at = self._dt(opened)
+        assert opened_at is not None
+        return {
+            "alert_id": aid,
+            "patient_id": pid,
+            "rule": rule,
+            "severity": severity,
+            "title": title or rule,
+            "message": message,
+            "source": source,
+            "track": track,
+            "opened_at": opened_at.isoformat(),
+            "late": None,
+        }
 
     def _renotify(self, cur: Any, now: datetime) -> None:
         """Live critical alerts whose renotification round has come: one outbox row per round
         (skipped if there already), and the instant moved on to the next round."""
         p, ts = self.p, self._ts(now)
         cur.execute(
-            f"SELECT id, patient_id, rule, message, source, track, created_at FROM alert"
-            f"{self._hint('ix_alert_renotify_due')} WHERE {RENOTIFY_DUE} AND next_renotify_at <= {p}",
+            f"SELECT id, patient_id, rule, message, source, track, created_at, opened_at FROM alert"
+            f"{self._hint('ix_alert_renotify_due')} WHERE {RENOTIFY_DUE} AND next_renotify_at <= {p} "
+            f"ORDER BY id",
             (ts,),
         )
         outbox, moved = [], []
-        for aid, pid, rule, message, source, track, created in cur.fetchall():
-            if isinstance(created, str):
-                created = datetime.fromisoformat(created).replace(tzinfo=UTC)
+        for aid, pid, rule, message, source, track, created, opened in cur.fetchall():
+            created = self._dt(created)
             round_ = int((now - created) / RENOTIFY_EVERY) if now > created else 0
             moved.append((self._ts(created + (round_ + 1) * RENOTIFY_EVERY), aid))
             if round_ < 1:
                 continue
-            payload = {"alert_id": aid, "rule": rule, "severity": "critical", "message": message}
-            payload |= {"source": source, "track": track, "renotification": round_}
-            key = f"{aid}-critical-log-renotify-{round_}"
-            outbox.append((aid, pid, "log", "", key, "pending", ts, ts, json.dumps(payload)))
+            payload = self._payload(
+                aid, pid, rule, "critical", self.titles.get(rule, rule), message, source, track, opened
+            )
+            payload["renotification"] = round_
+            key = f"alert-{aid}-critical-log-log-renotify-{round_}"
+            outbox.append((aid, pid, "log", "log", key, "pending", ts, ts, json.dumps(payload)))
         cur.executemany(
             f"INSERT INTO notification (alert_id, patient_id, channel, recipient, "
             f"idempotency_key, digest, status, attempts, next_attempt_at, created_at, "

@@ -10,6 +10,7 @@ medians, the ratio to raw SQL and the peak Python memory of the engine's operati
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import shutil
@@ -24,7 +25,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 
 from bench.cohort import bench_now, generate
 from bench.load import load
@@ -32,6 +33,7 @@ from bench.raw import Raw
 from bench.replay import Capture, replay
 from db import migrate
 from pathway.bootstrap import build
+from pathway.domain.alerts import holdable_keys
 from pathway.ports import Deps
 from pathway.services import alerting, reports
 from pathway.services import patients as patient_service
@@ -98,7 +100,7 @@ def _row(
 
 
 def prepare(
-    db: str, patients: int, workdir: Path, pg_url: str, prefix: str = "pathway_bench"
+    db: str, patients: int, workdir: Path, pg_url: str, pg_prefix: str = "pathway_bench"
 ) -> tuple[str, Callable[[], str]]:
     """Build the base database once; return its URL and a function making a fresh copy of it."""
     env = {"PATHWAY_TIMEZONE": "Europe/London"}
@@ -129,7 +131,7 @@ def prepare(
     admin = create_engine(
         pg_url.replace("postgresql://", "postgresql+psycopg://"), isolation_level="AUTOCOMMIT"
     )
-    name = f"{prefix}_{patients}"
+    name = f"{pg_prefix}_{patients}"
     root = pg_url.rsplit("/", 1)[0]
     with admin.connect() as conn:
         exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first()
@@ -167,28 +169,39 @@ def _upgrade(url: str) -> None:
     engine.dispose()
 
 
+SQLITE_CACHE_KIB = 65536  # SQLite's page cache per connection, engine and raw alike (default: 2 MiB)
+
+
+def _cache(engine: Any) -> None:
+    """The engine's SQLite connections get the same page cache as the raw baseline's."""
+    if engine.dialect.name == "sqlite":
+
+        @event.listens_for(engine, "connect")
+        def _size(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
+
+
 def run(
     db: str,
     patients: int,
     reps: int,
     workdir: Path,
     pg_url: str,
-    prefix: str = "pathway_bench",
-    only: str | None = None,
+    pg_prefix: str = "pathway_bench",
+    only: str = "",
 ) -> list[dict[str, Any]]:
     """Every operation on its own copy of the base: the engine's on one, raw SQL's on another."""
-    _base_url, fresh = prepare(db, patients, workdir, pg_url, prefix)
+    _base_url, fresh = prepare(db, patients, workdir, pg_url, pg_prefix)
     now = bench_now()
     env = {"PATHWAY_TIMEZONE": "Europe/London"}
     app = build(env | {"PATHWAY_DATABASE_URL": fresh()})
+    _cache(app.engine)
     raw_engine = create_engine(fresh())
     clock = FixedClock(now)
     deps: Deps = replace(app.deps, clock=clock)
-    raw = Raw(raw_engine.raw_connection().driver_connection, raw_engine.dialect.name)
-    if db == "sqlite":
-        _same_sqlite_settings(app.engine, raw.conn)
+    raw = raw_for(raw_engine.raw_connection().driver_connection, raw_engine.dialect.name, app)
     rng = random.Random(3)
-    active = [f"B{i:07d}" for i in rng.sample(range(1, patients + 1), 400)]
+    active = [f"B{i:07d}" for i in rng.sample(range(1, patients + 1), min(400, patients))]
     with app.engine.connect() as conn:
         live = {
             m
@@ -206,21 +219,23 @@ def run(
         "CPU ratio | peak MiB"
     )
     rows = []
-    rows.append(_record_events(app.engine, raw, deps, active, max(reps, 50)))
-    if only == "event":
-        raw.conn.close()
-        raw_engine.dispose()
-        app.engine.dispose()
-        return rows
-    rows.append(
-        measure(
-            "worklist for today (200 most urgent lines)",
-            lambda i: alerting.worklist(deps, limit=200),
-            lambda i: raw.worklist(now, limit=200),
-            reps,
+    sweeps_only = only == "sweeps"  # the event, worklist and report rows are skipped; "event": that row only
+    if not sweeps_only:
+        rows.append(_record_events(app.engine, raw, deps, active, max(reps, 50)))
+        if only == "event":
+            raw.conn.close()
+            raw_engine.dispose()
+            app.engine.dispose()
+            return rows
+        rows.append(
+            measure(
+                "worklist for today (200 most urgent lines)",
+                lambda i: alerting.worklist(deps, limit=200),
+                lambda i: raw.worklist(now, limit=200),
+                reps,
+            )
         )
-    )
-    rows.append(measure("daily report", lambda i: reports.build(deps), lambda i: raw.report(now), reps))
+        rows.append(measure("daily report", lambda i: reports.build(deps), lambda i: raw.report(now), reps))
 
     def at(moment: datetime) -> Deps:
         clock.current = moment
@@ -251,26 +266,84 @@ def run(
     return rows
 
 
-CACHE_SIZE = -2000  # SQLite's default page cache (2 MiB), set explicitly on both connections
+def raw_for(dbapi_connection: Any, dialect: str, app: Any) -> Raw:
+    """The raw baseline writing what this engine writes: pathway hash, titles, holds, stamp."""
+    definition = app.deps.pathway.definition
+    titles = {c.id: c.title for c in definition.rules.checks.values()}
+    titles |= {r.alert.id: r.alert.title for r in definition.rules.follow_ups.values() if r.alert}
+    if dialect == "sqlite":
+        for pragma in ("synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=30000"):
+            dbapi_connection.execute(f"PRAGMA {pragma}")  # the engine's settings (db.engine)
+        dbapi_connection.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
+    return Raw(
+        dbapi_connection,
+        dialect,
+        pathway_hash=definition.content_hash,
+        titles=titles,
+        holdable=holdable_keys(definition),
+        stamp=getattr(app.deps.uow, "keywords", {}).get("alert_stamp"),
+    )
 
 
-def _same_sqlite_settings(engine: Any, raw_conn: Any) -> None:
-    """The raw connection gets the engine's settings (db.engine) and both the same page cache."""
-    from sqlalchemy import event
+def same_writes(url_a: str, url_b: str) -> bool:
+    """Whether two copies hold the same alerts, audit rows and outbox rows (the engine's and the
+    raw baseline's after the same sweep): keys, statuses, payloads."""
+    out = []
+    for url in (url_a, url_b):
+        engine = create_engine(url)
+        with engine.connect() as conn:
+            out.append(
+                [
+                    sorted(map(tuple, conn.execute(text(q)).all()))
+                    for q in (
+                        "SELECT patient_id, rule, instance_key, severity, status, held, resolution, "
+                        "CAST(states_at_fire AS TEXT) <> '{}', pathway_hash, opened_at, next_renotify_at "
+                        "FROM alert",
+                        "SELECT alert_id, action, actor, note FROM alert_action",
+                        "SELECT idempotency_key, status, CAST(payload AS TEXT) FROM notification",
+                        "SELECT id, raised, next_alert_at FROM follow_up WHERE raised > 0",
+                    )
+                ]
+            )
+        engine.dispose()
+    a, b = out
+    # payload text: SQLite keeps the writer's JSON spelling, so compare parsed
+    a[2] = sorted((k, st, json.loads(pl)) for k, st, pl in a[2])  # type: ignore[call-overload]
+    b[2] = sorted((k, st, json.loads(pl)) for k, st, pl in b[2])  # type: ignore[call-overload]
+    return a == b
 
-    @event.listens_for(engine, "connect")
-    def _cache(dbapi_conn: Any, _record: Any) -> None:
-        dbapi_conn.execute(f"PRAGMA cache_size={CACHE_SIZE}")
 
-    engine.dispose()  # connections made from now on get the setting
-    for pragma in ("synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=30000", f"cache_size={CACHE_SIZE}"):
-        raw_conn.execute(f"PRAGMA {pragma}")
+class _TimedWrites:
+    """A unit-of-work factory that records how long each writing unit of work lasts (enter to
+    exit, wall): on SQLite that bounds how long the sweep holds the write lock at a time."""
+
+    def __init__(self, factory: Any, spans: list[float], cpus: list[float]) -> None:
+        self.factory, self.spans, self.cpus = factory, spans, cpus
+
+    def __call__(self, read_only: bool = False) -> Any:
+        inner = self.factory(read_only)
+        return inner if read_only else _Span(inner, self.spans, self.cpus)
+
+
+class _Span:
+    def __init__(self, inner: Any, spans: list[float], cpus: list[float]) -> None:
+        self.inner, self.spans, self.cpus = inner, spans, cpus
+
+    def __enter__(self) -> Any:
+        self.start, self.cpu = time.perf_counter(), time.process_time()
+        return self.inner.__enter__()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.inner.__exit__(*exc)
+        self.spans.append(time.perf_counter() - self.start)
+        self.cpus.append(time.process_time() - self.cpu)
 
 
 def _record_events(engine: Any, raw: Raw, deps: Deps, active: list[str], reps: int) -> dict[str, Any]:
     """Record `exam_done` on the engine's copy, then replay the very statements it sent to the
     driver (same SQL, same converted parameters) on the raw copy: same patients, same rows."""
     capture = Capture(engine)
+    before = raw.conn.autocommit if raw.pg else raw.conn.isolation_level
     if raw.pg:
         raw.conn.autocommit = False
     else:
@@ -293,6 +366,10 @@ def _record_events(engine: Any, raw: Raw, deps: Deps, active: list[str], reps: i
             raw_c.append(time.process_time() - cpu)
             statements.append(sum(1 for sql, _, _ in calls if not sql.startswith("BEGIN")))
     peak = timed(lambda: ours(reps), trace=True)[1]
+    if raw.pg:
+        raw.conn.autocommit = before
+    else:
+        raw.conn.isolation_level = before
     print(
         f"statements per event (BEGIN and COMMIT not counted): median {statistics.median(statements)}, "
         f"max {max(statements)}",
@@ -308,17 +385,22 @@ def _full_sweep(fresh: Callable[[], str], when: datetime, reps: int) -> dict[str
     ours_c: list[float] = []
     theirs_c: list[float] = []
     peak = 0
+    same = None
     for rep in range(reps + 1):
-        copy = build({"PATHWAY_TIMEZONE": "Europe/London", "PATHWAY_DATABASE_URL": fresh()})
-        raw_engine = create_engine(fresh())
+        engine_url, raw_url = fresh(), fresh()
+        copy = build({"PATHWAY_TIMEZONE": "Europe/London", "PATHWAY_DATABASE_URL": engine_url})
+        _cache(copy.engine)
+        raw_engine = create_engine(raw_url)
         conn = raw_engine.raw_connection()
         start, cpu = time.perf_counter(), time.process_time()
-        Raw(conn.driver_connection, raw_engine.dialect.name).sweep(when)
+        raw_for(conn.driver_connection, raw_engine.dialect.name, copy).sweep(when)
         theirs.append(time.perf_counter() - start)
         theirs_c.append(time.process_time() - cpu)
         conn.close()
         raw_engine.dispose()
-        later = replace(copy.deps, clock=FixedClock(when))
+        spans: list[float] = []
+        cpus: list[float] = []
+        later = replace(copy.deps, clock=FixedClock(when), uow=_TimedWrites(copy.deps.uow, spans, cpus))
         cpu = time.process_time()
         elapsed, traced = timed(
             lambda later=later: alerting.sweep(later),  # type: ignore[misc]
@@ -330,6 +412,16 @@ def _full_sweep(fresh: Callable[[], str], when: datetime, reps: int) -> dict[str
             ours.append(elapsed)
             ours_c.append(time.process_time() - cpu)
         copy.engine.dispose()
+        if spans:
+            print(
+                f"  engine write transactions: {len(spans)}, longest {max(spans) * 1000:.0f} ms wall, "
+                f"median {statistics.median(spans) * 1000:.0f} ms; CPU longest "
+                f"{max(cpus) * 1000:.0f} ms, median {statistics.median(cpus) * 1000:.0f} ms",
+                flush=True,
+            )
+        if same is None:
+            same = same_writes(engine_url, raw_url)
+            print(f"30-day catch-up: engine and raw baseline wrote the same rows: {same}", flush=True)
     return _row("full sweep after 30 days of downtime", ours, theirs[:-1], ours_c, theirs_c[:-1], peak)
 
 
@@ -340,8 +432,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--workdir", type=Path, default=Path("bench/.work"))
     parser.add_argument("--pg-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-    parser.add_argument("--pg-prefix", default="pathway_bench", help="PostgreSQL base name prefix")
-    parser.add_argument("--only", choices=["event"], help="time only this operation")
+    parser.add_argument(
+        "--pg-prefix", default="pathway_bench", help="PostgreSQL base database name: PREFIX_PATIENTS"
+    )
+    parser.add_argument("--only", default="", help="time only these operations: sweeps | event")
     args = parser.parse_args(argv)
     args.workdir.mkdir(parents=True, exist_ok=True)
     for db in ["sqlite", "postgresql"] if args.db == "both" else [args.db]:
@@ -351,7 +445,7 @@ def main(argv: list[str] | None = None) -> None:
             _drop_copies(db, args.patients, args.workdir, args.pg_url, args.pg_prefix)
 
 
-def _drop_copies(db: str, patients: int, workdir: Path, pg_url: str, prefix: str = "pathway_bench") -> None:
+def _drop_copies(db: str, patients: int, workdir: Path, pg_url: str, pg_prefix: str) -> None:
     """The copies made for the writes go; the base stays for the next run."""
     if db == "sqlite":
         for path in workdir.glob("copy-*.db*"):
@@ -363,7 +457,7 @@ def _drop_copies(db: str, patients: int, workdir: Path, pg_url: str, prefix: str
     with admin.connect() as conn:
         for (name,) in conn.execute(
             text("SELECT datname FROM pg_database WHERE datname LIKE :n"),
-            {"n": f"{prefix}_{patients}_copy_%"},
+            {"n": f"{pg_prefix}_{patients}_copy_%"},
         ).all():
             conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
     admin.dispose()

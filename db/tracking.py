@@ -314,6 +314,8 @@ class SqlAlertRepository:
         return [int(r[0]) for r in result]
 
     def add_actions(self, values: list[NewAlertAction]) -> None:
+        """The one place alert_action (audit) rows are written: people's actions, recording and
+        the sweep (per-row and set-based) all come here, each row chained to its alert's last one."""
         append_actions(connection(self.session), [v.values() for v in values])
 
     def get(self, alert_id: int) -> StoredAlert | None:
@@ -388,15 +390,7 @@ class SqlAlertRepository:
         note: str | None = None,
         data: JsonObject | None = None,
     ) -> None:
-        row = {
-            "alert_id": alert_id,
-            "action": action,
-            "actor": actor,
-            "at": at,
-            "note": note,
-            "data": data or {},
-        }
-        append_actions(connection(self.session), [row])
+        self.add_actions([NewAlertAction(alert_id, action, actor, at, note, data or {})])
 
     def audit_chains(self) -> Iterator[tuple[int, list[StoredAction], str | None]]:
         return alert_chains(connection(self.session))

@@ -18,6 +18,7 @@ from db.operations import SqlOperationsRepository
 from db.pathway_versions import SqlPathwayVersionRepository
 from db.reporting import SqlReportReadModel, SqlReportRuns
 from db.repository import SqlEventRepository, SqlPatientRepository
+from db.sweep_sql import SqlSweepWrites
 from db.tracking import SqlAlertRepository, SqlFollowUpRepository
 from pathway.domain.errors import Conflict
 from pathway.ports import (
@@ -35,6 +36,7 @@ from pathway.ports import (
     ReportReadModel,
     ReportRuns,
     SessionRepository,
+    SweepWrites,
     UserRepository,
 )
 
@@ -59,6 +61,7 @@ class SqlUnitOfWork:
     sessions: SessionRepository
     audit: AuditRepository
     imports: ImportRepository
+    sweep_writes: SweepWrites | None
 
     def __init__(
         self,
@@ -91,6 +94,7 @@ class SqlUnitOfWork:
         self.sessions = SqlSessionRepository(self.session)
         self.audit = SqlAuditRepository(self.session)
         self.imports = SqlImportRepository(self.session)
+        self.sweep_writes = SqlSweepWrites(self.session, self.alert_stamp)
         return self
 
     def __exit__(

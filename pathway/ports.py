@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from types import TracebackType
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from pathway.domain.integrity import StoredAction
 from pathway.domain.machine import Pathway
@@ -418,6 +418,51 @@ class ImportRepository(Protocol):
         ...
 
 
+class OpenedLevel(NamedTuple):
+    """An alert level the set-based sweep raised (its 'opened' audit row is written by the service)."""
+
+    id: int
+    patient_id: int
+    rule: str
+    severity: str
+    message: str
+    urgent: bool
+
+
+class SweepRaise(NamedTuple):
+    opened: list[OpenedLevel]  # by id
+    resolved: list[tuple[int, str]]  # lower levels resolved by an escalation: (alert id, resolution)
+    patients: int  # patients with a due level in the batch
+
+
+class Renotified(NamedTuple):
+    notification_id: int
+    alert_id: int
+    patient_id: int
+    rule: str
+    round: int
+    channel: str
+    recipient: str
+
+
+class SweepWrites(Protocol):
+    """The sweep's writes as set-based SQL (database adapters only; the in-memory unit of work has
+    none and the sweep then takes the per-row path, which writes the same rows)."""
+
+    def raise_due(
+        self, patient_ids: list[int], now: datetime, pathway_hash: str, routes: tuple[Route, ...]
+    ) -> SweepRaise: ...
+
+    def renotify_due(
+        self,
+        now: datetime,
+        every: timedelta,
+        routes: tuple[Route, ...],
+        titles: Mapping[str, str],
+        limit: int,
+    ) -> tuple[int, list[Renotified]]: ...
+
+
 class UnitOfWork(Protocol):
     patients: PatientRepository
     events: EventRepository
@@ -434,6 +479,7 @@ class UnitOfWork(Protocol):
     sessions: SessionRepository
     audit: AuditRepository
     imports: ImportRepository
+    sweep_writes: SweepWrites | None
 
     def __enter__(self) -> UnitOfWork: ...
 

@@ -621,6 +621,7 @@ class MemoryUnitOfWork:
         self.sessions: Any = _NotHere("web sessions")
         self.versions: Any = _NotHere("pathway versions")
         self.imports: Any = _NotHere("the batch import")
+        self.sweep_writes = None  # the sweep takes its per-row path here
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None

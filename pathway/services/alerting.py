@@ -33,14 +33,22 @@ from pathway.domain.urgency import Urgency, UrgencyKey, late_text, urgency_key
 from pathway.domain.windows import Window
 from pathway.ports import Deps, UnitOfWork
 from pathway.services import audit
-from pathway.services.raising import Changes, hold_behind_urgent, raise_levels, renotify
+from pathway.services.raising import (
+    Changes,
+    hold_behind_urgent,
+    raise_levels,
+    raise_levels_set,
+    renotify,
+    renotify_set,
+)
 from pathway.services.retrying import rerun_on_deadlock
 from pathway.services.sync import find_patient, refresh_patient
 
 BATCH = 200
+RENOTIFY_BATCH = 2000  # alerts per renotification transaction: keeps SQLite's write lock short
 
 
-def sweep(deps: Deps) -> Changes:
+def sweep(deps: Deps, set_based: bool = True) -> Changes:
     """Move every follow-up and alert forward to now (read once); idempotent and safe in parallel.
 
     Time alone raises alert levels (a follow-up's upcoming / due / overdue is derived from its
@@ -48,10 +56,14 @@ def sweep(deps: Deps) -> Changes:
     re-derived only for patients whose snooze or override ran out (their alerts may reopen).
     Recording an event re-derives that patient at once. Each batch is its own short transaction
     (readers and recorders wait at most one batch), rerun if it loses a deadlock.
+
+    `set_based` (the default) writes with set-based SQL where the unit of work offers it; False
+    takes the per-row path, which writes the same rows (kept as the reference the set-based
+    writes are tested against, and for the in-memory unit of work).
     """
     now = deps.clock.now()
     total = Changes()
-    _raise_levels(deps, now, total)
+    _raise_levels(deps, now, total, set_based)
     seen: set[int] = set()
 
     def refresh_batch() -> tuple[list[int], Changes]:
@@ -70,15 +82,26 @@ def sweep(deps: Deps) -> Changes:
         total.add(done)
         seen.update(batch)
 
-    def renotify_all() -> Changes:
+    every = deps.pathway.definition.alert_policy.renotify_every
+
+    def renotify_batch() -> tuple[int, Changes]:
         done = Changes()
         with deps.uow() as uow:
-            every = deps.pathway.definition.alert_policy.renotify_every
-            renotify(uow, now, every, deps.routes, _titles(deps), done)
+            if not set_based or uow.sweep_writes is None:
+                renotify(uow, now, every, deps.routes, _titles(deps), done)
+                uow.commit()
+                return 0, done
+            moved = renotify_set(
+                uow.sweep_writes, now, every, deps.routes, _titles(deps), done, RENOTIFY_BATCH
+            )
             uow.commit()
-        return done
+        return moved, done
 
-    total.add(rerun_on_deadlock(renotify_all))
+    while True:
+        moved, done = rerun_on_deadlock(renotify_batch)
+        total.add(done)
+        if moved < RENOTIFY_BATCH:
+            break
     return total
 
 
@@ -99,7 +122,7 @@ def _titles(deps: Deps) -> dict[str, str]:
     return titles
 
 
-def _raise_levels(deps: Deps, now: datetime, total: Changes) -> None:
+def _raise_levels(deps: Deps, now: datetime, total: Changes, set_based: bool = True) -> None:
     """Raise due alert levels in batches of patients: lock them, re-read their rows, raise.
 
     The due patients are listed once along the next_alert_at index; each batch re-reads its rows
@@ -114,6 +137,12 @@ def _raise_levels(deps: Deps, now: datetime, total: Changes) -> None:
         done = Changes()
         with deps.uow() as uow:
             uow.patients.lock_many(patients)
+            if set_based and uow.sweep_writes is not None:
+                raise_levels_set(
+                    uow, uow.sweep_writes, patients, pathway_hash, now, deps.routes, done, holdable
+                )
+                uow.commit()
+                return done
             rows = uow.follow_ups.alerts_due_for(patients, now)
             raise_levels(uow, rows, pathway_hash, now, deps.routes, done, holdable)
             done.patients += len({r.patient_id for r in rows})

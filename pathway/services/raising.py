@@ -23,7 +23,7 @@ from pathway.domain.records import (
     RaisedLevel,
 )
 from pathway.domain.rules_spec import SEVERITY_RANK
-from pathway.ports import UnitOfWork
+from pathway.ports import SweepWrites, UnitOfWork
 
 SWEEP_ACTOR = "sweep"
 
@@ -179,6 +179,51 @@ def raise_levels(
     uow.alerts.add_actions(actions)
     for pid in urgent:
         hold_behind_urgent(uow, pid, now, holdable)
+
+
+def raise_levels_set(
+    uow: UnitOfWork,
+    writes: SweepWrites,
+    patient_ids: list[int],
+    pathway_hash: str,
+    now: datetime,
+    routes: tuple[Route, ...],
+    changes: Changes,
+    holdable: tuple[str, ...] = (),
+) -> None:
+    """`raise_levels` as set-based SQL: the same alerts, audit rows, outbox rows, levels,
+    escalations and holds, in a few statements per batch whatever its size."""
+    raised = writes.raise_due(patient_ids, now, pathway_hash, routes)
+    actions = [NewAlertAction(o.id, "opened", SWEEP_ACTOR, now, o.message) for o in raised.opened]
+    actions += [NewAlertAction(i, AlertStatus.RESOLVED, SWEEP_ACTOR, now, why) for i, why in raised.resolved]
+    uow.alerts.add_actions(actions)
+    for o in raised.opened:
+        changes.lines.append(f"patient {o.patient_id}: alert {o.id} {o.rule} {o.severity} opened")
+    changes.alerts_opened += len(raised.opened)
+    changes.alerts_escalated += len(raised.resolved)
+    changes.patients += raised.patients
+    for pid in sorted({o.patient_id for o in raised.opened if o.urgent and o.severity == Severity.CRITICAL}):
+        hold_behind_urgent(uow, pid, now, holdable)
+
+
+def renotify_set(
+    writes: SweepWrites,
+    now: datetime,
+    every: timedelta,
+    routes: tuple[Route, ...],
+    titles: Mapping[str, str],
+    changes: Changes,
+    limit: int,
+) -> int:
+    """One batch of `renotify` as set-based SQL; returns how many alerts it moved on (0: done)."""
+    moved, written = writes.renotify_due(now, every, routes, titles, limit)
+    for n in written:
+        changes.lines.append(
+            f"patient {n.patient_id}: alert {n.alert_id} {n.rule} critical still live; "
+            f"notified again (round {n.round}) by {n.channel} to {n.recipient}"
+        )
+    changes.renotified += len(written)
+    return moved
 
 
 def renotify(

@@ -96,6 +96,21 @@ class _BrokenOutbox:
         return getattr(self.inner, name)
 
 
+class _BrokenSetOutbox:
+    """The set-based sweep writes its outbox rows in the statements that insert the alerts: its
+    outbox write fails after the alert rows are in (the transaction must take them back)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    def raise_due(self, *args: Any) -> Any:
+        self.inner.raise_due(*args)
+        raise RuntimeError("outbox write failed")
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
 class _OutboxFails:
     """A unit of work whose notification writes fail (after the alert row is inserted)."""
 
@@ -105,6 +120,8 @@ class _OutboxFails:
     def __enter__(self) -> UnitOfWork:
         uow = self.real.__enter__()
         uow.notifications = _BrokenOutbox(uow.notifications)  # type: ignore[assignment]
+        if uow.sweep_writes is not None:
+            uow.sweep_writes = _BrokenSetOutbox(uow.sweep_writes)
         return uow
 
     def __exit__(self, *exc: Any) -> None:
