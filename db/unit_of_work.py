@@ -17,6 +17,7 @@ from db.operations import SqlOperationsRepository
 from db.pathway_versions import SqlPathwayVersionRepository
 from db.reporting import SqlReportReadModel, SqlReportRuns
 from db.repository import SqlEventRepository, SqlPatientRepository
+from db.teams import SqlTeamRepository
 from db.tracking import SqlAlertRepository, SqlFollowUpRepository
 from pathway.domain.errors import Conflict
 from pathway.ports import (
@@ -34,6 +35,7 @@ from pathway.ports import (
     ReportReadModel,
     ReportRuns,
     SessionRepository,
+    TeamRepository,
     UserRepository,
 )
 
@@ -58,6 +60,7 @@ class SqlUnitOfWork:
     sessions: SessionRepository
     audit: AuditRepository
     imports: ImportRepository
+    teams: TeamRepository
 
     def __init__(
         self,
@@ -90,6 +93,7 @@ class SqlUnitOfWork:
         self.sessions = SqlSessionRepository(self.session)
         self.audit = SqlAuditRepository(self.session)
         self.imports = SqlImportRepository(self.session)
+        self.teams = SqlTeamRepository(self.session)
         return self
 
     def __exit__(
