@@ -75,7 +75,7 @@ class SqlTeamRepository:
         row = self.session.get(CareAssignmentRow, patient_id)
         if row is None:
             row = CareAssignmentRow(patient_id=patient_id, team_id=team_id, assigned_at=at, assigned_by=by)
-        row.team_id, row.coordinator_id, row.assigned_at, row.assigned_by = team_id, coordinator, at, by
+        row.team_id, row.coordinator_id, row.assigned_at, row.assigned_by = team_id, coordinator_id, at, by
         self.session.add(row)
         self.session.flush()
 
