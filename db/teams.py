@@ -107,6 +107,16 @@ class SqlTeamRepository:
         query = columns(_P.c.mrn).join(_A, _A.c.patient_id == _P.c.id).where(or_(*conditions))
         return {r[0] for r in self.session.execute(query)}
 
+    def shared(self, team_ids: Collection[int]) -> set[str]:
+        if not team_ids:
+            return set()
+        query = (
+            columns(_P.c.mrn)
+            .join(_A, _A.c.patient_id == _P.c.id)
+            .where(_A.c.team_id.in_(sorted(team_ids)), _A.c.coordinator_id.is_(None))
+        )
+        return {r[0] for r in self.session.execute(query)}
+
     def targets(self, patient_ids: Collection[int]) -> dict[int, Team]:
         ids = sorted(set(patient_ids))
         if not ids:

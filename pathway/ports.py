@@ -472,6 +472,10 @@ class TeamRepository(Protocol):
         """MRNs of the patients in any of these teams and/or named to this coordinator."""
         ...
 
+    def shared(self, team_ids: Collection[int]) -> set[str]:
+        """MRNs of the patients of these teams who have no named coordinator."""
+        ...
+
     def targets(self, patient_ids: Collection[int]) -> dict[int, Team]:
         """Each patient's team, for those whose team has a notification target."""
         ...
