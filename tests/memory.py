@@ -317,6 +317,7 @@ class MemoryFollowUps:
                 r["closes_at"],
                 r["clock_time"],
                 mrn[r["patient_id"]],
+                r["anchor_at"],
             )
             for r in rows
         ]
