@@ -27,7 +27,12 @@ def site(cli: Cli) -> dict[str, Any]:
     env = {"admin": admin} | {n: _token(cli, n, "coordinator", admin) for n in ("c.one", "c.two", "c.three")}
     ok(cli("teams", "add", "team-a", "--notify-email", "team-a@hospital.example", env=admin))
     ok(cli("teams", "add", "team-b", env=admin))
-    for user, team in (("c.one", "team-a"), ("c.two", "team-b"), ("c.three", "team-a"), ("c.three", "team-b")):
+    for user, team in (
+        ("c.one", "team-a"),
+        ("c.two", "team-b"),
+        ("c.three", "team-a"),
+        ("c.three", "team-b"),
+    ):
         ok(cli("users", "join", user, team, env=admin))
     ok(cli("assign", "MRN-1", "--team", "team-a", "--coordinator", "c.one", env=env["c.one"]))
     ok(cli("assign", "MRN-2", "--team", "team-a", env=env["c.one"]))
@@ -82,7 +87,11 @@ def test_an_assignment_change_is_recorded_with_who_and_what_it_was(cli: Cli, sit
     assert latest["detail"]["coordinator"] == "c.three" and latest["detail"]["was_coordinator"] == "c.one"
     teams = {t["name"]: t for t in as_json(cli("teams", "list", "--json"))}
     assert teams["team-a"]["members"] == ["c.one", "c.three"]
-    assert teams["team-a"]["notify"] == {"channel": "email", "to": "team-a@hospital.example", "from": "warning"}
+    assert teams["team-a"]["notify"] == {
+        "channel": "email",
+        "to": "team-a@hospital.example",
+        "from": "warning",
+    }
 
 
 def test_a_caseload_hand_over_moves_every_named_patient_in_one_recorded_act(
