@@ -23,6 +23,7 @@ from pathway.interop.fhir_common import Site
 from pathway.services.sessions import Lifetimes
 from pathway.web import (
     api_care,
+    api_caseload,
     api_pathway,
     api_patients,
     api_users,
@@ -88,6 +89,7 @@ def create_app(application: App, secret_key: str | None = None, secure_cookies: 
     errors.install(app)
     api = APIRouter(prefix="/api/v1", responses=ERRORS)
     api.include_router(interop_routes.api)  # before api_patients: /patients/{mrn:path} takes the rest
+    api.include_router(api_caseload.router)
     for module in (api_patients, api_care, api_pathway, api_users, audit_routes):
         api.include_router(module.api if module is audit_routes else module.router)
     app.include_router(api)
