@@ -33,6 +33,7 @@ from pathway.web import (
     interop_routes,
     ops,
     pages_auth,
+    pages_caseload,
     pages_pathway,
     pages_patient,
     pages_worklist,
@@ -107,7 +108,7 @@ def create_app(application: App, secret_key: str | None = None, secure_cookies: 
         return JSONResponse(app.openapi())
 
     app.include_router(ops.router)
-    for pages in (pages_auth, pages_worklist, pages_patient, pages_pathway):
+    for pages in (pages_auth, pages_worklist, pages_caseload, pages_patient, pages_pathway):
         app.include_router(pages.router)
     app.include_router(audit_routes.pages)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
