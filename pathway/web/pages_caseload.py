@@ -1,10 +1,11 @@
 """Page forms: assign a patient to a care team, book an open follow-up (the worklist's row
-actions may post to /patients/{mrn}/bookings too: fields rule, region, on, note, csrf_token)."""
+actions may post to /patients/{mrn}/bookings too: fields rule, region, on, note, and the
+`guard()` fields csrf_token and back, where it returns to)."""
 
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -18,15 +19,6 @@ from pathway.web.auth import deps_of, flash, may
 
 router = APIRouter(include_in_schema=False)
 Short = Annotated[str, Form(max_length=200)]
-
-
-def _back(request: Request, mrn: str, fallback: str) -> str:
-    """Back to the page the form was on (the worklist or the patient), never off-site."""
-    came = urlsplit(request.headers.get("referer", ""))
-    same_site = not came.netloc or came.netloc == request.headers.get("host")
-    if same_site and came.path == "/worklist":
-        return came.path + (f"?{came.query}" if came.query else "")
-    return fallback
 
 
 @router.post("/patients/{mrn:path}/assignment")
@@ -74,4 +66,5 @@ def book(
         f"Booked {done.step} for {done.on.isoformat()} (event {done.recorded.event.id}).{warning}",
     )
     mrn = done.recorded.patient.mrn
-    return RedirectResponse(_back(request, mrn, f"/patients/{quote(mrn)}"), status_code=303)
+    back = getattr(request.state, "back", None) or f"/patients/{quote(mrn)}"  # the form's `back`
+    return RedirectResponse(back, status_code=303)
