@@ -7,6 +7,7 @@ from typing import Any
 from pathway.domain.bookings import live_bookings
 from pathway.domain.clinical_time import local_date
 from pathway.domain.model import EventRecord, Patient, StoredFollowUp
+from pathway.domain.status import PENDING
 from pathway.ports import Deps, User
 from pathway.services import accounts, caseload
 
@@ -19,7 +20,7 @@ def caseload_context(
     texts: dict[str, str] = {}
     for f in follow_ups:
         b = booked.get((patient.mrn, f.rule, f.region))
-        if f.status == "open" and b is not None and b.applies_to(f.anchor_at):
+        if f.status in PENDING and b is not None and b.applies_to(f.anchor_at):
             texts[f"{f.rule}/{f.region}"] = b.text(today)
     teams = caseload.list_teams(deps)
     return {
