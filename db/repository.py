@@ -336,6 +336,15 @@ class SqlEventRepository:
     def for_patient(self, patient_id: int) -> list[EventRecord]:
         return [_event(r) for r in connection(self.session).execute(_EVENTS_OF, {"pid": patient_id})]
 
+    def of_types(self, types: Collection[str]) -> list[tuple[str, EventRecord]]:
+        query = (
+            columns(*_EVENT_COLUMNS, _P.c.mrn)
+            .join(_P, _P.c.id == _E.c.patient_id)
+            .where(_E.c.type.in_(sorted(set(types))))
+            .order_by(_E.c.id)
+        )
+        return [(r[-1], _event(r)) for r in connection(self.session).execute(query)]
+
     def known_sources(self, refs: Collection[str]) -> set[str]:
         """Which of these source references an event already carries (an import done before)."""
         found: set[str] = set()

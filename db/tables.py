@@ -400,3 +400,42 @@ class AuditRow(SQLModel, table=True):
     mrn: str | None = Field(default=None, max_length=64)
     origin: str = Field(max_length=64)
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
+
+
+class CareTeamRow(SQLModel, table=True):
+    """A care team; its optional notification target gets its patients' alerts (besides the
+    site's routes) from `notify_min_severity` up."""
+
+    __tablename__ = "care_team"
+    __table_args__ = (UniqueConstraint("name", name="uq_care_team_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=64)
+    notify_channel: str | None = Field(default=None, max_length=16)
+    notify_to: str | None = Field(default=None, max_length=300)
+    notify_min_severity: str = Field(default="warning", max_length=16)
+    created_at: datetime
+
+
+class CareTeamMemberRow(SQLModel, table=True):
+    __tablename__ = "care_team_member"
+
+    team_id: int = Field(foreign_key="care_team.id", primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id", primary_key=True)
+    added_at: datetime
+
+
+class CareAssignmentRow(SQLModel, table=True):
+    """The patient's current team and named coordinator; each change is in the audit trail."""
+
+    __tablename__ = "care_assignment"
+    __table_args__ = (
+        Index("ix_care_assignment_team", "team_id"),
+        Index("ix_care_assignment_coordinator", "coordinator_id"),
+    )
+
+    patient_id: int = Field(foreign_key="patient.id", primary_key=True)
+    team_id: int = Field(foreign_key="care_team.id")
+    coordinator_id: int | None = Field(default=None, foreign_key="app_user.id")
+    assigned_at: datetime
+    assigned_by: str = Field(max_length=100)

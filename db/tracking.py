@@ -125,6 +125,7 @@ _WORKLIST = (
         _F.c.closes_at,
         _F.c.clock_time,
         _P.c.mrn,
+        _F.c.anchor_at,
     )
     .join(_P, _P.c.id == _F.c.patient_id)
     .where(OPEN_ROWS, _F.c.opens_at <= bindparam("until"))

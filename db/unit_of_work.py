@@ -19,6 +19,7 @@ from db.pathway_versions import SqlPathwayVersionRepository
 from db.reporting import SqlReportReadModel, SqlReportRuns
 from db.repository import SqlEventRepository, SqlPatientRepository
 from db.sweep_sql import SqlSweepWrites
+from db.teams import SqlTeamRepository
 from db.tracking import SqlAlertRepository, SqlFollowUpRepository
 from pathway.domain.errors import Conflict
 from pathway.ports import (
@@ -37,6 +38,7 @@ from pathway.ports import (
     ReportRuns,
     SessionRepository,
     SweepWrites,
+    TeamRepository,
     UserRepository,
 )
 
@@ -62,6 +64,7 @@ class SqlUnitOfWork:
     audit: AuditRepository
     imports: ImportRepository
     sweep_writes: SweepWrites | None
+    teams: TeamRepository
 
     def __init__(
         self,
@@ -95,6 +98,7 @@ class SqlUnitOfWork:
         self.audit = SqlAuditRepository(self.session)
         self.imports = SqlImportRepository(self.session)
         self.sweep_writes = SqlSweepWrites(self.session, self.alert_stamp)
+        self.teams = SqlTeamRepository(self.session)
         return self
 
     def __exit__(

@@ -122,6 +122,10 @@ class EventRepository(Protocol):
 
     def chains(self, patient_id: int) -> dict[int, str | None]: ...
 
+    def of_types(self, types: Collection[str]) -> list[tuple[str, EventRecord]]:
+        """Every patient's events of these types, with the patient's MRN, in id order."""
+        ...
+
     def known_sources(self, refs: Collection[str]) -> set[str]:
         """Which of these source references an event already carries."""
         ...
@@ -463,7 +467,73 @@ class SweepWrites(Protocol):
     ) -> tuple[int, list[Renotified]]: ...
 
 
+@dataclass(frozen=True)
+class Team:
+    id: int
+    name: str
+    notify_channel: str | None
+    notify_to: str | None
+    notify_min_severity: str
+    members: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """A patient's care team and named coordinator (None: the team as a whole)."""
+
+    patient_id: int
+    team: str
+    coordinator: str | None
+    assigned_at: datetime
+    assigned_by: str
+
+
+class TeamRepository(Protocol):
+    def add(
+        self, name: str, channel: str | None, to: str | None, min_severity: str, at: datetime
+    ) -> Team: ...
+
+    def by_name(self, name: str) -> Team | None: ...
+
+    def listing(self) -> list[Team]: ...
+
+    def add_member(self, team_id: int, user_id: int, at: datetime) -> bool:
+        """False if the user was already a member."""
+        ...
+
+    def remove_member(self, team_id: int, user_id: int) -> bool:
+        """False if the user was not a member."""
+        ...
+
+    def teams_of(self, user_id: int) -> list[str]: ...
+
+    def assign(
+        self, patient_id: int, team_id: int, coordinator_id: int | None, at: datetime, by: str
+    ) -> None:
+        """Set (insert or replace) the patient's current assignment."""
+        ...
+
+    def assignment(self, patient_id: int) -> Assignment | None: ...
+
+    def caseload(self, coordinator_id: int, team_id: int | None) -> list[int]:
+        """Ids of the patients whose named coordinator is this user (in this team, if given)."""
+        ...
+
+    def mrns(self, team_ids: Collection[int] | None, coordinator_id: int | None) -> set[str]:
+        """MRNs of the patients in any of these teams and/or named to this coordinator."""
+        ...
+
+    def shared(self, team_ids: Collection[int]) -> set[str]:
+        """MRNs of the patients of these teams who have no named coordinator."""
+        ...
+
+    def targets(self, patient_ids: Collection[int]) -> dict[int, Team]:
+        """Each patient's team, for those whose team has a notification target."""
+        ...
+
+
 class UnitOfWork(Protocol):
+    teams: TeamRepository
     patients: PatientRepository
     events: EventRepository
     follow_ups: FollowUpRepository

@@ -218,6 +218,10 @@ class MemoryEvents:
     def for_patient(self, patient_id: int) -> list[EventRecord]:
         return [e for e in self.s.events if e.patient_id == patient_id]
 
+    def of_types(self, types: Collection[str]) -> list[tuple[str, EventRecord]]:
+        mrns = {pid: p["mrn"] for pid, p in self.s.patients.items()}
+        return [(mrns[e.patient_id], e) for e in self.s.events if e.type in types]
+
     def chains(self, patient_id: int) -> dict[int, str | None]:
         chain, previous = {}, GENESIS
         for e in self.for_patient(patient_id):
@@ -313,6 +317,7 @@ class MemoryFollowUps:
                 r["closes_at"],
                 r["clock_time"],
                 mrn[r["patient_id"]],
+                r["anchor_at"],
             )
             for r in rows
         ]
@@ -581,6 +586,16 @@ class _NotHere:
         raise _missing(f"{self.name}.{method}")
 
 
+class MemoryTeams:
+    """No care teams in memory: patients have no team, alerts no team route."""
+
+    def targets(self, patient_ids: Collection[int]) -> dict[int, Any]:
+        return {}
+
+    def __getattr__(self, method: str) -> Any:
+        raise _missing(f"teams.{method}")
+
+
 class MemoryHandovers:
     def __init__(self, s: MemoryStore) -> None:
         self.s = s
@@ -612,6 +627,7 @@ class MemoryUnitOfWork:
         self.alerts = MemoryAlerts(self.work)
         self.notifications = MemoryNotifications(self.work)
         self.handovers = MemoryHandovers(self.work)
+        self.teams = MemoryTeams()
         self.interop: Any = _NotHere("interop")
         self.operations: Any = _NotHere("operations")
         self.reports: Any = _NotHere("reports")

@@ -296,6 +296,7 @@ def main() -> None:
 from pathway.cli import audit_cmd as _audit  # noqa: E402,F401
 from pathway.cli import backup_cmds as _backup  # noqa: E402,F401
 from pathway.cli import care as _care  # noqa: E402,F401  (registers the follow-up commands)
+from pathway.cli import caseload_cmds as _caseload  # noqa: E402,F401
 from pathway.cli import fhir_cmds as _fhir  # noqa: E402,F401
 from pathway.cli import handover_cmd as _handover  # noqa: E402,F401
 from pathway.cli import health_cmd as _health  # noqa: E402,F401

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
@@ -14,7 +15,7 @@ from pathway.cli.common import ACTS_AS, JsonOpt, acting, app, get_app, handles_e
 from pathway.domain.alert_status import Severity
 from pathway.domain.clinical_time import parse_date
 from pathway.domain.explanation import as_json
-from pathway.services import alerting, health, pathway_change
+from pathway.services import accounts, alerting, caseload, health, pathway_change
 
 By = Annotated[
     str | None,
@@ -59,18 +60,33 @@ def due(
     ] = None,
     severity: Annotated[Severity | None, typer.Option(help="Only alerts of this severity or higher.")] = None,
     limit: Annotated[int, typer.Option(help="Show the N most urgent lines (0: all).")] = 200,
+    mine: Annotated[
+        bool,
+        typer.Option(
+            "--mine",
+            help="Only my caseload: patients named to the account in PATHWAY_TOKEN, and the "
+            "unnamed patients of its teams.",
+        ),
+    ] = False,
+    team: Annotated[str | None, typer.Option(help="Only the patients of this care team.")] = None,
     json_: JsonOpt = False,
 ) -> None:
     """The worklist: open alerts, overdue, due and soon-due steps, most urgent first.
 
-    Example: pathway due --within 14
+    Example: pathway due --within 14; pathway due --mine
     """
     if limit < 0:
         raise typer.BadParameter("must be 0 (all) or more", param_hint="--limit")
     application = get_app()
     day = parse_date(as_of, "--as-of") if as_of else None
+    scope = None
+    if mine or team is not None:
+        me = (
+            accounts.token_holder(application.deps, os.environ.get(accounts.TOKEN_VARIABLE)) if mine else None
+        )
+        scope = caseload.caseload(application.deps, me, team).mrns
     items = alerting.worklist(
-        application.deps, day, within, severity.value if severity else None, limit or None
+        application.deps, day, within, severity.value if severity else None, limit or None, scope
     )
     if json_:
         render.dump_json(render_care.worklist_json(items, application.deps.zone))

@@ -21,6 +21,7 @@ COLOURS = {
     "overdue": "red",
     "due": "yellow",
     "soon": "cyan",
+    "booked": "green",
 }
 
 
@@ -165,6 +166,7 @@ def worklist_json(items: list[WorkItem], zone: tzinfo) -> list[dict[str, Any]]:
             "late": i.late or None,
             "episode": i.episode,
             "detail": i.detail,
+            "booking": i.booking or None,
         }
         for i in items
     ]
@@ -190,6 +192,7 @@ def worklist_lines(items: list[WorkItem], zone: tzinfo) -> None:
             f"{day(i.opens, zone, clock=i.clock_time)} – {day(i.closes, zone, end=True, clock=i.clock_time)}"
         )
         late = f", {i.late}" if i.late else ""
+        late += f", {i.booking.upper() if i.booking.startswith('missed') else i.booking}" if i.booking else ""
         console.print(
             f"[{colour}]{flag:8}[/] {i.mrn:10} {i.kind.upper():7} {i.rule} {i.step}: "
             f"window {window}{late}{alert}"

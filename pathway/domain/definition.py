@@ -22,7 +22,7 @@ from pathway.domain.rules_spec import RulesSpec
 EvidenceKind = Literal["seed", "guideline", "label", "trial", "proposal"]
 FieldType = Literal["choice", "choices", "int", "number", "text", "date", "bool", "event_ref"]
 CHOICE_TYPES = ("choice", "choices")  # one value, or a list of values, from `values`
-EventRole = Literal["pause", "resume", "histology", "staging", "demographics"]
+EventRole = Literal["pause", "resume", "histology", "staging", "demographics", "booking"]
 HISTOLOGY_FIELD = "histology"
 ANY_ACTIVE_STATE = "*"
 
@@ -85,7 +85,8 @@ class EventSpec(_Strict):
     """An event type. `role` tells the engine what the event means whatever its name: `pause` and
     `resume` bracket a pause of the pausable clocks, `histology` sets the patient's histology (its
     required choice field `histology`), `staging` is the event `pathway enroll --set` records at
-    the enrolment instant (e.g. the involved sites). `handover` (exit events only) stores a
+    the enrolment instant (e.g. the involved sites), `booking` books an open follow-up for a date
+    (`pathway book`; not a contact). `handover` (exit events only) stores a
     hand-over summary."""
 
     description: str
@@ -252,7 +253,7 @@ def _check_fields(d: PathwayDefinition, name: str, spec: EventSpec) -> list[str]
 
 def _check_roles(d: PathwayDefinition) -> list[str]:
     problems: list[str] = []
-    roles: tuple[EventRole, ...] = ("pause", "resume", "histology", "staging")
+    roles: tuple[EventRole, ...] = ("pause", "resume", "histology", "staging", "booking")
     for role in roles:
         named = d.events_with_role(role)
         for extra in named[1:]:
@@ -271,6 +272,15 @@ def _check_roles(d: PathwayDefinition) -> list[str]:
                 f"events.{histology}.fields.{HISTOLOGY_FIELD}: an event with role histology needs "
                 f"a required choice field '{HISTOLOGY_FIELD}'"
             )
+    booking = d.event_with_role("booking")
+    if booking is not None:
+        fields = d.events[booking].fields
+        for needed, kind in (("rule", "text"), ("booked_for", "date")):
+            if needed not in fields or fields[needed].type != kind or not fields[needed].required:
+                problems.append(
+                    f"events.{booking}.fields.{needed}: an event with role booking needs a required "
+                    f"{kind} field '{needed}'"
+                )
     for name, spec in d.events.items():
         if spec.handover and name not in d.exits:
             problems.append(f"events.{name}.handover: only exit events (under 'exits') hand over")

@@ -234,11 +234,12 @@ def _label(m: Moment) -> str:
 
 
 def _matches(events: tuple[str, ...], m: Moment, definition: PathwayDefinition) -> bool:
-    """`*` matches any recorded event but an exit or a retraction (they are no contact)."""
+    """`*` matches any recorded event but an exit, a retraction or a booking (they are no contact)."""
     if m.type in events:
         return True
+    spec = definition.events[m.type] if m.event is not None else None
     contact = (
-        m.event is not None and m.type not in definition.exits and not definition.events[m.type].retracts
+        spec is not None and m.type not in definition.exits and not spec.retracts and spec.role != "booking"
     )
     return contact and ANY_EVENT in events
 

@@ -169,7 +169,8 @@ class Pathway:
     def allowed_events(self, states: Mapping[str, str]) -> list[str]:
         allowed = {e for name, m in self.tracks.items() for e in m.allowed(states[name])}
         allowed |= {n for n, spec in self.definition.events.items() if spec.retracts}
-        return sorted(allowed)
+        # a booking is made with `pathway book` (it names an open follow-up), not recorded directly
+        return sorted(allowed - set(self.definition.events_with_role("booking")))
 
     def is_closed(self, states: Mapping[str, str]) -> bool:
         return all(s in self.definition.exit_states for s in states.values())

@@ -105,6 +105,7 @@ class WorkStep:
     closes_at: datetime
     clock_time: bool
     mrn: str
+    anchor_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ PERMISSIONS: dict[str, tuple[str, ...]] = {
     "override": _WRITERS,
     "override_critical": _CLINICIANS,
     "record_decision": _CLINICIANS,
+    "assign": _WRITERS,
     "manage_users": (Role.ADMIN,),
     "apply_pathway": _CLINICIANS,
 }

@@ -155,6 +155,13 @@ def authenticate(deps: Deps, token: str) -> User:
     return user
 
 
+def token_holder(deps: Deps, token: str | None) -> str:
+    """The name of the account whose token this is, for commands about "me" (`due --mine`)."""
+    if not token or not token.strip():
+        raise NotSignedIn(f"--mine needs your account: set {TOKEN_VARIABLE} to your API token")
+    return authenticate(deps, token).name
+
+
 def holder_of(deps: Deps, token: str) -> str | None:
     """The name of the account this (refused) token belongs to, if any: revoked or expired."""
     token = token.strip()

@@ -20,11 +20,13 @@ from pathway.domain.alert_status import (
     still_notified,
 )
 from pathway.domain.alerts import holdable_keys
+from pathway.domain.bookings import Booking, BookingKey, live_bookings
 from pathway.domain.clinical_time import local_date, plausible, start_of_day
 from pathway.domain.definition import PathwayDefinition
 from pathway.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from pathway.domain.events import clean_text
 from pathway.domain.explanation import AlertRef, Explanation, Interval, LevelAt
+from pathway.domain.history import retraction_types
 from pathway.domain.model import AlertLine, StoredAlert, StoredFollowUp
 from pathway.domain.records import AlertChange, NotificationStatus
 from pathway.domain.roles import ROLES
@@ -198,6 +200,7 @@ class WorkItem:
     clock_time: bool = False
     late: str = ""  # "14 h late" / "3 d late" (domain/urgency.late_text)
     episode: str | None = None  # the patient's open emergency episode ("mscc: suspected")
+    booking: str = ""  # "booked for 12 Dec" / "missed appointment (booked for 12 Dec)"
 
     def urgency(self) -> Urgency:
         return Urgency(self.severity, self.clock_time, self.opens, self.closes, self.held)
@@ -209,12 +212,15 @@ def worklist(
     within: int | None = None,
     severity: str | None = None,
     limit: int | None = None,
+    caseload: frozenset[str] | None = None,
 ) -> list[WorkItem]:
     """Every patient's actionable items, one line each, most urgent first.
 
     A step with an open alert carries the alert's severity on its line; alerts raised by checks
     (not by a follow-up) get lines of their own. Held alerts (behind an urgent MSCC alert) are
-    listed and marked.
+    listed and marked. A booked step (domain/bookings.py) is listed as "booked", after the
+    actions, until its day has passed, then as a missed appointment; a critical alert on it keeps
+    its place. `caseload`: only these MRNs.
     """
     if severity is not None and severity not in SEVERITY_RANK:
         raise InvalidInput(f"--severity must be one of {', '.join(SEVERITY_RANK)}")
@@ -227,10 +233,16 @@ def worklist(
     at = now if as_of is None or as_of == today else start_of_day(as_of + timedelta(days=1), deps.zone)
     horizon = at + timedelta(days=within if within is not None else 7)
     rules = deps.pathway.definition.rules.follow_ups
+    read_limit = limit if caseload is None else None
     with deps.read() as uow:
-        rows = uow.follow_ups.worklist(horizon, at, limit)
-        alerts = uow.alerts.open_lines(limit or None)
+        rows = uow.follow_ups.worklist(horizon, at, read_limit)
+        alerts = uow.alerts.open_lines(read_limit or None)
         undelivered = _undelivered(uow)
+        bookings = _bookings(uow, deps.pathway.definition, at)
+    if caseload is not None:
+        rows = [r for r in rows if r.mrn in caseload]
+        alerts = [a for a in alerts if a.mrn in caseload]
+        undelivered = [u for u in undelivered if u.mrn in caseload]
     by_follow_up: dict[int, AlertLine] = {}
     for alert in alerts:
         if alert.follow_up_id is not None:
@@ -246,6 +258,10 @@ def worklist(
             f" ({fu.region})" if fu.region else ""
         )
         a = by_follow_up.pop(fu.id, None)
+        booked = bookings.get((fu.mrn, fu.rule, fu.region))
+        booking = booked.text(as_of or today) if booked and booked.applies_to(fu.anchor_at) else ""
+        if booking.startswith("booked") and not (a and a.severity == Severity.CRITICAL):
+            kind = "booked"
         items.append(
             WorkItem(
                 fu.mrn,
@@ -261,6 +277,7 @@ def worklist(
                 a.rule if a else None,
                 a.held if a else False,
                 fu.clock_time,
+                booking=booking,
             )
         )
     unlisted = {a.id for a in by_follow_up.values()}
@@ -291,8 +308,17 @@ def worklist(
     items = [
         replace(i, late=late_text(i.closes, at, i.days_late), episode=episodes.get(i.mrn)) for i in items
     ]
-    items.sort(key=lambda i: urgency_key(i.urgency(), at))
+    items.sort(key=lambda i: (i.kind == "booked", urgency_key(i.urgency(), at)))
     return items[:limit] if limit else items
+
+
+def _bookings(uow: UnitOfWork, definition: PathwayDefinition, at: datetime) -> dict[BookingKey, Booking]:
+    """The bookings in force at `at` (recorded by then, not retracted)."""
+    kinds = {*definition.events_with_role("booking"), *retraction_types(definition)}
+    if not definition.events_with_role("booking"):
+        return {}
+    events = [(m, e) for m, e in uow.events.of_types(kinds) if e.recorded_at <= at]
+    return live_bookings(definition, events)
 
 
 def open_episodes(uow: UnitOfWork, definition: PathwayDefinition) -> dict[str, str]:

@@ -158,6 +158,11 @@ def record_event(
     PermissionDenied (the role may not record or retract this event).
     """
     data = validate_event_data(deps.pathway.definition, event, fields)
+    if deps.pathway.definition.events[event].role == "booking":
+        raise InvalidInput(
+            f"'{event}' books an open follow-up: use `pathway book MRN RULE --on DATE` (checks the "
+            "step is open and the date in its window)"
+        )
     actor = _valid_actor(actor)
     reason = clean_text(reason, "--reason") or None if reason is not None else None
     now = deps.clock.now()

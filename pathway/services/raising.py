@@ -69,10 +69,28 @@ def enqueue(
 ) -> int:
     """Write the alert's notifications in the same transaction as the alert (the outbox)."""
     added = 0
+    routes = with_team_routes(uow, routes, [patient_id]).get(patient_id, routes)
     for row in outbox_rows(alert_id, patient_id, c, routes, now, again):
         if uow.notifications.add(row) is not None:
             added += 1
     return added
+
+
+def with_team_routes(
+    uow: UnitOfWork, routes: tuple[Route, ...], patient_ids: list[int]
+) -> dict[int, tuple[Route, ...]]:
+    """The site's routes plus the patient's care-team target, for patients whose team has one:
+    a team's own address gets its patients' alerts (from its severity floor) as well as the
+    site's routes, never instead of them."""
+    out: dict[int, tuple[Route, ...]] = {}
+    for pid, team in uow.teams.targets(patient_ids).items():
+        if team.notify_channel is None or team.notify_to is None:
+            continue
+        extra = Route.model_validate(
+            {"channel": team.notify_channel, "to": team.notify_to, "min_severity": team.notify_min_severity}
+        )
+        out[pid] = routes if extra in routes else (*routes, extra)
+    return out
 
 
 def hold_behind_urgent(
@@ -153,10 +171,11 @@ def raise_levels(
     actions: list[NewAlertAction] = []
     outbox: list[NewNotification] = []
     escalated, urgent = [], set()
+    team_routes = with_team_routes(uow, routes, sorted({i[1] for i in inserted}))
     for alert_id, pid, rule, key, severity in inserted:
         fu, c = wanted[(pid, rule, key, severity)]
         actions.append(NewAlertAction(alert_id, "opened", SWEEP_ACTOR, now, c.message))
-        outbox += outbox_rows(alert_id, pid, c, routes, now)
+        outbox += outbox_rows(alert_id, pid, c, team_routes.get(pid, routes), now)
         changes.alerts_opened += 1
         changes.lines.append(f"patient {pid}: alert {alert_id} {rule} {severity} opened")
         if severity != "info":
@@ -244,6 +263,7 @@ def renotify(
     """
     rows: list[NewNotification] = []
     due = uow.alerts.renotify_due(now)
+    team_routes = with_team_routes(uow, routes, sorted({r.alert.patient_id for r in due}))
     for r in due:
         a, round_ = r.alert, renotify_round(r.created_at, now, every)
         if round_ < 1:
@@ -260,7 +280,9 @@ def renotify(
             titles.get(a.rule, a.rule),
             r.track,
         )
-        rows += outbox_rows(a.id, a.patient_id, c, routes, now, renotify=round_)
+        rows += outbox_rows(
+            a.id, a.patient_id, c, team_routes.get(a.patient_id, routes), now, renotify=round_
+        )
     uow.alerts.set_next_renotify([(r.alert.id, next_renotify_at(r.created_at, now, every)) for r in due])
     sent = uow.notifications.existing_keys([row.idempotency_key for row in rows]) if rows else set()
     new = [row for row in rows if row.idempotency_key not in sent]

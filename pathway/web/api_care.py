@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from pathway.domain.alert_status import STATUS_FILTERS, Severity
 from pathway.ports import User
-from pathway.services import alerting, patients
+from pathway.services import alerting, caseload, patients
 from pathway.web import paging, present, schemas
 from pathway.web.auth import CurrentUser, deps_of, may
 from pathway.web.paging import DEFAULT_LIMIT, Cursor, Limit
@@ -22,14 +22,17 @@ STATUS = "^(" + "|".join(STATUS_FILTERS) + ")$"
 @router.get("/worklist", response_model=schemas.WorklistOut, operation_id="getWorklist")
 def worklist(
     request: Request,
-    _: CurrentUser,
+    user: CurrentUser,
     as_of: ClinicDate | None = None,
     within: Annotated[int | None, Query(ge=0, le=366)] = None,
     severity: Severity | None = None,
+    mine: Annotated[bool, Query(description="only the signed-in user's caseload")] = False,
+    team: Annotated[str | None, Query(max_length=64, description="only this care team's patients")] = None,
 ) -> Any:
     """Overdue, due and soon-due steps and open alerts, most urgent first (as `pathway due`)."""
     deps = deps_of(request)
-    return present.worklist(alerting.worklist(deps, as_of, within, severity), deps.zone)
+    scope = caseload.caseload(deps, user.name if mine else None, team).mrns if mine or team else None
+    return present.worklist(alerting.worklist(deps, as_of, within, severity, None, scope), deps.zone)
 
 
 @router.get("/alerts", response_model=list[schemas.AlertOut], operation_id="listAlerts")

@@ -23,6 +23,7 @@ from pathway.interop.fhir_common import Site
 from pathway.services.sessions import Lifetimes
 from pathway.web import (
     api_care,
+    api_caseload,
     api_pathway,
     api_patients,
     api_users,
@@ -32,6 +33,7 @@ from pathway.web import (
     interop_routes,
     ops,
     pages_auth,
+    pages_caseload,
     pages_pathway,
     pages_patient,
     pages_worklist,
@@ -88,6 +90,7 @@ def create_app(application: App, secret_key: str | None = None, secure_cookies: 
     errors.install(app)
     api = APIRouter(prefix="/api/v1", responses=ERRORS)
     api.include_router(interop_routes.api)  # before api_patients: /patients/{mrn:path} takes the rest
+    api.include_router(api_caseload.router)
     for module in (api_patients, api_care, api_pathway, api_users, audit_routes):
         api.include_router(module.api if module is audit_routes else module.router)
     app.include_router(api)
@@ -105,7 +108,7 @@ def create_app(application: App, secret_key: str | None = None, secure_cookies: 
         return JSONResponse(app.openapi())
 
     app.include_router(ops.router)
-    for pages in (pages_auth, pages_worklist, pages_patient, pages_pathway):
+    for pages in (pages_auth, pages_worklist, pages_caseload, pages_patient, pages_pathway):
         app.include_router(pages.router)
     app.include_router(audit_routes.pages)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")

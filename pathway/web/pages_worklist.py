@@ -31,15 +31,18 @@ NAV = (
 @router.get("/", response_class=HTMLResponse)
 def worklist(
     request: Request,
-    _: CurrentUser,
+    user: CurrentUser,
     severity: Choice = None,
     track: Choice = None,
     state: Choice = None,
     kind: Choice = None,
     within: Annotated[int | None, Query(ge=0, le=366)] = None,
+    caseload: Choice = None,
 ) -> HTMLResponse:
-    filters = views.WorklistFilters(severity or None, track or None, state or None, kind or None, within)
-    return page(request, "worklist.html", views.worklist(deps_of(request), filters))
+    filters = views.WorklistFilters(
+        severity or None, track or None, state or None, kind or None, within, caseload or None
+    )
+    return page(request, "worklist.html", views.worklist(deps_of(request), filters, user))
 
 
 @router.get("/alerts", response_class=HTMLResponse)

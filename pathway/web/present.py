@@ -91,6 +91,7 @@ def work_item(i: WorkItem, zone: tzinfo) -> schemas.WorkItemOut:
         alert_rule=i.alert_rule,
         held=i.held,
         detail=i.detail,
+        booking=i.booking or None,
     )
 
 

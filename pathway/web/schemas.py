@@ -250,6 +250,7 @@ class WorkItemOut(BaseModel):
     alert_rule: str | None
     held: bool
     detail: str
+    booking: str | None = Field(default=None, description='"booked for 12 Dec" or "missed appointment (…)"')
 
 
 class WorklistOut(BaseModel):
@@ -275,3 +276,32 @@ class MeOut(BaseModel):
     name: str
     role: str
     permissions: list[str]
+
+
+class AssignIn(_In):
+    team: Annotated[str, Field(min_length=1, max_length=64, examples=["sarcoma-a"])]
+    coordinator: Name | None = Field(default=None, description="a member of the team; none: the whole team")
+
+
+class AssignmentOut(BaseModel):
+    mrn: str
+    team: str
+    coordinator: str | None
+    assigned_at: datetime
+    assigned_by: str
+
+
+class BookIn(_In):
+    rule: Annotated[str, Field(min_length=1, max_length=16, examples=["T09"])]
+    region: Annotated[str, Field(max_length=64)] | None = None
+    on: ClinicDate = Field(description="the booked clinic date")
+    note: Text | None = None
+
+
+class BookedOut(BaseModel):
+    event: EventOut
+    version: int
+    rule: str
+    region: str | None
+    on: date
+    warning: str | None = Field(description="the date is outside the step's window (recorded anyway)")

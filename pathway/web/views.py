@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, timedelta, tzinfo
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from pathway.domain.alert_status import (
     LIVE,
@@ -21,7 +21,7 @@ from pathway.domain.definition import PathwayDefinition
 from pathway.domain.errors import InvalidInput
 from pathway.domain.model import StoredAlert
 from pathway.ports import Deps, User
-from pathway.services import alerting, patients
+from pathway.services import alerting, caseload, patients
 from pathway.services.alerting import WorkItem
 from pathway.web.fmt import day, when
 
@@ -31,6 +31,7 @@ KINDS = {
     "soon": "Due soon",
     "alert": "Alerts",
     "undelivered": "Not delivered",
+    "booked": "Booked",
 }
 SEVERITIES = tuple(Severity)
 
@@ -63,6 +64,7 @@ class WorklistFilters:
     state: str | None = None
     kind: str | None = None
     within: int | None = None
+    caseload: str | None = None  # mine | all | a team's name; default: mine if the user has a team
 
 
 def alert_lines(
@@ -131,13 +133,14 @@ def rule_tracks(definition: PathwayDefinition) -> dict[str, str]:
     return out
 
 
-def worklist(deps: Deps, f: WorklistFilters) -> dict[str, Any]:
+def worklist(deps: Deps, f: WorklistFilters, user: User | None = None) -> dict[str, Any]:
     definition = deps.pathway.definition
     if f.kind is not None and f.kind not in KINDS:
         raise InvalidInput(f"kind must be one of {', '.join(KINDS)}")
     if f.track is not None and f.track not in definition.tracks:
         raise InvalidInput(f"unknown track '{f.track}'; tracks: {', '.join(definition.tracks)}")
-    items = alerting.worklist(deps, None, f.within, f.severity)
+    scope, views_of = caseload_scope(deps, user, f.caseload)
+    items = alerting.worklist(deps, None, f.within, f.severity, None, scope.mrns if scope else None)
     tracks = rule_tracks(definition)
     if f.track:
         items = [i for i in items if tracks.get(i.rule) == f.track]
@@ -158,11 +161,40 @@ def worklist(deps: Deps, f: WorklistFilters) -> dict[str, Any]:
         "total": sum(counts.values()),
         "all_link": _link(f, None),
         "links": {kind: _link(f, kind) for kind in KINDS},
+        "caseload": scope.label if scope else "all patients",
+        "caseloads": views_of,
     }
 
 
+def caseload_scope(
+    deps: Deps, user: User | None, chosen: str | None
+) -> tuple[caseload.Caseload | None, list[tuple[str, str, bool]]]:
+    """The worklist's caseload (None: everyone) and its choices as (label, link, selected): the
+    user's own caseload by default when they are in a team, their teams, and all, one click away."""
+    if user is None:
+        return None, []
+    mine = [t.name for t in caseload.list_teams(deps) if user.name in t.members]
+    chosen = chosen or ("mine" if mine else "all")
+    if chosen not in ("mine", "all", *mine) and chosen not in {t.name for t in caseload.list_teams(deps)}:
+        raise InvalidInput(f"caseload must be mine, all or a team's name, not {chosen!r}")
+    scope = None
+    if chosen == "mine":
+        scope = caseload.caseload(deps, user.name)
+    elif chosen != "all":
+        scope = caseload.caseload(deps, None, chosen)
+    options = [("My caseload", "mine"), *((f"Team {t}", t) for t in mine), ("All patients", "all")]
+    return scope, [(label, f"/?caseload={quote(v)}", v == chosen) for label, v in options]
+
+
 def _link(f: WorklistFilters, kind: str | None) -> str:
-    params = {"severity": f.severity, "track": f.track, "state": f.state, "within": f.within, "kind": kind}
+    params = {
+        "severity": f.severity,
+        "track": f.track,
+        "state": f.state,
+        "within": f.within,
+        "kind": kind,
+        "caseload": f.caseload,
+    }
     query = urlencode({k: v for k, v in params.items() if v is not None})
     return f"/?{query}" if query else "/"
 

@@ -26,6 +26,7 @@ from pathway.render.timeline_svg import Band, Mark, Row, timeline_svg
 from pathway.services import accounts, alerting, handover, patients
 from pathway.web.fmt import day, local_day, when
 from pathway.web.views import alert_lines, snooze_latest
+from pathway.web.views_caseload import caseload_context
 
 FIELD_PREFIX = "f_"
 
@@ -39,6 +40,7 @@ class FollowUpLine:
     target: str
     closes: str
     why: str
+    region: str = ""
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,9 @@ def patient_page(deps: Deps, user: User, mrn: str, chosen: str | None) -> dict[s
     definition = deps.pathway.definition
     events = definition.events
     choices = [
-        EventChoice(e, events[e].description, accounts.may_record(user.role, e)) for e in view.allowed_events
+        EventChoice(e, events[e].description, accounts.may_record(user.role, e))
+        for e in view.allowed_events
+        if events[e].role != "booking"  # booked from the follow-up's own form (views_caseload)
     ]
     chosen = chosen if chosen in view.allowed_events else None
     now = deps.clock.now()
@@ -127,7 +131,7 @@ def patient_page(deps: Deps, user: User, mrn: str, chosen: str | None) -> dict[s
         "can_record": accounts.allows(user.role, "record"),
         "today": today.isoformat(),
         "reasons": OVERRIDE_REASONS,
-    }
+    } | caseload_context(deps, user, view.patient, history.events, follow_ups)
 
 
 def follow_up_lines(deps: Deps, mrn: str, current: list[StoredFollowUp]) -> list[FollowUpLine]:
@@ -146,6 +150,7 @@ def follow_up_lines(deps: Deps, mrn: str, current: list[StoredFollowUp]) -> list
             day(f.target_at, zone, end=True, clock=f.clock_time),
             day(f.closes_at, zone, end=True, clock=f.clock_time),
             why.get((f.rule, f.region), ""),
+            f.region,
         )
         for f in sorted(current, key=lambda f: (f.closes_at, f.rule))
     ]
