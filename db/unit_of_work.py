@@ -18,6 +18,7 @@ from db.pathway_versions import SqlPathwayVersionRepository
 from db.reporting import SqlReportReadModel, SqlReportRuns
 from db.repository import SqlEventRepository, SqlPatientRepository
 from db.tracking import SqlAlertRepository, SqlFollowUpRepository
+from db.worklist_reads import SqlWorklistReadModel
 from pathway.domain.errors import Conflict
 from pathway.ports import (
     AlertRepository,
@@ -35,6 +36,7 @@ from pathway.ports import (
     ReportRuns,
     SessionRepository,
     UserRepository,
+    WorklistReadModel,
 )
 
 READ_ONLY = {"pathway_read_only": True, "postgresql_readonly": True}  # see db.engine's BEGIN
@@ -49,6 +51,7 @@ class SqlUnitOfWork:
     alerts: AlertRepository
     notifications: NotificationRepository
     reports: ReportReadModel
+    worklist: WorklistReadModel
     report_runs: ReportRuns
     users: UserRepository
     interop: InteropRepository
@@ -81,6 +84,7 @@ class SqlUnitOfWork:
         self.alerts = SqlAlertRepository(self.session, self.alert_stamp)
         self.notifications = SqlNotificationRepository(self.session)
         self.reports = SqlReportReadModel(self.session)
+        self.worklist = SqlWorklistReadModel(self.session)
         self.report_runs = SqlReportRuns(self.session)
         self.users = SqlUserRepository(self.session)
         self.interop = SqlInteropRepository(self.session)
