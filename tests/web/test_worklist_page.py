@@ -15,7 +15,6 @@ from pathway.web.views_worklist import safe_cell
 from tests.web.conftest import sign_in
 from tests.web.test_pages import flash, post_form
 
-
 SEVERITY = '<td data-label="Severity"><span class="badge {}">'
 
 
@@ -37,7 +36,7 @@ def test_each_line_offers_the_actions_the_alert_status_table_allows(
     assert any("Record done" in r for r in steps)
     mdt = [r for r in steps if "T01 · main" in r]  # mdt_decision: a clinician's event
     assert mdt and not any("Record done" in r for r in mdt)
-    assert all('name="csrf_token"' in r for r in critical + warning)
+    assert all(f'name="csrf_token" value="{signed_in}"' in r for r in critical + warning + steps)
 
 
 def test_a_clinician_may_record_the_mdt_decision_from_its_line(
@@ -89,7 +88,9 @@ def test_recording_done_from_a_line_comes_back_to_the_worklist(client: TestClien
 def test_acknowledging_from_a_line_comes_back_to_the_worklist(
     client: TestClient, signed_in: str, deps: Deps
 ) -> None:
-    line = next(r for r in rows(client.get("/").text) if SEVERITY.format("warning") in r and "/acknowledge" in r)
+    line = next(
+        r for r in rows(client.get("/").text) if SEVERITY.format("warning") in r and "/acknowledge" in r
+    )
     alert_id = int(re.search(r"/alerts/(\d+)/acknowledge", line).group(1))  # type: ignore[union-attr]
     html = post_form(client, f"/alerts/{alert_id}/acknowledge", signed_in, "/?kind=due")
     assert f"Alert {alert_id} acknowledged" in flash(html) and "<h1>Worklist</h1>" in html
