@@ -112,7 +112,7 @@ def test_the_report_counts_overdue_steps_days_late_rt_delays_and_missing_pain_sc
         ("MRN-C", neuro, "2026-02-13", 17),
     ]
     assert report.quality["median_days_decision_to_rt"] == 23.0  # median of 16 and 30 days
-    assert report.no_pain_score_30_days == ["MRN-C"]
+    assert report.pain_steps_overdue == ["MRN-C"]
     assert report.palliative_referral_overdue == []
     warnings = report.alerts_by_severity["warning"]
     assert [(a["mrn"], a["rule"]) for a in warnings if a["rule"] != "T11"] == [
