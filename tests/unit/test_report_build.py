@@ -208,9 +208,10 @@ def test_without_a_previous_report_nothing_is_newly_overdue_or_due() -> None:
 def test_quality_rates_come_from_the_counts_per_rule_and_outcome() -> None:
     quality = {"T09": {"on_time": 1, "early": 1, "late": 1, "missed": 1}, "T10": {"on_time": 1}, "T12": {}}
 
-    by_rule = build_report(snapshot(quality=quality)).quality["by_rule"]
+    by_rule = build_report(snapshot(quality=quality, steps_named={"T09": "Response imaging"})).quality["by_rule"]
 
     assert by_rule["T09"] == {
+        "step": "Response imaging",
         "on_time": 1,
         "early": 1,
         "late": 1,
@@ -222,6 +223,7 @@ def test_quality_rates_come_from_the_counts_per_rule_and_outcome() -> None:
         "missed_rate": 0.25,
     }
     assert by_rule["T10"] == {
+        "step": "T10",  # a rule the pathway does not name is shown by its code
         "on_time": 1,
         "early": 0,
         "late": 0,
