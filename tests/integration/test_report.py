@@ -138,6 +138,8 @@ def test_a_patient_who_dies_after_a_report_is_news_in_the_next_days_report(
     report = reports.build(cohort)
 
     assert report.news["left_pathway"] == ["MRN-D (death)"]
+    assert first["has_previous"] is False and report.has_previous
+    assert "No previous report" not in render_report.to_markdown(report)
     assert report.news["newly_overdue"] == []  # MRN-A's scans were overdue yesterday too
     assert (report.date, report.cohort, report.active) == (D(2026, 3, 3), 4, 3)
     assert all(r["mrn"] != "MRN-D" for r in report.due_next_7_days + report.overdue)

@@ -208,7 +208,8 @@ def test_without_a_previous_report_nothing_is_newly_overdue_or_due() -> None:
 def test_quality_rates_come_from_the_counts_per_rule_and_outcome() -> None:
     quality = {"T09": {"on_time": 1, "early": 1, "late": 1, "missed": 1}, "T10": {"on_time": 1}, "T12": {}}
 
-    by_rule = build_report(snapshot(quality=quality, steps_named={"T09": "Response imaging"})).quality["by_rule"]
+    named = snapshot(quality=quality, steps_named={"T09": "Response imaging"})
+    by_rule = build_report(named).quality["by_rule"]
 
     assert by_rule["T09"] == {
         "step": "Response imaging",
