@@ -46,16 +46,14 @@ def _section(name: str, b: ReportBounds) -> tuple[Any, list[Any]]:
     only columns of ix_follow_up_open_closes, so counting is an index-only scan on PostgreSQL."""
     f = _F.c
     overdue, pending = window_is(OVERDUE, b.at), not_overdue(b.at)
-    due_today = and_(window_is(DUE, b.at), f.target_at <= b.day_end)
-    due_soon = and_(
-        pending, or_(window_is(UPCOMING, b.at), f.target_at > b.day_end), f.target_at <= b.week_end
-    )
+    due_today = window_is(DUE, b.at)  # "due": the window is open (pathway/domain/counts.py)
+    due_soon = and_(window_is(UPCOMING, b.at), f.opens_at <= b.soon_until)
     # created since the previous report; a report stored before ids were kept knows of none
     new = f.id > b.previous_last_id if b.previous_last_id is not None else false()
     sections = {
         "overdue": (overdue, [URGENCY_TIER, f.closes_at]),
         "due_today": (due_today, [f.closes_at]),
-        "due_soon": (due_soon, [f.target_at]),
+        "due_soon": (due_soon, [f.opens_at]),
         "newly_overdue": (
             and_(overdue, or_(not_overdue(b.previous_at or b.at), new)),
             [f.closes_at],
@@ -90,11 +88,11 @@ class SqlReportReadModel:
 
     def step_counts(self, b: ReportBounds) -> dict[str, int]:
         """How many open steps each section holds, from two scans of ix_follow_up_open_closes."""
-        f, hint = _F.c, "INDEXED BY ix_follow_up_open_closes"
+        hint = "INDEXED BY ix_follow_up_open_closes"
         counts: dict[str, int] = {}
         for window, names in (
             (window_is(OVERDUE, b.at), ("overdue", "newly_overdue")),
-            (and_(not_overdue(b.at), f.target_at <= b.week_end), ("due_today", "due_soon", "newly_due")),
+            (not_overdue(b.at), ("due_today", "due_soon", "newly_due")),
         ):
             query = columns(*(func.sum(case((_section(n, b)[0], 1), else_=0)) for n in names))
             row = self.session.execute(

@@ -6,7 +6,7 @@ from collections.abc import Collection, Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, func, or_, text, update
+from sqlalchemy import Connection, and_, bindparam, or_, text, update
 from sqlalchemy import select as columns
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -14,11 +14,11 @@ from sqlmodel import Session, col, select
 
 from db.alert_audit import alert_chains, append_actions
 from db.repository import connection
-from db.status_sql import OPEN_ROWS, status_case
+from db.status_sql import OPEN_ROWS
 from db.tables import PAUSED, RENOTIFY_DUE, AlertActionRow, AlertRow, FollowUpRow, PatientRow
 from pathway.domain.alert_status import LIVE, AlertStatus
 from pathway.domain.integrity import StoredAction
-from pathway.domain.model import AlertLine, StoredAlert, StoredFollowUp, WorkStep
+from pathway.domain.model import StoredAlert, StoredFollowUp
 from pathway.domain.records import (
     AlertChange,
     FollowUpChange,
@@ -30,7 +30,6 @@ from pathway.domain.records import (
     RaisedLevel,
 )
 from pathway.domain.rows import AlertActionEntry
-from pathway.domain.status import FollowUpStatus
 from pathway.ports import Renotifiable
 
 
@@ -114,35 +113,6 @@ def _follow_up(row: Any) -> StoredFollowUp:
     return StoredFollowUp(*values)
 
 
-_P = PatientRow.__table__  # type: ignore[attr-defined]
-_WORKLIST = (
-    columns(
-        _F.c.id,
-        _F.c.rule,
-        _F.c.region,
-        _F.c.anchor_label,
-        _F.c.opens_at,
-        _F.c.closes_at,
-        _F.c.clock_time,
-        _P.c.mrn,
-        _F.c.anchor_at,
-    )
-    .join(_P, _P.c.id == _F.c.patient_id)
-    .where(OPEN_ROWS, _F.c.opens_at <= bindparam("until"))
-    .order_by(_F.c.raised.desc(), _F.c.closes_at, _F.c.id)
-)
-_WORKLIST_TOP = _WORKLIST.limit(bindparam("limit"))
-_OPEN_LINES = (
-    columns(
-        _A.c.id, _A.c.follow_up_id, _A.c.rule, _A.c.severity, _A.c.message, _A.c.source, _A.c.held, _P.c.mrn
-    )
-    .join(_P, _P.c.id == _A.c.patient_id)
-    .where(_A.c.status == AlertStatus.OPEN, _A.c.severity == bindparam("severity"))
-    .order_by(_A.c.opened_at)
-)
-_OPEN_LINES_TOP = _OPEN_LINES.limit(bindparam("limit"))
-
-
 class SqlFollowUpRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -218,19 +188,6 @@ class SqlFollowUpRepository:
                 ],
             )
 
-    def worklist(
-        self, until: datetime, at: datetime | None = None, limit: int | None = None
-    ) -> list[WorkStep]:
-        """Open follow-ups opening before `until`, most urgent first: the highest alert level
-        raised, then the earliest window end (overdue longest first); `limit` keeps the top.
-
-        The order follows the partial index ix_follow_up_urgency, so the top lines are read
-        without sorting every open follow-up of the cohort.
-        """
-        params = {"until": until, "limit": limit}
-        query = _WORKLIST_TOP if limit else _WORKLIST
-        return [WorkStep(*r) for r in self.session.connection().execute(query, params)]
-
     def windows(self, follow_up_ids: Collection[int]) -> dict[int, tuple[datetime, datetime, bool]]:
         ids = sorted(set(follow_up_ids))
         out: dict[int, tuple[datetime, datetime, bool]] = {}
@@ -240,12 +197,6 @@ class SqlFollowUpRepository:
             )
             out |= {int(i): (o, c, bool(t)) for i, o, c, t in self.session.execute(query)}
         return out
-
-    def counts(self, at: datetime, until: datetime) -> dict[FollowUpStatus, int]:
-        """Open follow-ups opening before `until`, counted by their status at `at`."""
-        stage = status_case(at)
-        query = columns(stage, func.count()).where(OPEN_ROWS, _F.c.opens_at <= until).group_by(stage)
-        return {FollowUpStatus(k): int(n) for k, n in self.session.execute(query)}
 
 
 class SqlAlertRepository:
@@ -356,31 +307,6 @@ class SqlAlertRepository:
             query = query.limit(limit)
         rows = list(self.session.execute(query).all())
         return list(zip(alerts_from(r[:-1] for r in rows), (r[-1] for r in rows), strict=True))
-
-    def open_lines(self, limit: int | None = None) -> list[AlertLine]:
-        """Open alerts, most severe first, oldest first within a severity; at most `limit`."""
-        rows: list[Any] = []
-        for severity in ("critical", "warning", "info"):
-            if limit is None:
-                rows += self.session.connection().execute(_OPEN_LINES, {"severity": severity}).all()
-            elif len(rows) < limit:
-                rows += (
-                    self.session.connection()
-                    .execute(_OPEN_LINES_TOP, {"severity": severity, "limit": limit - len(rows)})
-                    .all()
-                )
-        return [
-            AlertLine(i, f, rule, sev, msg, src, bool(held), mrn)
-            for i, f, rule, sev, msg, src, held, mrn in rows
-        ]
-
-    def severity_counts(self, statuses: tuple[str, ...]) -> dict[str, int]:
-        query = (
-            columns(col(AlertRow.severity), func.count())
-            .where(col(AlertRow.status).in_(statuses))
-            .group_by(col(AlertRow.severity))
-        )
-        return {s: int(n) for s, n in self.session.execute(query)}
 
     def add_action(
         self,

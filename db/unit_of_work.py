@@ -21,6 +21,7 @@ from db.repository import SqlEventRepository, SqlPatientRepository
 from db.sweep_sql import SqlSweepWrites
 from db.teams import SqlTeamRepository
 from db.tracking import SqlAlertRepository, SqlFollowUpRepository
+from db.worklist_reads import SqlWorklistReadModel
 from pathway.domain.errors import Conflict
 from pathway.ports import (
     AlertRepository,
@@ -40,6 +41,7 @@ from pathway.ports import (
     SweepWrites,
     TeamRepository,
     UserRepository,
+    WorklistReadModel,
 )
 
 READ_ONLY = {"pathway_read_only": True, "postgresql_readonly": True}  # see db.engine's BEGIN
@@ -54,6 +56,7 @@ class SqlUnitOfWork:
     alerts: AlertRepository
     notifications: NotificationRepository
     reports: ReportReadModel
+    worklist: WorklistReadModel
     report_runs: ReportRuns
     users: UserRepository
     interop: InteropRepository
@@ -88,6 +91,7 @@ class SqlUnitOfWork:
         self.alerts = SqlAlertRepository(self.session, self.alert_stamp)
         self.notifications = SqlNotificationRepository(self.session)
         self.reports = SqlReportReadModel(self.session)
+        self.worklist = SqlWorklistReadModel(self.session)
         self.report_runs = SqlReportRuns(self.session)
         self.users = SqlUserRepository(self.session)
         self.interop = SqlInteropRepository(self.session)

@@ -150,16 +150,6 @@ class FollowUpRepository(Protocol):
 
     def set_raised(self, changes: list[RaisedLevel]) -> None: ...
 
-    def worklist(
-        self, until: datetime, at: datetime | None = None, limit: int | None = None
-    ) -> list[WorkStep]:
-        """Open follow-ups opening before `until`, most urgent first."""
-        ...
-
-    def counts(self, at: datetime, until: datetime) -> dict[FollowUpStatus, int]:
-        """Open follow-ups opening before `until`, by their status at `at`."""
-        ...
-
     def windows(self, follow_up_ids: Collection[int]) -> dict[int, tuple[datetime, datetime, bool]]:
         """(opens_at, closes_at, clock_time) of each follow-up (to order alerts by urgency)."""
         ...
@@ -186,10 +176,6 @@ class AlertRepository(Protocol):
         ...
 
     def get(self, alert_id: int) -> StoredAlert | None: ...
-
-    def severity_counts(self, statuses: tuple[str, ...]) -> dict[str, int]: ...
-
-    def open_lines(self, limit: int | None = None) -> list[AlertLine]: ...
 
     def insert_many(self, values: list[NewAlert]) -> list[InsertedAlert]: ...
 
@@ -297,6 +283,27 @@ class ReportReadModel(Protocol):
     ) -> list[EventFact]: ...
 
     def patient_lines(self, at: datetime) -> list[PatientLine]: ...
+
+
+class WorklistReadModel(Protocol):
+    """The worklist's reads (the report's are in ReportReadModel): open steps and open alerts,
+    listed most urgent first and counted with the definitions of pathway/domain/counts.py."""
+
+    def steps(self, until: datetime, limit: int | None = None) -> list[WorkStep]:
+        """Open follow-ups opening before `until`, most urgent first (at most `limit`)."""
+        ...
+
+    def step_counts(self, at: datetime, until: datetime) -> dict[FollowUpStatus, int]:
+        """Open follow-ups opening before `until`, by their status at `at`."""
+        ...
+
+    def open_alerts(self, limit: int | None = None) -> list[AlertLine]:
+        """Open alerts, most severe first, oldest first within a severity; at most `limit`."""
+        ...
+
+    def alert_counts(self, statuses: tuple[str, ...]) -> dict[str, int]:
+        """Alerts in `statuses`, by severity."""
+        ...
 
 
 class ReportRuns(Protocol):
@@ -540,6 +547,7 @@ class UnitOfWork(Protocol):
     alerts: AlertRepository
     notifications: NotificationRepository
     reports: ReportReadModel
+    worklist: WorklistReadModel
     report_runs: ReportRuns
     users: UserRepository
     interop: InteropRepository

@@ -299,11 +299,17 @@ class MemoryFollowUps:
             row = self.s.follow_ups[c.follow_up_id]
             row.update(raised=c.raised, next_alert_at=c.next_alert_at, updated_at=c.at)
 
-    def worklist(
-        self, until: datetime, at: datetime | None = None, limit: int | None = None
-    ) -> list[WorkStep]:
+
+class MemoryWorklist:
+    def __init__(self, s: MemoryStore) -> None:
+        self.s = s
+
+    def _open_rows(self) -> list[dict[str, Any]]:
+        return [r for r in self.s.follow_ups.values() if r["status"] == Outcome.OPEN]
+
+    def steps(self, until: datetime, limit: int | None = None) -> list[WorkStep]:
         rows = sorted(
-            (r for r in self._open() if r["opens_at"] <= until),
+            (r for r in self._open_rows() if r["opens_at"] <= until),
             key=lambda r: (-r.get("raised", 0), r["closes_at"], r["id"]),
         )
         mrn = {pid: p["mrn"] for pid, p in self.s.patients.items()}
@@ -323,13 +329,41 @@ class MemoryFollowUps:
         ]
         return steps[:limit] if limit else steps
 
-    def counts(self, at: datetime, until: datetime) -> dict[FollowUpStatus, int]:
+    def step_counts(self, at: datetime, until: datetime) -> dict[FollowUpStatus, int]:
         out: dict[FollowUpStatus, int] = {}
-        for r in self._open():
+        for r in self._open_rows():
             if r["opens_at"] <= until:
                 status = follow_up_status(r["status"], r["opens_at"], r["closes_at"], at)
                 out[status] = out.get(status, 0) + 1
         return out
+
+    def alert_counts(self, statuses: tuple[str, ...]) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for a in self.s.alerts.values():
+            if a["status"] in statuses:
+                out[a["severity"]] = out.get(a["severity"], 0) + 1
+        return out
+
+    def open_alerts(self, limit: int | None = None) -> list[AlertLine]:
+        mrn = {pid: p["mrn"] for pid, p in self.s.patients.items()}
+        rows = sorted(
+            (a for a in self.s.alerts.values() if a["status"] == "open"),
+            key=lambda a: (-SEVERITY_RANK[a["severity"]], a["opened_at"]),
+        )
+        lines = [
+            AlertLine(
+                a["id"],
+                a["follow_up_id"],
+                a["rule"],
+                a["severity"],
+                a["message"],
+                a["source"],
+                bool(a["held"]),
+                mrn[a["patient_id"]],
+            )
+            for a in rows
+        ]
+        return lines[:limit] if limit else lines
 
 
 class MemoryAlerts:
@@ -360,34 +394,6 @@ class MemoryAlerts:
     def set_next_renotify(self, due: list[tuple[int, datetime]]) -> None:
         for alert_id, at in due:
             self.s.alerts[alert_id]["next_renotify_at"] = at
-
-    def severity_counts(self, statuses: tuple[str, ...]) -> dict[str, int]:
-        out: dict[str, int] = {}
-        for a in self.s.alerts.values():
-            if a["status"] in statuses:
-                out[a["severity"]] = out.get(a["severity"], 0) + 1
-        return out
-
-    def open_lines(self, limit: int | None = None) -> list[AlertLine]:
-        mrn = {pid: p["mrn"] for pid, p in self.s.patients.items()}
-        rows = sorted(
-            (a for a in self.s.alerts.values() if a["status"] == "open"),
-            key=lambda a: (-SEVERITY_RANK[a["severity"]], a["opened_at"]),
-        )
-        lines = [
-            AlertLine(
-                a["id"],
-                a["follow_up_id"],
-                a["rule"],
-                a["severity"],
-                a["message"],
-                a["source"],
-                bool(a["held"]),
-                mrn[a["patient_id"]],
-            )
-            for a in rows
-        ]
-        return lines[:limit] if limit else lines
 
     def insert(self, alert: NewAlert) -> int | None:
         values = alert.values()
@@ -625,6 +631,7 @@ class MemoryUnitOfWork:
         self.events = MemoryEvents(self.work)
         self.follow_ups = MemoryFollowUps(self.work)
         self.alerts = MemoryAlerts(self.work)
+        self.worklist = MemoryWorklist(self.work)
         self.notifications = MemoryNotifications(self.work)
         self.handovers = MemoryHandovers(self.work)
         self.teams = MemoryTeams()

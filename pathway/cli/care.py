@@ -14,6 +14,7 @@ from pathway.cli.choices import OverrideReason
 from pathway.cli.common import ACTS_AS, JsonOpt, acting, app, get_app, handles_errors
 from pathway.domain.alert_status import Severity
 from pathway.domain.clinical_time import parse_date
+from pathway.domain.counts import summary
 from pathway.domain.explanation import as_json
 from pathway.services import accounts, alerting, caseload, health, pathway_change
 
@@ -94,11 +95,7 @@ def due(
     render_care.worklist_lines(items, application.deps.zone)
     if limit and len(items) >= limit:
         counts = alerting.worklist_counts(application.deps, day, within)
-        print(
-            f"showing the {limit} most urgent lines of "
-            + ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in counts.items() if n)
-            + "; --limit 0 shows all"
-        )
+        print(f"showing the {limit} most urgent lines of {summary(counts)}; --limit 0 shows all")
 
 
 @app.command()

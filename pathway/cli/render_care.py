@@ -9,10 +9,11 @@ from rich.markup import escape
 from rich.table import Table
 
 from pathway.cli.render import console
+from pathway.domain.counts import summary
 from pathway.domain.explanation import Explanation, shown
 from pathway.domain.model import StoredAlert, StoredFollowUp
 from pathway.domain.rules_spec import FollowUpRule
-from pathway.services.alerting import WorkItem
+from pathway.services.alerting import WorkItem, line_counts
 
 COLOURS = {
     "critical": "bold red",
@@ -176,9 +177,9 @@ def worklist_lines(items: list[WorkItem], zone: tzinfo) -> None:
     if not items:
         console.print("Nothing to act on.")
         return
-    counts: dict[str, int] = {}
+    undelivered = 0
     for i in items:
-        counts[i.kind] = counts.get(i.kind, 0) + 1
+        undelivered += i.kind == "undelivered"
         flag = (i.severity or "").upper()
         colour = COLOURS.get(i.severity or i.kind, "")
         alert = f"  [alert {i.alert_id} {i.alert_rule}{', held' if i.held else ''}]" if i.alert_id else ""
@@ -197,7 +198,8 @@ def worklist_lines(items: list[WorkItem], zone: tzinfo) -> None:
             f"[{colour}]{flag:8}[/] {i.mrn:10} {i.kind.upper():7} {i.rule} {i.step}: "
             f"window {window}{late}{alert}"
         )
-    console.print(", ".join(f"{n} {k}" for k, n in counts.items()))
+    note = f", {undelivered} notification(s) not delivered" if undelivered else ""
+    console.print(summary(line_counts(items)) + note)
 
 
 def why_lines(e: Explanation, zone: tzinfo) -> None:

@@ -118,13 +118,17 @@ def _region(fu: FollowUp) -> str:
 
 
 def follow_up_message(title: str, step: str, fu: FollowUp, zone: tzinfo) -> str:
+    """'<title>: <step> (region), target …'; the step is left out where the title already names
+    it ('Response imaging overdue (chest): target …', not '… overdue: Response imaging (chest)')."""
+    named = step.casefold() in title.casefold()
+    head = f"{title}{_region(fu)}:" if named else f"{title}: {step}{_region(fu)}"
     if fu.window.clock_time:
         return (
-            f"{title}: {step}{_region(fu)} was due by "
+            f"{head} {'due' if named else 'was due'} by "
             f"{fu.window.closes_at.astimezone(zone):%Y-%m-%d %H:%M} ({fu.anchor_label})"
         )
     return (
-        f"{title}: {step}{_region(fu)}, target {target_day(fu.window, zone)}, window closes "
+        f"{head}{'' if named else ','} target {target_day(fu.window, zone)}, window closes "
         f"{closes_day(fu.window, zone)} ({fu.anchor_label})"
     )
 

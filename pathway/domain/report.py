@@ -13,12 +13,11 @@ from statistics import median
 from typing import Any, Generic, NamedTuple, TypeVar
 
 from pathway.domain.clinical_time import local_date, start_of_day
+from pathway.domain.counts import SOON_DAYS, soon_until
 from pathway.domain.urgency import late_text
 
 QUALITY_DAYS = 90
 FORECAST_WEEKS = 12
-PAIN_SCORE_DAYS = 30
-SOON_DAYS = 7
 LIST_LIMIT = 100
 OUTCOMES = ("on_time", "early", "late", "missed")
 T = TypeVar("T")
@@ -28,9 +27,9 @@ T = TypeVar("T")
 class ReportBounds:
     """The instants that split open steps into the report's sections.
 
-    Overdue: the window closed at or before `at`. Due today: the window is open and the target
-    clinic day is today or past (`target_at <= day_end`, targets being the end of their day).
-    Next 7 days: not due today, target within seven clinic days (`target_at <= week_end`).
+    The sections count as the worklist does (pathway/domain/counts.py): overdue, the window
+    closed at or before `at`; due (`due_today`), the window is open at `at`; due soon
+    (`due_soon`), the window opens after `at` and before `soon_until`.
     Newly overdue / due: the same, since the previous report (`previous_at`, `previous_week_end`)
     or created since it (follow-up ids above `previous_last_id`).
     """
@@ -38,8 +37,8 @@ class ReportBounds:
     at: datetime
     day_end: datetime
     week_end: datetime
+    soon_until: datetime
     quality_since: datetime
-    pain_since: datetime
     previous_at: datetime | None
     previous_week_end: datetime | None
     previous_last_id: int | None
@@ -53,8 +52,8 @@ def report_bounds(at: datetime, zone: tzinfo, previous: dict[str, Any] | None) -
         at=at,
         day_end=start_of_day(today + timedelta(days=1), zone),
         week_end=start_of_day(today + timedelta(days=SOON_DAYS + 1), zone),
+        soon_until=soon_until(at),
         quality_since=at - timedelta(days=QUALITY_DAYS),
-        pain_since=at - timedelta(days=PAIN_SCORE_DAYS),
         previous_at=prev_at,
         previous_week_end=start_of_day(prev_day + timedelta(days=SOON_DAYS + 1), zone) if prev_day else None,
         previous_last_id=previous.get("last_follow_up_id") if previous else None,
@@ -121,7 +120,7 @@ class Snapshot:
     by_state: dict[str, dict[str, int]]
     steps: dict[str, Listed[StepFact]]  # overdue, due_today, due_soon, newly_overdue, newly_due
     alerts: dict[str, Listed[AlertFact]]  # live alerts by severity, oldest first
-    no_pain_score: Listed[str]  # MRNs of active patients without an NRS in 30 days
+    pain_overdue: Listed[str]  # MRNs with a step of the pain track past its window (T13-T15 ...)
     palliative_overdue: Listed[str]  # MRNs with a palliative referral past its window
     quality: dict[str, dict[str, int]]  # rule -> outcome -> steps judged in the period
     alert_open_days: list[float]  # alerts resolved in the period: days open
@@ -131,6 +130,8 @@ class Snapshot:
     forecast: list[ForecastBucket]
     last_follow_up_id: int = 0
     has_previous: bool = False
+    counts: dict[str, int] = field(default_factory=dict)  # pathway/domain/counts.py, as the worklist
+    steps_named: dict[str, str] = field(default_factory=dict)  # rule -> its step, for the quality table
 
 
 @dataclass
@@ -145,12 +146,14 @@ class DailyReport:
     due_next_7_days: list[dict[str, Any]]
     alerts_by_severity: dict[str, list[dict[str, Any]]]
     news: dict[str, list[str]]
-    no_pain_score_30_days: list[str]
+    pain_steps_overdue: list[str]
     palliative_referral_overdue: list[str]
     quality: dict[str, Any]
     forecast: list[dict[str, Any]]
     totals: dict[str, int] = field(default_factory=dict)  # full counts of the capped lists
     last_follow_up_id: int = 0  # for tomorrow's "what changed"
+    has_previous: bool = False  # False: the first report ever, nothing to compare with
+    counts: dict[str, int] = field(default_factory=dict)  # the worklist's counts (domain/counts.py)
 
 
 def build_report(s: Snapshot) -> DailyReport:
@@ -175,7 +178,7 @@ def build_report(s: Snapshot) -> DailyReport:
         "overdue": s.steps["overdue"].total,
         "due_today": s.steps["due_today"].total,
         "due_next_7_days": s.steps["due_soon"].total,
-        "no_pain_score_30_days": s.no_pain_score.total,
+        "pain_steps_overdue": s.pain_overdue.total,
         "palliative_referral_overdue": s.palliative_overdue.total,
         **{f"alerts_{sev}": listed.total for sev, listed in s.alerts.items()},
         **news_totals,
@@ -191,12 +194,14 @@ def build_report(s: Snapshot) -> DailyReport:
         due_next_7_days=rows["due_soon"],
         alerts_by_severity=by_severity,
         news=news,
-        no_pain_score_30_days=list(s.no_pain_score.items),
+        pain_steps_overdue=list(s.pain_overdue.items),
         palliative_referral_overdue=list(s.palliative_overdue.items),
         quality=_quality(s),
         forecast=_forecast(s, today),
         totals=totals,
         last_follow_up_id=s.last_follow_up_id,
+        has_previous=s.has_previous,
+        counts=dict(s.counts),
     )
 
 
@@ -244,7 +249,12 @@ def _quality(s: Snapshot) -> dict[str, Any]:
         c = {k: counts.get(k, 0) for k in OUTCOMES}
         total = sum(c.values())
         if total:
-            rates[rule] = {**c, "total": total, **{f"{k}_rate": round(v / total, 3) for k, v in c.items()}}
+            rates[rule] = {
+                "step": s.steps_named.get(rule, rule),
+                **c,
+                "total": total,
+                **{f"{k}_rate": round(v / total, 3) for k, v in c.items()},
+            }
     return {
         "period_days": QUALITY_DAYS,
         "by_rule": rates,

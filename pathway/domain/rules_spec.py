@@ -13,7 +13,7 @@ from pathway.domain.durations import Duration
 
 EvidenceKind = Literal["seed", "guideline", "label", "trial", "proposal"]
 Severity = Literal["info", "warning", "critical"]
-ReportSection = Literal["imaging", "exam", "palliative"]
+ReportSection = Literal["imaging", "exam", "palliative", "pain"]
 ENROLMENT = "enrolment"
 ANY_EVENT = "*"  # in anchor or done events: any recorded event but exits and retractions
 _EPOCH = datetime(2001, 1, 1, tzinfo=UTC)

@@ -5,24 +5,28 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
-PALETTE = (
-    "#1f77b4",
-    "#ff7f0e",
-    "#2ca02c",
-    "#d62728",
-    "#9467bd",
-    "#8c564b",
-    "#e377c2",
-    "#7f7f7f",
-    "#bcbd22",
-    "#17becf",
-    "#393b79",
-    "#637939",
-)
+# One colour per meaning, the same in every chart (and as the web pages' severity badges).
+COLOURS = {
+    "critical": "#b00020",
+    "warning": "#c77700",
+    "info": "#0b5394",
+    "overdue": "#b00020",
+    "due": "#d49a00",
+    "soon": "#1f5fa8",
+    "patients": "#4a6785",  # a count of patients (patients by state)
+    "imaging": "#2a7f62",
+    "exams": "#6a4c93",
+}
+OTHER = "#7f7f7f"
 
 
-def horizontal_bars(title: str, counts: dict[str, int], width: int = 320) -> str:
-    """One bar per label, the count at its end; sized for a column on A4."""
+def colour(meaning: str) -> str:
+    return COLOURS.get(meaning, OTHER)
+
+
+def horizontal_bars(title: str, counts: dict[str, int], width: int = 320, meaning: str = "patients") -> str:
+    """One bar per label, the count at its end, in the colour of what is counted (a label with a
+    colour of its own, such as a severity, keeps it); sized for a column on A4."""
     if not counts:
         return ""
     row, label_w = 16, 150
@@ -42,7 +46,7 @@ def horizontal_bars(title: str, counts: dict[str, int], width: int = 320) -> str
         )
         parts.append(
             f'<rect x="{label_w}" y="{y + 2}" width="{max(bar, 1)}" height="{row - 4}" '
-            f'fill="{PALETTE[i % len(PALETTE)]}"/>'
+            f'fill="{COLOURS.get(label, colour(meaning))}"/>'
         )
         parts.append(f'<text x="{label_w + bar + 4}" y="{y + 11}" font-size="10">{n}</text>')
     parts.append("</svg>")
@@ -79,7 +83,7 @@ def grouped_columns(
             h = plot_h * int(r[s]) / top
             parts.append(
                 f'<rect x="{x0 + j * bar:.1f}" y="{base - h:.1f}" width="{bar - 1:.1f}" '
-                f'height="{h:.1f}" fill="{PALETTE[j]}"><title>{escape(str(r[label]))} '
+                f'height="{h:.1f}" fill="{colour(s)}"><title>{escape(str(r[label]))} '
                 f"{escape(s)}: {r[s]}</title></rect>"
             )
         parts.append(
@@ -89,7 +93,7 @@ def grouped_columns(
     for j, s in enumerate(series):
         parts.append(
             f'<rect x="{40 + j * 90}" y="{height - 12}" width="10" height="10" '
-            f'fill="{PALETTE[j]}"/><text x="{54 + j * 90}" y="{height - 3}" '
+            f'fill="{colour(s)}"/><text x="{54 + j * 90}" y="{height - 3}" '
             f'font-size="10">{escape(s)}</text>'
         )
     parts.append("</svg>")

@@ -11,10 +11,13 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
+from pathway.domain.counts import SOON_DAYS, WORDS, Count, summary
 from pathway.domain.report import DailyReport, PatientLine, as_json
 from pathway.render.charts import grouped_columns, horizontal_bars
 
 FORMATS = ("md", "html", "csv", "json")
+NO_NEWS = "Nothing new since the previous report."
+FIRST_REPORT = "No previous report: this is the first, so there is nothing to compare with yet."
 _ENV = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
     autoescape=select_autoescape(["html"]),
@@ -60,6 +63,12 @@ def to_html(report: DailyReport) -> str:
         total=total,
         shown=shown,
         more=lambda key, items: _more(report, key, items),
+        counts=_counts(report),
+        count_cards=[
+            (k, n, WORDS[Count(k)].one if n == 1 else WORDS[Count(k)].many) for k, n in report.counts.items()
+        ],
+        no_news=NO_NEWS if report.has_previous else FIRST_REPORT,
+        soon_days=SOON_DAYS,
     )
 
 
@@ -70,6 +79,8 @@ def to_markdown(report: DailyReport) -> str:
         f"Cohort: {report.cohort:,} patients ({report.active:,} on the pathway). "
         f"Generated {report.generated_at:%Y-%m-%d %H:%M} UTC. Decision support for clinicians.",
         "",
+        f"Worklist counts: {_counts(report)}.",
+        "",
         "## What changed since the previous report",
         "",
     ]
@@ -79,7 +90,7 @@ def to_markdown(report: DailyReport) -> str:
         for k, v in report.news.items()
         if v
     ]
-    out += news or ["- Nothing new."]
+    out += news or [f"- {NO_NEWS if report.has_previous else FIRST_REPORT}"]
     out += ["", f"## Overdue steps ({report.totals.get('overdue', len(report.overdue)):,})", ""]
     out += _md_table(
         ["MRN", "rule", "step", "window closed", "late"],
@@ -88,8 +99,7 @@ def to_markdown(report: DailyReport) -> str:
     out += _shown(report, "overdue", report.overdue)
     out += [
         "",
-        f"## Due today (target reached, window open) "
-        f"({report.totals.get('due_today', len(report.due_today)):,})",
+        f"## Due (window open) ({report.totals.get('due_today', len(report.due_today)):,})",
         "",
     ]
     out += _md_table(
@@ -99,7 +109,7 @@ def to_markdown(report: DailyReport) -> str:
     out += _shown(report, "due_today", report.due_today)
     out += [
         "",
-        f"## Due in the next 7 days (by target) "
+        f"## Due soon (window opens within {SOON_DAYS} days) "
         f"({report.totals.get('due_next_7_days', len(report.due_next_7_days)):,})",
         "",
     ]
@@ -123,8 +133,8 @@ def to_markdown(report: DailyReport) -> str:
     out += [
         "## Gaps",
         "",
-        f"- No pain score in the last 30 days: {', '.join(report.no_pain_score_30_days) or 'none'}"
-        + _more(report, "no_pain_score_30_days", report.no_pain_score_30_days),
+        f"- Pain assessment past its window: {', '.join(report.pain_steps_overdue) or 'none'}"
+        + _more(report, "pain_steps_overdue", report.pain_steps_overdue),
         f"- Palliative referral past its window: "
         f"{', '.join(report.palliative_referral_overdue) or 'none'}"
         + _more(report, "palliative_referral_overdue", report.palliative_referral_overdue),
@@ -137,9 +147,9 @@ def to_markdown(report: DailyReport) -> str:
     q = report.quality
     out += ["", f"## Quality indicators (last {q['period_days']} days)", ""]
     out += _md_table(
-        ["rule", "on time", "early", "late", "missed", "total"],
+        ["step", "rule", "on time", "early", "late", "missed", "total"],
         [
-            [rule, c["on_time"], c["early"], c["late"], c["missed"], c["total"]]
+            [c["step"], rule, c["on_time"], c["early"], c["late"], c["missed"], c["total"]]
             for rule, c in q["by_rule"].items()
         ],
     )
@@ -157,6 +167,10 @@ def to_markdown(report: DailyReport) -> str:
         ["week of", "imaging", "exams"], [[w["week_of"], w["imaging"], w["exams"]] for w in report.forecast]
     )
     return "\n".join(out) + "\n"
+
+
+def _counts(report: DailyReport) -> str:
+    return summary({Count(k): n for k, n in report.counts.items()}, zero=True) if report.counts else "n/a"
 
 
 def _more(report: DailyReport, key: str, shown: list[Any]) -> str:

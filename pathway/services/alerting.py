@@ -14,7 +14,6 @@ from pathway.domain.alert_status import (
     OVERRIDE_REASONS,
     SEVERITY_RANK,
     AlertAction,
-    AlertStatus,
     Severity,
     refusal,
     still_notified,
@@ -22,6 +21,7 @@ from pathway.domain.alert_status import (
 from pathway.domain.alerts import holdable_keys
 from pathway.domain.bookings import Booking, BookingKey, live_bookings
 from pathway.domain.clinical_time import local_date, plausible, start_of_day
+from pathway.domain.counts import COUNTED_ALERTS, Count, soon_until, tally
 from pathway.domain.definition import PathwayDefinition
 from pathway.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from pathway.domain.events import clean_text
@@ -201,6 +201,7 @@ class WorkItem:
     late: str = ""  # "14 h late" / "3 d late" (domain/urgency.late_text)
     episode: str | None = None  # the patient's open emergency episode ("mscc: suspected")
     booking: str = ""  # "booked for 12 Dec" / "missed appointment (booked for 12 Dec)"
+    alerts: tuple[tuple[int, str], ...] = ()  # (id, severity) of every open alert the line stands for
 
     def urgency(self) -> Urgency:
         return Urgency(self.severity, self.clock_time, self.opens, self.closes, self.held)
@@ -230,13 +231,13 @@ def worklist(
         raise InvalidInput("--within must be between 0 and 366 days")
     now = deps.clock.now()
     today = local_date(now, deps.zone)
-    at = now if as_of is None or as_of == today else start_of_day(as_of + timedelta(days=1), deps.zone)
-    horizon = at + timedelta(days=within if within is not None else 7)
+    at = _list_instant(now, today, as_of, deps.zone)
+    horizon = soon_until(at, within)
     rules = deps.pathway.definition.rules.follow_ups
     read_limit = limit if caseload is None else None
     with deps.read() as uow:
-        rows = uow.follow_ups.worklist(horizon, at, read_limit)
-        alerts = uow.alerts.open_lines(read_limit or None)
+        rows = uow.worklist.steps(horizon, read_limit)
+        alerts = uow.worklist.open_alerts(read_limit or None)
         undelivered = _undelivered(uow)
         bookings = _bookings(uow, deps.pathway.definition, at)
     if caseload is not None:
@@ -244,8 +245,10 @@ def worklist(
         alerts = [a for a in alerts if a.mrn in caseload]
         undelivered = [u for u in undelivered if u.mrn in caseload]
     by_follow_up: dict[int, AlertLine] = {}
+    of_step: dict[int, list[AlertLine]] = {}
     for alert in alerts:
         if alert.follow_up_id is not None:
+            of_step.setdefault(alert.follow_up_id, []).append(alert)
             held = by_follow_up.get(alert.follow_up_id)
             if held is None or SEVERITY_RANK[alert.severity] > SEVERITY_RANK[held.severity]:
                 by_follow_up[alert.follow_up_id] = alert
@@ -278,6 +281,7 @@ def worklist(
                 a.held if a else False,
                 fu.clock_time,
                 booking=booking,
+                alerts=tuple((x.id, x.severity) for x in of_step.get(fu.id, ())) if a else (),
             )
         )
     unlisted = {a.id for a in by_follow_up.values()}
@@ -297,6 +301,7 @@ def worklist(
                     alert.id,
                     alert.rule,
                     alert.held,
+                    alerts=tuple((x.id, x.severity) for x in of_step.get(alert.follow_up_id or 0, [alert])),
                 )
             )
     items += undelivered
@@ -332,20 +337,38 @@ def open_episodes(uow: UnitOfWork, definition: PathwayDefinition) -> dict[str, s
     return out
 
 
-def worklist_counts(deps: Deps, as_of: date | None = None, within: int | None = None) -> dict[str, int]:
-    """How many steps are overdue, due and soon, and how many alerts are open, by severity."""
+def worklist_counts(deps: Deps, as_of: date | None = None, within: int | None = None) -> dict[Count, int]:
+    """Every count of the worklist (pathway/domain/counts.py): steps overdue, due and due soon,
+    open alerts by severity. The web cards and the daily report show these same numbers."""
     now = deps.clock.now()
-    today = local_date(now, deps.zone)
-    at = now if as_of is None or as_of == today else start_of_day(as_of + timedelta(days=1), deps.zone)
-    horizon = at + timedelta(days=within if within is not None else 7)
+    at = _list_instant(now, local_date(now, deps.zone), as_of, deps.zone)
     with deps.read() as uow:
-        counts = uow.follow_ups.counts(at, horizon)
-        by_severity = uow.alerts.severity_counts((AlertStatus.OPEN,))
-    return {
-        "overdue": counts.get(FollowUpStatus.OVERDUE, 0),
-        "due": counts.get(FollowUpStatus.DUE, 0),
-        "soon": counts.get(FollowUpStatus.UPCOMING, 0),
-    } | {f"{s}_alerts": by_severity.get(s, 0) for s in reversed(Severity)}
+        return counts_at(uow, at, within)
+
+
+def counts_at(uow: UnitOfWork, at: datetime, within: int | None = None) -> dict[Count, int]:
+    return tally(
+        uow.worklist.step_counts(at, soon_until(at, within)), uow.worklist.alert_counts(COUNTED_ALERTS)
+    )
+
+
+def line_counts(items: list[WorkItem]) -> dict[Count, int]:
+    """The same counts, from the lines of a whole worklist (every open alert stands on a line)."""
+    steps: dict[FollowUpStatus, int] = {}
+    alerts: dict[str, int] = {}
+    for i in items:
+        if i.kind in ("overdue", "due", "soon"):
+            status = FollowUpStatus.UPCOMING if i.kind == "soon" else FollowUpStatus(i.kind)
+            steps[status] = steps.get(status, 0) + 1
+        if i.kind != "undelivered":
+            for _, severity in i.alerts:
+                alerts[severity] = alerts.get(severity, 0) + 1
+    return tally(steps, alerts)
+
+
+def _list_instant(now: datetime, today: date, as_of: date | None, zone: tzinfo) -> datetime:
+    """The instant a worklist is for: now, or the end of the clinic day asked for."""
+    return now if as_of is None or as_of == today else start_of_day(as_of + timedelta(days=1), zone)
 
 
 def _undelivered(uow: UnitOfWork) -> list[WorkItem]:

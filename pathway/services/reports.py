@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from pathway.domain.clinical_time import local_date, plausible, start_of_day
+from pathway.domain.clinical_time import local_date, plausible
 from pathway.domain.definition import PathwayDefinition
 from pathway.domain.durations import Duration
 from pathway.domain.errors import InvalidInput
@@ -23,17 +23,22 @@ from pathway.domain.report import (
     report_bounds,
 )
 from pathway.ports import Deps, UnitOfWork
+from pathway.services import alerting
 
 
 def report_instant(deps: Deps, as_of: date | None) -> datetime:
+    """Now: a report is built from today's states, steps and alerts only. A report as of another
+    day would count today's cohort and states under that day's date, so it is refused."""
     now = deps.clock.now()
     today = local_date(now, deps.zone)
     if as_of is None or as_of == today:
         return now
     plausible(as_of, "--as-of")
-    if as_of > today + timedelta(days=366):
-        raise InvalidInput("--as-of is more than a year ahead")
-    return start_of_day(as_of + timedelta(days=1), deps.zone) - timedelta(seconds=1)
+    raise InvalidInput(
+        f"--as-of {as_of}: a report can only be built for today ({today}); the states, steps and "
+        "alerts of another day are not rebuilt from history. The report stored for each day is "
+        "kept by the daily job (`pathway report` on that day, or its written file)"
+    )
 
 
 def build(deps: Deps, as_of: date | None = None) -> DailyReport:
@@ -73,8 +78,8 @@ def gather(deps: Deps, uow: UnitOfWork, b: ReportBounds) -> Snapshot:
         by_state=_in_pathway_order(definition, uow.reports.counts_by_state()),
         steps=steps,
         alerts={s: Listed(*uow.reports.live_alerts(s, LIST_LIMIT)) for s in ("critical", "warning", "info")},
-        no_pain_score=Listed(
-            *uow.reports.active_without_event("pain_score", b.pain_since, exits, gone, LIST_LIMIT)
+        pain_overdue=Listed(
+            *uow.reports.mrns_with_overdue(definition.rules_in_section("pain"), b.at, LIST_LIMIT)
         ),
         palliative_overdue=Listed(
             *uow.reports.mrns_with_overdue(definition.rules_in_section("palliative"), b.at, LIST_LIMIT)
@@ -94,6 +99,8 @@ def gather(deps: Deps, uow: UnitOfWork, b: ReportBounds) -> Snapshot:
         ],
         last_follow_up_id=uow.reports.last_follow_up_id(),
         has_previous=b.previous_at is not None,
+        counts={str(k): n for k, n in alerting.counts_at(uow, b.at).items()},
+        steps_named={rid: step for rid, (step, _) in names.items()},
     )
 
 

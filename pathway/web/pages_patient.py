@@ -93,6 +93,7 @@ def record(
     time: Short = "",
     reason: Short = "",
     expected_version: Annotated[int | None, Form(ge=1, le=2**31 - 1)] = None,
+    from_worklist: Short = "",
 ) -> Response:
     deps = deps_of(request)
     day, at = occurrence(on, time, local_day(deps.clock.now(), deps.zone))
@@ -112,9 +113,10 @@ def record(
     flash(
         request,
         "ok",
-        f"Recorded {done.event.type} (event {done.event.id}); "
+        f"Recorded {done.event.type} for {done.patient.mrn} (event {done.event.id}); "
         + (moved or "no state change")
         + "."
         + (" The hand-over summary is stored with it: see Hand-over summary below." if done.handover else ""),
     )
-    return RedirectResponse(f"/patients/{quote(done.patient.mrn)}", status_code=303)
+    back = getattr(request.state, "back", None) if from_worklist else None  # a worklist row's form
+    return RedirectResponse(back or f"/patients/{quote(done.patient.mrn)}", status_code=303)

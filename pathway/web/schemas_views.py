@@ -119,7 +119,7 @@ class ReportOut(_Out):
     due_next_7_days: list[ReportStepOut]
     alerts_by_severity: dict[str, list[ReportAlertOut]]
     news: dict[str, list[str]]
-    no_pain_score_30_days: list[str]
+    pain_steps_overdue: list[str]
     palliative_referral_overdue: list[str]
     quality: QualityOut
     forecast: list[ForecastWeekOut]

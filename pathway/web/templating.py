@@ -31,8 +31,12 @@ templates.env.lstrip_blocks = True
 templates.env.filters["words"] = fmt.words
 
 
-def page(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
+def show_names(request: Request) -> bool:
+    """PATHWAY_SHOW_NAMES=false: screens in public places show no patient names."""
     application = getattr(request.app.state, "application", None)
-    show_names = application.settings.show_names if application is not None else True
-    context = {"show_names": show_names, **context}  # PATHWAY_SHOW_NAMES=false: screens in public places
+    return bool(application.settings.show_names) if application is not None else True
+
+
+def page(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
+    context = {"show_names": show_names(request), **context}
     return templates.TemplateResponse(request, name, context, status_code=status_code)

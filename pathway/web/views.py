@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from datetime import date, timedelta, tzinfo
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 from pathway.domain.alert_status import (
     LIVE,
@@ -21,8 +20,7 @@ from pathway.domain.definition import PathwayDefinition
 from pathway.domain.errors import InvalidInput
 from pathway.domain.model import StoredAlert
 from pathway.ports import Deps, User
-from pathway.services import alerting, caseload, patients
-from pathway.services.alerting import WorkItem
+from pathway.services import alerting, caseload
 from pathway.web.fmt import day, when
 
 KINDS = {
@@ -48,13 +46,6 @@ class AlertLine:
     override_hint: str = ""
     snooze_hint: str = ""
     snooze_latest: str = ""
-
-
-@dataclass(frozen=True)
-class WorkLine:
-    item: WorkItem
-    track: str
-    window: str
 
 
 @dataclass(frozen=True)
@@ -133,39 +124,6 @@ def rule_tracks(definition: PathwayDefinition) -> dict[str, str]:
     return out
 
 
-def worklist(deps: Deps, f: WorklistFilters, user: User | None = None) -> dict[str, Any]:
-    definition = deps.pathway.definition
-    if f.kind is not None and f.kind not in KINDS:
-        raise InvalidInput(f"kind must be one of {', '.join(KINDS)}")
-    if f.track is not None and f.track not in definition.tracks:
-        raise InvalidInput(f"unknown track '{f.track}'; tracks: {', '.join(definition.tracks)}")
-    scope, views_of = caseload_scope(deps, user, f.caseload)
-    items = alerting.worklist(deps, None, f.within, f.severity, None, scope.mrns if scope else None)
-    tracks = rule_tracks(definition)
-    if f.track:
-        items = [i for i in items if tracks.get(i.rule) == f.track]
-    if f.state:
-        in_state = {p.mrn for p, _ in patients.list_patients(deps, f.track, f.state)}
-        items = [i for i in items if i.mrn in in_state]
-    counts = Counter(i.kind for i in items)
-    shown = [i for i in items if f.kind is None or i.kind == f.kind]
-    lines = [WorkLine(i, tracks.get(i.rule, ""), _window(i, deps.zone)) for i in shown]
-    return {
-        "names": patients.names_of(deps, {i.mrn for i in shown}),
-        "lines": lines,
-        "counts": counts,
-        "kinds": KINDS,
-        "filters": f,
-        "severities": SEVERITIES,
-        "states": states_by_track(definition),
-        "total": sum(counts.values()),
-        "all_link": _link(f, None),
-        "links": {kind: _link(f, kind) for kind in KINDS},
-        "caseload": scope.label if scope else "all patients",
-        "caseloads": views_of,
-    }
-
-
 def caseload_scope(
     deps: Deps, user: User | None, chosen: str | None
 ) -> tuple[caseload.Caseload | None, list[tuple[str, str, bool]]]:
@@ -186,27 +144,8 @@ def caseload_scope(
     return scope, [(label, f"/?caseload={quote(v)}", v == chosen) for label, v in options]
 
 
-def _link(f: WorklistFilters, kind: str | None) -> str:
-    params = {
-        "severity": f.severity,
-        "track": f.track,
-        "state": f.state,
-        "within": f.within,
-        "kind": kind,
-        "caseload": f.caseload,
-    }
-    query = urlencode({k: v for k, v in params.items() if v is not None})
-    return f"/?{query}" if query else "/"
-
-
 def states_by_track(definition: PathwayDefinition) -> dict[str, tuple[str, ...]]:
     return {t: definition.track_states(t) for t in definition.tracks}
-
-
-def _window(i: WorkItem, zone: tzinfo) -> str:
-    if i.opens is None or i.closes is None:
-        return ""
-    return f"{day(i.opens, zone, clock=i.clock_time)} – {day(i.closes, zone, end=True, clock=i.clock_time)}"
 
 
 def alerts(deps: Deps, user: User, status: str | None, mrn: str | None) -> dict[str, Any]:

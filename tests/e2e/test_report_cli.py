@@ -173,3 +173,17 @@ def test_a_real_browser_renders_the_html_report(html_report: Path, tmp_path: Pat
     assert screenshot.stat().st_size > 20_000
     (ROOT / "test-output").mkdir(exist_ok=True)
     shutil.copyfile(screenshot, ROOT / "test-output" / "report.png")
+
+
+def test_the_first_report_says_there_is_no_previous_one(demo: Cli) -> None:
+    first = ok(demo("report")).stdout
+    news = first.split("## What changed since the previous report")[1].split("##")[0]
+    assert "No previous report: this is the first" in news and "Nothing new" not in news
+    assert re.search(r"Worklist counts: \d+ overdue steps?, \d+ due steps?", first)
+
+
+@pytest.mark.parametrize("day", ["2026-03-01", "2025-11-01", "2026-03-03"])
+def test_a_report_as_of_another_day_is_refused_with_the_reason(demo: Cli, day: str) -> None:
+    message = refused(demo("report", "--as-of", day))
+    assert f"--as-of {day}" in message and "only be built for today (2026-03-02)" in message
+    assert ok(demo("report", "--as-of", "2026-03-02")).stdout.startswith("# Daily status report — 2026-03-02")

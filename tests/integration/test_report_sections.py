@@ -243,12 +243,13 @@ def test_each_section_counts_and_lists_its_steps_in_order(deps: Deps, stored: di
             for name in counts
         }
 
-    assert counts == {"overdue": 3, "newly_overdue": 1, "due_today": 1, "due_soon": 3, "newly_due": 2}
+    # due: the window is open; due soon: it opens within 7 days (pathway/domain/counts.py)
+    assert counts == {"overdue": 3, "newly_overdue": 1, "due_today": 3, "due_soon": 2, "newly_due": 2}
     assert listed == {
         "overdue": [("MRN-1", "T09", "chest"), ("MRN-2", "T16", ""), ("MRN-5", "T12", "")],
         "newly_overdue": [("MRN-5", "T12", "")],
-        "due_today": [("MRN-3", "T10", "")],
-        "due_soon": [("MRN-6", "T28", ""), ("MRN-4", "T28", ""), ("MRN-4", "T01", "")],
+        "due_today": [("MRN-3", "T10", ""), ("MRN-4", "T01", ""), ("MRN-5", "T13", "")],
+        "due_soon": [("MRN-4", "T28", ""), ("MRN-6", "T28", "")],
         "newly_due": [("MRN-6", "T28", ""), ("MRN-4", "T01", "")],
     }
 

@@ -81,7 +81,7 @@ class History:
         for c in found:
             assert c.source.strip() and c.message, c
             if c.follow_up is not None:
-                assert d.rules.follow_ups[c.follow_up[0]].step in c.message, c.message
+                assert d.rules.follow_ups[c.follow_up[0]].step.casefold() in c.message.casefold(), c.message
             else:
                 assert d.rules.checks[c.key.split(":")[0]].title in c.message, c.message
         return found

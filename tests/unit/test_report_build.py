@@ -63,7 +63,7 @@ def snapshot(**changes: Any) -> Snapshot:
         by_state={},
         steps=dict(NO_STEPS),
         alerts={s: Listed(0, []) for s in ("critical", "warning", "info")},
-        no_pain_score=Listed(0, []),
+        pain_overdue=Listed(0, []),
         palliative_overdue=Listed(0, []),
         quality={},
         alert_open_days=[],
@@ -120,7 +120,7 @@ def test_totals_carry_the_full_counts_of_lists_cut_at_the_limit() -> None:
     report = build_report(
         snapshot(
             steps=steps,
-            no_pain_score=no_pain,
+            pain_overdue=no_pain,
             alerts={
                 "critical": Listed(3, [alert(1, "A", "critical", AT)]),
                 "warning": Listed(0, []),
@@ -132,12 +132,12 @@ def test_totals_carry_the_full_counts_of_lists_cut_at_the_limit() -> None:
     assert len(report.overdue) == LIST_LIMIT and len(report.due_next_7_days) == 7
     assert {
         k: report.totals[k]
-        for k in ("overdue", "due_today", "due_next_7_days", "no_pain_score_30_days", "alerts_critical")
+        for k in ("overdue", "due_today", "due_next_7_days", "pain_steps_overdue", "alerts_critical")
     } == {
         "overdue": 4321,
         "due_today": 0,
         "due_next_7_days": 7,
-        "no_pain_score_30_days": 250,
+        "pain_steps_overdue": 250,
         "alerts_critical": 3,
     }
 
@@ -208,9 +208,11 @@ def test_without_a_previous_report_nothing_is_newly_overdue_or_due() -> None:
 def test_quality_rates_come_from_the_counts_per_rule_and_outcome() -> None:
     quality = {"T09": {"on_time": 1, "early": 1, "late": 1, "missed": 1}, "T10": {"on_time": 1}, "T12": {}}
 
-    by_rule = build_report(snapshot(quality=quality)).quality["by_rule"]
+    named = snapshot(quality=quality, steps_named={"T09": "Response imaging"})
+    by_rule = build_report(named).quality["by_rule"]
 
     assert by_rule["T09"] == {
+        "step": "Response imaging",
         "on_time": 1,
         "early": 1,
         "late": 1,
@@ -222,6 +224,7 @@ def test_quality_rates_come_from_the_counts_per_rule_and_outcome() -> None:
         "missed_rate": 0.25,
     }
     assert by_rule["T10"] == {
+        "step": "T10",  # a rule the pathway does not name is shown by its code
         "on_time": 1,
         "early": 0,
         "late": 0,

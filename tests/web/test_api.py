@@ -358,7 +358,9 @@ def test_a_coordinator_overrides_a_warning(client: TestClient, tokens: dict[str,
 def test_the_daily_report_as_json_and_as_html(client: TestClient, tokens: dict[str, str]) -> None:
     report = get(client, tokens, "/api/v1/report")
     assert report["date"] == "2026-03-02" and report["cohort"] == 12
-    assert get(client, tokens, "/api/v1/report?as_of=2026-03-01")["date"] == "2026-03-01"
+    assert get(client, tokens, "/api/v1/report?as_of=2026-03-02")["date"] == "2026-03-02"
+    other_day = client.get("/api/v1/report?as_of=2026-03-01", headers=bearer(tokens["viewer"]))
+    assert other_day.status_code == 422 and "only be built for today" in other_day.json()["detail"]
     html = client.get("/api/v1/report/html", headers=bearer(tokens["viewer"]))
     assert html.status_code == 200 and html.headers["content-type"].startswith("text/html")
     assert "Daily status report" in html.text

@@ -97,7 +97,7 @@ def test_a_form_without_the_csrf_token_is_refused(client: TestClient, signed_in:
 
 def test_the_worklist_shows_counts_and_the_most_urgent_first(client: TestClient, signed_in: str) -> None:
     html = client.get("/").text
-    assert re.search(r"<b>\d+</b> Overdue", html)
+    assert re.search(r"<b>\d+</b> overdue steps?</a>", html)
     first_row = html.split("<tbody>")[1].split("</tr>")[0]
     assert "badge critical" in first_row
 
