@@ -155,6 +155,7 @@ def worklist_json(items: list[WorkItem], zone: tzinfo) -> list[dict[str, Any]]:
         {
             "mrn": i.mrn,
             "kind": i.kind,
+            "status": i.status or None,  # a step's window status, also when it shows as booked
             "rule": i.rule,
             "step": i.step,
             "severity": i.severity,

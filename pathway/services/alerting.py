@@ -202,6 +202,7 @@ class WorkItem:
     episode: str | None = None  # the patient's open emergency episode ("mscc: suspected")
     booking: str = ""  # "booked for 12 Dec" / "missed appointment (booked for 12 Dec)"
     alerts: tuple[tuple[int, str], ...] = ()  # (id, severity) of every open alert the line stands for
+    status: str = ""  # a step's own status (overdue | due | soon), also when the line shows "booked"
 
     def urgency(self) -> Urgency:
         return Urgency(self.severity, self.clock_time, self.opens, self.closes, self.held)
@@ -256,7 +257,7 @@ def worklist(
     late = _days_late(at, as_of or today, deps.zone)
     for fu in rows:
         status = follow_up_status(Outcome.OPEN, fu.opens_at, fu.closes_at, at)
-        kind = "soon" if status is FollowUpStatus.UPCOMING else status.value
+        kind = status_kind = "soon" if status is FollowUpStatus.UPCOMING else status.value
         step = (rules[fu.rule].step if fu.rule in rules else fu.rule) + (
             f" ({fu.region})" if fu.region else ""
         )
@@ -281,6 +282,7 @@ def worklist(
                 a.held if a else False,
                 fu.clock_time,
                 booking=booking,
+                status=status_kind,
                 alerts=tuple((x.id, x.severity) for x in of_step.get(fu.id, ())) if a else (),
             )
         )
@@ -353,12 +355,15 @@ def counts_at(uow: UnitOfWork, at: datetime, within: int | None = None) -> dict[
 
 
 def line_counts(items: list[WorkItem]) -> dict[Count, int]:
-    """The same counts, from the lines of a whole worklist (every open alert stands on a line)."""
+    """The same counts, from the lines of a whole worklist (every open alert stands on a line).
+
+    A booked step still counts by its window (a booking does not make an overdue step less so)."""
     steps: dict[FollowUpStatus, int] = {}
     alerts: dict[str, int] = {}
     for i in items:
-        if i.kind in ("overdue", "due", "soon"):
-            status = FollowUpStatus.UPCOMING if i.kind == "soon" else FollowUpStatus(i.kind)
+        kind = i.status if i.kind == "booked" else i.kind
+        if kind in ("overdue", "due", "soon"):
+            status = FollowUpStatus.UPCOMING if kind == "soon" else FollowUpStatus(kind)
             steps[status] = steps.get(status, 0) + 1
         if i.kind != "undelivered":
             for _, severity in i.alerts:

@@ -126,7 +126,7 @@ def _kind_matches(i: WorkItem, kind: str | None) -> bool:
         return True
     if kind in ALERT_KIND:
         return i.kind != "undelivered" and any(s == ALERT_KIND[kind] for _, s in i.alerts)
-    return i.kind == kind
+    return i.kind == kind or (i.kind == "booked" and i.status == kind)  # booked steps count by window
 
 
 def cards(counts: dict[Count, int], f: WorklistFilters, q: str) -> list[Card]:

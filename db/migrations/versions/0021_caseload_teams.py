@@ -1,15 +1,15 @@
 """Care teams, team membership of accounts, and each patient's team and named coordinator.
 
-Revision ID: 0020
-Revises: 0019
+Revision ID: 0021
+Revises: 0020
 Create Date: 2026-11-30
 """
 import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision = "0020"
-down_revision = "0019"
+revision = "0021"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 
