@@ -9,14 +9,14 @@ import typer
 
 from db import migrate
 from db.accounts import mark_demo
-from pathway.cli import render, render_care
+from pathway.cli import render, render_bone, render_care
 from pathway.cli.common import ACTS_AS, ChecksFailed, JsonOpt, acting, app, get_app, handles_errors
 from pathway.domain.alert_status import LIVE
 from pathway.domain.clinical_time import parse_date, parse_datetime
 from pathway.domain.diagram import mermaid
 from pathway.domain.errors import InvalidInput
 from pathway.domain.status import PENDING
-from pathway.services import alerting, pathway_change, patients
+from pathway.services import alerting, bone, pathway_change, patients
 from pathway.services.demo import load_demo
 
 
@@ -182,9 +182,11 @@ def status(mrn: str, json_: JsonOpt = False) -> None:
         out = render.status_json(view, deps.zone)
         out["follow_ups"] = [render_care.follow_up_json(f, rules, deps.zone) for f in current]
         out["alerts"] = [render_care.alert_json(a) for a in live]
+        out["bone_agents"] = render_bone.bone_json(bone.agents_of(deps, mrn))
         render.dump_json(out)
         return
     render.show_status(view, deps.zone, application.settings.show_names)
+    render_bone.show_bone(bone.agents_of(deps, mrn))
     if current:
         render.console.print("[bold]Follow-ups:[/bold]")
         render_care.follow_ups_table(current, rules, deps.zone)

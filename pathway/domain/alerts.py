@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
 
 from pathway.domain.baselines import Baselines, applies, baselines
+from pathway.domain.bone_checks import BONE_CHECK_TYPES, bone_finding
 from pathway.domain.clinical_time import local_date
 from pathway.domain.definition import HISTOLOGY_FIELD, PathwayDefinition
 from pathway.domain.dose_check import dose_finding, prescription
@@ -251,6 +252,9 @@ def _check_fires(
         return (found, check.severity) if found else None
     if check.type == "missing_same_day":
         return _missing_same_day(d, cid, check, m, walk)
+    if check.type in BONE_CHECK_TYPES:
+        found = bone_finding(d, check, m, walk.timeline, walk.zone)
+        return (found, check.severity) if found else None
     mismatch = walk.firsts.get(cid, Baselines()).mismatch.get(m.seq)
     return (mismatch, check.severity) if mismatch else None
 
@@ -276,8 +280,8 @@ def _missing_prior(check: CheckSpec, m: Moment, timeline: list[Moment], zone: tz
     """Which `per` values have none of the prior events in the `within` days up to the event's day."""
     assert check.prior is not None
     prior, day = check.prior, local_date(m.at, zone)
-    span = Duration.parse(prior.within)
-    earliest = Duration(-span.amount, span.unit).add_to_date(day)
+    span = Duration.parse(prior.within) if prior.within else None
+    earliest = Duration(-span.amount, span.unit).add_to_date(day) if span else date.min
     found = {
         str(x.event.data.get(prior.per, "")) if prior.per else ""
         for x in timeline
@@ -287,7 +291,7 @@ def _missing_prior(check: CheckSpec, m: Moment, timeline: list[Moment], zone: tz
     if not missing:
         return None
     what = " or ".join(prior.events) + (f" of {', '.join(missing)}" if prior.per else "")
-    return f"no {what} in the {span} up to {day}"
+    return f"no {what} in the {span} up to {day}" if span else f"no {what} recorded by {day}"
 
 
 def effective(candidates: list[AlertCandidate]) -> list[AlertCandidate]:

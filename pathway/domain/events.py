@@ -76,6 +76,8 @@ def validate_event_data(definition: PathwayDefinition, event: str, raw: dict[str
                     f"event '{event}' with {other}={data[other]} needs field '{name}' "
                     f"({_describe(field)}); add --set {name}=VALUE"
                 )
+    if spec.role == "lab":
+        data = definition.labs.check(event, data)
     return data
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, tzinfo
 
 from pathway.domain.baselines import Baselines, baselines
+from pathway.domain.bone_checks import BONE_CHECK_TYPES, bone_check_events
 from pathway.domain.clinical_time import local_date, start_of_day
 from pathway.domain.conditions import ParamLookup, all_hold, event_holds
 from pathway.domain.definition import PathwayDefinition
@@ -183,6 +184,7 @@ def scope_of(definition: PathwayDefinition, event_types: set[str], changed_track
         or event_types & set(c.needs)
         or (histology and (c.type == "dose_range" or c.histology_missing))
         or (c.prior is not None and event_types & set(c.prior.events))
+        or (c.type in BONE_CHECK_TYPES and event_types & bone_check_events(definition, c))
     )
     return Scope(rules, checks)
 

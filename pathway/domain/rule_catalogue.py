@@ -118,6 +118,19 @@ def _check(cid: str, check: CheckSpec) -> RuleEntry:
             when += f" ({check.repeat.severity} after {check.repeat.after} in a row)"
     elif check.type == "same_as_first":
         when += f"; {check.field} differs from the first" + (f" per {check.per}" if check.per else "")
+    elif check.type == "prior_event" and check.prior is not None:
+        within = f"in the {check.prior.within} up to it" if check.prior.within else "any time before it"
+        when += f"; no {' or '.join(check.prior.events)} {within}"
+    elif check.type == "lab_before" and check.lab is not None:
+        when += f"; no {' or '.join(check.lab.tests)} in the {check.lab.within} up to the dose"
+        if check.lab.below:
+            when += f", or {check.lab.below.test} below {check.lab.below.value}"
+    elif check.type == "dose_table" and check.dose_table is not None:
+        when += f"; {check.field} above the {check.dose_table.test} table ({check.dose_table.source})"
+    elif check.type == "concurrent_agents":
+        when += "; another bone-agent course it may not run with is active"
+    if check.agent:
+        when += f" (doses of {check.agent})"
     if check.histology_missing:
         when += "; histology not yet recorded"
     return RuleEntry(

@@ -169,6 +169,7 @@ def _check(d: PathwayDefinition, at: str, check: CheckSpec) -> list[str]:
         problems += _dose_range(d, at, check)
     if check.type == "prior_event":
         problems += _prior(d, at, check)
+    problems += _bone(d, at, check)
     problems += _when(d, f"{at}.rebaseline", [check.event], check.rebaseline)
     if check.type == "missing_same_day":
         if not check.needs:
@@ -198,7 +199,7 @@ def _prior(d: PathwayDefinition, at: str, check: CheckSpec) -> list[str]:
             for e in prior.events
             if e in d.events and prior.per not in d.events[e].fields
         ]
-    if Duration.parse(prior.within).is_clock_time:
+    if prior.within and Duration.parse(prior.within).is_clock_time:
         problems.append(f"{at}.prior.within: give clinic days (d, w, mo)")
     return problems
 
@@ -226,4 +227,33 @@ def _dose_range(d: PathwayDefinition, at: str, check: CheckSpec) -> list[str]:
             problems.append(f"{at}.ranges: no range for histology '{histology}'")
         if check.fractions_field and histology not in check.alpha_beta:
             problems.append(f"{at}.alpha_beta: no alpha/beta for histology '{histology}'")
+    return problems
+
+
+def _bone(d: PathwayDefinition, at: str, check: CheckSpec) -> list[str]:
+    """lab_before / dose_table name catalogue tests; dose_table names the event's dose field."""
+    problems: list[str] = []
+    if check.type == "lab_before" and check.lab is None:
+        problems.append(f"{at}.lab: a lab_before check needs 'lab' (tests, within)")
+    if check.type == "dose_table" and (
+        check.dose_table is None or check.field not in d.events[check.event].fields
+    ):
+        problems.append(f"{at}: a dose_table check needs 'dose_table' and the event's dose 'field'")
+    tests = [
+        *(check.lab.tests if check.lab else ()),
+        *((check.lab.below.test,) if check.lab and check.lab.below else ()),
+    ]
+    tests += [check.dose_table.test] if check.dose_table else []
+    problems += [
+        f"{at}: unknown laboratory test '{t}' (see labs.tests)" for t in tests if t not in d.labs.tests
+    ]
+    below = check.lab.below if check.lab else None
+    if below is not None and below.test in d.labs.tests:
+        if below.value == "lower_limit" and d.labs.tests[below.test].lower_limit is None:
+            problems.append(f"{at}.lab.below: test '{below.test}' has no lower_limit in the catalogue")
+        elif isinstance(below.value, str) and below.value != "lower_limit":
+            if below.value.removeprefix("$") not in d.parameters:
+                problems.append(f"{at}.lab.below.value: unknown parameter '{below.value}'")
+        elif not isinstance(below.value, str):
+            problems.append(f"{at}.lab.below.value: declare it under 'parameters' and refer to it as $name")
     return problems

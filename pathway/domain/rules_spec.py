@@ -176,10 +176,10 @@ class FollowUpRule(Sourced):
 
 class PriorSpec(_Strict):
     """For a `prior_event` check: one of `events` (per value of `per`) must lie in the `within`
-    clinic days up to and including the day of the checked event."""
+    clinic days up to and including the day of the checked event (no `within`: any time before)."""
 
     events: tuple[str, ...]
-    within: DurationText
+    within: DurationText | None = None
     per: str | None = None
     per_values: tuple[str, ...] = ()
 
@@ -191,10 +191,51 @@ class RepeatSpec(_Strict):
     after: float | str
 
 
+class LabBelow(_Strict):
+    """A result of `test` under `value` (a number, a $parameter, or `lower_limit`: the catalogue's
+    lower limit of normal) fires the check."""
+
+    test: str
+    value: float | str
+
+
+class LabBeforeSpec(_Strict):
+    """For a `lab_before` check: a result of one of `tests` in the `within` clinic days up to and
+    including the dose day, and (with `below`) the latest of that test not under its limit."""
+
+    tests: tuple[str, ...]
+    within: DurationText
+    below: LabBelow | None = None
+
+
+class DoseRow(_Strict):
+    min: float
+    max: float
+    dose: float
+
+
+class DoseTableSpec(Sourced):
+    """For a `dose_table` check: with the latest `test` result of the `within` days in a row's
+    [min, max], the event's dose field must not exceed the row's dose."""
+
+    test: str
+    within: DurationText
+    rows: tuple[DoseRow, ...]
+
+
 class CheckSpec(Sourced):
     id: str
     title: str
-    type: Literal["on_event", "dose_range", "same_as_first", "prior_event", "missing_same_day"]
+    type: Literal[
+        "on_event",
+        "dose_range",
+        "same_as_first",
+        "prior_event",
+        "missing_same_day",
+        "lab_before",
+        "dose_table",
+        "concurrent_agents",
+    ]
     event: str
     severity: Severity
     when: dict[str, Condition] = {}
@@ -214,6 +255,10 @@ class CheckSpec(Sourced):
     # missing_same_day: events one of which must be recorded the same clinic day as `event`
     needs: tuple[str, ...] = ()
     repeat: RepeatSpec | None = None
+    # lab_before / dose_table / concurrent_agents: only on a dose of this bone agent (see bone_agents)
+    agent: str | None = None
+    lab: LabBeforeSpec | None = None
+    dose_table: DoseTableSpec | None = None
 
 
 class RulesSpec(_Strict):

@@ -74,7 +74,11 @@ COHORT: list[tuple[str, str, int, Sequence[Step | TimedStep]]] = [
         "DEMO-008",
         "gctb",
         90,
-        [*BASELINE[:6], (10, "dental_exam", {}), (12, "bma_started", {"agent": "denosumab"})],
+        [
+            *BASELINE[:6],
+            (10, "dental_exam", {}),
+            (12, "bma_started", {"agent": "denosumab", "schedule": "q4w", "dose_mg": "120"}),
+        ],
     ),
     (
         "DEMO-009",

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from typing import Any
 
+from pathway.domain.bone_agents import dose_problem
 from pathway.domain.clinical_time import (
     check_not_before_enrolment,
     local_date,
@@ -37,6 +38,7 @@ from pathway.domain.integrity import action_chain_breaks, chain_breaks
 from pathway.domain.machine import Pathway
 from pathway.domain.model import EventRecord, NewEvent, Patient, PatientView
 from pathway.domain.roles import event_refusal
+from pathway.domain.timeline import build_timeline
 from pathway.ports import Deps, UnitOfWork
 from pathway.services import audit
 from pathway.services.handover import capture as capture_handover
@@ -230,6 +232,7 @@ def record_in(
     )
     if problem:
         raise InvalidInput(problem)
+    dose_problem(definition, event, data, lambda: build_timeline(deps.pathway, patient.enrolled_at, history))
     if definition.events[event].retracts:
         new_states = _after_retraction(deps.pathway, history, int(data["event_id"]), patient)
         if not reason:

@@ -23,7 +23,7 @@ from pathway.domain.status import PENDING, Outcome
 from pathway.domain.urgency import open_episode
 from pathway.ports import Deps, User
 from pathway.render.timeline_svg import Band, Mark, Row, timeline_svg
-from pathway.services import accounts, alerting, handover, patients
+from pathway.services import accounts, alerting, bone, handover, patients
 from pathway.web.fmt import day, local_day, when
 from pathway.web.views import alert_lines, snooze_latest
 from pathway.web.views_caseload import caseload_context
@@ -118,6 +118,7 @@ def patient_page(deps: Deps, user: User, mrn: str, chosen: str | None) -> dict[s
             live, user, deps.zone, alerting.undelivered_alert_ids(deps), snooze_latest(deps)
         ),
         "follow_ups": follow_up_lines(deps, mrn, [f for f in follow_ups if f.status in PENDING]),
+        "bone_agents": bone.agents_of(deps, mrn),
         "timeline": Markup(
             timeline(deps, follow_ups, history.events, history.retracted, view.patient.enrolled_on)
         ),

@@ -68,6 +68,10 @@ def baseline_bundle(cli: Cli, mrn: str) -> None:
     record(cli, mrn, "imaging_done", "region=chest", "modality=CT", on="2026-03-03")
 
 
+def calcium(cli: Cli, mrn: str, day: str) -> None:
+    record(cli, mrn, "lab_result", "test=corrected_calcium", "value=2.4", "unit=mmol/L", on=day)
+
+
 REVIEWS = ("2026-03-30", "2026-04-27", "2026-05-25")  # the monthly neuro exam and palliative visit
 
 
@@ -97,6 +101,9 @@ def test_a_first_line_systemic_journey_runs_from_enrolment_to_surveillance_witho
     out = record(cli, "MRN-1", "mdt_decision", "resectability=unresectable", "plan=systemic", on="2026-03-05")
     assert "main: assessment → systemic_therapy" in out
     frozen.move_to(noon("2026-03-09"))
+    if regimen == "denosumab_gctb":  # A23/A24: dental exam before dose 1, calcium before each dose
+        record(cli, "MRN-1", "dental_exam", on="2026-03-05")
+        calcium(cli, "MRN-1", "2026-03-05")
     record(cli, "MRN-1", "systemic_started", f"regimen={regimen}", "line=1", on="2026-03-09")
     assert live(cli, "MRN-1") == []  # T08: both regions imaged 6 days before
     why = ok(cli("why", "MRN-1", "T09")).stdout
@@ -105,6 +112,7 @@ def test_a_first_line_systemic_journey_runs_from_enrolment_to_surveillance_witho
     for day in GCTB_DOSES if regimen == "denosumab_gctb" else ():
         frozen.move_to(noon(day))
         keep_up(cli, "MRN-1", day, reviewed)
+        calcium(cli, "MRN-1", day)
         record(cli, "MRN-1", "systemic_dose", on=day)
         assert live(cli, "MRN-1") == [], day
     frozen.move_to(noon("2026-04-27"))

@@ -30,7 +30,8 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "mscc_treatment_started": {"treatment": "rt"},
     "dexamethasone_started": {"dose_mg_per_day": 16.0, "indication": "mscc_neuro"},
     "fracture_risk_assessed": {"sins": 8},
-    "bma_started": {"agent": "denosumab"},
+    "bma_started": {"agent": "denosumab", "schedule": "q4w", "dose_mg": 120},
+    "bma_dose": {"agent": "denosumab", "dose_mg": 120},
     "pain_score": {"nrs": 5},
     "histology_confirmed": {"histology": "sts"},
 }
@@ -200,7 +201,7 @@ def test_a26b_warns_when_a_bone_agent_dose_is_overdue(pathway: Pathway, agent: s
     started = History().add("fracture_risk_assessed", day(2)).add("bma_started", day(10), agent=agent)
     assert severities(started.alerts(pathway, day(47), "A26b")) == ["warning"]
     assert started.alerts(pathway, day(44), "A26b") == []
-    started.add("bma_dose", day(38))
+    started.add("bma_dose", day(38), agent=agent)
     assert started.alerts(pathway, day(47), "A26b") == []
 
 

@@ -65,7 +65,7 @@ REFUSALS = [
     (
         _set("events.exam_done.role", "sleep"),
         "events.exam_done.role: Input should be 'pause', 'resume', 'histology', 'staging', "
-        "'demographics' or 'booking'",
+        "'demographics', 'booking' or 'lab'",
     ),
     (_set("events.exam_done.handover", True), "events.exam_done.handover: only exit events"),
     (_set("events.death.role", "pause"), "events.death.role: an exit or retraction event cannot have a role"),

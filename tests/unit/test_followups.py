@@ -23,7 +23,8 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "care_paused": {"reason_code": "hospital_admission"},
     "neuro_exam": {"finding": "new_deficit"},
     "fracture_risk_assessed": {"sins": 8},
-    "bma_started": {"agent": "denosumab"},
+    "bma_started": {"agent": "denosumab", "schedule": "q4w", "dose_mg": 120},
+    "bma_dose": {"agent": "denosumab", "dose_mg": 120},
     "pain_score": {"nrs": 5},
 }
 
@@ -269,7 +270,7 @@ def test_zoledronic_acid_anchors_t21b_not_t21a(pathway: Pathway) -> None:
     fus = (
         History()
         .add("fracture_risk_assessed", day(2))
-        .add("bma_started", day(10), agent="zoledronic_acid")
+        .add("bma_started", day(10), agent="zoledronic_acid", dose_mg=4)
         .follow_ups(pathway)
     )
     assert of(fus, "T21a") == []

@@ -395,12 +395,12 @@ def test_the_bone_track_from_assessment_through_a_held_agent(
     steps: list[tuple[str, dict[str, Any], str]] = [
         ("fracture_risk_assessed", {"sins": 8, "ortho_review": True}, "assessed"),
         ("dental_exam", {}, "assessed"),
-        ("bma_started", {"agent": "denosumab"}, "on_bma"),
-        ("bma_dose", {}, "on_bma"),
+        ("bma_started", {"agent": "denosumab", "schedule": "q4w", "dose_mg": 120}, "on_bma"),
+        ("bma_dose", {"agent": "denosumab", "dose_mg": 120}, "on_bma"),
         ("bma_held", {"reason_code": "dental_procedure"}, "bma_held"),
         ("dental_exam", {}, "bma_held"),
-        ("bma_started", {"agent": "zoledronic_acid"}, "on_bma"),
-        ("bma_dose", {}, "on_bma"),
+        ("bma_started", {"agent": "zoledronic_acid", "schedule": "q12w", "dose_mg": 4}, "on_bma"),
+        ("bma_dose", {"agent": "zoledronic_acid", "dose_mg": 4}, "on_bma"),
     ]
     states = definition.initial_states()
     for event, data, expected in steps:

@@ -349,3 +349,14 @@ def test_a_time_makes_an_instant_and_today_without_one_means_now(client: TestCli
         f_nrs="2",
     )
     assert "is not a date and time" in flash(html)
+
+
+def test_the_patient_page_shows_the_bone_agent_and_its_next_planned_dose(
+    client: TestClient, signed_in: str
+) -> None:
+    """DEMO-008 started denosumab q4w with a dental exam but no calcium: A24 is outstanding."""
+    html = client.get("/patients/DEMO-008").text
+    assert "Bone-modifying agents" in html and "denosumab q4w (SRE prevention)" in html
+    assert "next planned dose <b>" in html
+    assert "before it: A24: no corrected_calcium result in the 14d up to" in html
+    assert "Bone-modifying agents" not in client.get("/patients/DEMO-001").text
