@@ -237,6 +237,7 @@ def _cross_check(d: PathwayDefinition) -> list[str]:
         problems += _check_fields(d, name, spec)
         problems += _check_dose_fields(d, name, spec)
     problems += AlertPolicy.problems({k: p.value for k, p in d.parameters.items()})
+    problems += _check_dosing(d)
     fields = {n: {f: s.values for f, s in e.fields.items()} for n, e in d.events.items()}
     return problems + _check_roles(d) + check_rules(d) + check_codes(d.codes, fields)
 
@@ -253,6 +254,44 @@ def _check_fields(d: PathwayDefinition, name: str, spec: EventSpec) -> list[str]
             elif any(v not in (ref.values or ()) for v in wanted):
                 problems.append(f"{at}.required_if.{other}: {wanted} not in {list(ref.values or ())}")
         problems += [f"{at}.refers_to: unknown event '{e}'" for e in field.refers_to if e not in d.events]
+    return problems
+
+
+def _check_dosing(d: PathwayDefinition) -> list[str]:
+    dosing = d.dosing
+    if dosing is None:
+        return []
+    problems: list[str] = []
+    named = {
+        dosing.line_event: (
+            dosing.plan.regimen,
+            dosing.plan.dose,
+            dosing.plan.cycles,
+            dosing.plan.interval_days,
+        ),
+        dosing.line_end_event: (),
+        dosing.body_event: (dosing.height_field, dosing.weight_field),
+        dosing.lvef_event: (dosing.lvef_field, dosing.method_field),
+    }
+    for event, fields in named.items():
+        if event not in d.events:
+            problems.append(f"dosing: unknown event '{event}'")
+            continue
+        problems += [
+            f"dosing: event '{event}' has no field '{f}'" for f in fields if f not in d.events[event].fields
+        ]
+    line = d.events.get(dosing.line_event)
+    regimens = line.fields.get(dosing.plan.regimen) if line else None
+    for regimen, drugs in dosing.regimens.items():
+        if regimens is not None and regimen not in (regimens.values or ()):
+            problems.append(
+                f"dosing.regimens.{regimen}: not a value of {dosing.line_event}.{dosing.plan.regimen}"
+            )
+        problems += [
+            f"dosing.regimens.{regimen}: '{x}' is not in the drug catalogue"
+            for x in drugs
+            if x not in d.drugs
+        ]
     return problems
 
 

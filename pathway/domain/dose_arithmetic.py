@@ -16,6 +16,8 @@ from pathway.domain.drugs import DosingSpec
 from pathway.domain.history import live_events
 from pathway.domain.model import EventRecord
 
+Instant = datetime | None
+
 
 def bsa_mosteller(height_cm: float, weight_kg: float) -> float:
     """Body surface area in m²: sqrt(height cm × weight kg / 3600) (Mosteller 1987)."""
@@ -62,7 +64,7 @@ def _live(d: PathwayDefinition, events: Iterable[EventRecord], now: datetime | N
     return sorted(kept, key=lambda e: (e.occurred_at, e.id))
 
 
-def doses(d: PathwayDefinition, events: Iterable[EventRecord], now: datetime | None = None) -> list[Dose]:
+def doses(d: PathwayDefinition, events: Iterable[EventRecord], now: Instant = None) -> list[Dose]:
     """Every live dose recorded by then, in clinical order, with its doxorubicin equivalent."""
     out: list[Dose] = []
     for e in _live(d, events, now):
@@ -96,7 +98,7 @@ def cumulative(given: Sequence[Dose]) -> float:
     return sum(x.equivalent for x in given)
 
 
-def current_plan(d: PathwayDefinition, events: Iterable[EventRecord], now: datetime | None = None) -> Plan | None:
+def current_plan(d: PathwayDefinition, events: Iterable[EventRecord], now: Instant = None) -> Plan | None:
     """The plan of the line in force (the latest line started and not ended since), or None."""
     dosing = d.dosing
     if dosing is None:
@@ -132,7 +134,7 @@ def _plan(dosing: DosingSpec, e: EventRecord) -> Plan:
 
 
 def next_planned_dose(
-    d: PathwayDefinition, events: Iterable[EventRecord], now: datetime | None = None
+    d: PathwayDefinition, events: Iterable[EventRecord], now: Instant = None
 ) -> NextDose | None:
     """The next dose the line's plan calls for: cycle 1 on the line's start, then one cycle interval
     after the last dose of the planned drug; None when there is no plan or every cycle is given."""
@@ -140,7 +142,9 @@ def next_planned_dose(
     plan = current_plan(d, events, now)
     if plan is None or plan.drug is None or plan.drug not in d.drugs:
         return None
-    given = [x for x in doses(d, events, now) if not x.prior and x.drug == plan.drug and x.at >= plan.started_at]
+    given = [
+        x for x in doses(d, events, now) if not x.prior and x.drug == plan.drug and x.at >= plan.started_at
+    ]
     if plan.cycles is not None and len(given) >= plan.cycles:
         return None
     if given and plan.interval_days is None:
@@ -148,12 +152,10 @@ def next_planned_dose(
     due = given[-1].at + timedelta(days=plan.interval_days or 0) if given else plan.started_at
     spec = d.drugs[plan.drug]
     factor = spec.doxorubicin_equivalent.factor if spec.doxorubicin_equivalent else 0.0
-    return NextDose(
-        plan.drug, len(given) + 1, due, plan.dose, spec.unit, (plan.dose or 0.0) * factor
-    )
+    return NextDose(plan.drug, len(given) + 1, due, plan.dose, spec.unit, (plan.dose or 0.0) * factor)
 
 
-def remaining_cycles(d: PathwayDefinition, events: Iterable[EventRecord], now: datetime | None = None) -> int:
+def remaining_cycles(d: PathwayDefinition, events: Iterable[EventRecord], now: Instant = None) -> int:
     events = list(events)
     plan, nxt = current_plan(d, events, now), next_planned_dose(d, events, now)
     if plan is None or nxt is None or plan.cycles is None:
@@ -169,7 +171,7 @@ class Projection:
     next_dose: NextDose | None
 
 
-def projection(d: PathwayDefinition, events: Iterable[EventRecord], now: datetime | None = None) -> Projection:
+def projection(d: PathwayDefinition, events: Iterable[EventRecord], now: Instant = None) -> Projection:
     events = list(events)
     given = cumulative(doses(d, events, now))
     nxt = next_planned_dose(d, events, now)
@@ -179,7 +181,7 @@ def projection(d: PathwayDefinition, events: Iterable[EventRecord], now: datetim
 
 
 def body_surface_area(
-    d: PathwayDefinition, events: Iterable[EventRecord], now: datetime | None = None
+    d: PathwayDefinition, events: Iterable[EventRecord], now: Instant = None
 ) -> tuple[float, EventRecord] | None:
     """The BSA (m², by the pathway's named formula) from the latest body measurement, or None."""
     dosing = d.dosing

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from pathway.domain.alert_status import SEVERITY_RANK as SEVERITY_RANK  # defined with the severities
-from pathway.domain.conditions import Condition
+from pathway.domain.conditions import Comparison, Condition
 from pathway.domain.durations import Duration
 
 EvidenceKind = Literal["seed", "guideline", "label", "trial", "proposal"]
@@ -191,11 +191,29 @@ class RepeatSpec(_Strict):
     after: float | str
 
 
+class RecheckSpec(_Strict):
+    """A37: LVEF again once the cumulative dose reaches `first`, then (if given) every `every` more."""
+
+    first: float | str
+    every: float | str | None = None
+
+
 class CheckSpec(Sourced):
     id: str
     title: str
-    type: Literal["on_event", "dose_range", "same_as_first", "prior_event", "missing_same_day"]
+    type: Literal[
+        "on_event",
+        "dose_range",
+        "same_as_first",
+        "prior_event",
+        "missing_same_day",
+        "cumulative_dose",
+        "lvef_recheck",
+        "drop_from_first",
+        "population",
+    ]
     event: str
+    also_on: tuple[str, ...] = ()  # further events the check fires on
     severity: Severity
     when: dict[str, Condition] = {}
     in_state: dict[str, str | list[str]] = {}
@@ -214,6 +232,24 @@ class CheckSpec(Sourced):
     # missing_same_day: events one of which must be recorded the same clinic day as `event`
     needs: tuple[str, ...] = ()
     repeat: RepeatSpec | None = None
+    # prior_event: only the first event matching `when` is checked (e.g. the first doxorubicin dose)
+    first: bool = False
+    # only for patients of these histologies (empty: any)
+    histology: tuple[str, ...] = ()
+    # cumulative_dose: fires when the projected doxorubicin-equivalent total after the next planned
+    # dose first meets `projected` (or `projected_if_cardiac_risk` after cardiac-region RT or other
+    # cardiotoxic drugs)
+    projected: Comparison | None = None
+    projected_if_cardiac_risk: Comparison | None = None
+    recheck: RecheckSpec | None = None
+    # drop_from_first: `field` fell by at least `drop` from the first value, to below `below`
+    drop: float | str | None = None
+    below: float | str | None = None
+    # population: the patient is outside a trial population (older than `age_gt` years)
+    age_gt: float | str | None = None
+
+    def fires_on(self, event: str) -> bool:
+        return event == self.event or event in self.also_on
 
 
 class RulesSpec(_Strict):
