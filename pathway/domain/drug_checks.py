@@ -57,7 +57,7 @@ def cardiac_risk(d: PathwayDefinition, events: list[EventRecord]) -> bool:
     return any(d.drugs[x.drug].cardiotoxic for x in doses(d, events))
 
 
-def _meets(d: PathwayDefinition, cond: Comparison | None, value: float) -> bool:
+def meets(d: PathwayDefinition, cond: Comparison | None, value: float) -> bool:
     return cond is not None and all(_OPS[op](value, d.parameter(ref)) for op, ref in cond.bounds())
 
 
@@ -71,9 +71,9 @@ def _cumulative(
     now, then = projection(d, upto), projection(d, before)
     risk = cardiac_risk(d, upto)
     cond = _condition(check, risk)
-    if not _meets(d, cond, now.after_next):
+    if not meets(d, cond, now.after_next):
         return None
-    if before and _meets(d, _condition(check, cardiac_risk(d, before)), then.after_next):
+    if before and meets(d, _condition(check, cardiac_risk(d, before)), then.after_next):
         return None  # already reached before this event: one alert when it is first reached
     assert cond is not None
     limit = " and ".join(f"{op} {d.parameter(ref):g}" for op, ref in cond.bounds())

@@ -5,13 +5,12 @@ LVEF with `lvef_measured`; A33-A38, A44, A45 and T25 fire (and stay quiet) as th
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
 
 from tests.e2e.conftest import Cli, as_json, ok, refused
-from tests.e2e.test_systemic import baseline_bundle, enrol, event_id, live, noon, record
+from tests.e2e.test_systemic import baseline_bundle, event_id, live, noon, record
 
 HEART = ("A33", "A34", "A35", "A36", "A37", "A38", "A44", "A45", "T25")
 START = date(2026, 3, 9)
@@ -37,8 +36,13 @@ def fired(cli: Cli, mrn: str) -> dict[str, list[str]]:
 
 
 def start_line(
-    cli: Cli, frozen: FrozenDateTimeFactory, mrn: str, regimen: str = "doxorubicin", histology: str = "sts",
-    lvef_day: int | None = -7, birth: str | None = None,
+    cli: Cli,
+    frozen: FrozenDateTimeFactory,
+    mrn: str,
+    regimen: str = "doxorubicin",
+    histology: str = "sts",
+    lvef_day: int | None = -7,
+    birth: str | None = None,
 ) -> None:
     args = ["enroll", mrn, "--histology", histology, "--on", "2026-03-02"]
     ok(cli(*args, *(["--birth-date", birth] if birth else [])))
@@ -49,15 +53,23 @@ def start_line(
         record(cli, mrn, "lvef_measured", "lvef_percent=62", "method=echo", on=day(lvef_day))
     frozen.move_to(noon(day(0)))
     record(
-        cli, mrn, "systemic_started", f"regimen={regimen}", "planned_dose=75", "planned_cycles=6",
-        "cycle_interval_days=21", on=day(0),
+        cli,
+        mrn,
+        "systemic_started",
+        f"regimen={regimen}",
+        "planned_dose=75",
+        "planned_cycles=6",
+        "cycle_interval_days=21",
+        on=day(0),
     )
 
 
 def give(cli: Cli, frozen: FrozenDateTimeFactory, mrn: str, cycle: int, drug: str = "doxorubicin") -> int:
     on = day(21 * (cycle - 1))
     frozen.move_to(noon(on))
-    out = record(cli, mrn, "drug_given", f"drug={drug}", "dose=75", "unit=mg/m2", f"cycle={cycle}", "day=1", on=on)
+    out = record(
+        cli, mrn, "drug_given", f"drug={drug}", "dose=75", "unit=mg/m2", f"cycle={cycle}", "day=1", on=on
+    )
     return event_id(out)
 
 
@@ -66,8 +78,16 @@ def test_sts_doxorubicin_75_x6_with_prior_epirubicin_crosses_each_threshold_in_t
 ) -> None:
     start_line(cli, frozen, "MRN-1")
     # 187.5 mg/m2 of epirubicin = 150 mg/m2 doxorubicin-equivalent (factor 0.8)
-    record(cli, "MRN-1", "prior_treatment", "drug=epirubicin", "cumulative_dose=187.5", "unit=mg/m2",
-           "cardiac_region_rt=no", on=day(0))
+    record(
+        cli,
+        "MRN-1",
+        "prior_treatment",
+        "drug=epirubicin",
+        "cumulative_dose=187.5",
+        "unit=mg/m2",
+        "cardiac_region_rt=no",
+        on=day(0),
+    )
     assert fired(cli, "MRN-1") == {}  # 150 given before; 225 after the first planned dose
     steps = {
         1: {"A34": ["info"]},  # 225 given, 300 after the next planned dose
@@ -91,8 +111,16 @@ def test_a37_is_quiet_once_lvef_is_measured_after_the_recheck_threshold(
     cli: Cli, frozen: FrozenDateTimeFactory
 ) -> None:
     start_line(cli, frozen, "MRN-1")
-    record(cli, "MRN-1", "prior_treatment", "drug=epirubicin", "cumulative_dose=187.5", "unit=mg/m2",
-           "cardiac_region_rt=no", on=day(0))
+    record(
+        cli,
+        "MRN-1",
+        "prior_treatment",
+        "drug=epirubicin",
+        "cumulative_dose=187.5",
+        "unit=mg/m2",
+        "cardiac_region_rt=no",
+        on=day(0),
+    )
     give(cli, frozen, "MRN-1", 1)
     give(cli, frozen, "MRN-1", 2)
     assert fired(cli, "MRN-1")["A37"] == ["warning"]
@@ -103,13 +131,23 @@ def test_a37_is_quiet_once_lvef_is_measured_after_the_recheck_threshold(
 
 def test_a35_warns_from_300_after_cardiac_region_rt(cli: Cli, frozen: FrozenDateTimeFactory) -> None:
     start_line(cli, frozen, "MRN-1")
-    record(cli, "MRN-1", "prior_treatment", "drug=doxorubicin", "cumulative_dose=150", "unit=mg/m2",
-           "cardiac_region_rt=yes", on=day(0))
+    record(
+        cli,
+        "MRN-1",
+        "prior_treatment",
+        "drug=doxorubicin",
+        "cumulative_dose=150",
+        "unit=mg/m2",
+        "cardiac_region_rt=yes",
+        on=day(0),
+    )
     give(cli, frozen, "MRN-1", 1)
     assert fired(cli, "MRN-1") == {"A34": ["info"], "A35": ["warning"]}  # 300 after the next dose
 
 
-def test_no_prior_and_a_plan_within_the_caps_raise_no_dose_alert(cli: Cli, frozen: FrozenDateTimeFactory) -> None:
+def test_no_prior_and_a_plan_within_the_caps_raise_no_dose_alert(
+    cli: Cli, frozen: FrozenDateTimeFactory
+) -> None:
     start_line(cli, frozen, "MRN-1")
     for cycle in range(1, 4):
         give(cli, frozen, "MRN-1", cycle)
@@ -143,8 +181,12 @@ def test_a38_a_different_method_or_a_drop_meeting_the_definition_is_critical(
     assert "baseline was echo" in messages and "below the baseline 62" in messages
 
 
-@pytest.mark.parametrize(("birth", "fires"), [("1960-03-08", True), ("1965-03-10", False), ("1965-03-09", False)])
-def test_a44_doxorubicin_ifosfamide_above_60(cli: Cli, frozen: FrozenDateTimeFactory, birth: str, fires: bool) -> None:
+@pytest.mark.parametrize(
+    ("birth", "fires"), [("1960-03-08", True), ("1965-03-10", False), ("1965-03-09", False)]
+)
+def test_a44_doxorubicin_ifosfamide_above_60(
+    cli: Cli, frozen: FrozenDateTimeFactory, birth: str, fires: bool
+) -> None:
     start_line(cli, frozen, "MRN-1", regimen="doxorubicin_ifosfamide", birth=birth)
     assert fired(cli, "MRN-1").get("A44") == (["info"] if fires else None)
 
@@ -191,19 +233,43 @@ def test_a_dose_in_another_unit_or_out_of_range_is_refused_and_nothing_is_writte
     base = ("record", "MRN-1", "drug_given", "--by", "j.smith", "--set", "drug=doxorubicin")
     assert "dosed in mg/m2, not mg" in refused(cli(*base, "--set", "dose=75", "--set", "unit=mg"))
     assert "ifosfamide is dosed in g/m2" in refused(
-        cli("record", "MRN-1", "drug_given", "--by", "j.smith", "--set", "drug=ifosfamide", "--set", "dose=2",
-            "--set", "unit=mg/m2")
+        cli(
+            "record",
+            "MRN-1",
+            "drug_given",
+            "--by",
+            "j.smith",
+            "--set",
+            "drug=ifosfamide",
+            "--set",
+            "dose=2",
+            "--set",
+            "unit=mg/m2",
+        )
     )
     assert "outside the validated range" in refused(cli(*base, "--set", "dose=0", "--set", "unit=mg/m2"))
-    assert "choose one of doxorubicin" in refused(cli(*base[:-1], "drug=doxorubicn", "--set", "dose=75",
-                                                      "--set", "unit=mg/m2"))
+    assert "choose one of doxorubicin" in refused(
+        cli(*base[:-1], "drug=doxorubicn", "--set", "dose=75", "--set", "unit=mg/m2")
+    )
     assert "outside the validated range" in refused(
-        cli("record", "MRN-1", "lvef_measured", "--by", "j.smith", "--set", "lvef_percent=120", "--set", "method=echo")
+        cli(
+            "record",
+            "MRN-1",
+            "lvef_measured",
+            "--by",
+            "j.smith",
+            "--set",
+            "lvef_percent=120",
+            "--set",
+            "method=echo",
+        )
     )
     assert len(as_json(cli("history", "MRN-1", "--json"))["events"]) == before
 
 
-def test_retracting_a_dose_takes_it_out_of_the_cumulative_dose(cli: Cli, frozen: FrozenDateTimeFactory) -> None:
+def test_retracting_a_dose_takes_it_out_of_the_cumulative_dose(
+    cli: Cli, frozen: FrozenDateTimeFactory
+) -> None:
     start_line(cli, frozen, "MRN-1")
     record(cli, "MRN-1", "body_measured", "height_cm=170", "weight_kg=70", on=day(0))
     give(cli, frozen, "MRN-1", 1)
@@ -217,7 +283,3 @@ def test_retracting_a_dose_takes_it_out_of_the_cumulative_dose(cli: Cli, frozen:
     assert shown["bsa_m2"] == pytest.approx(1.818, abs=0.001)
     text = ok(cli("status", "MRN-1")).stdout
     assert "75 mg/m² doxorubicin-equivalent" in text and "LVEF 62 % (echo" in text and "cycle 2" in text
-
-
-def _unused(_: Any) -> None:  # keeps the Any import honest for the helpers above
-    return None
