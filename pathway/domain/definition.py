@@ -17,13 +17,14 @@ from pathway.domain.codes import CodesSpec, check_codes
 from pathway.domain.conditions import Absent, Comparison, Condition
 from pathway.domain.drugs import DoseFields, DosingSpec, DrugSpec
 from pathway.domain.errors import DefinitionError
+from pathway.domain.lab_catalogue import LAB_TEST_FIELD, LAB_UNIT_FIELD, LAB_VALUE_FIELD, LabCatalogue
 from pathway.domain.rules_check import check_rules
 from pathway.domain.rules_spec import RulesSpec
 
 EvidenceKind = Literal["seed", "guideline", "label", "trial", "proposal"]
 FieldType = Literal["choice", "choices", "int", "number", "text", "date", "bool", "event_ref"]
 CHOICE_TYPES = ("choice", "choices")  # one value, or a list of values, from `values`
-EventRole = Literal["pause", "resume", "histology", "staging", "demographics"]
+EventRole = Literal["pause", "resume", "histology", "staging", "demographics", "lab"]
 HISTOLOGY_FIELD = "histology"
 ANY_ACTIVE_STATE = "*"
 
@@ -86,7 +87,8 @@ class EventSpec(_Strict):
     """An event type. `role` tells the engine what the event means whatever its name: `pause` and
     `resume` bracket a pause of the pausable clocks, `histology` sets the patient's histology (its
     required choice field `histology`), `staging` is the event `pathway enroll --set` records at
-    the enrolment instant (e.g. the involved sites). `handover` (exit events only) stores a
+    the enrolment instant (e.g. the involved sites), `lab` is a laboratory result checked against
+    the `labs:` catalogue (fields test, value, unit). `handover` (exit events only) stores a
     hand-over summary."""
 
     description: str
@@ -147,6 +149,7 @@ class PathwayDefinition(_Strict):
     codes: CodesSpec = CodesSpec()
     drugs: dict[str, DrugSpec] = {}
     dosing: DosingSpec | None = None
+    labs: LabCatalogue = LabCatalogue()
     enrolment: EnrolmentSpec | None = None
     content_hash: str = ""
 
@@ -316,7 +319,7 @@ def _check_dose_fields(d: PathwayDefinition, name: str, spec: EventSpec) -> list
 
 def _check_roles(d: PathwayDefinition) -> list[str]:
     problems: list[str] = []
-    roles: tuple[EventRole, ...] = ("pause", "resume", "histology", "staging")
+    roles: tuple[EventRole, ...] = ("pause", "resume", "histology", "staging", "lab")
     for role in roles:
         named = d.events_with_role(role)
         for extra in named[1:]:
@@ -335,6 +338,7 @@ def _check_roles(d: PathwayDefinition) -> list[str]:
                 f"events.{histology}.fields.{HISTOLOGY_FIELD}: an event with role histology needs "
                 f"a required choice field '{HISTOLOGY_FIELD}'"
             )
+    problems += _check_lab_event(d)
     for name, spec in d.events.items():
         if spec.handover and name not in d.exits:
             problems.append(f"events.{name}.handover: only exit events (under 'exits') hand over")
@@ -396,4 +400,26 @@ def _check_guard(d: PathwayDefinition, tr: TransitionSpec, at: str) -> list[str]
                     )
                 elif ref.removeprefix("$") not in d.parameters:
                     problems.append(f"{at}.when.{field}: unknown parameter '{ref}'")
+    return problems
+
+
+def _check_lab_event(d: PathwayDefinition) -> list[str]:
+    """The event with role lab has a required choice `test` naming exactly the catalogue's tests,
+    a required number `value` and a required text `unit`."""
+    lab = d.event_with_role("lab")
+    if lab is None:
+        return ["labs: the catalogue has tests but no event has role lab"] if d.labs.tests else []
+    fields, at = d.events[lab].fields, f"events.{lab}.fields"
+    wanted = {LAB_TEST_FIELD: ("choice",), LAB_VALUE_FIELD: ("number", "int"), LAB_UNIT_FIELD: ("text",)}
+    problems = [
+        f"{at}.{name}: an event with role lab needs a required {types[0]} field '{name}'"
+        for name, types in wanted.items()
+        if name not in fields or fields[name].type not in types or not fields[name].required
+    ]
+    test = fields.get(LAB_TEST_FIELD)
+    if test is not None and test.values is not None and set(test.values) != set(d.labs.tests):
+        problems.append(
+            f"{at}.{LAB_TEST_FIELD}.values: must list exactly the tests under labs.tests "
+            f"({', '.join(sorted(d.labs.tests))})"
+        )
     return problems

@@ -81,6 +81,8 @@ def validate_event_data(definition: PathwayDefinition, event: str, raw: dict[str
         problem = unit_problem(definition.drugs, event, spec.dose, data)
         if problem:
             raise InvalidInput(problem)
+    if spec.role == "lab":
+        data = definition.labs.check(event, data)
     return data
 
 

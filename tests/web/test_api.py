@@ -238,6 +238,17 @@ def test_an_mdt_decision_needs_a_clinician_or_admin(
         ({"event": "mscc_suspected", "on": "2026-03-02"}, 422, "needs field 'neuro_signs'"),
         ({"event": "neuro_exam", "fields": {"finding": "worsening"}, "on": "2026-03-02"}, 422, "`at`"),
         ({"event": "pain_score", "fields": {"nrs": 8}, "on": "2026-03-02"}, 422, "hour clock (A20)"),
+        (
+            {"event": "lab_result", "fields": {"test": "corrected_calcium", "value": 8.9, "unit": "mg/dL"}},
+            422,
+            "recorded in mmol/L, not 'mg/dL'",
+        ),
+        (
+            {"event": "lab_result", "fields": {"test": "corrected_calcium", "value": 22, "unit": "mmol/L"}},
+            422,
+            "not a plausible albumin-corrected serum calcium",
+        ),
+        ({"event": "performance_status", "fields": {"ecog": 5}}, 422, "outside the validated range"),
     ],
 )
 def test_recording_errors_are_4xx_and_write_nothing(
