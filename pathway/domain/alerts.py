@@ -10,7 +10,7 @@ from pathway.domain.baselines import Baselines, applies, baselines
 from pathway.domain.clinical_time import local_date
 from pathway.domain.definition import HISTOLOGY_FIELD, PathwayDefinition
 from pathway.domain.dose_check import dose_finding, prescription
-from pathway.domain.drug_checks import DRUG_CHECKS, drug_finding
+from pathway.domain.drug_checks import DRUG_CHECKS, drug_finding, on_drug
 from pathway.domain.durations import Duration
 from pathway.domain.events import show_value
 from pathway.domain.followups import FollowUp
@@ -240,12 +240,14 @@ def _check_fires(
         return None
     if check.histology and walk.histology not in check.histology:
         return None
+    if check.first and _earlier_match(d, check, m, walk.timeline):
+        return None
+    if check.on_drug and not on_drug(d, check.on_drug, walk.timeline, m):
+        return None
     if check.type in DRUG_CHECKS:
         found = drug_finding(d, check, m, walk.timeline, walk.patient, walk.zone)
         return (found, check.severity) if found else None
     if check.type == "prior_event":
-        if check.first and _earlier_match(d, check, m, walk.timeline):
-            return None
         missing = _missing_prior(check, m, walk.timeline, walk.zone)
         return (missing, check.severity) if missing else None
     if check.type == "on_event":

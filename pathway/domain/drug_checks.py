@@ -11,12 +11,15 @@ from datetime import date, tzinfo
 from pathway.domain.clinical_time import local_date
 from pathway.domain.conditions import Comparison
 from pathway.domain.definition import PathwayDefinition
-from pathway.domain.dose_arithmetic import Projection, cumulative, doses, projection
+from pathway.domain.dose_arithmetic import Projection, cumulative, current_plan, doses, projection
+from pathway.domain.lab_checks import lab_findings, renal_dose_finding
 from pathway.domain.model import EventRecord, Patient
 from pathway.domain.rules_spec import CheckSpec
 from pathway.domain.timeline import Moment
 
-DRUG_CHECKS = frozenset({"cumulative_dose", "lvef_recheck", "drop_from_first", "population"})
+DRUG_CHECKS = frozenset(
+    {"cumulative_dose", "lvef_recheck", "drop_from_first", "population", "lab_before", "renal_dose"}
+)
 _OPS: dict[str, Callable[[float, float], bool]] = {
     "<": lambda a, b: a < b,
     "<=": lambda a, b: a <= b,
@@ -42,9 +45,22 @@ def drug_finding(
         return _recheck(d, check, m, upto, zone)
     if check.type == "drop_from_first":
         return _drop(d, check, m, upto)
-    if check.type == "population" and patient is not None:
-        return _population(d, check, patient, local_date(m.at, zone))
+    if check.type == "population":
+        found = [_population(d, check, patient, local_date(m.at, zone))]
+        found.append(lab_findings(d, check.model_copy(update={"labs": ()}), m.at, upto))
+        return "; ".join(f for f in found if f) or None
+    if check.type == "lab_before":
+        return lab_findings(d, check, m.at, upto)
+    if check.type == "renal_dose" and m.event is not None:
+        return renal_dose_finding(d, check, m.event, upto)
     return None
+
+
+def on_drug(d: PathwayDefinition, drug: str, timeline: list[Moment], m: Moment) -> bool:
+    """The line in force at this moment includes the drug (its regimen, per the dosing block)."""
+    upto = [x.event for x in timeline if x.event is not None and (x.at, x.seq) <= (m.at, m.seq)]
+    plan = current_plan(d, upto)
+    return plan is not None and d.dosing is not None and drug in d.dosing.regimens.get(plan.regimen, ())
 
 
 def cardiac_risk(d: PathwayDefinition, events: list[EventRecord]) -> bool:
@@ -163,8 +179,8 @@ def age_on(birth: date, day: date) -> int:
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
-def _population(d: PathwayDefinition, check: CheckSpec, patient: Patient, day: date) -> str | None:
-    if check.age_gt is None or patient.birth_date is None:
+def _population(d: PathwayDefinition, check: CheckSpec, patient: Patient | None, day: date) -> str | None:
+    if check.age_gt is None or patient is None or patient.birth_date is None:
         return None
     age, limit = age_on(patient.birth_date, day), d.parameter(check.age_gt)
     return f"age {age} on {day}, above {limit:g}" if age > limit else None

@@ -190,7 +190,8 @@ _NEEDS = {
     "cumulative_dose": ("projected",),
     "lvef_recheck": ("recheck",),
     "drop_from_first": ("field", "drop", "below"),
-    "population": ("age_gt",),
+    "lab_before": ("labs",),
+    "renal_dose": ("gfr_tests", "reductions"),
 }
 
 
@@ -205,7 +206,9 @@ def _drug_check(d: PathwayDefinition, at: str, check: CheckSpec) -> list[str]:
         problems.append(f"{at}.type: a {check.type} check needs the pathway file's 'dosing' block")
     if check.type == "drop_from_first" and check.field not in d.events[check.event].fields:
         problems.append(f"{at}.field: event '{check.event}' has no field '{check.field}'")
-    refs: list[float | str | None] = [check.drop, check.below, check.age_gt]
+    refs: list[float | str | None] = [check.drop, check.below, check.age_gt, check.ecog_ge]
+    refs += [x for lim in check.labs for x in (lim.below, lim.above)]
+    refs += [x for r in check.reductions for x in (r.below, r.factor)]
     if check.recheck is not None:
         refs += [check.recheck.first, check.recheck.every]
     for cond in (check.projected, check.projected_if_cardiac_risk):

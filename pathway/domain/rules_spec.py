@@ -198,6 +198,23 @@ class RecheckSpec(_Strict):
     every: float | str | None = None
 
 
+class LabLimit(_Strict):
+    """A laboratory test of the catalogue and the limits it must keep (numbers or $parameters);
+    `missing`: having no result is itself a finding."""
+
+    test: str
+    below: float | str | None = None
+    above: float | str | None = None
+    missing: bool = False
+
+
+class DoseReduction(_Strict):
+    """A43: GFR below `below` asks for at most `factor` of the full dose."""
+
+    below: float | str
+    factor: float | str
+
+
 class CheckSpec(Sourced):
     id: str
     title: str
@@ -211,6 +228,8 @@ class CheckSpec(Sourced):
         "lvef_recheck",
         "drop_from_first",
         "population",
+        "lab_before",
+        "renal_dose",
     ]
     event: str
     also_on: tuple[str, ...] = ()  # further events the check fires on
@@ -247,6 +266,18 @@ class CheckSpec(Sourced):
     below: float | str | None = None
     # population: the patient is outside a trial population (older than `age_gt` years)
     age_gt: float | str | None = None
+    # population / lab_before: the latest ECOG performance status at or above this
+    ecog_ge: float | str | None = None
+    # lab_before: the latest result of each test (within `within` before the event, if given)
+    labs: tuple[LabLimit, ...] = ()
+    within: DurationText | None = None
+    # renal_dose: the GFR tests (the latest of any counts) and the reductions they ask for; the full
+    # dose is the event's `reference_field`, else the line's planned dose when it is for this drug
+    gfr_tests: tuple[str, ...] = ()
+    reductions: tuple[DoseReduction, ...] = ()
+    reference_field: str | None = None
+    # only while the line in force includes this drug (e.g. ifosfamide)
+    on_drug: str | None = None
 
     def fires_on(self, event: str) -> bool:
         return event == self.event or event in self.also_on
