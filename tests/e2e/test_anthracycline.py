@@ -124,6 +124,7 @@ def test_a37_is_quiet_once_lvef_is_measured_after_the_recheck_threshold(
     give(cli, frozen, "MRN-1", 1)
     give(cli, frozen, "MRN-1", 2)
     assert fired(cli, "MRN-1")["A37"] == ["warning"]
+    frozen.move_to(noon(day(40)))
     record(cli, "MRN-1", "lvef_measured", "lvef_percent=60", "method=echo", on=day(40))
     give(cli, frozen, "MRN-1", 3)
     assert fired(cli, "MRN-1")["A37"] == ["warning"]  # only the crossing itself, nothing on cycle 3
@@ -169,6 +170,7 @@ def test_a38_a_different_method_or_a_drop_meeting_the_definition_is_critical(
     cli: Cli, frozen: FrozenDateTimeFactory
 ) -> None:
     start_line(cli, frozen, "MRN-1")  # baseline echo 62 %
+    frozen.move_to(noon(day(34)))
     record(cli, "MRN-1", "lvef_measured", "lvef_percent=53", "method=echo", on=day(30))  # -9
     assert "A38" not in fired(cli, "MRN-1")
     record(cli, "MRN-1", "lvef_measured", "lvef_percent=52", "method=echo", on=day(31))  # -10, not < 50
@@ -214,6 +216,7 @@ def test_t25_lvef_6_and_12_months_after_the_last_dose(cli: Cli, frozen: FrozenDa
     start_line(cli, frozen, "MRN-1")
     give(cli, frozen, "MRN-1", 1)
     give(cli, frozen, "MRN-1", 2)
+    frozen.move_to(noon(day(30)))
     record(cli, "MRN-1", "systemic_completed", on=day(30))
     frozen.move_to(noon("2026-09-08"))  # last dose 2026-03-30: 6 months later is 2026-09-30
     assert "T25" not in fired(cli, "MRN-1")
