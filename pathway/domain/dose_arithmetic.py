@@ -137,11 +137,11 @@ def next_planned_dose(
     d: PathwayDefinition, events: Iterable[EventRecord], now: Instant = None
 ) -> NextDose | None:
     """The next dose the line's plan calls for: cycle 1 on the line's start, then one cycle interval
-    after the last dose of the planned drug; None when there is no plan or every cycle is given."""
+    after the last dose of the planned drug; None without a planned dose or once every cycle is given."""
     events = list(events)
     plan = current_plan(d, events, now)
-    if plan is None or plan.drug is None or plan.drug not in d.drugs:
-        return None
+    if plan is None or plan.drug is None or plan.drug not in d.drugs or plan.dose is None:
+        return None  # no plan, or a line recorded without its planned dose
     given = [
         x for x in doses(d, events, now) if not x.prior and x.drug == plan.drug and x.at >= plan.started_at
     ]
