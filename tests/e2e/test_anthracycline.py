@@ -44,7 +44,7 @@ def start_line(
     lvef_day: int | None = -7,
     birth: str | None = None,
 ) -> None:
-    args = ["enroll", mrn, "--histology", histology, "--on", "2026-03-02"]
+    args = ["enroll", mrn, "--histology", histology, "--on", "2026-02-02"]
     ok(cli(*args, *(["--birth-date", birth] if birth else [])))
     frozen.move_to(noon("2026-03-05"))
     baseline_bundle(cli, mrn)
