@@ -49,9 +49,9 @@ def start_line(
     frozen.move_to(noon("2026-03-05"))
     baseline_bundle(cli, mrn)
     record(cli, mrn, "mdt_decision", "resectability=unresectable", "plan=systemic", on="2026-03-05")
+    frozen.move_to(noon(day(0)))
     if lvef_day is not None:
         record(cli, mrn, "lvef_measured", "lvef_percent=62", "method=echo", on=day(lvef_day))
-    frozen.move_to(noon(day(0)))
     record(
         cli,
         mrn,
