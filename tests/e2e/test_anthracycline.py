@@ -279,7 +279,21 @@ def test_retracting_a_dose_takes_it_out_of_the_cumulative_dose(
     wrong = give(cli, frozen, "MRN-1", 2)
     shown = as_json(cli("status", "MRN-1", "--json"))["anthracycline"]
     assert shown["cumulative_mg_m2"] == 150 and shown["next_dose"]["cycle"] == 3
-    record(cli, "MRN-1", "retraction", f"event_id={wrong}", on=day(21))
+    ok(
+        cli(
+            "record",
+            "MRN-1",
+            "retraction",
+            "--by",
+            "j.smith",
+            "--set",
+            f"event_id={wrong}",
+            "--reason",
+            "entered for the wrong patient",
+            "--on",
+            day(21),
+        )
+    )
     shown = as_json(cli("status", "MRN-1", "--json"))["anthracycline"]
     assert shown["cumulative_mg_m2"] == 75 and shown["next_dose"]["cycle"] == 2
     assert shown["last_lvef"] == {"percent": 62, "method": "echo", "on": day(-7)}
