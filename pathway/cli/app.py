@@ -16,7 +16,7 @@ from pathway.domain.clinical_time import parse_date, parse_datetime
 from pathway.domain.diagram import mermaid
 from pathway.domain.errors import InvalidInput
 from pathway.domain.status import PENDING
-from pathway.services import alerting, bone, pathway_change, patients
+from pathway.services import alerting, bone, dosing, pathway_change, patients
 from pathway.services.demo import load_demo
 
 
@@ -178,8 +178,10 @@ def status(mrn: str, json_: JsonOpt = False) -> None:
     warning = pathway_change.hint(deps, str(application.settings.pathway_file))
     if warning:
         print(f"warning: {warning}", file=sys.stderr)
+    doses = dosing.summary_of(deps, mrn)
     if json_:
         out = render.status_json(view, deps.zone)
+        out["anthracycline"] = render.dose_json(doses, deps.zone)
         out["follow_ups"] = [render_care.follow_up_json(f, rules, deps.zone) for f in current]
         out["alerts"] = [render_care.alert_json(a) for a in live]
         out["bone_agents"] = render_bone.bone_json(bone.agents_of(deps, mrn))
@@ -187,6 +189,7 @@ def status(mrn: str, json_: JsonOpt = False) -> None:
         return
     render.show_status(view, deps.zone, application.settings.show_names)
     render_bone.show_bone(bone.agents_of(deps, mrn))
+    render.show_doses(doses, deps.zone)
     if current:
         render.console.print("[bold]Follow-ups:[/bold]")
         render_care.follow_ups_table(current, rules, deps.zone)

@@ -12,7 +12,9 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from pathway.domain.clinical_time import local_date
 from pathway.domain.definition import PathwayDefinition
+from pathway.domain.dose_summary import DoseSummary, shown_next
 from pathway.domain.events import show_value
 from pathway.domain.model import EventRecord, Patient, PatientView
 
@@ -176,3 +178,69 @@ def catalogue_json(definition: PathwayDefinition, tracks_of: dict[str, list[str]
         }
         for name, spec in definition.events.items()
     ]
+
+
+def dose_json(s: DoseSummary | None, zone: tzinfo) -> dict[str, Any] | None:
+    if s is None:
+        return None
+    nxt = s.projection.next_dose
+    return {
+        "cumulative_mg_m2": round(s.cumulative, 3),
+        "prior_mg_m2": round(s.prior, 3),
+        "projected_after_next_mg_m2": round(s.projection.after_next, 3),
+        "projected_plan_mg_m2": round(s.projection.plan_total, 3),
+        "bsa_m2": round(s.bsa, 3) if s.bsa is not None else None,
+        "bsa_formula": s.bsa_formula,
+        "last_lvef": (
+            {
+                "percent": s.last_lvef.percent,
+                "method": s.last_lvef.method,
+                "on": str(local_date(s.last_lvef.at, zone)),
+            }
+            if s.last_lvef
+            else None
+        ),
+        "next_dose": (
+            {
+                "drug": nxt.drug,
+                "cycle": nxt.cycle,
+                "due_on": str(local_date(nxt.due_at, zone)),
+                "dose": nxt.dose,
+                "unit": nxt.unit,
+                "text": shown_next(s, zone),
+            }
+            if nxt
+            else None
+        ),
+        "outstanding": s.outstanding,
+    }
+
+
+def show_doses(s: DoseSummary | None, zone: tzinfo) -> None:
+    if s is None:
+        return
+    lvef = (
+        f"LVEF {s.last_lvef.percent:g} % ({s.last_lvef.method}, {local_date(s.last_lvef.at, zone)})"
+        if s.last_lvef
+        else "no LVEF recorded"
+    )
+    console.print(
+        f"[bold]Anthracycline:[/bold] {s.cumulative:g} mg/m² doxorubicin-equivalent given "
+        f"(prior treatment {s.prior:g}); {escape(lvef)}"
+    )
+    console.print(
+        f"[bold]Next planned dose:[/bold] {escape(shown_next(s, zone))}; projected "
+        f"{s.projection.after_next:g} mg/m² after it, {s.projection.plan_total:g} after the whole plan"
+    )
+    for item in s.outstanding:
+        console.print(f"  outstanding: {escape(item)}")
+
+
+def _lvef_json(s: DoseSummary, zone: tzinfo) -> dict[str, Any] | None:
+    if s.last_lvef is None:
+        return None
+    return {
+        "percent": s.last_lvef.percent,
+        "method": s.last_lvef.method,
+        "on": str(local_date(s.last_lvef.at, zone)),
+    }

@@ -11,6 +11,7 @@ from pathway.domain.bone_checks import BONE_CHECK_TYPES, bone_finding
 from pathway.domain.clinical_time import local_date
 from pathway.domain.definition import HISTOLOGY_FIELD, PathwayDefinition
 from pathway.domain.dose_check import dose_finding, prescription
+from pathway.domain.drug_checks import DRUG_CHECKS, drug_finding, on_drug
 from pathway.domain.durations import Duration
 from pathway.domain.events import show_value
 from pathway.domain.followups import FollowUp
@@ -145,6 +146,7 @@ def alerts_for_checks(
     info says it could not be checked yet) and is checked when the histology is recorded."""
     out: list[AlertCandidate] = []
     walk = _CheckWalk(d, zone, patient.histology, timeline, only)
+    walk.patient = patient
     for m in timeline:
         if m.event is None:
             continue
@@ -152,7 +154,7 @@ def alerts_for_checks(
             walk.histology = m.event.data.get(HISTOLOGY_FIELD, walk.histology)
             out += walk.histology_arrived(m)
         for cid, check in d.rules.checks.items():
-            if check.event != m.type or (only is not None and cid not in only):
+            if not check.fires_on(m.type) or (only is not None and cid not in only):
                 continue
             if check.type == "dose_range" and walk.histology is None and applies(check, m, d.parameter):
                 walk.waiting.append((cid, m))
@@ -173,6 +175,7 @@ class _CheckWalk:
         only: frozenset[str] | None,
     ) -> None:
         self.d, self.zone, self.histology, self.timeline = d, zone, histology, timeline
+        self.patient: Patient | None = None
         self.firsts = {
             cid: baselines(c, timeline, d.parameter)
             for cid, c in d.rules.checks.items()
@@ -240,6 +243,15 @@ def _check_fires(
     data = m.event.data
     if not applies(check, m, d.parameter):
         return None
+    if check.histology and walk.histology not in check.histology:
+        return None
+    if check.first and _earlier_match(d, check, m, walk.timeline):
+        return None
+    if check.on_drug and not on_drug(d, check.on_drug, walk.timeline, m):
+        return None
+    if check.type in DRUG_CHECKS:
+        found = drug_finding(d, check, m, walk.timeline, walk.patient, walk.zone)
+        return (found, check.severity) if found else None
     if check.type == "prior_event":
         missing = _missing_prior(check, m, walk.timeline, walk.zone)
         return (missing, check.severity) if missing else None
@@ -257,6 +269,13 @@ def _check_fires(
         return (found, check.severity) if found else None
     mismatch = walk.firsts.get(cid, Baselines()).mismatch.get(m.seq)
     return (mismatch, check.severity) if mismatch else None
+
+
+def _earlier_match(d: PathwayDefinition, check: CheckSpec, m: Moment, timeline: list[Moment]) -> bool:
+    earlier = [
+        x for x in timeline if x.event is not None and x.type == m.type and (x.at, x.seq) < (m.at, m.seq)
+    ]
+    return any(applies(check, x, d.parameter) for x in earlier)
 
 
 def _missing_same_day(

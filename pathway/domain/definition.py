@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from pathway.domain.alert_status import AlertPolicy
 from pathway.domain.codes import CodesSpec, check_codes
 from pathway.domain.conditions import Absent, Comparison, Condition
+from pathway.domain.drugs import DoseFields, DosingSpec, DrugSpec
 from pathway.domain.errors import DefinitionError
 from pathway.domain.lab_catalogue import LAB_TEST_FIELD, LAB_UNIT_FIELD, LAB_VALUE_FIELD, LabCatalogue
 from pathway.domain.rules_check import check_rules
@@ -97,6 +98,8 @@ class EventSpec(_Strict):
     role: EventRole | None = None
     handover: bool = False
     medication: MedicationSpec | None = None
+    # a dose of a drug of the catalogue: the fields holding the drug, the dose and its unit
+    dose: DoseFields | None = None
 
 
 class EnrolmentSpec(_Strict):
@@ -145,6 +148,8 @@ class PathwayDefinition(_Strict):
     tracks: dict[str, TrackSpec]
     rules: RulesSpec = RulesSpec()
     codes: CodesSpec = CodesSpec()
+    drugs: dict[str, DrugSpec] = {}
+    dosing: DosingSpec | None = None
     labs: LabCatalogue = LabCatalogue()
     enrolment: EnrolmentSpec | None = None
     content_hash: str = ""
@@ -234,7 +239,9 @@ def _cross_check(d: PathwayDefinition) -> list[str]:
         if not spec.retracts and name not in triggered:
             problems.append(f"events.{name}: no track accepts this event (add a transition)")
         problems += _check_fields(d, name, spec)
+        problems += _check_dose_fields(d, name, spec)
     problems += AlertPolicy.problems({k: p.value for k, p in d.parameters.items()})
+    problems += _check_dosing(d)
     fields = {n: {f: s.values for f, s in e.fields.items()} for n, e in d.events.items()}
     return problems + _check_roles(d) + check_rules(d) + check_codes(d.codes, fields)
 
@@ -251,6 +258,63 @@ def _check_fields(d: PathwayDefinition, name: str, spec: EventSpec) -> list[str]
             elif any(v not in (ref.values or ()) for v in wanted):
                 problems.append(f"{at}.required_if.{other}: {wanted} not in {list(ref.values or ())}")
         problems += [f"{at}.refers_to: unknown event '{e}'" for e in field.refers_to if e not in d.events]
+    return problems
+
+
+def _check_dosing(d: PathwayDefinition) -> list[str]:
+    dosing = d.dosing
+    if dosing is None:
+        return []
+    problems: list[str] = []
+    named = {
+        dosing.line_event: (
+            dosing.plan.regimen,
+            dosing.plan.dose,
+            dosing.plan.cycles,
+            dosing.plan.interval_days,
+        ),
+        dosing.line_end_event: (),
+        dosing.body_event: (dosing.height_field, dosing.weight_field),
+        dosing.lvef_event: (dosing.lvef_field, dosing.method_field),
+    }
+    for event, fields in named.items():
+        if event not in d.events:
+            problems.append(f"dosing: unknown event '{event}'")
+            continue
+        problems += [
+            f"dosing: event '{event}' has no field '{f}'" for f in fields if f not in d.events[event].fields
+        ]
+    line = d.events.get(dosing.line_event)
+    regimens = line.fields.get(dosing.plan.regimen) if line else None
+    for regimen, drugs in dosing.regimens.items():
+        if regimens is not None and regimen not in (regimens.values or ()):
+            problems.append(
+                f"dosing.regimens.{regimen}: not a value of {dosing.line_event}.{dosing.plan.regimen}"
+            )
+        problems += [
+            f"dosing.regimens.{regimen}: '{x}' is not in the drug catalogue"
+            for x in drugs
+            if x not in d.drugs
+        ]
+    return problems
+
+
+def _check_dose_fields(d: PathwayDefinition, name: str, spec: EventSpec) -> list[str]:
+    """A dose event's drug field chooses from the catalogue; its unit field from the catalogue's units."""
+    if spec.dose is None:
+        return []
+    at = f"events.{name}.dose"
+    problems: list[str] = []
+    for role, fname in (("drug", spec.dose.drug), ("dose", spec.dose.dose), ("unit", spec.dose.unit)):
+        if fname not in spec.fields:
+            problems.append(f"{at}.{role}: '{fname}' is not a field of {name}")
+    drug = spec.fields.get(spec.dose.drug)
+    if drug is not None and drug.type != "choice":
+        problems.append(f"{at}.drug: '{spec.dose.drug}' must be a choice field")
+    if drug is not None:
+        unknown = [v for v in drug.values or () if v not in d.drugs]
+        if unknown:
+            problems.append(f"{at}.drug: {unknown} not in the drug catalogue (drugs:)")
     return problems
 
 

@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from pathway.domain.definition import HISTOLOGY_FIELD, EventSpec, FieldSpec, PathwayDefinition
+from pathway.domain.drugs import unit_problem
 from pathway.domain.errors import InvalidInput, NotFound
 
 EventData = dict[str, Any]
@@ -76,6 +77,10 @@ def validate_event_data(definition: PathwayDefinition, event: str, raw: dict[str
                     f"event '{event}' with {other}={data[other]} needs field '{name}' "
                     f"({_describe(field)}); add --set {name}=VALUE"
                 )
+    if spec.dose is not None:
+        problem = unit_problem(definition.drugs, event, spec.dose, data)
+        if problem:
+            raise InvalidInput(problem)
     if spec.role == "lab":
         data = definition.labs.check(event, data)
     return data

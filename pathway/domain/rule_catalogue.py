@@ -131,6 +131,29 @@ def _check(cid: str, check: CheckSpec) -> RuleEntry:
         when += "; another bone-agent course it may not run with is active"
     if check.agent:
         when += f" (doses of {check.agent})"
+    elif check.type == "cumulative_dose":
+        when += "; projected doxorubicin-equivalent total after the next planned dose reaches the threshold"
+    elif check.type == "lvef_recheck":
+        when += "; cumulative dose crossed the LVEF recheck threshold and no LVEF since"
+    elif check.type == "drop_from_first":
+        when += f"; {check.field} fell from the first value by the configured definition"
+    elif check.type == "population":
+        when += "; patient outside the trial population (age or ECOG)"
+    elif check.type == "lab_limits":
+        tests = ", ".join(lim.test for lim in check.labs)
+        when += (
+            f"; latest {tests}"
+            + (f" within {check.within} before" if check.within else "")
+            + " out of limits"
+        )
+    elif check.type == "renal_dose":
+        when += f"; {' or '.join(check.gfr_tests)} low and the dose not reduced"
+    if check.first:
+        when += " (first such event only)"
+    if check.histology:
+        when += f"; histology {', '.join(check.histology)}"
+    if check.on_drug:
+        when += f"; while the line includes {check.on_drug}"
     if check.histology_missing:
         when += "; histology not yet recorded"
     return RuleEntry(

@@ -167,6 +167,7 @@ def _check(d: PathwayDefinition, at: str, check: CheckSpec) -> list[str]:
         problems.append(f"{at}.per: event '{check.event}' has no field '{check.per}'")
     if check.type == "dose_range":
         problems += _dose_range(d, at, check)
+    problems += _drug_check(d, at, check)
     if check.type == "prior_event":
         problems += _prior(d, at, check)
     problems += _bone(d, at, check)
@@ -183,6 +184,47 @@ def _check(d: PathwayDefinition, at: str, check: CheckSpec) -> list[str]:
             problems.append(f"{at}.in_state: unknown track '{track}'")
         elif any(s not in d.track_states(track) for s in ([state] if isinstance(state, str) else state)):
             problems.append(f"{at}.in_state.{track}: unknown state {state!r}")
+    return problems
+
+
+_NEEDS = {
+    "cumulative_dose": ("projected",),
+    "lvef_recheck": ("recheck",),
+    "drop_from_first": ("field", "drop", "below"),
+    "lab_limits": ("labs",),
+    "renal_dose": ("gfr_tests", "reductions"),
+}
+
+
+def _drug_check(d: PathwayDefinition, at: str, check: CheckSpec) -> list[str]:
+    problems = [f"{at}.also_on: unknown event '{e}'" for e in check.also_on if e not in d.events]
+    problems += [
+        f"{at}.{k}: a {check.type} check needs '{k}'"
+        for k in _NEEDS.get(check.type, ())
+        if getattr(check, k) is None
+    ]
+    if check.type in _NEEDS and d.dosing is None:
+        problems.append(f"{at}.type: a {check.type} check needs the pathway file's 'dosing' block")
+    if check.type == "drop_from_first" and check.field not in d.events[check.event].fields:
+        problems.append(f"{at}.field: event '{check.event}' has no field '{check.field}'")
+    refs: list[float | str | None] = [check.drop, check.below, check.age_gt, check.ecog_ge]
+    refs += [x for lim in check.labs for x in (lim.below, lim.above)]
+    refs += [x for r in check.reductions for x in (r.below, r.factor)]
+    if check.recheck is not None:
+        refs += [check.recheck.first, check.recheck.every]
+    for cond in (check.projected, check.projected_if_cardiac_risk):
+        refs += [ref for _, ref in cond.bounds()] if cond is not None else []
+    for ref in refs:
+        if ref is None:
+            continue
+        if not isinstance(ref, str) or ref.removeprefix("$") not in d.parameters:
+            problems.append(f"{at}: use a declared $parameter (with source and kind), not {ref!r}")
+    histologies = d.histology_values()
+    problems += [
+        f"{at}.histology: '{h}' is not a histology of the pathway"
+        for h in check.histology
+        if h not in histologies
+    ]
     return problems
 
 

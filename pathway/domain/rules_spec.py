@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from pathway.domain.alert_status import SEVERITY_RANK as SEVERITY_RANK  # defined with the severities
-from pathway.domain.conditions import Condition
+from pathway.domain.conditions import Comparison, Condition
 from pathway.domain.durations import Duration
 
 EvidenceKind = Literal["seed", "guideline", "label", "trial", "proposal"]
@@ -223,6 +223,30 @@ class DoseTableSpec(Sourced):
     rows: tuple[DoseRow, ...]
 
 
+class RecheckSpec(_Strict):
+    """A37: LVEF again once the cumulative dose reaches `first`, then (if given) every `every` more."""
+
+    first: float | str
+    every: float | str | None = None
+
+
+class LabLimit(_Strict):
+    """A laboratory test of the catalogue and the limits it must keep (numbers or $parameters);
+    `missing`: having no result is itself a finding."""
+
+    test: str
+    below: float | str | None = None
+    above: float | str | None = None
+    missing: bool = False
+
+
+class DoseReduction(_Strict):
+    """A43: GFR below `below` asks for at most `factor` of the full dose."""
+
+    below: float | str
+    factor: float | str
+
+
 class CheckSpec(Sourced):
     id: str
     title: str
@@ -235,8 +259,15 @@ class CheckSpec(Sourced):
         "lab_before",
         "dose_table",
         "concurrent_agents",
+        "cumulative_dose",
+        "lvef_recheck",
+        "drop_from_first",
+        "population",
+        "lab_limits",
+        "renal_dose",
     ]
     event: str
+    also_on: tuple[str, ...] = ()  # further events the check fires on
     severity: Severity
     when: dict[str, Condition] = {}
     in_state: dict[str, str | list[str]] = {}
@@ -259,6 +290,36 @@ class CheckSpec(Sourced):
     agent: str | None = None
     lab: LabBeforeSpec | None = None
     dose_table: DoseTableSpec | None = None
+    # prior_event: only the first event matching `when` is checked (e.g. the first doxorubicin dose)
+    first: bool = False
+    # only for patients of these histologies (empty: any)
+    histology: tuple[str, ...] = ()
+    # cumulative_dose: fires when the projected doxorubicin-equivalent total after the next planned
+    # dose first meets `projected` (or `projected_if_cardiac_risk` after cardiac-region RT or other
+    # cardiotoxic drugs)
+    projected: Comparison | None = None
+    projected_if_cardiac_risk: Comparison | None = None
+    recheck: RecheckSpec | None = None
+    # drop_from_first: `field` fell by at least `drop` from the first value, to below `below`
+    drop: float | str | None = None
+    below: float | str | None = None
+    # population: the patient is outside a trial population (older than `age_gt` years)
+    age_gt: float | str | None = None
+    # population / lab_limits: the latest ECOG performance status at or above this
+    ecog_ge: float | str | None = None
+    # lab_limits: the latest result of each test (within `within` before the event, if given)
+    labs: tuple[LabLimit, ...] = ()
+    within: DurationText | None = None
+    # renal_dose: the GFR tests (the latest of any counts) and the reductions they ask for; the full
+    # dose is the event's `reference_field`, else the line's planned dose when it is for this drug
+    gfr_tests: tuple[str, ...] = ()
+    reductions: tuple[DoseReduction, ...] = ()
+    reference_field: str | None = None
+    # only while the line in force includes this drug (e.g. ifosfamide)
+    on_drug: str | None = None
+
+    def fires_on(self, event: str) -> bool:
+        return event == self.event or event in self.also_on
 
 
 class RulesSpec(_Strict):

@@ -13,6 +13,7 @@ from markupsafe import Markup
 from pathway.domain.alert_status import LIVE, OVERRIDE_REASONS
 from pathway.domain.clinical_time import parse_date, parse_datetime
 from pathway.domain.definition import FieldSpec
+from pathway.domain.dose_summary import DoseSummary, shown_next
 from pathway.domain.events import show_value
 from pathway.domain.explanation import Explanation, shown
 from pathway.domain.handover import handover_markdown
@@ -23,7 +24,7 @@ from pathway.domain.status import PENDING, Outcome
 from pathway.domain.urgency import open_episode
 from pathway.ports import Deps, User
 from pathway.render.timeline_svg import Band, Mark, Row, timeline_svg
-from pathway.services import accounts, alerting, bone, handover, patients
+from pathway.services import accounts, alerting, bone, dosing, handover, patients
 from pathway.web.fmt import day, local_day, when
 from pathway.web.views import alert_lines, snooze_latest
 from pathway.web.views_caseload import caseload_context
@@ -114,6 +115,7 @@ def patient_page(deps: Deps, user: User, mrn: str, chosen: str | None) -> dict[s
         if paused
         else None,
         "handover": handover_markdown(summary) if summary else None,
+        "doses": dose_lines(dosing.summary_of(deps, mrn), deps.zone),
         "alerts": alert_lines(
             live, user, deps.zone, alerting.undelivered_alert_ids(deps), snooze_latest(deps)
         ),
@@ -279,3 +281,17 @@ def event_fields(form: dict[str, str]) -> dict[str, str]:
 
 def _data(data: dict[str, Any]) -> str:
     return ", ".join(f"{k}={show_value(v)}" for k, v in data.items())
+
+
+def dose_lines(s: DoseSummary | None, zone: tzinfo) -> dict[str, Any] | None:
+    """The anthracycline and heart panel: cumulative dose, last LVEF, the next planned dose."""
+    if s is None:
+        return None
+    lvef = s.last_lvef
+    return {
+        "cumulative": f"{s.cumulative:g} mg/m² doxorubicin-equivalent given (prior treatment {s.prior:g})",
+        "lvef": f"{lvef.percent:g} % by {lvef.method} on {day(lvef.at, zone)}" if lvef else "not recorded",
+        "next": shown_next(s, zone),
+        "projected": f"{s.projection.after_next:g} mg/m² after it, {s.projection.plan_total:g} in all",
+        "outstanding": s.outstanding,
+    }

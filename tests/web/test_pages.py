@@ -360,3 +360,30 @@ def test_the_patient_page_shows_the_bone_agent_and_its_next_planned_dose(
     assert "next planned dose <b>" in html
     assert "before it: A24: no corrected_calcium result in the 14d up to" in html
     assert "Bone-modifying agents" not in client.get("/patients/DEMO-001").text
+
+
+def test_the_patient_page_shows_the_cumulative_anthracycline_dose_last_lvef_and_next_dose(
+    client: TestClient, signed_in: str
+) -> None:
+    page = "/patients/DEMO-001"
+    assert 'id="doses"' not in client.get(page).text  # nothing about doses recorded: no panel
+    for event, fields in (
+        ("lvef_measured", {"f_lvef_percent": "61", "f_method": "echo"}),
+        ("body_measured", {"f_height_cm": "180", "f_weight_kg": "80"}),
+        (
+            "prior_treatment",
+            {
+                "f_drug": "epirubicin",
+                "f_cumulative_dose": "187.5",
+                "f_unit": "mg/m2",
+                "f_cardiac_region_rt": "no",
+            },
+        ),
+        ("drug_given", {"f_drug": "doxorubicin", "f_dose": "75", "f_unit": "mg/m2", "f_cycle": "1"}),
+    ):
+        html = post_form(client, f"{page}/events", signed_in, page, event=event, **fields)
+        assert flash(html).startswith("ok: Recorded"), flash(html)
+    panel = html.split('id="doses"')[1].split("</section>")[0]
+    assert "225 mg/m² doxorubicin-equivalent given (prior treatment 150)" in panel
+    assert "61 % by echo" in panel
+    assert "no planned dose" in panel  # no line plan recorded for this patient
