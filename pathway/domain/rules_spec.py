@@ -107,7 +107,9 @@ class WindowSpec(_Strict):
         if parts[0].is_clock_time:
             points = [p.add_to_instant(_EPOCH) for p in parts]
             ordered = points[0] <= points[1] <= points[2]
-        else:
+        elif len({p.unit == "mo" for p in parts}) == 1:  # all months, or all days/weeks: one day shows it
+            ordered = _ordered_from(parts, _REFERENCE)
+        else:  # months mixed with days: month lengths vary, so try every anchor day of two years
             ordered = all(_ordered_from(parts, _REFERENCE + timedelta(days=i)) for i in range(731))
         if not ordered:
             raise ValueError(

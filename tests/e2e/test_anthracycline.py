@@ -184,7 +184,9 @@ def test_a38_a_different_method_or_a_drop_meeting_the_definition_is_critical(
 
 
 @pytest.mark.parametrize(
-    ("birth", "fires"), [("1960-03-08", True), ("1965-03-10", False), ("1965-03-09", False)]
+    ("birth", "fires"),
+    # "aged 18-60": 60 years and 364 days is inside; the 61st birthday (on C1D1, 2026-03-09) is not
+    [("1960-03-08", True), ("1965-03-10", False), ("1965-03-09", True), ("1966-03-09", False)],
 )
 def test_a44_doxorubicin_ifosfamide_above_60(
     cli: Cli, frozen: FrozenDateTimeFactory, birth: str, fires: bool
