@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import uuid
@@ -9,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import typer.testing
 from sqlalchemy import Engine
 
 import db.tables  # noqa: F401
@@ -24,6 +26,10 @@ from tests.fakes import FixedClock, utc
 from tests.logscan import LeakHandler, watch
 
 _LEAKS = LeakHandler(level=logging.INFO)
+
+# Typer's test runner rebuilds the Click command tree from the app on every invoke (~0.2 s CPU for
+# this CLI); the app never changes within a test run, so build it once per process.
+typer.testing._get_command = functools.cache(typer.testing._get_command)
 
 
 @pytest.fixture(scope="session", autouse=True)

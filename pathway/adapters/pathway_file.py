@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -44,6 +45,7 @@ def load_pathway_file(path: Path) -> PathwayDefinition:
     return parse_pathway_text(text, str(path))
 
 
+@lru_cache(maxsize=8)  # the definition is immutable: a process reading the same text parses it once
 def parse_pathway_text(text: str, path: str) -> PathwayDefinition:
     """Validate a pathway file's text (`path` names it in every message)."""
     try:
