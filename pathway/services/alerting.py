@@ -42,6 +42,7 @@ from pathway.services.raising import (
     raise_levels_set,
     renotify,
     renotify_set,
+    with_team_routes,
 )
 from pathway.services.retrying import rerun_on_deadlock
 from pathway.services.sync import find_patient, refresh_patient
@@ -89,7 +90,7 @@ def sweep(deps: Deps, set_based: bool = True) -> Changes:
     def renotify_batch() -> tuple[int, Changes]:
         done = Changes()
         with deps.uow() as uow:
-            if not set_based or uow.sweep_writes is None:
+            if not set_based or uow.sweep_writes is None or _team_targets(uow):
                 renotify(uow, now, every, deps.routes, _titles(deps), done)
                 uow.commit()
                 return 0, done
@@ -117,6 +118,12 @@ def _refresh(uow: UnitOfWork, deps: Deps, patient_ids: list[int], now: datetime,
             total.add(refresh_patient(uow, deps.pathway, deps.calendar, patient, now, deps.routes))
 
 
+def _team_targets(uow: UnitOfWork) -> bool:
+    """Whether a care team has its own notification target: the set-based writes know only the
+    site's routes, so the sweep then takes the per-row path, which adds the team's."""
+    return any(t.notify_channel and t.notify_to for t in uow.teams.listing())
+
+
 def _titles(deps: Deps) -> dict[str, str]:
     rules = deps.pathway.definition.rules
     titles = {c.id: c.title for c in rules.checks.values()}
@@ -139,7 +146,11 @@ def _raise_levels(deps: Deps, now: datetime, total: Changes, set_based: bool = T
         done = Changes()
         with deps.uow() as uow:
             uow.patients.lock_many(patients)
-            if set_based and uow.sweep_writes is not None:
+            if (
+                set_based
+                and uow.sweep_writes is not None
+                and not with_team_routes(uow, deps.routes, patients)
+            ):
                 raise_levels_set(
                     uow, uow.sweep_writes, patients, pathway_hash, now, deps.routes, done, holdable
                 )

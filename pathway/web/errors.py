@@ -7,6 +7,7 @@ message on top; anything else → an error page with the message.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Any
@@ -164,13 +165,17 @@ async def on_http_error(request: Request, exc: Exception) -> Response:
 
 
 def allowed_methods(app: FastAPI, path: str) -> list[str]:
-    """Every method some route accepts on this path (Starlette names only the first route's)."""
-    methods: set[str] = set()
+    """Every method the routes of this path accept (Starlette names only the first route's).
+
+    Only the most specific templates count: `/patients/{mrn:path}` also matches
+    `/patients/X/bookings`, whose own route is the resource meant."""
+    by_literal: dict[int, set[str]] = {}
     for route in iter_route_contexts(app.routes):
         regex = getattr(route, "path_regex", None)
         if regex is not None and route.methods and regex.match(path):
-            methods |= route.methods
-    return sorted(methods)
+            literal = len(re.sub(r"\{[^}]*\}", "", getattr(route, "path", "")))
+            by_literal.setdefault(literal, set()).update(route.methods)
+    return sorted(by_literal[max(by_literal)]) if by_literal else []
 
 
 async def on_internal_error(request: Request, exc: Exception) -> Response:

@@ -94,7 +94,7 @@ class RuleQualityOut(_Out):
 
 class QualityOut(_Out):
     period_days: int
-    by_rule: dict[str, dict[str, int | float]]
+    by_rule: dict[str, dict[str, int | float | str]]  # counts, rates and the step's name
     median_days_decision_to_rt: float | None
     median_days_alert_open: float | None
     alerts_resolved: int

@@ -90,7 +90,7 @@ def test_unknown_tokens_users_and_sessions(deps: Deps) -> None:
 
 EXPECTED = {
     "viewer": {"read"},
-    "coordinator": {"read", "enrol", "record", "acknowledge", "snooze", "override"},
+    "coordinator": {"read", "enrol", "record", "acknowledge", "snooze", "override", "assign"},
     "clinician": {
         "read",
         "enrol",
@@ -101,6 +101,7 @@ EXPECTED = {
         "override_critical",
         "record_decision",
         "apply_pathway",
+        "assign",
     },
     "admin": set(accounts.PERMISSIONS),
 }

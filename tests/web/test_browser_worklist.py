@@ -47,7 +47,8 @@ def test_a_step_is_recorded_done_from_its_worklist_line(page: Page, live: Live) 
         has_text="Response imaging (chest)"
     )
     expect(chest).to_have_count(1)
-    before = p.locator("table.worklist tbody tr").count()
+    p.wait_for_load_state("load")
+    before, listed = p.locator("table.worklist tbody tr").count(), p.url
     chest.get_by_text("Record done").click()
     region, modality = (
         chest.get_by_label(re.compile(r"^region")),
@@ -64,7 +65,9 @@ def test_a_step_is_recorded_done_from_its_worklist_line(page: Page, live: Live) 
     expect(p.locator(".flash.ok")).to_contain_text("Recorded imaging_done for DEMO-006")
     expect(p.get_by_role("heading", name="Worklist")).to_be_visible()  # still on the worklist
     expect(chest).to_have_count(0)
-    assert p.locator("table.worklist tbody tr").count() == before - 1
+    p.wait_for_load_state("load")  # the whole table, not the part parsed when the flash showed
+    expect(p.locator("table.worklist tbody tr")).to_have_count(before - 1)
+    assert p.url == listed  # back on the worklist as it was listed
 
 
 def test_an_alert_is_acknowledged_and_snoozed_from_its_line(page: Page, live: Live) -> None:  # noqa: F811
