@@ -87,10 +87,10 @@ COHORT: list[tuple[str, str, int, Sequence[Step | TimedStep]]] = [
         [
             *RT_DONE,
             (72, "palliative_referral", {}),
-            (149, "neuro_exam", {"finding": "new_deficit"}, time(9, 0)),
-            (149, "mscc_escalated", {"contact": "mscc_coordinator"}, time(9, 30)),
+            (148, "neuro_exam", {"finding": "new_deficit"}, time(9, 0)),  # its 24 h clock: late at any hour
+            (148, "mscc_escalated", {"contact": "mscc_coordinator"}, time(9, 30)),
             (
-                149,
+                148,
                 "dexamethasone_started",
                 {"dose_mg_per_day": "16", "indication": "mscc_neuro"},
                 time(10, 0),

@@ -59,7 +59,7 @@ _mrns = itertools.count(1)
 
 def field_value(spec: FieldSpec, event_ids: list[int]) -> st.SearchStrategy[Any]:
     if spec.type == "choice":
-        return st.sampled_from(spec.values or ())
+        return st.sampled_from(spec.values) if spec.values else st.just("unknown")
     if spec.type == "int":
         low, high = int(spec.min if spec.min is not None else 0), int(spec.max or 10)
         return st.integers(low, high).map(str)
@@ -69,7 +69,7 @@ def field_value(spec: FieldSpec, event_ids: list[int]) -> st.SearchStrategy[Any]
     if spec.type == "bool":
         return st.sampled_from(["yes", "no"])
     if spec.type == "event_ref":
-        return st.sampled_from(event_ids).map(str)
+        return st.sampled_from(event_ids).map(str) if event_ids else st.just("1")  # refused: none yet
     if spec.type == "date":
         return st.dates().map(lambda d: d.isoformat())
     return st.sampled_from(["note", "doxorubicin", "9370/3"])
