@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from pathway.domain.clinical_time import local_date, parse_date
@@ -29,21 +29,30 @@ NAV = (
 )
 
 
-@router.get("/", response_class=HTMLResponse)
-def worklist(
-    request: Request,
-    user: CurrentUser,
+def worklist_filters(
     severity: Choice = None,
     track: Choice = None,
     state: Choice = None,
     kind: Choice = None,
     within: Annotated[int | None, Query(ge=0, le=366)] = None,
-    q: Search = "",
     caseload: Choice = None,
-) -> HTMLResponse:
-    filters = views.WorklistFilters(
+) -> views.WorklistFilters:
+    """The worklist's filters from the query string: the page and its CSV download share them."""
+    return views.WorklistFilters(
         severity or None, track or None, state or None, kind or None, within, caseload or None
     )
+
+
+Filters = Annotated[views.WorklistFilters, Depends(worklist_filters)]
+
+
+@router.get("/", response_class=HTMLResponse)
+def worklist(
+    request: Request,
+    user: CurrentUser,
+    filters: Filters,
+    q: Search = "",
+) -> HTMLResponse:
     context = views_worklist.worklist(deps_of(request), user, filters, q.strip(), show_names(request))
     return page(request, "worklist.html", context)
 
@@ -52,19 +61,11 @@ def worklist(
 def worklist_csv(
     request: Request,
     user: CurrentUser,
-    severity: Choice = None,
-    track: Choice = None,
-    state: Choice = None,
-    kind: Choice = None,
-    within: Annotated[int | None, Query(ge=0, le=366)] = None,
+    filters: Filters,
     q: Search = "",
-    caseload: Choice = None,
 ) -> Response:
     """The worklist's lines as shown on the page with the same filters, as a CSV download."""
     deps = deps_of(request)
-    filters = views.WorklistFilters(
-        severity or None, track or None, state or None, kind or None, within, caseload or None
-    )
     names = show_names(request)
     lines, _ = views_worklist.worklist_lines(deps, user, filters, q.strip(), names)
     day = local_date(deps.clock.now(), deps.zone).isoformat()
