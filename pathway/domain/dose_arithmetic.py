@@ -137,22 +137,54 @@ def next_planned_dose(
     d: PathwayDefinition, events: Iterable[EventRecord], now: Instant = None
 ) -> NextDose | None:
     """The next dose the line's plan calls for: cycle 1 on the line's start, then one cycle interval
-    after the last dose of the planned drug; None without a planned dose or once every cycle is given."""
+    after the first dose of the last cycle given; None without a planned dose or once every cycle
+    is given."""
     events = list(events)
     plan = current_plan(d, events, now)
     if plan is None or plan.drug is None or plan.drug not in d.drugs or plan.dose is None:
         return None  # no plan, or a line recorded without its planned dose
-    given = [
-        x for x in doses(d, events, now) if not x.prior and x.drug == plan.drug and x.at >= plan.started_at
-    ]
-    if plan.cycles is not None and len(given) >= plan.cycles:
+    found = _next_cycle(plan, doses(d, events, now))
+    if found is None:
         return None
-    if given and plan.interval_days is None:
-        return None
-    due = given[-1].at + timedelta(days=plan.interval_days or 0) if given else plan.started_at
+    cycle, due = found
     spec = d.drugs[plan.drug]
     factor = spec.doxorubicin_equivalent.factor if spec.doxorubicin_equivalent else 0.0
-    return NextDose(plan.drug, len(given) + 1, due, plan.dose, spec.unit, (plan.dose or 0.0) * factor)
+    return NextDose(plan.drug, cycle, due, plan.dose, spec.unit, (plan.dose or 0.0) * factor)
+
+
+def next_line_dose(
+    d: PathwayDefinition, events: Iterable[EventRecord], drug: str, now: Instant = None
+) -> datetime | None:
+    """When the line in force next gives `drug` (its regimen includes it): the day 1 of its next
+    cycle, planned dose or not; None without such a line, a cycle interval, or cycles left."""
+    events = list(events)
+    plan = current_plan(d, events, now)
+    if plan is None or plan.drug is None or d.dosing is None:
+        return None
+    if drug not in d.dosing.regimens.get(plan.regimen, ()):
+        return None
+    found = _next_cycle(plan, doses(d, events, now))
+    return found[1] if found else None
+
+
+def _next_cycle(plan: Plan, given: Sequence[Dose]) -> tuple[int, datetime] | None:
+    """The number and day-1 instant of the plan's next cycle. Doses numbered by cycle count once per
+    cycle (days 2, 3 ... of a cycle are not new cycles); an unnumbered dose is a cycle of its own."""
+    starts: list[Dose] = []
+    numbered: set[int] = set()
+    for x in given:
+        if x.prior or x.drug != plan.drug or x.at < plan.started_at:
+            continue
+        if x.cycle is None or x.cycle not in numbered:
+            starts.append(x)
+        if x.cycle is not None:
+            numbered.add(x.cycle)
+    if plan.cycles is not None and len(starts) >= plan.cycles:
+        return None
+    if starts and plan.interval_days is None:
+        return None
+    due = starts[-1].at + timedelta(days=plan.interval_days or 0) if starts else plan.started_at
+    return len(starts) + 1, due
 
 
 def remaining_cycles(d: PathwayDefinition, events: Iterable[EventRecord], now: Instant = None) -> int:

@@ -16,15 +16,17 @@ the held window is stored as cancelled with the reason; non-pausable rules never
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 
 from pathway.domain.baselines import Baselines, baselines
 from pathway.domain.bone_checks import BONE_CHECK_TYPES, bone_check_events
 from pathway.domain.clinical_time import local_date, start_of_day
 from pathway.domain.conditions import ParamLookup, all_hold, event_holds
 from pathway.domain.definition import PathwayDefinition
-from pathway.domain.rules_spec import ANY_EVENT, ENROLMENT, FollowUpRule
+from pathway.domain.pre_dose import dose_events, planned_dose_day
+from pathway.domain.rules_spec import ANY_EVENT, ENROLMENT, BeforeDoseSpec, FollowUpRule
 from pathway.domain.status import FollowUpStatus, follow_up_status
 from pathway.domain.timeline import Moment
 from pathway.domain.windows import Calendar, Window, compute_window
@@ -80,6 +82,10 @@ class _Walk:
     only_anchor: int | None = None  # anchor.each: the one anchor event this walk follows
     dones: int = 0  # steps done since the anchor (which window of a loading schedule comes next)
     tracked: bool = True  # whether this `per` value is followed (see `per_values_from`)
+    planned: Callable[[int], date | None] | None = None  # before_dose: next dose day, by position
+    position: int = 0  # where in the timeline the walk is
+    dose_moves: frozenset[str] = frozenset()  # before_dose: events that can move the next dose
+    recent: list[Moment] = field(default_factory=list)  # done.in_window: done events seen so far
 
     def day(self, m: Moment) -> str:
         """The clinic-local date of a moment, for the texts coordinators read."""
@@ -104,8 +110,18 @@ class _Walk:
         self.close(outcome, **changes)
 
     def open(self, m: Moment, label: str, notes: tuple[str, ...] = (), after_done: bool = False) -> None:
-        if self.current is not None and self.current.anchor_at == m.at:
+        if self.current is not None and self.current.anchor_at == m.at and self.rule.before_dose is None:
             return
+        spec = self.rule.window_after(self.dones + 1 if after_done else 0)
+        base = m.at
+        if self.rule.before_dose is not None and self.planned is not None:
+            dose_day = self.planned(self.position)
+            if dose_day is None:
+                reason = f"no further dose planned after {label} on {self.day(m)}"
+                self.close("cancelled", cancel_reason=reason)
+                return
+            base = start_of_day(dose_day, self.calendar.zone)
+            notes = (*notes, f"before the dose planned for {dose_day}")
         self.dones = self.dones + 1 if after_done else 0
         if (
             self.current is not None
@@ -114,21 +130,34 @@ class _Walk:
         ):
             self.missed.append(self.current)  # already missed: a new anchor never hides it
             self.current = None
-        self.close("cancelled", cancel_reason=f"superseded: {label} on {self.day(m)}")
-        window = compute_window(self.rule.window_after(self.dones), m.at, self.calendar)
+        if self.current is not None and self.current.anchor_at == m.at:
+            self.current = None  # a second dose at the same instant: the plan as it stands now
+        reason = "the dose came" if self.rule.before_dose is not None else "superseded"
+        self.close("cancelled", cancel_reason=f"{reason}: {label} on {self.day(m)}")
+        window = compute_window(spec, base, self.calendar)
         notes = notes + ((window.shift,) if window.shift else ())
         self.current = FollowUp(self.rule_id, self.region, m.at, label, window, notes=notes)
         already = _satisfied_by_state(self.rule, m.after)
         if already:
             self.close("done", done_at=m.at, notes=(*notes, already))
+        elif self.rule.done.in_window:
+            self.done_already(m, window)
+
+    def done_already(self, m: Moment, window: Window) -> None:
+        """A done event recorded before the anchor but inside the window completes it at once."""
+        for r in self.recent:
+            inside = window.opens_at <= r.at <= m.at
+            if self.current is not None and inside and self.completes(self.current, r):
+                note = f"already done: {r.type} (event {r.seq}) on {self.day(r)}"
+                self.close("done", done_at=r.at, done_event_id=r.seq, notes=(*self.current.notes, note))
 
     def completes(self, fu: FollowUp, m: Moment) -> bool:
         """Whether this done event completes the instance (with `all_of`, the last one missing)."""
         if not self.rule.done.all_of:
             return True
         seen = self.seen.setdefault(fu.anchor_at, set())
-        seen.add(m.type)
-        return seen >= set(self.rule.done.events) - {ANY_EVENT}
+        seen.add(_done_key(self.rule, m))
+        return seen >= _required(self.rule)
 
     def finish_missed(self, m: Moment) -> None:
         still = []
@@ -138,6 +167,20 @@ class _Walk:
             else:
                 still.append(fu)
         self.missed = still
+
+
+def _done_key(rule: FollowUpRule, m: Moment) -> str:
+    each = rule.done.each_of
+    return f"{m.type}:{m.event.data.get(each)}" if each and m.event else m.type
+
+
+def _required(rule: FollowUpRule) -> set[str]:
+    """What an `all_of` instance needs: every done event, or (each_of) every listed value of each."""
+    each = rule.done.each_of
+    values = rule.done.when.get(each) if each else None
+    if isinstance(values, list):
+        return {f"{e}:{v}" for e in rule.done.events for v in values}
+    return set(rule.done.events) - {ANY_EVENT}
 
 
 def _satisfied_by_state(rule: FollowUpRule, states: dict[str, str]) -> str | None:
@@ -176,6 +219,7 @@ def scope_of(definition: PathwayDefinition, event_types: set[str], changed_track
         or r.track in changed_tracks
         or changed_tracks & set(r.done.in_state)
         or (pausing and r.pausable)
+        or (r.before_dose is not None and bool(event_types & dose_events(definition, r.before_dose)))
     )
     checks = frozenset(
         cid
@@ -205,7 +249,11 @@ def derive_follow_ups(
             walk = _Walk(rule_id, rule, region, calendar, definition.parameter, baseline=base)
             walk.only_anchor = anchor
             walk.tracked = not rule.per or anchor is not None or region in rule.per_values
-            for m in timeline:
+            if rule.before_dose is not None:
+                walk.planned = _planner(definition, rule.before_dose, timeline, calendar.zone)
+                walk.dose_moves = dose_events(definition, rule.before_dose)
+            for position, m in enumerate(timeline):
+                walk.position = position
                 _step(walk, m, definition)
             if walk.current is not None and walk.paused_at is not None and walk.current.key != walk.not_held:
                 walk.close("cancelled", cancel_reason=f"{walk.pause_text}: held until care resumes")
@@ -214,6 +262,12 @@ def derive_follow_ups(
             result += walk.out + walk.missed
     unique = {fu.key: fu for fu in result}  # last word per instance (storage key is unique)
     return list(unique.values())
+
+
+def _planner(
+    definition: PathwayDefinition, spec: BeforeDoseSpec, timeline: list[Moment], zone: tzinfo
+) -> Callable[[int], date | None]:
+    return lambda position: planned_dose_day(definition, spec, timeline[: position + 1], zone)
 
 
 def _walks(
@@ -276,6 +330,9 @@ def _step(w: _Walk, m: Moment, definition: PathwayDefinition) -> None:
         and (rule.per is None or data.get(rule.per) == w.region)
         and (rule.done.refers_to_anchor is None or data.get(rule.done.refers_to_anchor) == w.only_anchor)
     )
+    if is_done and rule.done.in_window:
+        w.recent.append(m)
+        is_done = w.current is not None and m.at >= w.current.window.opens_at  # too early: not for this dose
     if is_done and rule.recurring and w.current is not None and w.current.anchor_at == m.at:
         is_done = False  # done at the anchor instant: it is the new baseline, the window stands
     if is_done and m.seq in w.baseline.mismatch:
@@ -317,6 +374,8 @@ def _step(w: _Walk, m: Moment, definition: PathwayDefinition) -> None:
         and w.runs(m.after, definition)
     ):
         w.open(m, f"entered {m.after[rule.track]} ({m.type}, event {m.seq})")
+    if w.current is not None and m.type in w.dose_moves and w.planned and w.planned(w.position) is None:
+        w.close("cancelled", cancel_reason=f"no further dose planned after {_label(m)} on {w.day(m)}")
     if (w.current is not None or w.missed) and not w.runs(m.after, definition):
         w.close_all(
             "cancelled", cancel_reason=f"{rule.track} moved to {m.after[rule.track]} ({m.type} on {w.day(m)})"

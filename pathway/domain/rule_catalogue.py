@@ -34,7 +34,11 @@ def catalogue(definition: PathwayDefinition) -> list[RuleEntry]:
 
 def _timing(rid: str, rule: FollowUpRule) -> list[RuleEntry]:
     w = rule.window
-    window = f"opens {w.opens}, target {w.target or w.closes}, closes {w.closes} after the anchor"
+    base = "after the anchor"
+    if rule.before_dose is not None:
+        of = rule.before_dose.agent or rule.before_dose.drug
+        base = f"from the next planned {of} dose (as of the anchor; only results inside count)"
+    window = f"opens {w.opens}, target {w.target or w.closes}, closes {w.closes} {base}"
     if rule.recurring:
         window += ", again after each done"
     if rule.loading:

@@ -50,7 +50,29 @@ def _follow_up(d: PathwayDefinition, at: str, rule: FollowUpRule) -> list[str]:
                 problems.append(f"{at}.per: done event '{event}' has no field '{rule.per}'")
     if rule.alert and not rule.alert.levels:
         problems.append(f"{at}.alert.levels: give at least one level")
-    return problems + _anchor_and_done_states(d, at, rule) + _each_and_baseline(d, at, rule)
+    return (
+        problems
+        + _anchor_and_done_states(d, at, rule)
+        + _each_and_baseline(d, at, rule)
+        + _before_dose(d, at, rule)
+    )
+
+
+def _before_dose(d: PathwayDefinition, at: str, rule: FollowUpRule) -> list[str]:
+    problems: list[str] = []
+    spec, done = rule.before_dose, rule.done
+    if spec is not None and spec.drug is not None:
+        if d.dosing is None:
+            problems.append(f"{at}.before_dose.drug: the pathway has no dosing block (no line plan)")
+        elif spec.drug not in d.drugs:
+            problems.append(f"{at}.before_dose.drug: '{spec.drug}' is not in the drugs catalogue")
+    if spec is not None and spec.agent is not None and spec.agent not in d.drugs:
+        problems.append(f"{at}.before_dose.agent: '{spec.agent}' is not in the drugs catalogue")
+    if spec is not None and (rule.anchor.each or rule.per):
+        problems.append(f"{at}.before_dose: one instance per planned dose; no anchor.each or per")
+    if done.each_of is not None and (not done.all_of or not isinstance(done.when.get(done.each_of), list)):
+        problems.append(f"{at}.done.each_of: needs all_of and a list of values for '{done.each_of}' in when")
+    return problems
 
 
 def _each_and_baseline(d: PathwayDefinition, at: str, rule: FollowUpRule) -> list[str]:

@@ -91,6 +91,11 @@ class DoneSpec(_Strict):
     refers_to_anchor: str | None = None
     # a done event on which this check (a same_as_first check) fires does not count
     unless_check: str | None = None
+    # only done events from the day the window opens count (a pre-dose result must be recent);
+    # one recorded before the anchor but already inside the window completes it when it opens
+    in_window: bool = False
+    # with all_of: every value this `when` field lists must be seen (e.g. each test of a panel)
+    each_of: str | None = None
 
 
 class WindowSpec(_Strict):
@@ -121,6 +126,23 @@ class WindowSpec(_Strict):
     @property
     def clock_time(self) -> bool:
         return Duration.parse(self.closes).is_clock_time
+
+
+class BeforeDoseSpec(_Strict):
+    """The window counts back from the next planned dose as of the anchor: of the active course of
+    a bone-modifying `agent` (its schedule rule), or of the systemic line in force whose regimen
+    includes `drug` (cycle 1 on the line's start, then the plan's cycle interval). No planned dose,
+    no instance."""
+
+    agent: str | None = None
+    schedules: tuple[str, ...] = ()  # with agent: only courses on these schedules (none: any)
+    drug: str | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> BeforeDoseSpec:
+        if (self.agent is None) == (self.drug is None):
+            raise ValueError("give exactly one of agent (a bone-modifying agent) or drug (of the line)")
+        return self
 
 
 class PerValuesFrom(_Strict):
@@ -157,6 +179,8 @@ class FollowUpRule(Sourced):
     window: WindowSpec
     # recurring only: the first windows after the anchor, in turn (a loading schedule), then `window`
     loading: tuple[WindowSpec, ...] = ()
+    # the window counts from the next planned dose, not from the anchor (pre-dose checks)
+    before_dose: BeforeDoseSpec | None = None
     done: DoneSpec
     alert: AlertSpec | None = None
     early_alert: str | None = None

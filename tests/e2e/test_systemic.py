@@ -104,6 +104,8 @@ def test_a_first_line_systemic_journey_runs_from_enrolment_to_surveillance_witho
     if regimen == "denosumab_gctb":  # A23/A24: dental exam before dose 1, calcium before each dose
         record(cli, "MRN-1", "dental_exam", on="2026-03-05")
         calcium(cli, "MRN-1", "2026-03-05")
+    if regimen == "doxorubicin":  # T23: a baseline LVEF in the 28 days before the first dose
+        record(cli, "MRN-1", "lvef_measured", "lvef_percent=62", "method=echo", on="2026-03-05")
     record(cli, "MRN-1", "systemic_started", f"regimen={regimen}", "line=1", on="2026-03-09")
     assert live(cli, "MRN-1") == []  # T08: both regions imaged 6 days before
     why = ok(cli("why", "MRN-1", "T09")).stdout
