@@ -59,13 +59,22 @@ def enroll(
         list[str] | None,
         typer.Option("--set", help="FIELD=VALUE of the staging event, e.g. sites=ilium,si_joint (repeat)."),
     ] = None,
+    prior: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--prior",
+            help="FIELD=VALUE of the prior treatment (anthracycline before this pathway, cardiac-region RT), "
+            "e.g. drug=epirubicin cumulative_dose=150 unit=mg/m2 cardiac_region_rt=no (repeat).",
+        ),
+    ] = None,
     confirm_new: Annotated[
         bool,
         typer.Option("--confirm-new", help="Enrol although a patient with this name and birth date exists."),
     ] = False,
     json_: JsonOpt = False,
 ) -> None:
-    """Enrol a patient on the pathway (with --set, the involved sites are recorded with it).
+    """Enrol a patient on the pathway (with --set, the involved sites are recorded with it; with
+    --prior, the anthracycline given before this pathway).
 
     Example: pathway enroll MRN-1001 --histology sts --on 2026-11-02 --set sites=ilium,si_joint
     """
@@ -79,6 +88,7 @@ def enroll(
         birth_date=parse_date(birth_date, "--birth-date") if birth_date else None,
         on=parse_date(on, "--on") if on else None,
         fields=_fields(set_ or []),
+        prior=_fields(prior or [], "--prior"),
         actor=actor.name,
         confirm_new=confirm_new,
     )
@@ -146,16 +156,16 @@ def record(
         )
 
 
-def _fields(pairs: list[str]) -> dict[str, Any]:
+def _fields(pairs: list[str], option: str = "--set") -> dict[str, Any]:
     fields: dict[str, Any] = {}
     for pair in pairs:
         name, sep, value = pair.partition("=")
         if not sep or not name.strip():
-            raise InvalidInput(f"--set {pair!r}: use FIELD=VALUE, e.g. --set nrs=6")
+            raise InvalidInput(f"{option} {pair!r}: use FIELD=VALUE, e.g. {option} nrs=6")
         key = name.strip().lower()
         if key in fields:
             raise InvalidInput(
-                f"--set {key} is given twice ({fields[key]!r} and {value.strip()!r}); give it once"
+                f"{option} {key} is given twice ({fields[key]!r} and {value.strip()!r}); give it once"
             )
         fields[key] = value.strip()
     return fields

@@ -74,6 +74,7 @@ def enroll(
     histology: str | None = None,
     on: date | None = None,
     fields: dict[str, Any] | None = None,
+    prior: dict[str, Any] | None = None,
     actor: str = "system",
     confirm_new: bool = False,
 ) -> Patient:
@@ -82,7 +83,8 @@ def enroll(
     PossibleDuplicate (the same name and birth date are, and `confirm_new` was not given).
 
     `fields` (e.g. the involved sites) are recorded as the pathway's `staging` event at the
-    enrolment instant, in the same transaction.
+    enrolment instant, in the same transaction; `prior` (anthracycline given before, cardiac-region
+    RT) as its prior-treatment event (the one whose dose is `prior`), likewise.
     """
     mrn = deps.mrn.canonical(mrn)
     name = clean_text(name, "--name", 200) or None if name is not None else None
@@ -97,6 +99,7 @@ def enroll(
     if histology is not None:
         histology = histology_value(deps.pathway.definition, "enroll", histology)
     staging = _staging(deps.pathway.definition, fields or {})
+    prior_event = _prior(deps.pathway.definition, prior or {})
     with deps.uow() as uow:
         if uow.patients.by_mrn(mrn) is not None:
             raise Conflict(f"MRN {mrn} is already enrolled; use `pathway status {mrn}`")
@@ -118,11 +121,12 @@ def enroll(
         )
         refresh_patient(uow, deps.pathway, deps.calendar, patient, now, deps.routes)
         audit.note(uow, now, actor, "enrol", mrn, patient_id=patient.id, enrolled_on=str(enrolled_on))
-        if staging is not None:
-            event, data = staging
-            patient = record_in(
-                uow, deps, mrn, event, data, patient.enrolled_at, now, _valid_actor(actor)
-            ).patient
+        for found in (staging, prior_event):
+            if found is not None:
+                event, data = found
+                patient = record_in(
+                    uow, deps, mrn, event, data, patient.enrolled_at, now, _valid_actor(actor)
+                ).patient
         uow.commit()
     return patient
 
@@ -135,6 +139,18 @@ def _staging(definition: PathwayDefinition, fields: dict[str, Any]) -> tuple[str
     if event is None:
         raise InvalidInput(
             "enroll --set: this pathway records nothing at enrolment (no event has role staging)"
+        )
+    return event, validate_event_data(definition, event, fields)
+
+
+def _prior(definition: PathwayDefinition, fields: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+    """The prior-treatment event enrolment records with its fields (validated first), or None."""
+    if not fields:
+        return None
+    event = next((e for e, s in definition.events.items() if s.dose is not None and s.dose.prior), None)
+    if event is None:
+        raise InvalidInput(
+            "enroll --prior: this pathway records no prior treatment (no event has a dose with prior: true)"
         )
     return event, validate_event_data(definition, event, fields)
 

@@ -55,6 +55,8 @@ def enrol(request: Request, response: Response, body: schemas.EnrolIn, user: Enr
         birth_date=body.birth_date,
         histology=body.histology,
         on=body.enrolled_on,
+        fields=dict(body.staging),
+        prior=dict(body.prior_treatment),
         actor=user.name,
         confirm_new=body.confirm_new,
     )

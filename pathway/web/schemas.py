@@ -42,7 +42,9 @@ ClinicDate = Annotated[date, BeforeValidator(_iso_date), Field(ge=EARLIEST, le=L
 Instant = Annotated[datetime, BeforeValidator(_iso_instant), AfterValidator(_in_range)]
 Text = Annotated[str, Field(max_length=2000), AfterValidator(_no_nul)]
 Name = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_no_nul)]
-FieldValue = Annotated[str, Field(max_length=500), AfterValidator(_no_nul)] | int | float | bool
+_Text500 = Annotated[str, Field(max_length=500), AfterValidator(_no_nul)]
+# a list is the value of a multiple-choice field (e.g. the involved sites)
+FieldValue = _Text500 | int | float | bool | Annotated[list[_Text500], Field(max_length=50)]
 AlertId = Annotated[int, Path(ge=1, le=2**31 - 1, description="the alert's id")]
 Role = Literal["viewer", "coordinator", "clinician", "admin"]  # tested: = accounts.ROLES
 OverrideReason = Literal[
@@ -114,6 +116,19 @@ class EnrolIn(_In):
     enrolled_on: ClinicDate | None = Field(default=None, description="default: today")
     confirm_new: bool = Field(
         default=False, description="enrol although a patient with this name and birth date exists"
+    )
+    staging: dict[Annotated[str, Field(max_length=64)], FieldValue] = Field(
+        default_factory=dict,
+        description="fields of the staging event recorded with the enrolment",
+        examples=[{"sites": ["ilium", "si_joint"]}],
+    )
+    prior_treatment: dict[Annotated[str, Field(max_length=64)], FieldValue] = Field(
+        default_factory=dict,
+        description="fields of the prior-treatment event recorded with the enrolment (anthracycline "
+        "given before this pathway, cardiac-region RT)",
+        examples=[
+            {"drug": "epirubicin", "cumulative_dose": 150, "unit": "mg/m2", "cardiac_region_rt": False}
+        ],
     )
 
 
@@ -223,7 +238,7 @@ class EventOut(BaseModel):
     occurred_at: datetime
     recorded_at: datetime
     actor: str
-    data: dict[str, str | int | float | bool | None]
+    data: dict[str, str | int | float | bool | list[str] | None]
     reason: str | None
     changes: dict[str, list[str]]
     retracted: bool

@@ -302,3 +302,22 @@ def test_retracting_a_dose_takes_it_out_of_the_cumulative_dose(
     assert shown["bsa_m2"] == pytest.approx(1.818, abs=0.001)
     text = " ".join(ok(cli("status", "MRN-1")).stdout.split())  # the terminal may wrap lines
     assert "75 mg/m² doxorubicin-equivalent" in text and "LVEF 62 % (echo" in text and "cycle 2" in text
+
+
+def test_prior_anthracycline_recorded_at_enrolment_counts_and_a_bad_one_enrols_nobody(
+    cli: Cli, frozen: FrozenDateTimeFactory
+) -> None:
+    prior = ["drug=epirubicin", "cumulative_dose=187.5", "unit=mg/m2", "cardiac_region_rt=yes"]
+    args = [x for p in prior for x in ("--prior", p)]
+    ok(cli("enroll", "MRN-1", "--on", day(-10), "--histology", "sts", *args))
+    status = as_json(cli("status", "MRN-1", "--json"))
+    assert status["anthracycline"]["cumulative_mg_m2"] == 150  # 187.5 x 0.8
+    history = ok(cli("history", "MRN-1")).stdout
+    assert "prior_treatment" in history
+
+    bad = ["drug=epirubicin", "cumulative_dose=187.5", "unit=mg", "cardiac_region_rt=no"]
+    message = refused(cli("enroll", "MRN-2", "--on", day(-10), *[x for p in bad for x in ("--prior", p)]))
+    assert "unit" in message and "mg/m2" in message
+    assert "no patient with MRN 'MRN-2'" in refused(cli("status", "MRN-2"))  # nothing was written
+    message = refused(cli("enroll", "MRN-3", "--prior", "drug"))
+    assert "--prior 'drug': use FIELD=VALUE" in message

@@ -49,3 +49,19 @@ def test_the_record_form_offers_required_choices_empty_and_refuses_them_empty(
         follow_redirects=True,
     )
     assert "needs field &#39;region&#39;" in response.text or "needs field 'region'" in response.text
+
+
+def test_enrolment_records_the_staging_and_the_prior_anthracycline_or_nothing(
+    client: TestClient, tokens: dict[str, str]
+) -> None:
+    auth = bearer(tokens["coordinator"])
+    prior = {"drug": "doxorubicin", "cumulative_dose": 120, "unit": "mg/m2", "cardiac_region_rt": False}
+    body = {"mrn": "MRN-P", "staging": {"sites": ["ilium", "si_joint"]}, "prior_treatment": prior}
+    assert client.post("/api/v1/patients", headers=auth, json=body).status_code == 201
+    events = client.get("/api/v1/patients/MRN-P/events", headers=auth).json()
+    assert [e["event"] for e in events] == ["staging_recorded", "prior_treatment"]
+    assert events[0]["data"]["sites"] == ["ilium", "si_joint"]
+    bad = {**body, "mrn": "MRN-Q", "prior_treatment": {**prior, "cumulative_dose": 99999}}
+    refused = client.post("/api/v1/patients", headers=auth, json=bad)
+    assert refused.status_code == 422 and "cumulative_dose" in refused.text
+    assert client.get("/api/v1/patients/MRN-Q", headers=auth).status_code == 404
