@@ -11,12 +11,12 @@ from pathway.domain.bone_checks import BONE_CHECK_TYPES, bone_finding
 from pathway.domain.clinical_time import local_date
 from pathway.domain.definition import HISTOLOGY_FIELD, PathwayDefinition
 from pathway.domain.dose_check import dose_finding, prescription
-from pathway.domain.drug_checks import DRUG_CHECKS, drug_finding, on_drug
+from pathway.domain.drug_checks import drug_finding, on_drug
 from pathway.domain.durations import Duration
 from pathway.domain.events import show_value
 from pathway.domain.followups import FollowUp
 from pathway.domain.model import Patient
-from pathway.domain.rules_spec import SEVERITY_RANK, CheckSpec
+from pathway.domain.rules_spec import DRUG_CHECKS, SEVERITY_RANK, CheckSpec
 from pathway.domain.timeline import Moment
 from pathway.domain.windows import closes_day, target_day
 

@@ -17,9 +17,6 @@ from pathway.domain.model import EventRecord, Patient
 from pathway.domain.rules_spec import CheckSpec
 from pathway.domain.timeline import Moment
 
-DRUG_CHECKS = frozenset(
-    {"cumulative_dose", "lvef_recheck", "drop_from_first", "population", "lab_limits", "renal_dose"}
-)
 _OPS: dict[str, Callable[[float, float], bool]] = {
     "<": lambda a, b: a < b,
     "<=": lambda a, b: a <= b,

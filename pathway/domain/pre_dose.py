@@ -15,6 +15,7 @@ from pathway.domain import bone_agents
 from pathway.domain.clinical_time import local_date
 from pathway.domain.definition import PathwayDefinition
 from pathway.domain.dose_arithmetic import next_line_dose
+from pathway.domain.drug_checks import drug_finding
 from pathway.domain.rules_spec import BeforeDoseSpec
 from pathway.domain.timeline import Moment
 
@@ -22,7 +23,15 @@ from pathway.domain.timeline import Moment
 def planned_dose_day(
     definition: PathwayDefinition, spec: BeforeDoseSpec, upto: Sequence[Moment], zone: tzinfo
 ) -> date | None:
-    """The clinic day of the next planned dose, from the moments up to the anchor (None: none)."""
+    """The clinic day of the next planned dose, from the moments up to the anchor (None: none, or
+    the rule's `when_check` finds nothing at the anchor)."""
+    if spec.when_check is not None and upto:
+        check = definition.rules.checks[spec.when_check]
+        if (
+            upto[-1].type != check.event
+            or drug_finding(definition, check, upto[-1], list(upto), None, zone) is None
+        ):
+            return None
     if spec.agent is not None:
         days = [
             bone_agents.next_planned_dose(definition, course, zone)

@@ -36,8 +36,12 @@ def _timing(rid: str, rule: FollowUpRule) -> list[RuleEntry]:
     w = rule.window
     base = "after the anchor"
     if rule.before_dose is not None:
-        of = rule.before_dose.agent or rule.before_dose.drug
-        base = f"from the next planned {of} dose (as of the anchor; only results inside count)"
+        spec = rule.before_dose
+        base = f"from the next planned {spec.agent or spec.drug} dose, as of the anchor"
+        if spec.when_check:
+            base += f" where {spec.when_check} finds it due"
+        if rule.done.in_window:
+            base += "; only results inside count"
     window = f"opens {w.opens}, target {w.target or w.closes}, closes {w.closes} {base}"
     if rule.recurring:
         window += ", again after each done"

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from pathway.domain.conditions import Absent, Comparison, Condition
 from pathway.domain.durations import Duration
-from pathway.domain.rules_spec import ANY_EVENT, ENROLMENT, CheckSpec, FollowUpRule
+from pathway.domain.rules_spec import ANY_EVENT, DRUG_CHECKS, ENROLMENT, CheckSpec, FollowUpRule
 
 if TYPE_CHECKING:
     from pathway.domain.definition import PathwayDefinition
@@ -68,6 +68,10 @@ def _before_dose(d: PathwayDefinition, at: str, rule: FollowUpRule) -> list[str]
             problems.append(f"{at}.before_dose.drug: '{spec.drug}' is not in the drugs catalogue")
     if spec is not None and spec.agent is not None and spec.agent not in d.drugs:
         problems.append(f"{at}.before_dose.agent: '{spec.agent}' is not in the drugs catalogue")
+    if spec is not None and spec.when_check is not None:
+        check = d.rules.checks.get(spec.when_check)
+        if check is None or check.type not in DRUG_CHECKS:
+            problems.append(f"{at}.before_dose.when_check: '{spec.when_check}' is not a drug check")
     if spec is not None and (rule.anchor.each or rule.per):
         problems.append(f"{at}.before_dose: one instance per planned dose; no anchor.each or per")
     if done.each_of is not None and (not done.all_of or not isinstance(done.when.get(done.each_of), list)):

@@ -128,6 +128,12 @@ class WindowSpec(_Strict):
         return Duration.parse(self.closes).is_clock_time
 
 
+# check types judged by `drug_checks.drug_finding`
+DRUG_CHECKS = frozenset(
+    {"cumulative_dose", "lvef_recheck", "drop_from_first", "population", "lab_limits", "renal_dose"}
+)
+
+
 class BeforeDoseSpec(_Strict):
     """The window counts back from the next planned dose as of the anchor: of the active course of
     a bone-modifying `agent` (its schedule rule), or of the systemic line in force whose regimen
@@ -137,6 +143,8 @@ class BeforeDoseSpec(_Strict):
     agent: str | None = None
     schedules: tuple[str, ...] = ()  # with agent: only courses on these schedules (none: any)
     drug: str | None = None
+    # only where this drug check finds something at the anchor (A37: the LVEF recheck threshold)
+    when_check: str | None = None
 
     @model_validator(mode="after")
     def _one(self) -> BeforeDoseSpec:

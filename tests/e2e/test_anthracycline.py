@@ -321,3 +321,27 @@ def test_prior_anthracycline_recorded_at_enrolment_counts_and_a_bad_one_enrols_n
     assert "no patient with MRN 'MRN-2'" in refused(cli("status", "MRN-2"))  # nothing was written
     message = refused(cli("enroll", "MRN-3", "--prior", "drug"))
     assert "--prior 'drug': use FIELD=VALUE" in message
+
+
+def test_t24_puts_the_lvef_recheck_on_the_worklist_with_the_next_dose_date(
+    cli: Cli, frozen: FrozenDateTimeFactory
+) -> None:
+    start_line(cli, frozen, "MRN-1")
+    prior = ["drug=epirubicin", "cumulative_dose=187.5", "unit=mg/m2", "cardiac_region_rt=no"]
+    record(cli, "MRN-1", "prior_treatment", *prior, on=day(0))
+
+    def t24() -> list[dict[str, object]]:
+        status = as_json(cli("status", "MRN-1", "--json"))
+        return [f for f in status["follow_ups"] if f["rule"] == "T24"]
+
+    give(cli, frozen, "MRN-1", 1)  # 225: under the 300 threshold
+    assert t24() == []
+    give(cli, frozen, "MRN-1", 2)  # 300: measure LVEF before cycle 3 (day 42)
+    [clock] = t24()
+    assert (clock["opens"], clock["closes"]) == (day(28), day(42))
+    frozen.move_to(noon(day(43)))
+    assert [f["status"] for f in t24()] == ["overdue"]
+    record(cli, "MRN-1", "lvef_measured", "lvef_percent=58", "method=echo", on=day(43))
+    assert t24() == []
+    give(cli, frozen, "MRN-1", 3)  # 375 with an LVEF since the crossing: no new clock
+    assert t24() == []
