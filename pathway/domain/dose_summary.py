@@ -13,9 +13,12 @@ from pathway.domain.dose_arithmetic import Dose, Projection, body_surface_area, 
 from pathway.domain.drug_checks import cardiac_risk, meets, recheck_threshold
 from pathway.domain.drugs import SHOWN_UNIT
 from pathway.domain.durations import Duration
+from pathway.domain.followups import derive_follow_ups
 from pathway.domain.history import live_events
 from pathway.domain.model import EventRecord
 from pathway.domain.rules_spec import CheckSpec
+from pathway.domain.timeline import Moment
+from pathway.domain.windows import Calendar, closes_day
 
 
 @dataclass(frozen=True)
@@ -122,6 +125,22 @@ def _recheck_due(
         return []
     method = str(lvefs[0].data.get(d.dosing.method_field)) if lvefs else "the baseline's method"
     return [f"LVEF by {method}: the cumulative dose reached {threshold:g} mg/m² ({check.id})"]
+
+
+def open_line_clocks(
+    d: PathwayDefinition, timeline: list[Moment], calendar: Calendar, now: datetime
+) -> list[str]:
+    """The pre-dose clocks of the line's drugs still open (T23, T24, T26), each with its last day."""
+    rules = frozenset(
+        rid for rid, r in d.rules.follow_ups.items() if r.before_dose is not None and r.before_dose.drug
+    )
+    live = [m for m in timeline if m.at <= now]
+    out = []
+    for fu in derive_follow_ups(d, live, calendar, only=rules):
+        if fu.outcome == "open":
+            step = d.rules.follow_ups[fu.rule].step
+            out.append(f"{step}: by {closes_day(fu.window, calendar.zone)} ({fu.rule}, {fu.status(now)})")
+    return out
 
 
 def shown_next(summary: DoseSummary, zone: tzinfo) -> str:

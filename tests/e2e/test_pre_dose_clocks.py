@@ -168,6 +168,9 @@ def test_ifosfamide_cycle_needs_urinalysis_blood_count_and_renal_function(
             on=f"2026-03-{9 + day}",
         )
     assert window(cli, "MRN-1", "T26") == ("2026-03-30", "2026-03-31", "2026-03-31")
+    doses = as_json(cli("status", "MRN-1", "--json"))["anthracycline"]
+    assert doses["next_dose"]["cycle"] == 2 and doses["next_dose"]["due_on"] == "2026-03-31"
+    assert any("T26" in item and "by 2026-03-31" in item for item in doses["outstanding"])
     frozen.move_to(noon("2026-03-30"))
     lab(cli, "MRN-1", "urine_rbc", "2", "/HPF", "2026-03-30")
     lab(cli, "MRN-1", "wbc", "5000", "/uL", "2026-03-30")
