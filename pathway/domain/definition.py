@@ -241,7 +241,7 @@ def _cross_check(d: PathwayDefinition) -> list[str]:
         problems += _check_fields(d, name, spec)
         problems += _check_dose_fields(d, name, spec)
     problems += AlertPolicy.problems({k: p.value for k, p in d.parameters.items()})
-    problems += _check_dosing(d)
+    problems += _check_dosing(d) + _check_recorded_with(d)
     fields = {n: {f: s.values for f, s in e.fields.items()} for n, e in d.events.items()}
     return problems + _check_roles(d) + check_rules(d) + check_codes(d.codes, fields)
 
@@ -297,6 +297,15 @@ def _check_dosing(d: PathwayDefinition) -> list[str]:
             if x not in d.drugs
         ]
     return problems
+
+
+def _check_recorded_with(d: PathwayDefinition) -> list[str]:
+    return [
+        f"drugs.{name}.recorded_with: unknown event '{e}'"
+        for name, drug in d.drugs.items()
+        for e in drug.recorded_with
+        if e not in d.events
+    ]
 
 
 def _check_dose_fields(d: PathwayDefinition, name: str, spec: EventSpec) -> list[str]:

@@ -33,6 +33,9 @@ class DrugSpec(_Strict):
     unit: DoseUnit
     doxorubicin_equivalent: Equivalence | None = None  # anthracyclines: counted in the cumulative dose
     cardiotoxic: bool = False  # another cardiotoxic drug (lowers the A35 threshold), not an anthracycline
+    # its doses are recorded with these events only (a bone agent's schedule and pre-dose checks
+    # follow bma_started/bma_dose); a generic dose event naming it is refused with their names
+    recorded_with: tuple[str, ...] = ()
     description: str = ""
     source: Annotated[str, Field(min_length=3)]
     kind: EvidenceKind
@@ -61,6 +64,11 @@ def unit_problem(
     spec = drugs.get(str(drug))
     if spec is None:
         return f"{event}.{fields.drug}: '{drug}' is not in the pathway file's drug catalogue"
+    if spec.recorded_with and event not in spec.recorded_with:
+        return (
+            f"{event}.{fields.drug}: {drug} ({spec.drug_class}) is recorded with "
+            f"{' or '.join(spec.recorded_with)}, so that its schedule and pre-dose checks follow it"
+        )
     if unit is None and data.get(fields.dose) is not None:
         return f"{event}.{fields.unit}: give the dose's unit; {drug} is dosed in {spec.unit}"
     if unit is not None and unit != spec.unit:

@@ -179,3 +179,15 @@ def test_a_gctb_loading_schedule_with_a_missed_day_15_dose_alerts(
     assert alerts(cli, "MRN-1", "A26b") == []
     frozen.move_to(noon("2026-03-20"))
     assert alerts(cli, "MRN-1", "A26b") == ["warning"]
+
+
+def test_a_bone_agent_given_as_a_generic_drug_dose_is_refused_naming_its_events(
+    cli: Cli, frozen: FrozenDateTimeFactory
+) -> None:
+    ok(cli("enroll", "MRN-1", "--on", "2026-03-02"))
+    frozen.move_to(noon("2026-03-20"))
+    for drug in ("denosumab", "zoledronic_acid"):
+        args = ["record", "MRN-1", "drug_given", "--on", "2026-03-20", "--by", "j.smith"]
+        message = refused(cli(*args, "--set", f"drug={drug}", "--set", "dose=4", "--set", "unit=mg"))
+        assert f"{drug} (bone-modifying agent" in message and "bma_started or bma_dose" in message
+    assert "drug_given" not in ok(cli("history", "MRN-1")).stdout  # nothing was written
