@@ -1,21 +1,19 @@
 """Pre-dose clocks end to end (issue 13 item 6): windows that count back from the NEXT PLANNED
 DOSE, re-derived at every dose given. T19 (corrected calcium before denosumab, SRE and GCTB), T20
-(renal function before zoledronic acid), T23 (baseline LVEF before a doxorubicin line), T26a-c
-(urinalysis, white cells and platelets, renal function before an ifosfamide cycle): each firing,
-not firing, and following the doses; the real CLI on SQLite and PostgreSQL, freezegun time."""
+(renal function before zoledronic acid), T23 (baseline LVEF before a doxorubicin line), T26
+(urinalysis, white cells, platelets and creatinine before an ifosfamide cycle), and a pause: each
+firing, not firing, and following the doses; the real CLI on SQLite and PostgreSQL, freezegun time."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
 
 from tests.e2e.conftest import Cli, as_json, ok
+from tests.e2e.test_bone_agents import DENOSUMAB, alerts, lab, noon, record
 
-LIVE = ("open", "acknowledged", "snoozed")
-DENOSUMAB = ("agent=denosumab", "schedule=q4w", "dose_mg=120")
 ZOLEDRONIC = ("agent=zoledronic_acid", "schedule=q4w", "dose_mg=4")
 
 
@@ -24,25 +22,15 @@ def initialised(cli: Cli) -> None:
     ok(cli("init"))
 
 
-def noon(day: str) -> datetime:
-    return datetime.fromisoformat(f"{day}T12:00").replace(tzinfo=UTC)
-
-
-def record(cli: Cli, mrn: str, event: str, *fields: str, on: str) -> None:
-    args = ["record", mrn, event, "--by", "j.smith", "--on", on]
-    for f in fields:
-        args += ["--set", f]
-    ok(cli(*args))
-
-
-def lab(cli: Cli, mrn: str, test: str, value: str, unit: str, on: str) -> None:
-    record(cli, mrn, "lab_result", f"test={test}", f"value={value}", f"unit={unit}", on=on)
-
-
-def alerts(cli: Cli, mrn: str, alert: str) -> list[str]:
-    ok(cli("sweep"))
-    rows: list[dict[str, Any]] = as_json(cli("alerts", "--status", "all", "--mrn", mrn, "--json"))
-    return sorted(a["severity"] for a in rows if a["status"] in LIVE and a["rule"] == alert)
+def two_patients_start(cli: Cli, frozen: FrozenDateTimeFactory, agent: tuple[str, ...], *result: str) -> None:
+    """MRN-1 and MRN-2 start the agent on 20 March with a dental exam and `result` two days before."""
+    for mrn in ("MRN-1", "MRN-2"):
+        ok(cli("enroll", mrn, "--on", "2026-03-02"))
+    frozen.move_to(noon("2026-03-20"))
+    for mrn in ("MRN-1", "MRN-2"):
+        record(cli, mrn, "dental_exam", on="2026-03-10")
+        lab(cli, mrn, *result, "2026-03-18")
+        record(cli, mrn, "bma_started", *agent, on="2026-03-20")
 
 
 def pending(cli: Cli, mrn: str, rule: str) -> list[dict[str, Any]]:
@@ -60,13 +48,7 @@ def window(cli: Cli, mrn: str, rule: str) -> tuple[str, str, str] | None:
 def test_calcium_before_each_denosumab_dose_counts_back_from_the_planned_dose(
     cli: Cli, frozen: FrozenDateTimeFactory
 ) -> None:
-    for mrn in ("MRN-1", "MRN-2"):
-        ok(cli("enroll", mrn, "--on", "2026-03-02"))
-    frozen.move_to(noon("2026-03-20"))
-    for mrn in ("MRN-1", "MRN-2"):
-        record(cli, mrn, "dental_exam", on="2026-03-10")
-        lab(cli, mrn, "corrected_calcium", "2.4", "mmol/L", "2026-03-18")
-        record(cli, mrn, "bma_started", *DENOSUMAB, on="2026-03-20")
+    two_patients_start(cli, frozen, DENOSUMAB, "corrected_calcium", "2.4", "mmol/L")
     # next dose planned 28 days on (17 April): results count from 14 days before it
     assert window(cli, "MRN-1", "T19") == ("2026-04-03", "2026-04-14", "2026-04-17")
     frozen.move_to(noon("2026-04-02"))
@@ -95,13 +77,7 @@ def test_calcium_before_each_denosumab_dose_counts_back_from_the_planned_dose(
 
 
 def test_renal_function_before_each_zoledronic_acid_dose(cli: Cli, frozen: FrozenDateTimeFactory) -> None:
-    for mrn in ("MRN-1", "MRN-2"):
-        ok(cli("enroll", mrn, "--on", "2026-03-02"))
-    frozen.move_to(noon("2026-03-20"))
-    for mrn in ("MRN-1", "MRN-2"):
-        record(cli, mrn, "dental_exam", on="2026-03-10")
-        lab(cli, mrn, "crcl", "75", "mL/min", "2026-03-18")
-        record(cli, mrn, "bma_started", *ZOLEDRONIC, on="2026-03-20")
+    two_patients_start(cli, frozen, ZOLEDRONIC, "crcl", "75", "mL/min")
     assert window(cli, "MRN-1", "T20") == ("2026-04-03", "2026-04-14", "2026-04-17")
     frozen.move_to(noon("2026-04-12"))
     lab(cli, "MRN-2", "creatinine", "0.9", "mg/dL", "2026-04-12")
