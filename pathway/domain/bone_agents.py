@@ -24,7 +24,8 @@ from pathway.domain.errors import InvalidInput
 from pathway.domain.rules_spec import FollowUpRule
 from pathway.domain.timeline import Moment
 
-START, DOSE, HOLD = "bma_started", "bma_dose", "bma_held"
+START, DOSE, HOLD, PLAN = "bma_started", "bma_dose", "bma_held", "bma_planned"
+FIRST_DOSE_ON = "first_dose_on"
 LINE_START, LINE_DOSE, LINE_END = "systemic_started", "systemic_dose", "systemic_completed"
 GCTB_REGIMEN, DENOSUMAB, GCTB_SCHEDULE = "denosumab_gctb", "denosumab", "gctb_loading"
 AGENT, SCHEDULE, DOSE_MG, REGIMEN = "agent", "schedule", "dose_mg", "regimen"
@@ -83,6 +84,19 @@ def courses(timeline: Iterable[Moment]) -> list[Course]:
         elif m.type == LINE_END:
             end("gctb", m.at)
     return sorted([*done, *open_.values()], key=lambda c: (c.start.at, c.start.seq))
+
+
+def planned_first_doses(timeline: Iterable[Moment], agent: str) -> list[date]:
+    """The first doses planned for `agent` (`bma_planned`) whose course has not started since."""
+    pending: list[date] = []
+    for m in timeline:
+        if m.event is None or m.event.data.get(AGENT) != agent:
+            continue
+        if m.type == PLAN:
+            pending = [date.fromisoformat(str(m.event.data[FIRST_DOSE_ON]))]
+        elif m.type == START:
+            pending = []
+    return pending
 
 
 def course_dosed_by(all_courses: Iterable[Course], seq: int) -> Course | None:

@@ -25,7 +25,7 @@ from pathway.domain.bone_checks import BONE_CHECK_TYPES, bone_check_events
 from pathway.domain.clinical_time import local_date, start_of_day
 from pathway.domain.conditions import ParamLookup, all_hold, event_holds
 from pathway.domain.definition import PathwayDefinition
-from pathway.domain.pre_dose import dose_events, planned_dose_day
+from pathway.domain.pre_dose import closing_reason, dose_events, planned_dose_day
 from pathway.domain.rules_spec import ANY_EVENT, ENROLMENT, BeforeDoseSpec, FollowUpRule
 from pathway.domain.status import FollowUpStatus, follow_up_status
 from pathway.domain.timeline import Moment
@@ -375,7 +375,8 @@ def _step(w: _Walk, m: Moment, definition: PathwayDefinition) -> None:
     ):
         w.open(m, f"entered {m.after[rule.track]} ({m.type}, event {m.seq})")
     if w.current is not None and m.type in w.dose_moves and w.planned and w.planned(w.position) is None:
-        w.close("cancelled", cancel_reason=f"no further dose planned after {_label(m)} on {w.day(m)}")
+        reason = closing_reason(definition, m.type)
+        w.close("cancelled", cancel_reason=f"{reason}: {_label(m)} on {w.day(m)}")
     if (w.current is not None or w.missed) and not w.runs(m.after, definition):
         w.close_all(
             "cancelled", cancel_reason=f"{rule.track} moved to {m.after[rule.track]} ({m.type} on {w.day(m)})"

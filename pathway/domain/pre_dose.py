@@ -32,14 +32,16 @@ def planned_dose_day(
             or drug_finding(definition, check, upto[-1], list(upto), None, zone) is None
         ):
             return None
-    if spec.agent is not None:
-        days = [
-            bone_agents.next_planned_dose(definition, course, zone)
-            for course in bone_agents.courses(upto)
-            if course.ended_at is None
-            and course.agent == spec.agent
-            and (not spec.schedules or course.schedule in spec.schedules)
-        ]
+    if spec.agents:
+        days: list[date | None] = [d for a in spec.agents for d in bone_agents.planned_first_doses(upto, a)]
+        if not spec.first_only:
+            days += [
+                bone_agents.next_planned_dose(definition, course, zone)
+                for course in bone_agents.courses(upto)
+                if course.ended_at is None
+                and course.agent in spec.agents
+                and (not spec.schedules or course.schedule in spec.schedules)
+            ]
         planned = [d for d in days if d is not None]
         return min(planned) if planned else None
     assert spec.drug is not None
@@ -47,10 +49,18 @@ def planned_dose_day(
     return local_date(at, zone) if at is not None else None
 
 
+def closing_reason(definition: PathwayDefinition, event: str) -> str:
+    """Why a pre-dose clock closes at an event after which no dose is planned for it."""
+    doses = {bone_agents.START, bone_agents.DOSE, bone_agents.LINE_DOSE}
+    doses |= {e for e, s in definition.events.items() if s.dose is not None and not s.dose.prior}
+    return "the dose came" if event in doses else "no further dose planned after"
+
+
 def dose_events(definition: PathwayDefinition, spec: BeforeDoseSpec) -> frozenset[str]:
     """The events that can move the next planned dose (for the scope of a recorded event)."""
-    if spec.agent is not None:
+    if spec.agents:
         names = {
+            bone_agents.PLAN,
             bone_agents.START,
             bone_agents.DOSE,
             bone_agents.HOLD,

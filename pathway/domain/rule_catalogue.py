@@ -37,7 +37,8 @@ def _timing(rid: str, rule: FollowUpRule) -> list[RuleEntry]:
     base = "after the anchor"
     if rule.before_dose is not None:
         spec = rule.before_dose
-        base = f"from the next planned {spec.agent or spec.drug} dose, as of the anchor"
+        what = " or ".join(spec.agents) if spec.agents else spec.drug
+        base = f"from the {'first' if spec.first_only else 'next'} planned {what} dose, as of the anchor"
         if spec.when_check:
             base += f" where {spec.when_check} finds it due"
         if rule.done.in_window:

@@ -66,8 +66,9 @@ def _before_dose(d: PathwayDefinition, at: str, rule: FollowUpRule) -> list[str]
             problems.append(f"{at}.before_dose.drug: the pathway has no dosing block (no line plan)")
         elif spec.drug not in d.drugs:
             problems.append(f"{at}.before_dose.drug: '{spec.drug}' is not in the drugs catalogue")
-    if spec is not None and spec.agent is not None and spec.agent not in d.drugs:
-        problems.append(f"{at}.before_dose.agent: '{spec.agent}' is not in the drugs catalogue")
+    for agent in spec.agents if spec is not None else ():
+        if agent not in d.drugs:
+            problems.append(f"{at}.before_dose.agents: '{agent}' is not in the drugs catalogue")
     if spec is not None and spec.when_check is not None:
         check = d.rules.checks.get(spec.when_check)
         if check is None or check.type not in DRUG_CHECKS:

@@ -140,16 +140,18 @@ class BeforeDoseSpec(_Strict):
     includes `drug` (cycle 1 on the line's start, then the plan's cycle interval). No planned dose,
     no instance."""
 
-    agent: str | None = None
-    schedules: tuple[str, ...] = ()  # with agent: only courses on these schedules (none: any)
+    agents: tuple[str, ...] = ()  # bone-modifying agents: the soonest planned dose of any of them
+    schedules: tuple[str, ...] = ()  # with agents: only courses on these schedules (none: any)
     drug: str | None = None
     # only where this drug check finds something at the anchor (A37: the LVEF recheck threshold)
     when_check: str | None = None
+    # with agents: only the planned FIRST dose of a course (a plan recorded, the course not started)
+    first_only: bool = False
 
     @model_validator(mode="after")
     def _one(self) -> BeforeDoseSpec:
-        if (self.agent is None) == (self.drug is None):
-            raise ValueError("give exactly one of agent (a bone-modifying agent) or drug (of the line)")
+        if bool(self.agents) == (self.drug is not None):
+            raise ValueError("give exactly one of agents (bone-modifying agents) or drug (of the line)")
         return self
 
 

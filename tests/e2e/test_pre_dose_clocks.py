@@ -193,3 +193,31 @@ def test_a_pause_moves_the_pre_dose_window_with_the_dose(cli: Cli, frozen: Froze
     assert alerts(cli, "MRN-1", "T19") == []  # held while paused
     record(cli, "MRN-1", "care_resumed", on="2026-04-11")
     assert window(cli, "MRN-1", "T19") == ("2026-04-13", "2026-04-24", "2026-04-27")  # 10 days later
+
+
+def test_a_planned_first_dose_brings_the_dental_exam_and_the_first_calcium_due_before_it(
+    cli: Cli, frozen: FrozenDateTimeFactory
+) -> None:
+    for mrn in ("MRN-1", "MRN-2"):
+        ok(cli("enroll", mrn, "--on", "2026-01-05"))
+    frozen.move_to(noon("2026-03-10"))
+    plan = ("agent=denosumab", "schedule=q4w", "first_dose_on=2026-03-24")
+    record(cli, "MRN-2", "dental_exam", on="2026-01-15")  # within 6 months of the planned day
+    for mrn in ("MRN-1", "MRN-2"):
+        record(cli, mrn, "bma_planned", *plan, on="2026-03-10")
+    assert window(cli, "MRN-1", "T18") == ("2025-09-24", "2026-03-23", "2026-03-24")
+    assert window(cli, "MRN-2", "T18") is None
+    assert window(cli, "MRN-1", "T19") == ("2026-03-10", "2026-03-21", "2026-03-24")
+    frozen.move_to(noon("2026-03-22"))
+    assert alerts(cli, "MRN-1", "T19") == ["warning"]
+    assert alerts(cli, "MRN-1", "T18") == []
+    lab(cli, "MRN-1", "corrected_calcium", "2.4", "mmol/L", "2026-03-22")
+    assert alerts(cli, "MRN-1", "T19") == []
+    frozen.move_to(noon("2026-03-24"))
+    assert alerts(cli, "MRN-1", "T18") == ["warning"]
+    record(cli, "MRN-1", "dental_exam", on="2026-03-24")
+    assert alerts(cli, "MRN-1", "T18") == []
+    # the first dose given: the clocks move on to the second dose (28 days later)
+    record(cli, "MRN-2", "bma_started", *DENOSUMAB, on="2026-03-24")
+    assert window(cli, "MRN-2", "T18") is None
+    assert window(cli, "MRN-2", "T19") == ("2026-04-07", "2026-04-18", "2026-04-21")
