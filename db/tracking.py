@@ -13,6 +13,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from db.alert_audit import alert_chains, append_actions
+from db.fast import Prebuilt
 from db.repository import connection
 from db.status_sql import OPEN_ROWS
 from db.tables import PAUSED, RENOTIFY_DUE, AlertActionRow, AlertRow, FollowUpRow, PatientRow
@@ -88,6 +89,12 @@ _RENOTIFY_DUE = (
     .order_by(_A.c.id)
 )
 _SET_NEXT_RENOTIFY = update(_A).where(_A.c.id == bindparam("b_id")).values(next_renotify_at=bindparam("at"))
+# the refresh's statements on the driver's cursor (db.fast)
+_FAST_FU_OF = Prebuilt(_FU_OF)
+_FAST_FU_OF_RULES: dict[frozenset[str], Prebuilt] = {}
+_FAST_FU_UPDATE = Prebuilt(_FU_UPDATE, dml=True)
+_FAST_ALERTS_OF = Prebuilt(_ALERTS_OF)
+_FAST_ALERT_UPDATE = Prebuilt(_ALERT_UPDATE, dml=True)
 
 
 def _dialect(conn: Connection) -> str:
@@ -107,6 +114,15 @@ def _follow_ups_of_rules(rules: frozenset[str]) -> Any:
     return stmt
 
 
+def _fast_follow_ups_of_rules(rules: frozenset[str]) -> Prebuilt:
+    found = _FAST_FU_OF_RULES.get(rules)
+    if found is None:
+        if len(_FAST_FU_OF_RULES) > 1000:
+            _FAST_FU_OF_RULES.clear()
+        found = _FAST_FU_OF_RULES[rules] = Prebuilt(_follow_ups_of_rules(rules))
+    return found
+
+
 def _follow_up(row: Any) -> StoredFollowUp:
     values = list(row)
     values[_FU_NOTES_AT] = list(values[_FU_NOTES_AT] or [])
@@ -120,11 +136,11 @@ class SqlFollowUpRepository:
     def for_patient(self, patient_id: int, rules: Collection[str] | None = None) -> list[StoredFollowUp]:
         conn = connection(self.session)
         if rules is None:
-            rows = conn.execute(_FU_OF, {"pid": patient_id})
+            rows = _FAST_FU_OF.rows(conn, {"pid": patient_id})
         elif not rules:
             return []
         else:
-            rows = conn.execute(_follow_ups_of_rules(frozenset(rules)), {"pid": patient_id})
+            rows = _fast_follow_ups_of_rules(frozenset(rules)).rows(conn, {"pid": patient_id})
         return [_follow_up(r) for r in rows]
 
     def insert(self, values: list[NewFollowUp]) -> dict[tuple[str, str, datetime], int]:
@@ -136,10 +152,10 @@ class SqlFollowUpRepository:
         return {(r[0], r[1], r[2]): int(r[3]) for r in conn.execute(_FU_INSERT[_dialect(conn)], rows)}
 
     def update(self, follow_up_id: int, expected_status: str, change: FollowUpChange) -> bool:
-        result = connection(self.session).execute(
-            _FU_UPDATE, {**change.values(), "b_id": follow_up_id, "b_status": expected_status}
+        count = _FAST_FU_UPDATE.run(
+            connection(self.session), {**change.values(), "b_id": follow_up_id, "b_status": expected_status}
         )
-        return bool(result.rowcount == 1)
+        return count == 1
 
     def patients_to_check(self, now: datetime, limit: int) -> list[int]:
         """Patients with a snooze or an override that has run out (their alerts may reopen),
@@ -205,7 +221,7 @@ class SqlAlertRepository:
         self.stamp = stamp or {}  # written on every alert inserted (see SqlUnitOfWork)
 
     def for_patient(self, patient_id: int) -> list[StoredAlert]:
-        rows = connection(self.session).execute(_ALERTS_OF, {"pid": patient_id})
+        rows = _FAST_ALERTS_OF.rows(connection(self.session), {"pid": patient_id})
         return [StoredAlert(*r) for r in rows]
 
     def insert_many(self, values: list[NewAlert]) -> list[InsertedAlert]:
@@ -280,10 +296,10 @@ class SqlAlertRepository:
         return int(row[0]) if row else None
 
     def update(self, alert_id: int, expected_status: str, change: AlertChange) -> bool:
-        result = connection(self.session).execute(
-            _ALERT_UPDATE, {**change.values(), "b_id": alert_id, "b_status": expected_status}
+        count = _FAST_ALERT_UPDATE.run(
+            connection(self.session), {**change.values(), "b_id": alert_id, "b_status": expected_status}
         )
-        return bool(result.rowcount == 1)
+        return count == 1
 
     def listing(
         self,

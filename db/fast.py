@@ -1,0 +1,165 @@
+"""Prebuilt statements run on the DB-API cursor of a SQLAlchemy connection (the event path).
+
+A Core statement is compiled once per dialect (and, for an UPDATE or INSERT, per set of columns
+it sets); each call then converts the parameters and the rows with SQLAlchemy's own bind and
+result processors for those columns, and sends the SQL text to the driver: what SQLAlchemy's
+execution layer would send and return, without the per-statement work of that layer (execution
+context, parameter construction, result object). SQLite's datetime text in SQLAlchemy's own
+format is parsed with `datetime.fromisoformat` (the same value, faster than its pattern).
+
+Listeners of `before_cursor_execute` still see every statement (the statement-count test, the
+bench's capture), and driver errors are raised as SQLAlchemy's (IntegrityError and so on) through
+the connection's own handler.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy.sql.elements import ClauseElement
+from sqlmodel.sql.sqltypes import UTCDateTime
+
+Row = tuple[Any, ...]
+Processor = Callable[[Any], Any] | None
+
+
+def _sqlite_utc(fallback: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """UTCDateTime read back from SQLite: 'YYYY-MM-DD HH:MM:SS[.ffffff]' as SQLAlchemy writes it."""
+
+    def parse(value: Any) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, str) and len(value) in (19, 26) and value[10] == " ":
+            return datetime.fromisoformat(value).replace(tzinfo=UTC)
+        return fallback(value)
+
+    return parse
+
+
+class _Compiled:
+    __slots__ = ("sql", "names", "consts", "binds", "results", "dialect")
+
+    def __init__(self, stmt: ClauseElement, conn: Connection, keys: Collection[str] | None) -> None:
+        dialect = conn.dialect
+        compiled = stmt.compile(dialect=dialect, column_keys=list(keys) if keys is not None else None)
+        if compiled.escaped_bind_names or getattr(compiled, "insert_prefetch", None):
+            raise ValueError(f"not a plain prebuilt statement: {compiled.string}")
+        self.dialect = dialect
+        self.sql = compiled.string
+        self.names = list(compiled.positiontup) if compiled.positional else None  # type: ignore[arg-type]
+        required = {name for bind, name in compiled.bind_names.items() if bind.required}
+        self.consts = {
+            k: v for k, v in compiled.construct_params(_check=False).items() if k not in required
+        }
+        processors = compiled._bind_processors
+        self.binds = [(name, fn) for name, fn in processors.items() if callable(fn)]
+        results: list[Processor] = []
+        for entry in compiled._result_columns:
+            kind = entry[3]
+            fn = kind._cached_result_processor(dialect, None)
+            if fn is not None and dialect.name == "sqlite" and isinstance(kind, UTCDateTime):
+                fn = _sqlite_utc(fn)
+            results.append(fn)
+        self.results = results if any(fn is not None for fn in results) else None
+
+    def params(self, values: Mapping[str, Any]) -> Any:
+        merged = {**self.consts, **values} if self.consts else dict(values)
+        for name, fn in self.binds:
+            if name in merged:
+                merged[name] = fn(merged[name])
+        if self.names is not None:
+            return tuple(merged[n] for n in self.names)
+        return merged
+
+    def rows(self, raw: Sequence[Any]) -> list[Row]:
+        fns = self.results
+        if fns is None:
+            return [tuple(r) for r in raw]
+        pairs = list(enumerate(fns))
+        out = []
+        for r in raw:
+            row = list(r)
+            for i, fn in pairs:
+                if fn is not None:
+                    row[i] = fn(row[i])
+            out.append(tuple(row))
+        return out
+
+
+class Prebuilt:
+    """One statement, compiled on first use per dialect and set of parameter names."""
+
+    def __init__(self, stmt: ClauseElement, dml: bool = False) -> None:
+        self.stmt = stmt
+        self.dml = dml  # UPDATE / INSERT whose SET columns are the parameters' names
+        self._compiled: dict[tuple[str, frozenset[str] | None], _Compiled | None] = {}
+
+    def _for(self, conn: Connection, values: Mapping[str, Any]) -> _Compiled | None:
+        """The compiled form, or None where SQLAlchemy must run it (an INSERT leaving out a column
+        with a Python-side default, which its execution context computes)."""
+        keys = frozenset(values) if self.dml else None
+        key = (conn.dialect.name, keys)
+        try:
+            return self._compiled[key]
+        except KeyError:
+            pass
+        if len(self._compiled) > 200:
+            self._compiled.clear()
+        try:
+            found: _Compiled | None = _Compiled(self.stmt, conn, keys)
+        except ValueError:
+            found = None
+        self._compiled[key] = found  # type: ignore[assignment]
+        return found
+
+    def _run(self, conn: Connection, compiled: _Compiled, params: Any, many: bool) -> Any:
+        dbapi = conn.connection
+        cursor = dbapi.cursor()
+        try:
+            if conn._has_events or conn.engine._has_events:
+                conn.dispatch.before_cursor_execute(conn, cursor, compiled.sql, params, None, many)
+            if many:
+                cursor.executemany(compiled.sql, params)
+            else:
+                cursor.execute(compiled.sql, params)
+        except Exception as exc:  # noqa: BLE001  (wrapped and raised by SQLAlchemy's handler)
+            conn._handle_dbapi_exception(exc, compiled.sql, params, cursor, None)
+            raise
+        return cursor
+
+    def rows(self, conn: Connection, values: Mapping[str, Any]) -> list[Row]:
+        """The rows a query (or a statement with RETURNING) gives, converted."""
+        compiled = self._for(conn, values)
+        if compiled is None:
+            return [tuple(r) for r in conn.execute(self.stmt, dict(values))]  # type: ignore[call-overload]
+        cursor = self._run(conn, compiled, compiled.params(values), False)
+        try:
+            return compiled.rows(cursor.fetchall())
+        finally:
+            cursor.close()
+
+    def run(self, conn: Connection, values: Mapping[str, Any]) -> int:
+        """Run a statement without rows; the number of rows it changed."""
+        compiled = self._for(conn, values)
+        if compiled is None:
+            return int(conn.execute(self.stmt, dict(values)).rowcount)  # type: ignore[call-overload]
+        cursor = self._run(conn, compiled, compiled.params(values), False)
+        count = int(cursor.rowcount)
+        cursor.close()
+        return count
+
+    def run_many(self, conn: Connection, values: Sequence[Mapping[str, Any]]) -> None:
+        """One statement, several parameter sets (same names), no rows back."""
+        if not values:
+            return
+        compiled = self._for(conn, values[0])
+        if compiled is None:
+            conn.execute(self.stmt, [dict(v) for v in values])  # type: ignore[call-overload]
+            return
+        if len(values) == 1:
+            self._run(conn, compiled, compiled.params(values[0]), False).close()
+            return
+        self._run(conn, compiled, [compiled.params(v) for v in values], True).close()
