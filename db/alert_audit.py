@@ -37,19 +37,35 @@ _ALL_HEADS = columns(_A.c.id, _A.c.action_chain).order_by(_A.c.id)
 CHUNK = 500
 
 
+def known_heads(conn: Connection) -> dict[int, str | None]:
+    """Alert id -> its audit head, for the alerts this transaction has already locked and knows
+    the head of (inserted them, updated them with RETURNING, or appended to them): the head read
+    is skipped for those. Forgotten with the transaction."""
+    tx = conn.get_transaction()
+    kept = conn.info.get("alert_heads")
+    if kept is None or kept[0] is not tx:
+        kept = conn.info["alert_heads"] = (tx, {})
+    heads: dict[int, str | None] = kept[1]
+    return heads
+
+
 def append_actions(conn: Connection, rows: list[dict[str, Any]]) -> None:
     """Insert audit rows (in order) chained to their alerts' last rows, and move the alerts' heads."""
     if not rows:
         return
     ids = sorted({int(r["alert_id"]) for r in rows})
     heads: dict[int, str | None] = {}
-    if len(ids) == 1:
+    known = known_heads(conn)
+    if all(i in known for i in ids):
+        heads = {i: known[i] for i in ids}
+    elif len(ids) == 1:
         heads.update((int(i), h) for i, h in _HEAD_OF.rows(conn, {"aid": ids[0]}))
     else:
         for start in range(0, len(ids), CHUNK):
             heads.update((int(i), h) for i, h in conn.execute(_HEADS, {"ids": ids[start : start + CHUNK]}))
     rows = [dict(r) for r in rows]
     new_heads = chain_rows(heads, rows)
+    known.update(new_heads)
     if len(ids) == 1 and len({frozenset(r) for r in rows}) == 1:
         _FAST_INSERT.run_many(conn, rows)
         _FAST_SET_HEAD.run_many(conn, [{"b_id": aid, "b_chain": chain} for aid, chain in new_heads.items()])

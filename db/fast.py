@@ -18,12 +18,11 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import JSON, Connection
 from sqlalchemy.sql.elements import ClauseElement
 from sqlmodel.sql.sqltypes import UTCDateTime
 
 Row = tuple[Any, ...]
-Processor = Callable[[Any], Any] | None
 
 
 def _sqlite_utc(fallback: Callable[[Any], Any]) -> Callable[[Any], Any]:
@@ -39,8 +38,18 @@ def _sqlite_utc(fallback: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return parse
 
 
+def _empty_object(fallback: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """JSON read back from SQLite: the empty object (most events' data and changes) without the
+    decoder; a new dict each time, as decoding gives."""
+
+    def parse(value: Any) -> Any:
+        return {} if value == "{}" else fallback(value)
+
+    return parse
+
+
 class _Compiled:
-    __slots__ = ("sql", "names", "consts", "binds", "results", "dialect")
+    __slots__ = ("sql", "names", "consts", "binds", "results", "instants", "plain", "dialect")
 
     def __init__(self, stmt: ClauseElement, conn: Connection, keys: Collection[str] | None) -> None:
         dialect = conn.dialect
@@ -56,14 +65,22 @@ class _Compiled:
         }
         processors = compiled._bind_processors
         self.binds = [(name, fn) for name, fn in processors.items() if callable(fn)]
-        results: list[Processor] = []
-        for entry in compiled._result_columns:
+        results: list[tuple[int, Callable[[Any], Any]]] = []
+        instants: list[tuple[int, Callable[[Any], Any]]] = []
+        for i, entry in enumerate(compiled._result_columns):
             kind = entry[3]
             fn = kind._cached_result_processor(dialect, None)
-            if fn is not None and dialect.name == "sqlite" and isinstance(kind, UTCDateTime):
-                fn = _sqlite_utc(fn)
-            results.append(fn)
-        self.results = results if any(fn is not None for fn in results) else None
+            if fn is None:
+                continue
+            if isinstance(kind, UTCDateTime):
+                instants.append((i, _sqlite_utc(fn) if dialect.name == "sqlite" else fn))
+                continue
+            if dialect.name == "sqlite" and isinstance(kind, JSON):
+                fn = _empty_object(fn)
+            results.append((i, fn))
+        self.results = results
+        self.instants = instants
+        self.plain = not results and not instants  # rows as the driver gives them
 
     def params(self, values: Mapping[str, Any]) -> Any:
         merged = {**self.consts, **values} if self.consts else dict(values)
@@ -75,16 +92,21 @@ class _Compiled:
         return merged
 
     def rows(self, raw: Sequence[Any]) -> list[Row]:
-        fns = self.results
-        if fns is None:
+        if self.plain:
             return [tuple(r) for r in raw]
-        pairs = list(enumerate(fns))
+        pairs, instants = self.results, self.instants
+        seen: dict[Any, Any] = {None: None}  # the same text, the same (immutable) datetime
         out = []
         for r in raw:
             row = list(r)
             for i, fn in pairs:
-                if fn is not None:
-                    row[i] = fn(row[i])
+                row[i] = fn(row[i])
+            for i, fn in instants:
+                value = row[i]
+                try:
+                    row[i] = seen[value]
+                except KeyError:
+                    row[i] = seen[value] = fn(value)
             out.append(tuple(row))
         return out
 
@@ -115,18 +137,20 @@ class Prebuilt:
         self._compiled[key] = found  # type: ignore[assignment]
         return found
 
-    def _run(self, conn: Connection, compiled: _Compiled, params: Any, many: bool) -> Any:
-        dbapi = conn.connection
-        cursor = dbapi.cursor()
+    def _run(
+        self, conn: Connection, compiled: _Compiled, params: Any, many: bool, sql: str | None = None
+    ) -> Any:
+        sql = sql or compiled.sql
+        cursor = conn.connection.cursor()
         try:
             if conn._has_events or conn.engine._has_events:
-                conn.dispatch.before_cursor_execute(conn, cursor, compiled.sql, params, None, many)
+                conn.dispatch.before_cursor_execute(conn, cursor, sql, params, None, many)
             if many:
-                cursor.executemany(compiled.sql, params)
+                cursor.executemany(sql, params)
             else:
-                cursor.execute(compiled.sql, params)
+                cursor.execute(sql, params)
         except Exception as exc:  # noqa: BLE001  (wrapped and raised by SQLAlchemy's handler)
-            conn._handle_dbapi_exception(exc, compiled.sql, params, cursor, None)
+            conn._handle_dbapi_exception(exc, sql, params, cursor, None)
             raise
         return cursor
 
@@ -136,6 +160,30 @@ class Prebuilt:
         if compiled is None:
             return [tuple(r) for r in conn.execute(self.stmt, dict(values))]  # type: ignore[call-overload]
         cursor = self._run(conn, compiled, compiled.params(values), False)
+        try:
+            return compiled.rows(cursor.fetchall())
+        finally:
+            cursor.close()
+
+    def rows_of_many(self, conn: Connection, values: Sequence[Mapping[str, Any]]) -> list[Row] | None:
+        """An INSERT … RETURNING of several rows (same names) as one multi-row VALUES statement on
+        SQLite (what SQLAlchemy's "insertmanyvalues" sends); None where it does not apply (then
+        run it through SQLAlchemy)."""
+        if not values or len(values) > 100 or conn.dialect.name != "sqlite":
+            return None
+        names = frozenset(values[0])
+        if any(frozenset(v) != names for v in values):
+            return None
+        compiled = self._for(conn, values[0])
+        if compiled is None or compiled.names is None:
+            return None
+        head, found, rest = compiled.sql.partition(" VALUES (")
+        group, closed, tail = rest.partition(")")
+        if not found or not closed or set(group.replace(",", "").split()) != {"?"}:
+            return None
+        sql = f"{head} VALUES {', '.join([f'({group})'] * len(values))}{tail}"
+        params = tuple(p for v in values for p in compiled.params(v))
+        cursor = self._run(conn, compiled, params, False, sql)
         try:
             return compiled.rows(cursor.fetchall())
         finally:

@@ -80,6 +80,7 @@ _EVENTS_CHAINED = Prebuilt(
     columns(*_EVENT_COLUMNS, _E.c.chain).where(_E.c.patient_id == bindparam("pid")).order_by(_E.c.id)
 )
 _FAST_LAST_CHAIN = Prebuilt(_LAST_CHAIN)
+_FAST_EVENT_INSERT = Prebuilt(_EVENT_INSERT, dml=True)
 
 
 def connection(session: Session) -> Connection:
@@ -331,8 +332,8 @@ class SqlEventRepository:
             source_ref=event.source_ref,
         )
         unsaved_chain = event_digest(previous, unsaved)
-        row = conn.execute(
-            _EVENT_INSERT,
+        row = _FAST_EVENT_INSERT.rows(
+            conn,
             {
                 "chain": unsaved_chain,
                 "patient_id": event.patient_id,
@@ -345,7 +346,7 @@ class SqlEventRepository:
                 "changes": {k: list(v) for k, v in event.changes.items()},
                 "source_ref": event.source_ref,
             },
-        ).one()
+        )[0]
         heads[event.patient_id] = unsaved_chain
         return EventRecord(
             id=int(row[0]),

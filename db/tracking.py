@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
-from db.alert_audit import alert_chains, append_actions
+from db.alert_audit import alert_chains, append_actions, known_heads
 from db.fast import Prebuilt
 from db.repository import connection
 from db.status_sql import OPEN_ROWS
@@ -93,8 +93,11 @@ _SET_NEXT_RENOTIFY = update(_A).where(_A.c.id == bindparam("b_id")).values(next_
 _FAST_FU_OF = Prebuilt(_FU_OF)
 _FAST_FU_OF_RULES: dict[frozenset[str], Prebuilt] = {}
 _FAST_FU_UPDATE = Prebuilt(_FU_UPDATE, dml=True)
+_FAST_FU_INSERT = {name: Prebuilt(stmt, dml=True) for name, stmt in _FU_INSERT.items()}  # one row
 _FAST_ALERTS_OF = Prebuilt(_ALERTS_OF)
-_FAST_ALERT_UPDATE = Prebuilt(_ALERT_UPDATE, dml=True)
+# RETURNING the audit head: the row is now locked by this transaction, its head known (no read)
+_FAST_ALERT_UPDATE = Prebuilt(_ALERT_UPDATE.returning(_A.c.action_chain), dml=True)
+_FAST_ALERT_INSERT = {name: Prebuilt(stmt, dml=True) for name, stmt in _ALERT_INSERT.items()}
 
 
 def _dialect(conn: Connection) -> str:
@@ -149,7 +152,11 @@ class SqlFollowUpRepository:
             return {}
         conn = connection(self.session)
         rows = [v.values() for v in values]
-        return {(r[0], r[1], r[2]): int(r[3]) for r in conn.execute(_FU_INSERT[_dialect(conn)], rows)}
+        fast = _FAST_FU_INSERT[_dialect(conn)]
+        found = fast.rows(conn, rows[0]) if len(rows) == 1 else fast.rows_of_many(conn, rows)
+        if found is None:
+            found = conn.execute(_FU_INSERT[_dialect(conn)], rows)  # type: ignore[assignment]
+        return {(r[0], r[1], r[2]): int(r[3]) for r in found}
 
     def update(self, follow_up_id: int, expected_status: str, change: FollowUpChange) -> bool:
         count = _FAST_FU_UPDATE.run(
@@ -292,14 +299,20 @@ class SqlAlertRepository:
 
     def insert(self, values: NewAlert) -> int | None:
         conn = connection(self.session)
-        row = conn.execute(_ALERT_INSERT[_dialect(conn)], {**self.stamp, **values.values()}).first()
-        return int(row[0]) if row else None
+        rows = _FAST_ALERT_INSERT[_dialect(conn)].rows(conn, {**self.stamp, **values.values()})
+        if not rows:
+            return None
+        alert_id = int(rows[0][0])
+        known_heads(conn)[alert_id] = None  # a new row: no audit row yet
+        return alert_id
 
     def update(self, alert_id: int, expected_status: str, change: AlertChange) -> bool:
-        count = _FAST_ALERT_UPDATE.run(
-            connection(self.session), {**change.values(), "b_id": alert_id, "b_status": expected_status}
-        )
-        return count == 1
+        conn = connection(self.session)
+        rows = _FAST_ALERT_UPDATE.rows(conn, {**change.values(), "b_id": alert_id, "b_status": expected_status})
+        if len(rows) != 1:
+            return False
+        known_heads(conn)[alert_id] = rows[0][0]
+        return True
 
     def listing(
         self,
