@@ -25,9 +25,7 @@ _HEADS = (
 )
 _SET_HEAD = update(_A).where(_A.c.id == bindparam("b_id")).values(action_chain=bindparam("b_chain"))
 # one alert's head (recording an event), on the driver's cursor: no expanding IN per call
-_HEAD_OF = Prebuilt(
-    columns(_A.c.id, _A.c.action_chain).where(_A.c.id == bindparam("aid")).with_for_update()
-)
+_HEAD_OF = Prebuilt(columns(_A.c.id, _A.c.action_chain).where(_A.c.id == bindparam("aid")).with_for_update())
 _FAST_INSERT = Prebuilt(_INSERT, dml=True)
 _FAST_SET_HEAD = Prebuilt(_SET_HEAD, dml=True)
 _ALL = columns(

@@ -49,27 +49,27 @@ def _empty_object(fallback: Callable[[Any], Any]) -> Callable[[Any], Any]:
 
 
 class _Compiled:
-    __slots__ = ("sql", "names", "consts", "binds", "results", "instants", "plain", "dialect")
+    __slots__ = ("binds", "consts", "dialect", "instants", "names", "plain", "results", "sql")
 
     def __init__(self, stmt: ClauseElement, conn: Connection, keys: Collection[str] | None) -> None:
         dialect = conn.dialect
-        compiled = stmt.compile(dialect=dialect, column_keys=list(keys) if keys is not None else None)
+        # SQLAlchemy's compiled form (its private parts are stable in 2.x: the bind names and the
+        # processors its own execution context uses)
+        compiled: Any = stmt.compile(dialect=dialect, column_keys=list(keys) if keys is not None else None)
         if compiled.escaped_bind_names or getattr(compiled, "insert_prefetch", None):
             raise ValueError(f"not a plain prebuilt statement: {compiled.string}")
         self.dialect = dialect
         self.sql = compiled.string
-        self.names = list(compiled.positiontup) if compiled.positional else None  # type: ignore[arg-type]
+        self.names: list[str] | None = list(compiled.positiontup) if compiled.positional else None
         required = {name for bind, name in compiled.bind_names.items() if bind.required}
-        self.consts = {
-            k: v for k, v in compiled.construct_params(_check=False).items() if k not in required
-        }
+        self.consts = {k: v for k, v in compiled.construct_params(_check=False).items() if k not in required}
         processors = compiled._bind_processors
         self.binds = [(name, fn) for name, fn in processors.items() if callable(fn)]
         results: list[tuple[int, Callable[[Any], Any]]] = []
         instants: list[tuple[int, Callable[[Any], Any]]] = []
         for i, entry in enumerate(compiled._result_columns):
             kind = entry[3]
-            fn = kind._cached_result_processor(dialect, None)
+            fn: Any = kind._cached_result_processor(dialect, None)
             if fn is None:
                 continue
             if isinstance(kind, UTCDateTime):
@@ -134,7 +134,7 @@ class Prebuilt:
             found: _Compiled | None = _Compiled(self.stmt, conn, keys)
         except ValueError:
             found = None
-        self._compiled[key] = found  # type: ignore[assignment]
+        self._compiled[key] = found
         return found
 
     def _run(
@@ -149,7 +149,7 @@ class Prebuilt:
                 cursor.executemany(sql, params)
             else:
                 cursor.execute(sql, params)
-        except Exception as exc:  # noqa: BLE001  (wrapped and raised by SQLAlchemy's handler)
+        except Exception as exc:  # wrapped and raised by SQLAlchemy's own handler
             conn._handle_dbapi_exception(exc, sql, params, cursor, None)
             raise
         return cursor

@@ -154,8 +154,8 @@ class SqlFollowUpRepository:
         rows = [v.values() for v in values]
         fast = _FAST_FU_INSERT[_dialect(conn)]
         found = fast.rows(conn, rows[0]) if len(rows) == 1 else fast.rows_of_many(conn, rows)
-        if found is None:
-            found = conn.execute(_FU_INSERT[_dialect(conn)], rows)  # type: ignore[assignment]
+        if found is None:  # several rows on PostgreSQL: SQLAlchemy's "insertmanyvalues"
+            found = [tuple(r) for r in conn.execute(_FU_INSERT[_dialect(conn)], rows)]
         return {(r[0], r[1], r[2]): int(r[3]) for r in found}
 
     def update(self, follow_up_id: int, expected_status: str, change: FollowUpChange) -> bool:
@@ -308,7 +308,8 @@ class SqlAlertRepository:
 
     def update(self, alert_id: int, expected_status: str, change: AlertChange) -> bool:
         conn = connection(self.session)
-        rows = _FAST_ALERT_UPDATE.rows(conn, {**change.values(), "b_id": alert_id, "b_status": expected_status})
+        values = {**change.values(), "b_id": alert_id, "b_status": expected_status}
+        rows = _FAST_ALERT_UPDATE.rows(conn, values)
         if len(rows) != 1:
             return False
         known_heads(conn)[alert_id] = rows[0][0]
