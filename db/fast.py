@@ -38,6 +38,23 @@ def _sqlite_utc(fallback: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return parse
 
 
+def _is_instant(compiled: Any, name: str, dialect: Any) -> bool:
+    bind = compiled.binds.get(name)
+    return dialect.name == "sqlite" and bind is not None and isinstance(bind.type, UTCDateTime)
+
+
+def _sqlite_utc_text(fallback: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """UTCDateTime written to SQLite: the UTC instant as SQLAlchemy's text
+    'YYYY-MM-DD HH:MM:SS.ffffff' (naive values and the rest: SQLAlchemy's own processor)."""
+
+    def text(value: Any) -> Any:
+        if type(value) is datetime and value.utcoffset() is not None:
+            return value.astimezone(UTC).isoformat(" ", "microseconds")[:26]
+        return fallback(value)
+
+    return text
+
+
 def _empty_object(fallback: Callable[[Any], Any]) -> Callable[[Any], Any]:
     """JSON read back from SQLite: the empty object (most events' data and changes) without the
     decoder; a new dict each time, as decoding gives."""
@@ -64,7 +81,11 @@ class _Compiled:
         required = {name for bind, name in compiled.bind_names.items() if bind.required}
         self.consts = {k: v for k, v in compiled.construct_params(_check=False).items() if k not in required}
         processors = compiled._bind_processors
-        self.binds = [(name, fn) for name, fn in processors.items() if callable(fn)]
+        self.binds = [
+            (name, _sqlite_utc_text(fn) if _is_instant(compiled, name, dialect) else fn)
+            for name, fn in processors.items()
+            if callable(fn)
+        ]
         results: list[tuple[int, Callable[[Any], Any]]] = []
         instants: list[tuple[int, Callable[[Any], Any]]] = []
         for i, entry in enumerate(compiled._result_columns):
