@@ -8,11 +8,12 @@ from datetime import datetime
 from sqlalchemy import insert, update
 from sqlmodel import Session, col, select
 
+from db.fast import Prebuilt
 from db.repository import connection
 from db.tables import AuditRow, WebSessionRow
 from pathway.ports import AuditEntry, WebSession
 
-_AUDIT_INSERT = insert(AuditRow.__table__)  # type: ignore[attr-defined]  # built once (recording path)
+_AUDIT_INSERT = Prebuilt(insert(AuditRow.__table__), dml=True)  # type: ignore[attr-defined]  # recording path
 
 
 class SqlAuditRepository:
@@ -20,8 +21,8 @@ class SqlAuditRepository:
         self.session = session
 
     def add(self, entry: AuditEntry) -> None:
-        connection(self.session).execute(
-            _AUDIT_INSERT,
+        _AUDIT_INSERT.run(
+            connection(self.session),
             {
                 "at": entry.at,
                 "actor": entry.actor[:100],

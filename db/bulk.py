@@ -129,6 +129,8 @@ class SqlImportRepository:
         INSERT stores (SQLAlchemy's per-row parameter handling costs more than the INSERT itself)."""
         if not rows:
             return
+        if table == "event":
+            self.session.info.pop("last_chains", None)  # see db.repository's append
         conn = connection(self.session)
         dialect = conn.dialect
         keys = list(rows[0])

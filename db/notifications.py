@@ -9,6 +9,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
+from db.fast import Prebuilt
 from db.repository import connection
 from db.tables import AlertRow, NotificationAttemptRow, NotificationRow
 from db.tracking import _dialect, _insert
@@ -38,7 +39,9 @@ def to_notification(r: NotificationRow) -> Notification:
 
 _N = NotificationRow.__table__  # type: ignore[attr-defined]
 _ADD = {  # built once: the recording path adds one per alert and route
-    name: ins(_N).on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(_N.c.id)
+    name: Prebuilt(
+        ins(_N).on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(_N.c.id), dml=True
+    )
     for name, ins in (("sqlite", sqlite_insert), ("postgresql", pg_insert))
 }
 
@@ -49,8 +52,8 @@ class SqlNotificationRepository:
 
     def add(self, values: NewNotification) -> int | None:
         conn = connection(self.session)
-        row = conn.execute(_ADD[_dialect(conn)], values.values()).first()
-        return int(row[0]) if row else None
+        rows = _ADD[_dialect(conn)].rows(conn, values.values())
+        return int(rows[0][0]) if rows else None
 
     def add_many(self, values: list[NewNotification]) -> None:
         if values:

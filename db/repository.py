@@ -14,6 +14,7 @@ from sqlalchemy import Connection, bindparam, func, insert, update
 from sqlalchemy import select as columns
 from sqlmodel import Session, col, select
 
+from db.fast import Prebuilt
 from db.tables import EventRow, PatientRow, TrackStateRow
 from pathway.domain.errors import Conflict
 from pathway.domain.integrity import GENESIS, event_digest
@@ -67,6 +68,19 @@ _EVENT_INSERT = insert(_E).returning(_E.c.id)
 _EVENTS_OF = columns(*_EVENT_COLUMNS).where(_E.c.patient_id == bindparam("pid")).order_by(_E.c.id)
 _LAST_CHAIN = columns(_E.c.chain).where(_E.c.patient_id == bindparam("pid")).order_by(_E.c.id.desc()).limit(1)
 _CHAINS_OF = columns(_E.c.id, _E.c.chain).where(_E.c.patient_id == bindparam("pid"))
+# the same statements on the driver's cursor (db.fast): the event path's reads and writes
+_FAST_PATIENT_STATES = {
+    False: Prebuilt(_PATIENT_STATES_BY_MRN),
+    True: Prebuilt(_PATIENT_STATES_BY_MRN_LOCKED),
+}
+_FAST_SAVE = Prebuilt(_SAVE, dml=True)
+_FAST_SET_STATE = Prebuilt(_SET_STATE, dml=True)
+# the history with each event's chain hash: the last one is what the next event chains to
+_EVENTS_CHAINED = Prebuilt(
+    columns(*_EVENT_COLUMNS, _E.c.chain).where(_E.c.patient_id == bindparam("pid")).order_by(_E.c.id)
+)
+_FAST_LAST_CHAIN = Prebuilt(_LAST_CHAIN)
+_FAST_EVENT_INSERT = Prebuilt(_EVENT_INSERT, dml=True)
 
 
 def connection(session: Session) -> Connection:
@@ -79,6 +93,17 @@ def connection(session: Session) -> Connection:
     if conn is None or conn.closed:
         conn = session.info["connection"] = session.connection()
     return conn
+
+
+def _last_chains(session: Session) -> dict[int, str | None]:
+    """Patient id -> the chain hash of their last event, as read or written on the session's
+    current connection (its transaction): forgotten with it."""
+    conn = connection(session)
+    kept = session.info.get("last_chains")
+    if kept is None or kept[0] is not conn:
+        kept = session.info["last_chains"] = (conn, {})
+    heads: dict[int, str | None] = kept[1]
+    return heads
 
 
 def to_patient(row: PatientRow) -> Patient:
@@ -158,11 +183,7 @@ class SqlPatientRepository:
         return _patient(row) if row else None
 
     def by_mrn_with_states(self, mrn: str, lock: bool = False) -> tuple[Patient, dict[str, str]] | None:
-        rows = (
-            connection(self.session)
-            .execute(_PATIENT_STATES_BY_MRN_LOCKED if lock else _PATIENT_STATES_BY_MRN, {"mrn": mrn})
-            .all()
-        )
+        rows = _FAST_PATIENT_STATES[lock].rows(connection(self.session), {"mrn": mrn})
         if not rows:
             return None
         return _patient(rows[0]), {r[8]: r[9] for r in rows if r[8] is not None}
@@ -230,7 +251,7 @@ class SqlPatientRepository:
         }
         if histology is not None:
             params["histology"] = histology
-        if conn.execute(_SAVE, params).rowcount != 1:
+        if _FAST_SAVE.run(conn, params) != 1:
             raise Conflict(
                 f"patient {patient.id} was changed by someone else meanwhile "
                 f"(expected version {patient.version}); reload and try again"
@@ -242,7 +263,7 @@ class SqlPatientRepository:
             if old.get(track) != state
         ]
         if moved:
-            conn.execute(_SET_STATE, moved)
+            _FAST_SET_STATE.run_many(conn, moved)
         return Patient(
             **{
                 **patient.__dict__,
@@ -292,7 +313,12 @@ class SqlEventRepository:
     def append(self, event: NewEvent) -> EventRecord:
         data = dict(event.data)
         conn = connection(self.session)
-        previous = conn.execute(_LAST_CHAIN, {"pid": event.patient_id}).scalar() or GENESIS
+        heads = _last_chains(self.session)
+        if event.patient_id in heads:
+            previous = heads[event.patient_id] or GENESIS
+        else:
+            found = _FAST_LAST_CHAIN.rows(conn, {"pid": event.patient_id})
+            previous = (found[0][0] if found else None) or GENESIS
         unsaved = EventRecord(
             id=0,
             patient_id=event.patient_id,
@@ -305,10 +331,11 @@ class SqlEventRepository:
             changes=dict(event.changes),
             source_ref=event.source_ref,
         )
-        row = conn.execute(
-            _EVENT_INSERT,
+        unsaved_chain = event_digest(previous, unsaved)
+        row = _FAST_EVENT_INSERT.rows(
+            conn,
             {
-                "chain": event_digest(previous, unsaved),
+                "chain": unsaved_chain,
                 "patient_id": event.patient_id,
                 "type": event.type,
                 "occurred_at": event.occurred_at,
@@ -319,7 +346,8 @@ class SqlEventRepository:
                 "changes": {k: list(v) for k, v in event.changes.items()},
                 "source_ref": event.source_ref,
             },
-        ).one()
+        )[0]
+        heads[event.patient_id] = unsaved_chain
         return EventRecord(
             id=int(row[0]),
             patient_id=event.patient_id,
@@ -334,7 +362,11 @@ class SqlEventRepository:
         )
 
     def for_patient(self, patient_id: int) -> list[EventRecord]:
-        return [_event(r) for r in connection(self.session).execute(_EVENTS_OF, {"pid": patient_id})]
+        """The patient's history in recording order; the last event's chain hash is kept for
+        `append` in the same transaction (the patient is locked: nobody else appends)."""
+        rows = _EVENTS_CHAINED.rows(connection(self.session), {"pid": patient_id})
+        _last_chains(self.session)[patient_id] = rows[-1][-1] if rows else None
+        return [_event(r) for r in rows]
 
     def of_types(self, types: Collection[str]) -> list[tuple[str, EventRecord]]:
         query = (

@@ -5,16 +5,31 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import delete, or_
+from sqlalchemy import bindparam, delete, or_
 from sqlalchemy import select as columns
 from sqlmodel import Session, col, select
 
+from db.fast import Prebuilt
+from db.repository import connection
 from db.tables import CareAssignmentRow, CareTeamMemberRow, CareTeamRow, PatientRow, UserRow
 from pathway.ports import Assignment, Team
 
 _A = CareAssignmentRow.__table__  # type: ignore[attr-defined]
 _M = CareTeamMemberRow.__table__  # type: ignore[attr-defined]
 _P = PatientRow.__table__  # type: ignore[attr-defined]
+_CT = CareTeamRow.__table__  # type: ignore[attr-defined]
+_TARGET_COLUMNS = (
+    _A.c.patient_id,
+    _CT.c.id,
+    _CT.c.name,
+    _CT.c.notify_channel,
+    _CT.c.notify_to,
+    _CT.c.notify_min_severity,
+)
+_TARGETS = columns(*_TARGET_COLUMNS).join(_CT, _CT.c.id == _A.c.team_id).where(_CT.c.notify_to.is_not(None))
+# one patient (recording an event): built once, no expanding IN to render per call
+_TARGET_OF = Prebuilt(_TARGETS.where(_A.c.patient_id == bindparam("pid")))
+_TARGETS_OF = _TARGETS.where(_A.c.patient_id.in_(bindparam("pids", expanding=True)))
 
 
 class SqlTeamRepository:
@@ -123,20 +138,16 @@ class SqlTeamRepository:
             return {}
         out: dict[int, Team] = {}
         teams: dict[int, Team] = {}
+        conn = connection(self.session)
         for start in range(0, len(ids), 500):
-            rows = self.session.exec(
-                select(CareAssignmentRow.patient_id, CareTeamRow)
-                .join(CareTeamRow, col(CareTeamRow.id) == col(CareAssignmentRow.team_id))
-                .where(
-                    col(CareAssignmentRow.patient_id).in_(ids[start : start + 500]),
-                    col(CareTeamRow.notify_to).is_not(None),
-                )
-            ).all()
-            for pid, team in rows:
-                assert team.id is not None
-                if team.id not in teams:
-                    teams[team.id] = Team(
-                        team.id, team.name, team.notify_channel, team.notify_to, team.notify_min_severity
-                    )
-                out[int(pid)] = teams[team.id]
+            chunk = ids[start : start + 500]
+            rows = (
+                _TARGET_OF.rows(conn, {"pid": chunk[0]})
+                if len(chunk) == 1
+                else conn.execute(_TARGETS_OF, {"pids": chunk})
+            )
+            for pid, team_id, name, channel, to, floor in rows:
+                if team_id not in teams:
+                    teams[team_id] = Team(team_id, name, channel, to, floor)
+                out[int(pid)] = teams[team_id]
         return out

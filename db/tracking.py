@@ -12,7 +12,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
-from db.alert_audit import alert_chains, append_actions
+from db.alert_audit import alert_chains, append_actions, known_heads
+from db.fast import Prebuilt
 from db.repository import connection
 from db.status_sql import OPEN_ROWS
 from db.tables import PAUSED, RENOTIFY_DUE, AlertActionRow, AlertRow, FollowUpRow, PatientRow
@@ -88,6 +89,15 @@ _RENOTIFY_DUE = (
     .order_by(_A.c.id)
 )
 _SET_NEXT_RENOTIFY = update(_A).where(_A.c.id == bindparam("b_id")).values(next_renotify_at=bindparam("at"))
+# the refresh's statements on the driver's cursor (db.fast)
+_FAST_FU_OF = Prebuilt(_FU_OF)
+_FAST_FU_OF_RULES: dict[frozenset[str], Prebuilt] = {}
+_FAST_FU_UPDATE = Prebuilt(_FU_UPDATE, dml=True)
+_FAST_FU_INSERT = {name: Prebuilt(stmt, dml=True) for name, stmt in _FU_INSERT.items()}  # one row
+_FAST_ALERTS_OF = Prebuilt(_ALERTS_OF)
+# RETURNING the audit head: the row is now locked by this transaction, its head known (no read)
+_FAST_ALERT_UPDATE = Prebuilt(_ALERT_UPDATE.returning(_A.c.action_chain), dml=True)
+_FAST_ALERT_INSERT = {name: Prebuilt(stmt, dml=True) for name, stmt in _ALERT_INSERT.items()}
 
 
 def _dialect(conn: Connection) -> str:
@@ -107,6 +117,15 @@ def _follow_ups_of_rules(rules: frozenset[str]) -> Any:
     return stmt
 
 
+def _fast_follow_ups_of_rules(rules: frozenset[str]) -> Prebuilt:
+    found = _FAST_FU_OF_RULES.get(rules)
+    if found is None:
+        if len(_FAST_FU_OF_RULES) > 1000:
+            _FAST_FU_OF_RULES.clear()
+        found = _FAST_FU_OF_RULES[rules] = Prebuilt(_follow_ups_of_rules(rules))
+    return found
+
+
 def _follow_up(row: Any) -> StoredFollowUp:
     values = list(row)
     values[_FU_NOTES_AT] = list(values[_FU_NOTES_AT] or [])
@@ -120,11 +139,11 @@ class SqlFollowUpRepository:
     def for_patient(self, patient_id: int, rules: Collection[str] | None = None) -> list[StoredFollowUp]:
         conn = connection(self.session)
         if rules is None:
-            rows = conn.execute(_FU_OF, {"pid": patient_id})
+            rows = _FAST_FU_OF.rows(conn, {"pid": patient_id})
         elif not rules:
             return []
         else:
-            rows = conn.execute(_follow_ups_of_rules(frozenset(rules)), {"pid": patient_id})
+            rows = _fast_follow_ups_of_rules(frozenset(rules)).rows(conn, {"pid": patient_id})
         return [_follow_up(r) for r in rows]
 
     def insert(self, values: list[NewFollowUp]) -> dict[tuple[str, str, datetime], int]:
@@ -133,13 +152,17 @@ class SqlFollowUpRepository:
             return {}
         conn = connection(self.session)
         rows = [v.values() for v in values]
-        return {(r[0], r[1], r[2]): int(r[3]) for r in conn.execute(_FU_INSERT[_dialect(conn)], rows)}
+        fast = _FAST_FU_INSERT[_dialect(conn)]
+        found = fast.rows(conn, rows[0]) if len(rows) == 1 else fast.rows_of_many(conn, rows)
+        if found is None:  # several rows on PostgreSQL: SQLAlchemy's "insertmanyvalues"
+            found = [tuple(r) for r in conn.execute(_FU_INSERT[_dialect(conn)], rows)]
+        return {(r[0], r[1], r[2]): int(r[3]) for r in found}
 
     def update(self, follow_up_id: int, expected_status: str, change: FollowUpChange) -> bool:
-        result = connection(self.session).execute(
-            _FU_UPDATE, {**change.values(), "b_id": follow_up_id, "b_status": expected_status}
+        count = _FAST_FU_UPDATE.run(
+            connection(self.session), {**change.values(), "b_id": follow_up_id, "b_status": expected_status}
         )
-        return bool(result.rowcount == 1)
+        return count == 1
 
     def patients_to_check(self, now: datetime, limit: int) -> list[int]:
         """Patients with a snooze or an override that has run out (their alerts may reopen),
@@ -205,7 +228,7 @@ class SqlAlertRepository:
         self.stamp = stamp or {}  # written on every alert inserted (see SqlUnitOfWork)
 
     def for_patient(self, patient_id: int) -> list[StoredAlert]:
-        rows = connection(self.session).execute(_ALERTS_OF, {"pid": patient_id})
+        rows = _FAST_ALERTS_OF.rows(connection(self.session), {"pid": patient_id})
         return [StoredAlert(*r) for r in rows]
 
     def insert_many(self, values: list[NewAlert]) -> list[InsertedAlert]:
@@ -276,14 +299,21 @@ class SqlAlertRepository:
 
     def insert(self, values: NewAlert) -> int | None:
         conn = connection(self.session)
-        row = conn.execute(_ALERT_INSERT[_dialect(conn)], {**self.stamp, **values.values()}).first()
-        return int(row[0]) if row else None
+        rows = _FAST_ALERT_INSERT[_dialect(conn)].rows(conn, {**self.stamp, **values.values()})
+        if not rows:
+            return None
+        alert_id = int(rows[0][0])
+        known_heads(conn)[alert_id] = None  # a new row: no audit row yet
+        return alert_id
 
     def update(self, alert_id: int, expected_status: str, change: AlertChange) -> bool:
-        result = connection(self.session).execute(
-            _ALERT_UPDATE, {**change.values(), "b_id": alert_id, "b_status": expected_status}
-        )
-        return bool(result.rowcount == 1)
+        conn = connection(self.session)
+        values = {**change.values(), "b_id": alert_id, "b_status": expected_status}
+        rows = _FAST_ALERT_UPDATE.rows(conn, values)
+        if len(rows) != 1:
+            return False
+        known_heads(conn)[alert_id] = rows[0][0]
+        return True
 
     def listing(
         self,

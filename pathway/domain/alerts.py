@@ -147,15 +147,20 @@ def alerts_for_checks(
     out: list[AlertCandidate] = []
     walk = _CheckWalk(d, zone, patient.histology, timeline, only)
     walk.patient = patient
+    checks = [(cid, c) for cid, c in d.rules.checks.items() if only is None or cid in only]
+    firing: dict[str, list[tuple[str, CheckSpec]]] = {}  # per event type, in the file's order
     for m in timeline:
-        if m.event is None:
+        event = m.event
+        if event is None:
             continue
-        if d.events[m.type].role == "histology":
-            walk.histology = m.event.data.get(HISTOLOGY_FIELD, walk.histology)
+        kind = event.type
+        if d.events[kind].role == "histology":
+            walk.histology = event.data.get(HISTOLOGY_FIELD, walk.histology)
             out += walk.histology_arrived(m)
-        for cid, check in d.rules.checks.items():
-            if not check.fires_on(m.type) or (only is not None and cid not in only):
-                continue
+        fire = firing.get(kind)
+        if fire is None:
+            fire = firing[kind] = [(cid, c) for cid, c in checks if c.fires_on(kind)]
+        for cid, check in fire:
             if check.type == "dose_range" and walk.histology is None and applies(check, m, d.parameter):
                 walk.waiting.append((cid, m))
                 continue
@@ -186,7 +191,7 @@ class _CheckWalk:
         self.days_with = {
             cid: {local_date(m.at, zone) for m in timeline if m.event is not None and m.type in c.needs}
             for cid, c in d.rules.checks.items()
-            if c.needs
+            if c.needs and (only is None or cid in only)
         }
 
     def candidate(

@@ -10,6 +10,7 @@ from dateutil.relativedelta import relativedelta
 
 _PATTERN = re.compile(r"^\s*(-?\d+)\s*(min|mo|h|d|w)\s*$")
 _WORDS = {"min": "minute", "mo": "month", "h": "hour", "d": "day", "w": "week"}
+_PARSED: dict[tuple[type, str | int], Duration] = {}  # text -> its duration (pure memo)
 
 
 @dataclass(frozen=True, order=True)
@@ -19,10 +20,18 @@ class Duration:
 
     @classmethod
     def parse(cls, text: str | int) -> Duration:
+        """Parsed once per text (durations are immutable; a pathway file has few of them)."""
+        key = (cls, text)
+        found = _PARSED.get(key)
+        if found is not None:
+            return found
         match = _PATTERN.match(str(text))
         if not match:
             raise ValueError(f"'{text}' is not a duration; use e.g. 14d, 6w, 3mo, 24h or 60min")
-        return cls(int(match.group(1)), match.group(2))
+        if len(_PARSED) > 4096:
+            _PARSED.clear()
+        found = _PARSED[key] = cls(int(match.group(1)), match.group(2))
+        return found
 
     @property
     def is_clock_time(self) -> bool:

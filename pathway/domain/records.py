@@ -40,8 +40,15 @@ class ReportRunStatus(StrEnum):
     DONE = "done"
 
 
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}  # a record type's field names (read once per type)
+
+
 def _set(record: object) -> dict[str, Any]:
-    return {f.name: v for f in fields(record) if (v := getattr(record, f.name)) is not KEEP}  # type: ignore[arg-type]
+    kind = type(record)
+    names = _FIELD_NAMES.get(kind)
+    if names is None:
+        names = _FIELD_NAMES[kind] = tuple(f.name for f in fields(record))  # type: ignore[arg-type]
+    return {name: v for name in names if (v := getattr(record, name)) is not KEEP}
 
 
 @dataclass(frozen=True, slots=True)
