@@ -24,7 +24,7 @@ SEVERITY = {1: "info", 2: "warning", 3: "critical"}
 RENOTIFY_DUE = (  # the WHERE of the partial index ix_alert_renotify_due
     "next_renotify_at IS NOT NULL AND severity = 'critical' AND status IN ('open', 'acknowledged')"
 )
-RENOTIFY_EVERY = timedelta(hours=4)  # the pathway file's critical_renotify_hours
+RENOTIFY_EVERY = timedelta(hours=4)  # the pathway file's critical_renotify_hours (its default)
 
 
 class Raw:
@@ -39,10 +39,13 @@ class Raw:
         titles: dict[str, str] | None = None,
         holdable: tuple[str, ...] = (),
         stamp: dict[str, str | None] | None = None,
+        renotify_every: timedelta = RENOTIFY_EVERY,
     ) -> None:
         """`pathway_hash`, `titles`, `holdable`, `stamp`: what the engine writes on its alerts and
-        notifications (the pathway file's hash, step titles, holdable keys, holiday stamp)."""
+        notifications (the pathway file's hash, step titles, holdable keys, holiday stamp);
+        `renotify_every`: the pathway file's `critical_renotify_hours`."""
         self.pathway_hash, self.titles, self.holdable = pathway_hash, titles or {}, holdable
+        self.renotify_every = renotify_every
         self.stamp = dict(stamp or {})
         self.conn = dbapi_connection
         self.pg = dialect == "postgresql"
@@ -246,8 +249,9 @@ class Raw:
         outbox, moved = [], []
         for aid, pid, rule, message, source, track, created, opened in cur.fetchall():
             created = self._dt(created)
-            round_ = int((now - created) / RENOTIFY_EVERY) if now > created else 0
-            moved.append((self._ts(created + (round_ + 1) * RENOTIFY_EVERY), aid))
+            every = self.renotify_every
+            round_ = int((now - created) / every) if now > created else 0
+            moved.append((self._ts(created + (round_ + 1) * every), aid))
             if round_ < 1:
                 continue
             payload = self._payload(

@@ -169,6 +169,37 @@ def _upgrade(url: str) -> None:
     engine.dispose()
 
 
+ENV = {"PATHWAY_TIMEZONE": "Europe/London"}  # the engine's settings in the timed runs (main: --pathway)
+RENOTIFY = {"on": True}  # main: --renotify off
+
+
+def _no_renotify(url: str) -> None:
+    """Renotification switched off on a copy: no live critical alert awaits a round (the pathway
+    file given with --renotify off also sets the longest interval, 72 hours, so the criticals a
+    timed sweep raises are not due again within the run). For a like-for-like comparison with code
+    that did not renotify; the engine and the raw baseline get the same copies."""
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alert SET next_renotify_at = NULL WHERE next_renotify_at IS NOT NULL"))
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        os.sync()
+    engine.dispose()
+
+
+def _pathway_without_renotify(workdir: Path) -> Path:
+    """A copy of the default pathway file with `critical_renotify_hours` at its largest (72)."""
+    source = Path(__file__).resolve().parent.parent / "config" / "pathways" / "sacral-metastasis.yaml"
+    lines = source.read_text(encoding="utf-8").splitlines(keepends=True)
+    at = next(i for i, line in enumerate(lines) if line.strip() == "critical_renotify_hours:")
+    assert lines[at + 1].strip() == "value: 4", lines[at + 1]
+    lines[at + 1] = lines[at + 1].replace("value: 4", "value: 72")
+    target = workdir / "sacral-metastasis-renotify-72h.yaml"
+    target.write_text("".join(lines), encoding="utf-8")
+    return target
+
+
 SQLITE_CACHE_KIB = 65536  # SQLite's page cache per connection, engine and raw alike (default: 2 MiB)
 
 
@@ -191,9 +222,16 @@ def run(
     only: str = "",
 ) -> list[dict[str, Any]]:
     """Every operation on its own copy of the base: the engine's on one, raw SQL's on another."""
-    _base_url, fresh = prepare(db, patients, workdir, pg_url, pg_prefix)
+    _base_url, copy = prepare(db, patients, workdir, pg_url, pg_prefix)
+
+    def fresh() -> str:
+        url = copy()
+        if not RENOTIFY["on"]:
+            _no_renotify(url)
+        return url
+
     now = bench_now()
-    env = {"PATHWAY_TIMEZONE": "Europe/London"}
+    env = ENV
     app = build(env | {"PATHWAY_DATABASE_URL": fresh()})
     _cache(app.engine)
     raw_engine = create_engine(fresh())
@@ -251,14 +289,23 @@ def run(
         )
     )
     later = now + (reps + 1) * tick
+    spans: list[float] = []
+    cpus: list[float] = []
+    daily = replace(deps, uow=_TimedWrites(deps.uow, spans, cpus))  # same clock object as `deps`
+
+    def day(i: int) -> Any:
+        at(later + timedelta(days=i + 1))
+        return alerting.sweep(daily)
+
     rows.append(
         measure(
             "incremental sweep after one day",
-            lambda i: alerting.sweep(at(later + timedelta(days=i + 1))),
+            day,
             lambda i: raw.sweep(later + timedelta(days=i + 1)),
             reps,
         )
     )
+    _print_spans("one-day sweeps (all repetitions)", spans, cpus)
     raw.conn.close()
     raw_engine.dispose()
     app.engine.dispose()
@@ -282,6 +329,7 @@ def raw_for(dbapi_connection: Any, dialect: str, app: Any) -> Raw:
         titles=titles,
         holdable=holdable_keys(definition),
         stamp=getattr(app.deps.uow, "keywords", {}).get("alert_stamp"),
+        renotify_every=definition.alert_policy.renotify_every,
     )
 
 
@@ -378,6 +426,17 @@ def _record_events(engine: Any, raw: Raw, deps: Deps, active: list[str], reps: i
     return _row("record one event end to end", ours_t, raw_t, ours_c, raw_c, peak)
 
 
+def _print_spans(what: str, spans: list[float], cpus: list[float]) -> None:
+    """How long the engine's writing units of work lasted (wall: on SQLite, the write lock)."""
+    if spans:
+        print(
+            f"  {what}: engine write transactions: {len(spans)}, longest {max(spans) * 1000:.0f} ms "
+            f"wall, median {statistics.median(spans) * 1000:.0f} ms; CPU longest "
+            f"{max(cpus) * 1000:.0f} ms, median {statistics.median(cpus) * 1000:.0f} ms",
+            flush=True,
+        )
+
+
 def _full_sweep(fresh: Callable[[], str], when: datetime, reps: int) -> dict[str, Any]:
     """30 days of downtime caught up at once, each repetition on fresh copies of the base."""
     ours: list[float] = []
@@ -388,7 +447,7 @@ def _full_sweep(fresh: Callable[[], str], when: datetime, reps: int) -> dict[str
     same = None
     for rep in range(reps + 1):
         engine_url, raw_url = fresh(), fresh()
-        copy = build({"PATHWAY_TIMEZONE": "Europe/London", "PATHWAY_DATABASE_URL": engine_url})
+        copy = build(ENV | {"PATHWAY_DATABASE_URL": engine_url})
         _cache(copy.engine)
         raw_engine = create_engine(raw_url)
         conn = raw_engine.raw_connection()
@@ -412,13 +471,7 @@ def _full_sweep(fresh: Callable[[], str], when: datetime, reps: int) -> dict[str
             ours.append(elapsed)
             ours_c.append(time.process_time() - cpu)
         copy.engine.dispose()
-        if spans:
-            print(
-                f"  engine write transactions: {len(spans)}, longest {max(spans) * 1000:.0f} ms wall, "
-                f"median {statistics.median(spans) * 1000:.0f} ms; CPU longest "
-                f"{max(cpus) * 1000:.0f} ms, median {statistics.median(cpus) * 1000:.0f} ms",
-                flush=True,
-            )
+        _print_spans("30-day catch-up", spans, cpus)
         if same is None:
             same = same_writes(engine_url, raw_url)
             print(f"30-day catch-up: engine and raw baseline wrote the same rows: {same}", flush=True)
@@ -436,8 +489,20 @@ def main(argv: list[str] | None = None) -> None:
         "--pg-prefix", default="pathway_bench", help="PostgreSQL base database name: PREFIX_PATIENTS"
     )
     parser.add_argument("--only", default="", help="time only these operations: sweeps | event")
+    parser.add_argument("--pathway", type=Path, help="pathway file of the timed runs (default: the app's)")
+    parser.add_argument(
+        "--renotify",
+        choices=["on", "off"],
+        default="on",
+        help="off: no open critical alert awaits a renotification round on the copies, and "
+        "critical_renotify_hours is 72 (like for like with code that did not renotify)",
+    )
     args = parser.parse_args(argv)
     args.workdir.mkdir(parents=True, exist_ok=True)
+    RENOTIFY["on"] = args.renotify == "on"
+    pathway = args.pathway or (None if RENOTIFY["on"] else _pathway_without_renotify(args.workdir))
+    if pathway:
+        ENV["PATHWAY_PATHWAY_FILE"] = str(pathway)
     for db in ["sqlite", "postgresql"] if args.db == "both" else [args.db]:
         try:
             run(db, args.patients, args.reps, args.workdir, args.pg_url, args.pg_prefix, args.only)
