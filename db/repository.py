@@ -368,14 +368,24 @@ class SqlEventRepository:
         _last_chains(self.session)[patient_id] = rows[-1][-1] if rows else None
         return [_event(r) for r in rows]
 
-    def of_types(self, types: Collection[str]) -> list[tuple[str, EventRecord]]:
+    def of_types(
+        self, types: Collection[str], patient_ids: Collection[int] | None = None
+    ) -> list[tuple[str, EventRecord]]:
         query = (
             columns(*_EVENT_COLUMNS, _P.c.mrn)
             .join(_P, _P.c.id == _E.c.patient_id)
             .where(_E.c.type.in_(sorted(set(types))))
             .order_by(_E.c.id)
         )
-        return [(r[-1], _event(r)) for r in connection(self.session).execute(query)]
+        if patient_ids is None:
+            return [(r[-1], _event(r)) for r in connection(self.session).execute(query)]
+        ids = sorted(set(patient_ids))
+        rows = [
+            r
+            for i in range(0, len(ids), 500)
+            for r in connection(self.session).execute(query.where(_E.c.patient_id.in_(ids[i : i + 500])))
+        ]
+        return [(r[-1], _event(r)) for r in sorted(rows, key=lambda r: r[0])]
 
     def known_sources(self, refs: Collection[str]) -> set[str]:
         """Which of these source references an event already carries (an import done before)."""

@@ -14,7 +14,7 @@ from sqlalchemy import select as columns
 from sqlmodel import Session, col
 
 from db.status_sql import OPEN_ROWS, status_case
-from db.tables import AlertRow, FollowUpRow, PatientRow
+from db.tables import AlertRow, FollowUpRow, PatientRow, TrackStateRow
 from pathway.domain.alert_status import AlertStatus, Severity
 from pathway.domain.model import AlertLine, WorkStep
 from pathway.domain.status import FollowUpStatus
@@ -22,6 +22,12 @@ from pathway.domain.status import FollowUpStatus
 _F = FollowUpRow.__table__  # type: ignore[attr-defined]
 _A = AlertRow.__table__  # type: ignore[attr-defined]
 _P = PatientRow.__table__  # type: ignore[attr-defined]
+_T = TrackStateRow.__table__  # type: ignore[attr-defined]
+_IN_STATES = (
+    columns(_P.c.mrn, _T.c.state)
+    .join(_P, _P.c.id == _T.c.patient_id)
+    .where(_T.c.track == bindparam("track"), _T.c.state.in_(bindparam("states", expanding=True)))
+)
 _STEPS = (
     columns(
         _F.c.id,
@@ -78,6 +84,10 @@ class SqlWorklistReadModel:
             AlertLine(i, f, rule, sev, msg, src, bool(held), mrn)
             for i, f, rule, sev, msg, src, held, mrn in rows
         ]
+
+    def in_states(self, track: str, states: tuple[str, ...]) -> list[tuple[str, str]]:
+        rows = self.session.connection().execute(_IN_STATES, {"track": track, "states": list(states)})
+        return [(str(mrn), str(state)) for mrn, state in rows]
 
     def alert_counts(self, statuses: tuple[str, ...]) -> dict[str, int]:
         query = (

@@ -122,8 +122,11 @@ class EventRepository(Protocol):
 
     def chains(self, patient_id: int) -> dict[int, str | None]: ...
 
-    def of_types(self, types: Collection[str]) -> list[tuple[str, EventRecord]]:
-        """Every patient's events of these types, with the patient's MRN, in id order."""
+    def of_types(
+        self, types: Collection[str], patient_ids: Collection[int] | None = None
+    ) -> list[tuple[str, EventRecord]]:
+        """Every patient's events of these types (only these patients', if given), with the
+        patient's MRN, in id order."""
         ...
 
     def known_sources(self, refs: Collection[str]) -> set[str]:
@@ -303,6 +306,10 @@ class WorklistReadModel(Protocol):
 
     def alert_counts(self, statuses: tuple[str, ...]) -> dict[str, int]:
         """Alerts in `statuses`, by severity."""
+        ...
+
+    def in_states(self, track: str, states: tuple[str, ...]) -> list[tuple[str, str]]:
+        """(MRN, state) of the patients whose `track` is in one of `states`."""
         ...
 
 

@@ -218,9 +218,15 @@ class MemoryEvents:
     def for_patient(self, patient_id: int) -> list[EventRecord]:
         return [e for e in self.s.events if e.patient_id == patient_id]
 
-    def of_types(self, types: Collection[str]) -> list[tuple[str, EventRecord]]:
+    def of_types(
+        self, types: Collection[str], patient_ids: Collection[int] | None = None
+    ) -> list[tuple[str, EventRecord]]:
         mrns = {pid: p["mrn"] for pid, p in self.s.patients.items()}
-        return [(mrns[e.patient_id], e) for e in self.s.events if e.type in types]
+        return [
+            (mrns[e.patient_id], e)
+            for e in self.s.events
+            if e.type in types and (patient_ids is None or e.patient_id in patient_ids)
+        ]
 
     def chains(self, patient_id: int) -> dict[int, str | None]:
         chain, previous = {}, GENESIS
@@ -336,6 +342,13 @@ class MemoryWorklist:
                 status = follow_up_status(r["status"], r["opens_at"], r["closes_at"], at)
                 out[status] = out.get(status, 0) + 1
         return out
+
+    def in_states(self, track: str, states: tuple[str, ...]) -> list[tuple[str, str]]:
+        return [
+            (self.s.patients[pid]["mrn"], by_track[track])
+            for pid, by_track in self.s.states.items()
+            if by_track.get(track) in states
+        ]
 
     def alert_counts(self, statuses: tuple[str, ...]) -> dict[str, int]:
         out: dict[str, int] = {}

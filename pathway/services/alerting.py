@@ -332,21 +332,23 @@ def worklist(
 
 def _bookings(uow: UnitOfWork, definition: PathwayDefinition, at: datetime) -> dict[BookingKey, Booking]:
     """The bookings in force at `at` (recorded by then, not retracted)."""
-    kinds = {*definition.events_with_role("booking"), *retraction_types(definition)}
-    if not definition.events_with_role("booking"):
+    booked = uow.events.of_types(definition.events_with_role("booking"))
+    if not booked:
         return {}
-    events = [(m, e) for m, e in uow.events.of_types(kinds) if e.recorded_at <= at]
-    return live_bookings(definition, events)
+    patients = {e.patient_id for _, e in booked}  # only their retractions can take a booking back
+    taken_back = uow.events.of_types(retraction_types(definition), patients)
+    events = sorted(booked + taken_back, key=lambda me: me[1].id)
+    return live_bookings(definition, [(m, e) for m, e in events if e.recorded_at <= at])
 
 
 def open_episodes(uow: UnitOfWork, definition: PathwayDefinition) -> dict[str, str]:
-    """MRN -> the open emergency episode ("mscc: suspected") of each patient who has one."""
+    """MRN -> the open emergency episode ("mscc: suspected") of each patient who has one: the
+    track in one of its own states other than the initial one (an exit state is no episode)."""
     out: dict[str, str] = {}
     for track, initial in definition.emergency_initials().items():
-        for state in definition.track_states(track):
-            if state != initial:
-                for patient, _ in uow.patients.listing(track, state):
-                    out.setdefault(patient.mrn, f"{track}: {state}")
+        active = tuple(s for s in definition.tracks[track].states if s != initial)
+        for mrn, state in uow.worklist.in_states(track, active):
+            out.setdefault(mrn, f"{track}: {state}")
     return out
 
 
