@@ -240,6 +240,8 @@ def derive_follow_ups(
     only: frozenset[str] | None = None,
 ) -> list[FollowUp]:
     result: list[FollowUp] = []
+    pausing = frozenset({*definition.events_with_role("pause"), *definition.events_with_role("resume")})
+    kinds = [m.type if m.event is not None else None for m in timeline]
     for rule_id, rule in definition.rules.follow_ups.items():
         if only is not None and rule_id not in only:
             continue
@@ -252,7 +254,16 @@ def derive_follow_ups(
             if rule.before_dose is not None:
                 walk.planned = _planner(definition, rule.before_dose, timeline, calendar.zone)
                 walk.dose_moves = dose_events(definition, rule.before_dose)
+            relevant = _relevant_types(rule, pausing, walk.dose_moves)
             for position, m in enumerate(timeline):
+                kind = kinds[position]
+                if (
+                    relevant is not None
+                    and kind is not None
+                    and kind not in relevant
+                    and rule.track not in m.changes
+                ):
+                    continue  # this moment cannot open, complete, move or close the rule
                 walk.position = position
                 _step(walk, m, definition)
             if walk.current is not None and walk.paused_at is not None and walk.current.key != walk.not_held:
@@ -262,6 +273,21 @@ def derive_follow_ups(
             result += walk.out + walk.missed
     unique = {fu.key: fu for fu in result}  # last word per instance (storage key is unique)
     return list(unique.values())
+
+
+def _relevant_types(
+    rule: FollowUpRule, pausing: frozenset[str], dose_moves: frozenset[str]
+) -> frozenset[str] | None:
+    """The event types a walk of the rule must see (None: every event, for a `*` rule); besides
+    them only the enrolment and the moments that change the rule's track can matter to it."""
+    if ANY_EVENT in rule.anchor.events or ANY_EVENT in rule.done.events:
+        return None
+    types = {*rule.anchor.events, *rule.done.events, *dose_moves}
+    if rule.per_values_from is not None:
+        types.add(rule.per_values_from.event)
+    if rule.pausable:
+        types |= pausing
+    return frozenset(types)
 
 
 def _planner(
