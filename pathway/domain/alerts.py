@@ -18,7 +18,7 @@ from pathway.domain.followups import FollowUp
 from pathway.domain.model import Patient
 from pathway.domain.rules_spec import DRUG_CHECKS, SEVERITY_RANK, CheckSpec
 from pathway.domain.timeline import Moment
-from pathway.domain.windows import closes_day, target_day
+from pathway.domain.windows import window_days
 
 
 @dataclass(frozen=True)
@@ -129,10 +129,8 @@ def follow_up_message(title: str, step: str, fu: FollowUp, zone: tzinfo) -> str:
             f"{head} {'due' if named else 'was due'} by "
             f"{fu.window.closes_at.astimezone(zone):%Y-%m-%d %H:%M} ({fu.anchor_label})"
         )
-    return (
-        f"{head}{'' if named else ','} target {target_day(fu.window, zone)}, window closes "
-        f"{closes_day(fu.window, zone)} ({fu.anchor_label})"
-    )
+    target, closes = window_days(fu.window, zone)
+    return f"{head}{'' if named else ','} target {target}, window closes {closes} ({fu.anchor_label})"
 
 
 def alerts_for_checks(

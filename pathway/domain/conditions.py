@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
@@ -40,6 +41,14 @@ class Absent(BaseModel):
 Condition = str | int | float | bool | list[str] | Comparison | Absent
 
 
+_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+
+
 def holds(cond: Condition, value: Any, param: ParamLookup) -> bool:
     if isinstance(cond, Absent):
         return (value is None or value == "") == cond.absent
@@ -49,19 +58,15 @@ def holds(cond: Condition, value: Any, param: ParamLookup) -> bool:
         wanted = cond if isinstance(cond, list) else [cond]
         return not isinstance(cond, Comparison) and any(v in value for v in wanted)
     if isinstance(cond, Comparison):
-        checks = {
-            "<": lambda a, b: a < b,
-            "<=": lambda a, b: a <= b,
-            ">": lambda a, b: a > b,
-            ">=": lambda a, b: a >= b,
-        }
-        return all(checks[op](value, param(ref)) for op, ref in cond.bounds())
+        return all(_COMPARE[op](value, param(ref)) for op, ref in cond.bounds())
     if isinstance(cond, list):
         return value in cond
     return bool(value == cond)
 
 
 def all_hold(when: Mapping[str, Condition], data: Mapping[str, Any], param: ParamLookup) -> bool:
+    if not when:
+        return True
     return all(holds(c, data.get(f), param) for f, c in when.items())
 
 
@@ -70,6 +75,8 @@ def event_holds(
 ) -> bool:
     """`when` for a rule listing several events: each condition binds the events declaring its field
     (e.g. `specialty` on one event, `ortho_review` on another); the others ignore it."""
+    if not when:
+        return True
     return all(holds(c, data.get(f), param) for f, c in when.items() if f in declared)
 
 

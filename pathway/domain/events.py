@@ -106,6 +106,10 @@ def reference_problem(
     return None
 
 
+# date fields (a planned dose, a booking) lie in a clinical lifetime; windows count months back from them
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2199, 12, 31)
+
+
 def coerce(event: str, name: str, field: FieldSpec, value: Any) -> Any:
     where = f"{event}.{name}"
     if isinstance(value, str):
@@ -119,12 +123,15 @@ def coerce(event: str, name: str, field: FieldSpec, value: Any) -> Any:
     if field.type == "bool":
         return _bool(where, value)
     if field.type == "date":
-        if isinstance(value, date):
-            return value.isoformat()
         try:
-            return date.fromisoformat(str(value)).isoformat()
+            day = value if isinstance(value, date) else date.fromisoformat(str(value))
         except ValueError:
             raise InvalidInput(f"{where}: '{value}' is not a date (use YYYY-MM-DD)") from None
+        if not FIRST_DAY <= day <= LAST_DAY:
+            raise InvalidInput(
+                f"{where}: {day} is not a plausible date ({FIRST_DAY} to {LAST_DAY}); check the year"
+            )
+        return day.isoformat()
     text = clean_text(str(value), where)
     if not text:
         raise InvalidInput(f"{where}: empty text")

@@ -29,6 +29,7 @@ from pathway.domain.pre_dose import closing_reason, dose_events, planned_dose_da
 from pathway.domain.rules_spec import ANY_EVENT, ENROLMENT, BeforeDoseSpec, FollowUpRule
 from pathway.domain.status import FollowUpStatus, follow_up_status
 from pathway.domain.timeline import Moment
+from pathway.domain.walk_plan import plans_of
 from pathway.domain.windows import Calendar, Window, compute_window
 
 
@@ -64,7 +65,7 @@ class FollowUp:
         return follow_up_status(self.outcome, self.window.opens_at, self.window.closes_at, now)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Walk:
     rule_id: str
     rule: FollowUpRule
@@ -86,17 +87,16 @@ class _Walk:
     position: int = 0  # where in the timeline the walk is
     dose_moves: frozenset[str] = frozenset()  # before_dose: events that can move the next dose
     recent: list[Moment] = field(default_factory=list)  # done.in_window: done events seen so far
+    done_types: frozenset[str] = frozenset()  # the moment types its done events match
+    anchor_types: frozenset[str] = frozenset()  # the moment types its anchor events match
+    runs_in: frozenset[str] = frozenset()  # the states of its track where it runs
 
     def day(self, m: Moment) -> str:
         """The clinic-local date of a moment, for the texts coordinators read."""
         return local_date(m.at, self.calendar.zone).isoformat()
 
     def runs(self, states: dict[str, str], definition: PathwayDefinition) -> bool:
-        state = states[self.rule.track]
-        if self.rule.runs_in == "*":
-            return state in definition.tracks[self.rule.track].states
-        runs_in = (self.rule.runs_in,) if isinstance(self.rule.runs_in, str) else self.rule.runs_in
-        return state in runs_in
+        return states[self.rule.track] in self.runs_in
 
     def close(self, outcome: str, **changes: object) -> None:
         if self.current is not None:
@@ -239,55 +239,78 @@ def derive_follow_ups(
     calendar: Calendar,
     only: frozenset[str] | None = None,
 ) -> list[FollowUp]:
+    return _derive(definition, timeline, calendar, only, None)[0]
+
+
+def derive_follow_ups_and_before(
+    definition: PathwayDefinition, timeline: list[Moment], calendar: Calendar, position: int
+) -> tuple[list[FollowUp], list[FollowUp]]:
+    """The follow-ups of the whole timeline, and those of `timeline[:position]` (what
+    `derive_follow_ups` gives for that prefix), in one walk."""
+    return _derive(definition, timeline, calendar, None, position)
+
+
+def _derive(
+    definition: PathwayDefinition,
+    timeline: list[Moment],
+    calendar: Calendar,
+    only: frozenset[str] | None,
+    before: int | None,
+) -> tuple[list[FollowUp], list[FollowUp]]:
     result: list[FollowUp] = []
-    pausing = frozenset({*definition.events_with_role("pause"), *definition.events_with_role("resume")})
+    earlier: list[FollowUp] = []
     kinds = [m.type if m.event is not None else None for m in timeline]
-    for rule_id, rule in definition.rules.follow_ups.items():
+    for plan in plans_of(definition):
+        rule_id, rule, relevant, dose_moves = plan.rule_id, plan.rule, plan.relevant, plan.dose_moves
         if only is not None and rule_id not in only:
             continue
         check = definition.rules.checks.get(rule.done.unless_check or "")
         base = baselines(check, timeline, definition.parameter) if check else Baselines()
+        # the moments that can open, complete, move or close the rule (the same for every walk)
+        track = rule.track
+        visits = [
+            (position, m)
+            for position, m in enumerate(timeline)
+            if relevant is None
+            or kinds[position] is None
+            or kinds[position] in relevant
+            or track in m.changes
+        ]
+        done_types, anchor_types = plan.done_types, plan.anchor_types
+        where = {m.seq: i for i, (_, m) in enumerate(visits)} if plan.from_anchor else {}
         for region, anchor in _walks(rule, timeline, definition):
             walk = _Walk(rule_id, rule, region, calendar, definition.parameter, baseline=base)
             walk.only_anchor = anchor
             walk.tracked = not rule.per or anchor is not None or region in rule.per_values
+            walk.done_types, walk.anchor_types, walk.runs_in = done_types, anchor_types, plan.runs_in
             if rule.before_dose is not None:
                 walk.planned = _planner(definition, rule.before_dose, timeline, calendar.zone)
-                walk.dose_moves = dose_events(definition, rule.before_dose)
-            relevant = _relevant_types(rule, pausing, walk.dose_moves)
-            for position, m in enumerate(timeline):
-                kind = kinds[position]
-                if (
-                    relevant is not None
-                    and kind is not None
-                    and kind not in relevant
-                    and rule.track not in m.changes
-                ):
-                    continue  # this moment cannot open, complete, move or close the rule
+                walk.dose_moves = dose_moves
+            snapshot = before is None
+            start = where.get(anchor, 0) if anchor is not None else 0
+            for position, m in visits[start:]:
+                if not snapshot and position >= before:  # type: ignore[operator]
+                    earlier += _finished(walk)
+                    snapshot = True
+                if start and walk.current is None and not walk.missed and position > visits[start][0]:
+                    break  # its one instance is closed: nothing later can open another (`_from_anchor`)
                 walk.position = position
                 _step(walk, m, definition)
-            if walk.current is not None and walk.paused_at is not None and walk.current.key != walk.not_held:
-                walk.close("cancelled", cancel_reason=f"{walk.pause_text}: held until care resumes")
-            if walk.current is not None:
-                walk.out.append(walk.current)
-            result += walk.out + walk.missed
-    unique = {fu.key: fu for fu in result}  # last word per instance (storage key is unique)
-    return list(unique.values())
+            if not snapshot:
+                earlier += _finished(walk)
+            result += _finished(walk)
+    # last word per instance (storage key is unique)
+    return list({fu.key: fu for fu in result}.values()), list({fu.key: fu for fu in earlier}.values())
 
 
-def _relevant_types(
-    rule: FollowUpRule, pausing: frozenset[str], dose_moves: frozenset[str]
-) -> frozenset[str] | None:
-    """The event types a walk of the rule must see (None: every event, for a `*` rule); besides
-    them only the enrolment and the moments that change the rule's track can matter to it."""
-    if ANY_EVENT in rule.anchor.events or ANY_EVENT in rule.done.events:
-        return None
-    types = {*rule.anchor.events, *rule.done.events, *dose_moves}
-    if rule.per_values_from is not None:
-        types.add(rule.per_values_from.event)
-    if rule.pausable:
-        types |= pausing
-    return frozenset(types)
+def _finished(w: _Walk) -> list[FollowUp]:
+    """The walk's instances as they stand: a window held by a pause is stored as cancelled."""
+    out, current = list(w.out), w.current
+    if current is not None and w.paused_at is not None and current.key != w.not_held:
+        current = replace(
+            current, outcome="cancelled", cancel_reason=f"{w.pause_text}: held until care resumes"
+        )
+    return out + ([current] if current is not None else []) + w.missed
 
 
 def _planner(
@@ -315,17 +338,6 @@ def _label(m: Moment) -> str:
     return "enrolment" if m.event is None else f"{m.type} (event {m.seq})"
 
 
-def _matches(events: tuple[str, ...], m: Moment, definition: PathwayDefinition) -> bool:
-    """`*` matches any recorded event but an exit, a retraction or a booking (they are no contact)."""
-    if m.type in events:
-        return True
-    spec = definition.events[m.type] if m.event is not None else None
-    contact = (
-        spec is not None and m.type not in definition.exits and not spec.retracts and spec.role != "booking"
-    )
-    return contact and ANY_EVENT in events
-
-
 def _track_per_value(w: _Walk, m: Moment, definition: PathwayDefinition) -> None:
     """Start or stop following this `per` value when the event it derives from is recorded."""
     source = w.rule.per_values_from
@@ -341,17 +353,21 @@ def _track_per_value(w: _Walk, m: Moment, definition: PathwayDefinition) -> None
 
 
 def _step(w: _Walk, m: Moment, definition: PathwayDefinition) -> None:
-    rule, data = w.rule, (m.event.data if m.event else {})
-    role = definition.events[m.type].role if m.event else None
-    if w.rule.pausable and role in ("pause", "resume"):
-        _pause_or_resume(w, m, role == "pause")
-        return
-    _track_per_value(w, m, definition)
+    rule, event = w.rule, m.event
+    kind = event.type if event is not None else "enrolment"
+    data = event.data if event is not None else {}
+    if rule.pausable and event is not None:
+        role = definition.events[kind].role
+        if role in ("pause", "resume"):
+            _pause_or_resume(w, m, role == "pause")
+            return
+    if rule.per_values_from is not None:
+        _track_per_value(w, m, definition)
     if not w.tracked:
         return
-    declared = definition.events[m.type].fields if m.event else {*rule.anchor.when, *rule.done.when}
+    declared = definition.events[kind].fields if event is not None else {*rule.anchor.when, *rule.done.when}
     is_done = (
-        _matches(rule.done.events, m, definition)
+        kind in w.done_types
         and event_holds(rule.done.when, data, declared, w.param)
         and (rule.per is None or data.get(rule.per) == w.region)
         and (rule.done.refers_to_anchor is None or data.get(rule.done.refers_to_anchor) == w.only_anchor)
@@ -381,7 +397,7 @@ def _step(w: _Walk, m: Moment, definition: PathwayDefinition) -> None:
     counts = w.only_anchor is None or m.seq == w.only_anchor
     if rule.anchor.moves_track:
         counts = counts and rule.track in m.changes and not w.runs(m.before, definition)
-    if counts and (_matches(anchor_types, m, definition) or (m.event is None and ENROLMENT in anchor_types)):
+    if counts and (kind in w.anchor_types or (event is None and ENROLMENT in anchor_types)):
         if event_holds(rule.anchor.when, data, declared, w.param):
             if w.runs(m.after, definition):
                 w.open(m, _label(m))

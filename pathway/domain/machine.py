@@ -90,6 +90,12 @@ class TrackMachine:
                     }
                 )
         self._events = frozenset(event for event, _ in self._guards)
+        # the first transition of (event, source) without a guard always fires: no trip needed
+        self._fixed = {
+            (event, source): options[0][0].dest or source  # no dest: it stays where it is
+            for (event, source), options in self._guards.items()
+            if not options[0][0].when
+        }
         self._accepted: dict[tuple[Any, ...], str] = {}
         self.machine = Machine(
             model=None,
@@ -121,6 +127,9 @@ class TrackMachine:
         leads to the same state: it is remembered, and replaying a history costs a lookup per
         event instead of a trip through the machine.
         """
+        fixed = self._fixed.get((event, state))
+        if fixed is not None:
+            return fixed
         if (event, state) not in self._guards:
             raise EventNotAllowed(f"'{event}' is not allowed in {self.name} state '{state}'")
         key = _key(state, event, data)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from functools import cached_property
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
@@ -206,6 +207,10 @@ class FollowUpRule(Sourced):
         return self.loading[dones] if dones < len(self.loading) else self.window
 
     def all_per_values(self) -> tuple[str, ...]:
+        return self._per_values
+
+    @cached_property
+    def _per_values(self) -> tuple[str, ...]:
         derived = self.per_values_from.all_values() if self.per_values_from else ()
         return tuple(dict.fromkeys((*self.per_values, *derived)))
 

@@ -54,7 +54,25 @@ class Window:
         return start_of_day(plus.add_to_date(local_date(base, zone)), zone) if plus.amount else base
 
 
+_WINDOWS: dict[tuple[Calendar, str, str | None, str, datetime], Window] = {}
+
+
 def compute_window(spec: WindowSpec, anchor: datetime, calendar: Calendar) -> Window:
+    """Remembered per calendar, durations and anchor (a window is immutable; a cohort's anchors
+    fall on a few thousand clinic days)."""
+    key = (calendar, spec.opens, spec.target, spec.closes, anchor)
+    try:
+        found = _WINDOWS.get(key)
+    except TypeError:  # a holiday lookup that cannot be hashed: no memory
+        return _compute_window(spec, anchor, calendar)
+    if found is None:
+        if len(_WINDOWS) > 65536:
+            _WINDOWS.clear()
+        found = _WINDOWS[key] = _compute_window(spec, anchor, calendar)
+    return found
+
+
+def _compute_window(spec: WindowSpec, anchor: datetime, calendar: Calendar) -> Window:
     opens, closes = Duration.parse(spec.opens), Duration.parse(spec.closes)
     target = Duration.parse(spec.target) if spec.target else None
     if spec.clock_time:
@@ -101,3 +119,36 @@ def closes_day(window: Window, zone: tzinfo) -> date:
         if not window.clock_time
         else local_date(window.closes_at, zone)
     )
+
+
+_LEVELS: dict[tuple[Window, tuple[AlertLevel, ...], tzinfo], dict[str, datetime]] = {}
+
+
+def level_instants(window: Window, levels: tuple[AlertLevel, ...], zone: tzinfo) -> dict[str, datetime]:
+    """When each severity of an alert's levels fires for this window (the earliest level of a
+    severity); remembered, as windows are (do not change the mapping returned)."""
+    key = (window, levels, zone)
+    found = _LEVELS.get(key)
+    if found is None:
+        found = {}
+        for level in levels:
+            when = window.level_at(level, zone)
+            found[level.severity] = min(when, found.get(level.severity, when))
+        if len(_LEVELS) > 65536:
+            _LEVELS.clear()
+        _LEVELS[key] = found
+    return found
+
+
+_DAYS: dict[tuple[Window, tzinfo], tuple[date, date]] = {}
+
+
+def window_days(window: Window, zone: tzinfo) -> tuple[date, date]:
+    """(target day, closing day) of a calendar window, remembered."""
+    key = (window, zone)
+    found = _DAYS.get(key)
+    if found is None:
+        if len(_DAYS) > 65536:
+            _DAYS.clear()
+        found = _DAYS[key] = (target_day(window, zone), closes_day(window, zone))
+    return found

@@ -20,7 +20,7 @@ from pathway.domain.alerts import (
     holdable_keys,
 )
 from pathway.domain.definition import HISTOLOGY_FIELD
-from pathway.domain.followups import FollowUp, derive_follow_ups
+from pathway.domain.followups import FollowUp, derive_follow_ups, derive_follow_ups_and_before
 from pathway.domain.handover import HandoverInput, build_handover
 from pathway.domain.history import live_events
 from pathway.domain.integrity import chain_rows
@@ -28,9 +28,9 @@ from pathway.domain.machine import Pathway
 from pathway.domain.model import EventRecord, Patient, StoredAlert, StoredFollowUp
 from pathway.domain.notify import Route
 from pathway.domain.records import NewAlert
-from pathway.domain.timeline import build_timeline
+from pathway.domain.timeline import Moment, build_timeline
 from pathway.domain.windows import Calendar
-from pathway.services.derivation import derive_as_of
+from pathway.services.derivation import AsOf, derive_as_of
 from pathway.services.raising import SWEEP_ACTOR, new_alert_row, outbox_rows
 from pathway.services.sync import _values
 
@@ -57,7 +57,19 @@ def derive(
 ) -> Derived:
     """Follow-ups, open alerts and hand-over summaries (of exits among `new_ids`) as of `now`."""
     definition = pathway.definition
-    derived = derive_as_of(pathway, calendar, patient, history, now)
+    exits = set(definition.handover_exits)
+    last = max(history, key=lambda e: e.id) if history else None
+    earlier: list[FollowUp] | None = None  # the follow-ups just before a final exit, same walk
+    if last is not None and last.id in new_ids and last.type in exits:
+        timeline = build_timeline(pathway, patient.enrolled_at, history)
+        states = timeline[-1].after
+        if timeline[-1].event is last and pathway.is_closed(states):
+            follow_ups, earlier = derive_follow_ups_and_before(
+                definition, timeline, calendar, len(timeline) - 1
+            )
+            derived = AsOf(timeline, states, follow_ups, [], None)  # closed: no live alert
+    if earlier is None:
+        derived = derive_as_of(pathway, calendar, patient, history, now)
     timeline, states, follow_ups = derived.timeline, derived.states, derived.follow_ups
     rules = definition.rules.follow_ups
     histology = patient.histology
@@ -85,10 +97,10 @@ def derive(
         held = urgent and not c.urgent and c.severity != Severity.CRITICAL and c.key.startswith(holdable)
         row = replace(new_alert_row(patient.id, c, None, states, definition.content_hash, now), held=held)
         out.alerts.append((row, c))
-    exits = set(definition.handover_exits)
     for e in history:
         if e.id in new_ids and e.type in exits:
-            out.handovers.append((e.id, _handover(pathway, calendar, patient, history, e)))
+            before = (timeline[:-1], earlier) if e is last and earlier is not None else None
+            out.handovers.append((e.id, _handover(pathway, calendar, patient, history, e, before)))
     return out
 
 
@@ -128,15 +140,20 @@ def _handover(
     patient: Patient,
     history: list[EventRecord],
     exit_event: EventRecord,
+    derived_before: tuple[list[Moment], list[FollowUp]] | None,
 ) -> dict[str, Any]:
-    """The summary as recording the exit would have made it: the record just before the exit."""
+    """The summary as recording the exit would have made it: the record just before the exit
+    (`derived_before`: its timeline and follow-ups, when the walk of the whole history gave them)."""
     definition = pathway.definition
     before = [e for e in history if e.id < exit_event.id]
     live = live_events(definition, before)
-    timeline = build_timeline(pathway, patient.enrolled_at, before)
+    if derived_before is None:
+        timeline = build_timeline(pathway, patient.enrolled_at, before)
+        fus = derive_follow_ups(definition, timeline, calendar)
+    else:
+        timeline, fus = derived_before
     states = timeline[-1].after if timeline else definition.initial_states()
     at = exit_event.occurred_at
-    fus = derive_follow_ups(definition, timeline, calendar)
     candidates = effective(
         alerts_for_follow_ups(definition, fus, at, calendar.zone)
         + alerts_for_checks(definition, patient, timeline, calendar.zone)
@@ -148,7 +165,7 @@ def _handover(
             exit_event=exit_event,
             states=states,
             history=live,
-            follow_ups=[_stored(i, patient.id, fu, at, calendar, pathway) for i, fu in enumerate(fus)],
+            follow_ups=[_stored(i, patient.id, fu) for i, fu in enumerate(fus) if fu.outcome == "open"],
             alerts=[_alert(i, patient.id, c) for i, c in enumerate(candidates)],
         ),
         at,
@@ -157,16 +174,25 @@ def _handover(
     return summary
 
 
-_FIELDS = frozenset(StoredFollowUp.__dataclass_fields__)
-
-
-def _stored(
-    i: int, patient_id: int, fu: FollowUp, at: datetime, calendar: Calendar, pathway: Pathway
-) -> StoredFollowUp:
-    values = _values(fu, at, calendar, pathway.definition.rules.follow_ups)
-    kept = {k: v for k, v in values.items() if k in _FIELDS}
+def _stored(i: int, patient_id: int, fu: FollowUp) -> StoredFollowUp:
+    """The fields a hand-over summary reads (its open steps), as recording stores them."""
     return StoredFollowUp(
-        id=i, patient_id=patient_id, rule=fu.rule, region=fu.region, anchor_at=fu.anchor_at, **kept
+        id=i,
+        patient_id=patient_id,
+        rule=fu.rule,
+        region=fu.region,
+        anchor_at=fu.anchor_at,
+        anchor_label=fu.anchor_label,
+        opens_at=fu.window.opens_at,
+        target_at=fu.window.target_at,
+        closes_at=fu.window.closes_at,
+        clock_time=fu.window.clock_time,
+        status=fu.outcome,
+        done_at=fu.done_at,
+        late_days=fu.late_days,
+        early=fu.early,
+        cancel_reason=fu.cancel_reason,
+        notes=list(fu.notes),
     )
 
 

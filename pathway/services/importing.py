@@ -57,9 +57,13 @@ def iter_rows(stream: IO[str]) -> Iterator[dict[str, str]]:
         raise InvalidInput(
             f"the CSV header lacks {', '.join(missing)}; expected columns: {', '.join(COLUMNS)}"
         )
+    previous = reader.line_num
     for row in reader:  # line_num is the row's last physical line; count back its quoted newlines
-        inside = sum(v.count("\n") for v in row.values() if isinstance(v, str))
-        row[LINE] = str(reader.line_num - inside)
+        line = reader.line_num
+        if line - previous > 1:  # more than one physical line since the last row: newlines inside
+            line -= sum(v.count("\n") for v in row.values() if isinstance(v, str))
+        previous = reader.line_num
+        row[LINE] = str(line)
         yield row
 
 

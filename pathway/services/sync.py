@@ -25,7 +25,7 @@ from pathway.domain.notify import DEFAULT_ROUTES, Route
 from pathway.domain.records import KEEP, AlertChange, FollowUpChange, NewFollowUp
 from pathway.domain.rules_spec import SEVERITY_RANK, FollowUpRule
 from pathway.domain.status import Outcome
-from pathway.domain.windows import Calendar
+from pathway.domain.windows import Calendar, level_instants
 from pathway.ports import UnitOfWork
 from pathway.services.derivation import derive_as_of
 from pathway.services.raising import SWEEP_ACTOR, Changes, enqueue, hold_behind_urgent, new_alert_row
@@ -178,41 +178,47 @@ def _values(
 
 def alert_plan(fu: FollowUp, rule: FollowUpRule, now: datetime, calendar: Calendar) -> dict[str, Any]:
     """What the set-based sweep needs to raise this instance's alert levels without history."""
-    plan: dict[str, Any] = {
+    alert = rule.alert
+    if alert is None:
+        return {
+            "instance_key": follow_up_key(fu),
+            "track": rule.track,
+            "urgent": rule.urgent,
+            **_NO_ALERT,
+        }
+    at = level_instants(fu.window, alert.levels, calendar.zone)
+    raised, next_at = (
+        level_reached({SEVERITY_RANK[s]: when for s, when in at.items()}, now)
+        if fu.outcome == "open"
+        else (0, None)
+    )
+    return {
         "instance_key": follow_up_key(fu),
         "track": rule.track,
         "urgent": rule.urgent,
-        "alert_rule": None,
-        "alert_title": None,
-        "alert_source": None,
-        "alert_message": None,
-        "info_at": None,
-        "warning_at": None,
-        "critical_at": None,
-        "raised": 0,
-        "next_alert_at": None,
+        "alert_rule": alert.id,
+        "alert_title": alert.title,
+        "alert_source": alert.source,
+        "alert_message": follow_up_message(alert.title, rule.step, fu, calendar.zone),
+        "info_at": at.get("info"),
+        "warning_at": at.get("warning"),
+        "critical_at": at.get("critical"),
+        "raised": raised,
+        "next_alert_at": next_at,
     }
-    if rule.alert is None:
-        return plan
-    at: dict[str, datetime] = {}
-    for level in rule.alert.levels:
-        when = fu.window.level_at(level, calendar.zone)
-        at[level.severity] = min(when, at.get(level.severity, when))
-    raised, next_at = level_reached({SEVERITY_RANK[s]: when for s, when in at.items()}, now)
-    plan.update(
-        {
-            "alert_rule": rule.alert.id,
-            "alert_title": rule.alert.title,
-            "alert_source": rule.alert.source,
-            "alert_message": follow_up_message(rule.alert.title, rule.step, fu, calendar.zone),
-            "info_at": at.get("info"),
-            "warning_at": at.get("warning"),
-            "critical_at": at.get("critical"),
-            "raised": raised if fu.outcome == "open" else 0,
-            "next_alert_at": next_at if fu.outcome == "open" else None,
-        }
-    )
-    return plan
+
+
+_NO_ALERT: dict[str, Any] = {
+    "alert_rule": None,
+    "alert_title": None,
+    "alert_source": None,
+    "alert_message": None,
+    "info_at": None,
+    "warning_at": None,
+    "critical_at": None,
+    "raised": 0,
+    "next_alert_at": None,
+}
 
 
 def _differs(old: StoredFollowUp, values: dict[str, Any]) -> bool:

@@ -217,3 +217,16 @@ def test_an_unknown_event_is_not_found_and_the_known_events_are_listed(definitio
 
 def test_event_spec_returns_the_declared_fields(definition: PathwayDefinition) -> None:
     assert set(event_spec(definition, "bma_held").fields) == {"reason_code"}
+
+
+@given(day=st.dates())
+def test_a_date_field_outside_a_clinical_lifetime_is_refused_with_the_range(
+    definition: PathwayDefinition, day: Any
+) -> None:
+    from pathway.domain.events import FIRST_DAY, LAST_DAY
+
+    raw = {"agent": "denosumab", "schedule": "q4w", "first_dose_on": day.isoformat()}
+    if FIRST_DAY <= day <= LAST_DAY:
+        assert validate_event_data(definition, "bma_planned", raw)["first_dose_on"] == day.isoformat()
+    else:
+        assert "check the year" in refused(definition, "bma_planned", raw)
