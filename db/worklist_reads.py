@@ -6,6 +6,7 @@ earliest window end), so the top lines come without sorting every open follow-up
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -28,6 +29,7 @@ _IN_STATES = (
     .join(_P, _P.c.id == _T.c.patient_id)
     .where(_T.c.track == bindparam("track"), _T.c.state.in_(bindparam("states", expanding=True)))
 )
+_IN_STATES_OF = _IN_STATES.where(_P.c.mrn.in_(bindparam("mrns", expanding=True)))
 _STEPS = (
     columns(
         _F.c.id,
@@ -85,8 +87,14 @@ class SqlWorklistReadModel:
             for i, f, rule, sev, msg, src, held, mrn in rows
         ]
 
-    def in_states(self, track: str, states: tuple[str, ...]) -> list[tuple[str, str]]:
-        rows = self.session.connection().execute(_IN_STATES, {"track": track, "states": list(states)})
+    def in_states(
+        self, track: str, states: tuple[str, ...], mrns: Collection[str] | None = None
+    ) -> list[tuple[str, str]]:
+        params: dict[str, object] = {"track": track, "states": list(states)}
+        query = _IN_STATES
+        if mrns is not None:
+            query, params["mrns"] = _IN_STATES_OF, sorted(mrns)
+        rows = self.session.connection().execute(query, params)
         return [(str(mrn), str(state)) for mrn, state in rows]
 
     def alert_counts(self, statuses: tuple[str, ...]) -> dict[str, int]:

@@ -308,8 +308,10 @@ class WorklistReadModel(Protocol):
         """Alerts in `statuses`, by severity."""
         ...
 
-    def in_states(self, track: str, states: tuple[str, ...]) -> list[tuple[str, str]]:
-        """(MRN, state) of the patients whose `track` is in one of `states`."""
+    def in_states(
+        self, track: str, states: tuple[str, ...], mrns: Collection[str] | None = None
+    ) -> list[tuple[str, str]]:
+        """(MRN, state) of the patients whose `track` is in one of `states` (of `mrns` only, if given)."""
         ...
 
 

@@ -343,11 +343,13 @@ class MemoryWorklist:
                 out[status] = out.get(status, 0) + 1
         return out
 
-    def in_states(self, track: str, states: tuple[str, ...]) -> list[tuple[str, str]]:
+    def in_states(
+        self, track: str, states: tuple[str, ...], mrns: Collection[str] | None = None
+    ) -> list[tuple[str, str]]:
         return [
             (self.s.patients[pid]["mrn"], by_track[track])
             for pid, by_track in self.s.states.items()
-            if by_track.get(track) in states
+            if by_track.get(track) in states and (mrns is None or self.s.patients[pid]["mrn"] in mrns)
         ]
 
     def alert_counts(self, statuses: tuple[str, ...]) -> dict[str, int]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from functools import cached_property
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -159,7 +160,15 @@ class PathwayDefinition(_Strict):
         return tuple(dict.fromkeys(self.exits.values()))
 
     def events_with_role(self, role: EventRole) -> tuple[str, ...]:
-        return tuple(name for name, spec in self.events.items() if spec.role == role)
+        return self._by_role.get(role, ())
+
+    @cached_property
+    def _by_role(self) -> dict[str, tuple[str, ...]]:
+        roles: dict[str, tuple[str, ...]] = {}
+        for name, spec in self.events.items():
+            if spec.role is not None:
+                roles[spec.role] = (*roles.get(spec.role, ()), name)
+        return roles
 
     def event_with_role(self, role: EventRole) -> str | None:
         """The one event of this role (the loader allows at most one), or None."""

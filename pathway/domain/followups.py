@@ -202,7 +202,23 @@ class Scope:
         return head in self.rules or head in self.checks
 
 
+_SCOPES: dict[tuple[int, frozenset[str], frozenset[str]], tuple[PathwayDefinition, Scope]] = {}
+
+
 def scope_of(definition: PathwayDefinition, event_types: set[str], changed_tracks: set[str]) -> Scope:
+    """Remembered per definition, event types and changed tracks (see `_scope_of`)."""
+    key = (id(definition), frozenset(event_types), frozenset(changed_tracks))
+    known = _SCOPES.get(key)
+    if known is not None and known[0] is definition:
+        return known[1]
+    if len(_SCOPES) > 4096:
+        _SCOPES.clear()
+    scope = _scope_of(definition, event_types, changed_tracks)
+    _SCOPES[key] = (definition, scope)
+    return scope
+
+
+def _scope_of(definition: PathwayDefinition, event_types: set[str], changed_tracks: set[str]) -> Scope:
     """Rules whose follow-ups may differ after events of these types and these state changes.
 
     A rule depends on its anchor and done events, on pauses, and on its track's state (runs_in,

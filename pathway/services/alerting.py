@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, tzinfo
 from functools import cache, partial
@@ -325,13 +325,11 @@ def worklist(
     if severity:
         floor = SEVERITY_RANK[severity]
         items = [i for i in items if SEVERITY_RANK.get(i.severity or "", 0) >= floor]
-    with deps.read() as uow:
-        episodes = open_episodes(uow, deps.pathway.definition)
-    items = [
-        replace(i, late=late_text(i.closes, at, i.days_late), episode=episodes.get(i.mrn)) for i in items
-    ]
     items.sort(key=lambda i: (i.kind == "booked", urgency_key(i.urgency(), at)))
-    return items[:limit] if limit else items
+    items = items[:limit] if limit else items
+    with deps.read() as uow:  # the episodes of the patients listed only (not the cohort's)
+        episodes = open_episodes(uow, deps.pathway.definition, {i.mrn for i in items} if limit else None)
+    return [replace(i, late=late_text(i.closes, at, i.days_late), episode=episodes.get(i.mrn)) for i in items]
 
 
 def _bookings(uow: UnitOfWork, definition: PathwayDefinition, at: datetime) -> dict[BookingKey, Booking]:
@@ -345,13 +343,15 @@ def _bookings(uow: UnitOfWork, definition: PathwayDefinition, at: datetime) -> d
     return live_bookings(definition, [(m, e) for m, e in events if e.recorded_at <= at])
 
 
-def open_episodes(uow: UnitOfWork, definition: PathwayDefinition) -> dict[str, str]:
+def open_episodes(
+    uow: UnitOfWork, definition: PathwayDefinition, mrns: Collection[str] | None = None
+) -> dict[str, str]:
     """MRN -> the open emergency episode ("mscc: suspected") of each patient who has one: the
     track in one of its own states other than the initial one (an exit state is no episode)."""
     out: dict[str, str] = {}
     for track, initial in definition.emergency_initials().items():
         active = tuple(s for s in definition.tracks[track].states if s != initial)
-        for mrn, state in uow.worklist.in_states(track, active):
+        for mrn, state in uow.worklist.in_states(track, active, mrns):
             out.setdefault(mrn, f"{track}: {state}")
     return out
 
