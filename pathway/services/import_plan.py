@@ -16,6 +16,7 @@ from datetime import date
 from typing import Any
 
 from pathway.domain.clinical_time import local_date
+from pathway.domain.definition import PathwayDefinition
 from pathway.domain.errors import InvalidInput, PathwayError
 from pathway.domain.events import histology_value, validate_event_data
 from pathway.domain.history import live_events
@@ -124,7 +125,7 @@ def _event(
     event = (row.get("event") or "").strip().lower()
     if not event:
         raise InvalidInput("give either enrolled_on (an enrolment) or event")
-    data = validate_event_data(definition, event, _fields(row.get("fields") or ""))
+    data = _data(definition, event, row.get("fields") or "")
     on = _date(row.get("on") or "", "on")
     row_id = (row.get(ROW_ID) or "").strip() or None
     if row_id is not None and len(row_id) > 100:
@@ -236,6 +237,21 @@ def _date(text: str, column: str) -> date:
         return date.fromisoformat(text.strip())
     except ValueError:
         raise InvalidInput(f"{column}: {text!r} is not a date (YYYY-MM-DD)") from None
+
+
+_CHECKED: dict[tuple[int, str, str], tuple[PathwayDefinition, dict[str, Any]]] = {}
+
+
+def _data(definition: PathwayDefinition, event: str, text: str) -> dict[str, Any]:
+    """The event's checked fields; the same text of the same event is checked once (a cohort
+    repeats a few thousand field texts), each row getting its own copy."""
+    key = (id(definition), event, text)
+    known = _CHECKED.get(key)
+    if known is None or known[0] is not definition:
+        if len(_CHECKED) > 65536:
+            _CHECKED.clear()
+        known = _CHECKED[key] = (definition, validate_event_data(definition, event, _fields(text)))
+    return dict(known[1])
 
 
 def _fields(text: str) -> dict[str, str]:
