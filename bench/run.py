@@ -274,6 +274,11 @@ def run(
             )
         )
         rows.append(measure("daily report", lambda i: reports.build(deps), lambda i: raw.report(now), reps))
+        if only == "reads":
+            raw.conn.close()
+            raw_engine.dispose()
+            app.engine.dispose()
+            return rows
 
     def at(moment: datetime) -> Deps:
         clock.current = moment
@@ -488,7 +493,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--pg-prefix", default="pathway_bench", help="PostgreSQL base database name: PREFIX_PATIENTS"
     )
-    parser.add_argument("--only", default="", help="time only these operations: sweeps | event")
+    parser.add_argument(
+        "--only",
+        default="",
+        help="time only these operations: sweeps | event | reads (event, worklist, report)",
+    )
     parser.add_argument("--pathway", type=Path, help="pathway file of the timed runs (default: the app's)")
     parser.add_argument(
         "--renotify",
