@@ -12,7 +12,7 @@ from sqlalchemy import select as columns
 from sqlmodel import Session
 from sqlmodel.sql.sqltypes import UTCDateTime
 
-from db.fast import _sqlite_utc_text
+from db.fast import sqlite_utc_text
 from db.repository import _EVENT_COLUMNS as _EVENT_COLUMNS_OF_REPOSITORY
 from db.repository import _SAVE, _SET_STATE, _event, connection
 from db.tables import (
@@ -48,24 +48,30 @@ _EVENT_COLUMNS = (*_EVENT_COLUMNS_OF_REPOSITORY, _E.c.row_id)
 CHUNK = 500
 
 
-def _memo(process: Callable[[Any], Any] | None, type_: Any, dialect: Any) -> Callable[[Any], Any] | None:
-    """A date or time column's processor, remembering its results for this statement (the same
-    days recur); an instant goes as SQLAlchemy would send it, by a shorter road (SQLite: its UTC
-    text; PostgreSQL: the aware datetime itself, which the driver sends as `timestamptz`)."""
-    if isinstance(type_, UTCDateTime) and process is not None:
+def _sender(column_type: Any, dialect: Any) -> Callable[[Any], Any] | None:
+    """How a column's values go to the driver: its type's own bind processor, or a shorter road
+    to the same stored value (SQLite: an instant as SQLAlchemy's UTC text, a bool as is;
+    PostgreSQL: the aware datetime itself, sent as `timestamptz`; empty JSON as its text). Dates
+    and instants remember their results for the statement (the same days recur)."""
+    process = column_type._cached_bind_processor(dialect)
+    if process is None:
+        return None
+    if isinstance(column_type, UTCDateTime):
         if dialect.name != "sqlite":
             return _aware(process)
-        process = _sqlite_utc_text(process)
-    if isinstance(type_, JSON) and process is not None:
+        return _remembering(sqlite_utc_text(process))
+    if isinstance(column_type, JSON):
         return _json(process)
-    if isinstance(type_, Boolean) and dialect.name == "sqlite":
+    if isinstance(column_type, Boolean) and dialect.name == "sqlite":
         return None  # the driver stores a bool as the integer SQLAlchemy's processor makes of it
     try:
-        temporal = isinstance(type_, UTCDateTime) or issubclass(type_.python_type, date)
+        temporal = issubclass(column_type.python_type, date)
     except NotImplementedError:
         temporal = False
-    if not temporal or process is None:
-        return process
+    return _remembering(process) if temporal else process
+
+
+def _remembering(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
     seen: dict[Any, Any] = {}
 
     def run(value: Any) -> Any:
@@ -168,7 +174,7 @@ class SqlImportRepository:
         dialect = conn.dialect
         keys = list(rows[0])
         columns_ = [_TABLES[table].c[k] for k in keys]
-        procs = [_memo(c.type._cached_bind_processor(dialect), c.type, dialect) for c in columns_]
+        procs = [_sender(c.type, dialect) for c in columns_]
         mark = "?" if dialect.name == "sqlite" else "%s"
         quote = dialect.identifier_preparer.quote
         sql = (

@@ -43,7 +43,7 @@ def _is_instant(compiled: Any, name: str, dialect: Any) -> bool:
     return dialect.name == "sqlite" and bind is not None and isinstance(bind.type, UTCDateTime)
 
 
-def _sqlite_utc_text(fallback: Callable[[Any], Any]) -> Callable[[Any], Any]:
+def sqlite_utc_text(fallback: Callable[[Any], Any]) -> Callable[[Any], Any]:
     """UTCDateTime written to SQLite: the UTC instant as SQLAlchemy's text
     'YYYY-MM-DD HH:MM:SS.ffffff' (naive values and the rest: SQLAlchemy's own processor)."""
 
@@ -82,7 +82,7 @@ class _Compiled:
         self.consts = {k: v for k, v in compiled.construct_params(_check=False).items() if k not in required}
         processors = compiled._bind_processors
         self.binds = [
-            (name, _sqlite_utc_text(fn) if _is_instant(compiled, name, dialect) else fn)
+            (name, sqlite_utc_text(fn) if _is_instant(compiled, name, dialect) else fn)
             for name, fn in processors.items()
             if callable(fn)
         ]

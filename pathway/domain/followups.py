@@ -25,6 +25,7 @@ from pathway.domain.bone_checks import BONE_CHECK_TYPES, bone_check_events
 from pathway.domain.clinical_time import local_date, start_of_day
 from pathway.domain.conditions import ParamLookup, all_hold, event_holds
 from pathway.domain.definition import PathwayDefinition
+from pathway.domain.memo import PerDefinition
 from pathway.domain.pre_dose import closing_reason, dose_events, planned_dose_day
 from pathway.domain.rules_spec import ANY_EVENT, ENROLMENT, BeforeDoseSpec, FollowUpRule
 from pathway.domain.status import FollowUpStatus, follow_up_status
@@ -95,7 +96,7 @@ class _Walk:
         """The clinic-local date of a moment, for the texts coordinators read."""
         return local_date(m.at, self.calendar.zone).isoformat()
 
-    def runs(self, states: dict[str, str], definition: PathwayDefinition) -> bool:
+    def runs(self, states: dict[str, str]) -> bool:
         return states[self.rule.track] in self.runs_in
 
     def close(self, outcome: str, **changes: object) -> None:
@@ -202,20 +203,13 @@ class Scope:
         return head in self.rules or head in self.checks
 
 
-_SCOPES: dict[tuple[int, frozenset[str], frozenset[str]], tuple[PathwayDefinition, Scope]] = {}
+_SCOPES: PerDefinition[Scope] = PerDefinition(limit=4096)
 
 
 def scope_of(definition: PathwayDefinition, event_types: set[str], changed_tracks: set[str]) -> Scope:
     """Remembered per definition, event types and changed tracks (see `_scope_of`)."""
-    key = (id(definition), frozenset(event_types), frozenset(changed_tracks))
-    known = _SCOPES.get(key)
-    if known is not None and known[0] is definition:
-        return known[1]
-    if len(_SCOPES) > 4096:
-        _SCOPES.clear()
-    scope = _scope_of(definition, event_types, changed_tracks)
-    _SCOPES[key] = (definition, scope)
-    return scope
+    key = (frozenset(event_types), frozenset(changed_tracks))
+    return _SCOPES.get(definition, key, lambda: _scope_of(definition, event_types, changed_tracks))
 
 
 def _scope_of(definition: PathwayDefinition, event_types: set[str], changed_tracks: set[str]) -> Scope:
@@ -303,12 +297,13 @@ def _derive(
                 walk.planned = _planner(definition, rule.before_dose, timeline, calendar.zone)
                 walk.dose_moves = dose_moves
             snapshot = before is None
-            start = where.get(anchor, 0) if anchor is not None else 0
+            one_instance = plan.from_anchor and anchor is not None
+            start = where[anchor] if plan.from_anchor and anchor is not None else 0
             for position, m in visits[start:]:
                 if not snapshot and position >= before:  # type: ignore[operator]
                     earlier += _finished(walk)
                     snapshot = True
-                if start and walk.current is None and not walk.missed and position > visits[start][0]:
+                if one_instance and walk.current is None and not walk.missed and position > visits[start][0]:
                     break  # its one instance is closed: nothing later can open another (`_from_anchor`)
                 walk.position = position
                 _step(walk, m, definition)
@@ -362,7 +357,7 @@ def _track_per_value(w: _Walk, m: Moment, definition: PathwayDefinition) -> None
     tracked = w.region in source.values_for(m.event.data)
     if w.tracked and not tracked:
         w.close_all("cancelled", cancel_reason=f"{w.region} no longer followed ({m.type} on {w.day(m)})")
-    elif tracked and not w.tracked and w.runs(m.after, definition):
+    elif tracked and not w.tracked and w.runs(m.after):
         w.tracked = True
         w.open(m, f"{w.region} followed from {m.type} (event {m.seq})")
     w.tracked = tracked
@@ -407,35 +402,26 @@ def _step(w: _Walk, m: Moment, definition: PathwayDefinition) -> None:
         w.finish_missed(m)
     if is_done and w.current is not None and w.completes(w.current, m):
         w.close("done", done_at=m.at, done_event_id=m.seq, notes=(*w.current.notes, *rebased))
-        if rule.recurring and w.runs(m.after, definition):
+        if rule.recurring and w.runs(m.after):
             w.open(m, f"{m.type} done (event {m.seq})", rebased, after_done=True)
     anchor_types = rule.anchor.events
     counts = w.only_anchor is None or m.seq == w.only_anchor
     if rule.anchor.moves_track:
-        counts = counts and rule.track in m.changes and not w.runs(m.before, definition)
+        counts = counts and rule.track in m.changes and not w.runs(m.before)
     if counts and (kind in w.anchor_types or (event is None and ENROLMENT in anchor_types)):
         if event_holds(rule.anchor.when, data, declared, w.param):
-            if w.runs(m.after, definition):
+            if w.runs(m.after):
                 w.open(m, _label(m))
         elif rule.anchor.reset_on_mismatch and w.current is not None:
             w.close("cancelled", cancel_reason=f"superseded: {_label(m)} on {w.day(m)}")
-    if (
-        rule.anchor.on_entry
-        and rule.track in m.changes
-        and not w.runs(m.before, definition)
-        and w.runs(m.after, definition)
-    ):
+    if rule.anchor.on_entry and rule.track in m.changes and not w.runs(m.before) and w.runs(m.after):
         w.open(m, f"entered {m.after[rule.track]} ({m.type}, event {m.seq})")
-    if (
-        rule.track in m.changes
-        and m.after[rule.track] in rule.anchor.entering
-        and w.runs(m.after, definition)
-    ):
+    if rule.track in m.changes and m.after[rule.track] in rule.anchor.entering and w.runs(m.after):
         w.open(m, f"entered {m.after[rule.track]} ({m.type}, event {m.seq})")
     if w.current is not None and m.type in w.dose_moves and w.planned and w.planned(w.position) is None:
         reason = closing_reason(definition, m.type)
         w.close("cancelled", cancel_reason=f"{reason}: {_label(m)} on {w.day(m)}")
-    if (w.current is not None or w.missed) and not w.runs(m.after, definition):
+    if (w.current is not None or w.missed) and not w.runs(m.after):
         w.close_all(
             "cancelled", cancel_reason=f"{rule.track} moved to {m.after[rule.track]} ({m.type} on {w.day(m)})"
         )

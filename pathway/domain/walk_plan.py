@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pathway.domain.definition import PathwayDefinition
+from pathway.domain.memo import PerDefinition
 from pathway.domain.pre_dose import dose_events
 from pathway.domain.rules_spec import ANY_EVENT, FollowUpRule
 
@@ -25,13 +26,14 @@ class RulePlan:
     from_anchor: bool
 
 
-_PLANS: dict[int, tuple[PathwayDefinition, list[RulePlan]]] = {}
+_PLANS: PerDefinition[list[RulePlan]] = PerDefinition(limit=16)
 
 
 def plans_of(definition: PathwayDefinition) -> list[RulePlan]:
-    known = _PLANS.get(id(definition))
-    if known is not None and known[0] is definition:
-        return known[1]
+    return _PLANS.get(definition, None, lambda: _plans(definition))
+
+
+def _plans(definition: PathwayDefinition) -> list[RulePlan]:
     pausing = frozenset({*definition.events_with_role("pause"), *definition.events_with_role("resume")})
     matching = _Matching(definition)
     plans = []
@@ -56,9 +58,6 @@ def plans_of(definition: PathwayDefinition) -> list[RulePlan]:
                 _from_anchor(rule),
             )
         )
-    if len(_PLANS) > 16:
-        _PLANS.clear()
-    _PLANS[id(definition)] = (definition, plans)
     return plans
 
 

@@ -12,11 +12,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
+from functools import lru_cache
 
 from pathway.domain.clinical_time import local_date, start_of_day
 from pathway.domain.durations import Duration
 from pathway.domain.rules_spec import AlertLevel, WindowSpec
 
+REMEMBERED = 65536  # windows (and their level instants, days) kept per process
 HolidayLookup = Callable[[date], "str | None"]
 
 
@@ -54,22 +56,13 @@ class Window:
         return start_of_day(plus.add_to_date(local_date(base, zone)), zone) if plus.amount else base
 
 
-_WINDOWS: dict[tuple[Calendar, str, str | None, str, datetime], Window] = {}
-
-
 def compute_window(spec: WindowSpec, anchor: datetime, calendar: Calendar) -> Window:
-    """Remembered per calendar, durations and anchor (a window is immutable; a cohort's anchors
+    """Remembered per rule window, anchor and calendar (a window is immutable; a cohort's anchors
     fall on a few thousand clinic days)."""
-    key = (calendar, spec.opens, spec.target, spec.closes, anchor)
     try:
-        found = _WINDOWS.get(key)
+        return _remembered_window(spec, anchor, calendar)
     except TypeError:  # a holiday lookup that cannot be hashed: no memory
         return _compute_window(spec, anchor, calendar)
-    if found is None:
-        if len(_WINDOWS) > 65536:
-            _WINDOWS.clear()
-        found = _WINDOWS[key] = _compute_window(spec, anchor, calendar)
-    return found
 
 
 def _compute_window(spec: WindowSpec, anchor: datetime, calendar: Calendar) -> Window:
@@ -121,34 +114,21 @@ def closes_day(window: Window, zone: tzinfo) -> date:
     )
 
 
-_LEVELS: dict[tuple[Window, tuple[AlertLevel, ...], tzinfo], dict[str, datetime]] = {}
+_remembered_window = lru_cache(maxsize=REMEMBERED)(_compute_window)
 
 
+@lru_cache(maxsize=REMEMBERED)
 def level_instants(window: Window, levels: tuple[AlertLevel, ...], zone: tzinfo) -> dict[str, datetime]:
     """When each severity of an alert's levels fires for this window (the earliest level of a
     severity); remembered, as windows are (do not change the mapping returned)."""
-    key = (window, levels, zone)
-    found = _LEVELS.get(key)
-    if found is None:
-        found = {}
-        for level in levels:
-            when = window.level_at(level, zone)
-            found[level.severity] = min(when, found.get(level.severity, when))
-        if len(_LEVELS) > 65536:
-            _LEVELS.clear()
-        _LEVELS[key] = found
+    found: dict[str, datetime] = {}
+    for level in levels:
+        when = window.level_at(level, zone)
+        found[level.severity] = min(when, found.get(level.severity, when))
     return found
 
 
-_DAYS: dict[tuple[Window, tzinfo], tuple[date, date]] = {}
-
-
+@lru_cache(maxsize=REMEMBERED)
 def window_days(window: Window, zone: tzinfo) -> tuple[date, date]:
     """(target day, closing day) of a calendar window, remembered."""
-    key = (window, zone)
-    found = _DAYS.get(key)
-    if found is None:
-        if len(_DAYS) > 65536:
-            _DAYS.clear()
-        found = _DAYS[key] = (target_day(window, zone), closes_day(window, zone))
-    return found
+    return target_day(window, zone), closes_day(window, zone)

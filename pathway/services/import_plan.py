@@ -21,6 +21,7 @@ from pathway.domain.errors import InvalidInput, PathwayError
 from pathway.domain.events import histology_value, validate_event_data
 from pathway.domain.history import live_events
 from pathway.domain.hour_clocks import clocks_needing_time
+from pathway.domain.memo import PerDefinition
 from pathway.ports import Deps, StoredHistory
 
 LINE = "\x00line"  # not a CSV column: the physical line a row starts on
@@ -239,19 +240,16 @@ def _date(text: str, column: str) -> date:
         raise InvalidInput(f"{column}: {text!r} is not a date (YYYY-MM-DD)") from None
 
 
-_CHECKED: dict[tuple[int, str, str], tuple[PathwayDefinition, dict[str, Any]]] = {}
+_CHECKED: PerDefinition[dict[str, Any]] = PerDefinition(limit=65536)
 
 
 def _data(definition: PathwayDefinition, event: str, text: str) -> dict[str, Any]:
     """The event's checked fields; the same text of the same event is checked once (a cohort
     repeats a few thousand field texts), each row getting its own copy."""
-    key = (id(definition), event, text)
-    known = _CHECKED.get(key)
-    if known is None or known[0] is not definition:
-        if len(_CHECKED) > 65536:
-            _CHECKED.clear()
-        known = _CHECKED[key] = (definition, validate_event_data(definition, event, _fields(text)))
-    return dict(known[1])
+    checked = _CHECKED.get(
+        definition, (event, text), lambda: validate_event_data(definition, event, _fields(text))
+    )
+    return dict(checked)
 
 
 def _fields(text: str) -> dict[str, str]:
