@@ -22,7 +22,7 @@ from pathway.domain.machine import Pathway
 from pathway.domain.model import EventRecord, Patient, StoredAlert, StoredFollowUp
 from pathway.domain.mrn import MrnPolicy
 from pathway.domain.notify import DEFAULT_ROUTES, Route
-from pathway.domain.records import KEEP, AlertChange, FollowUpChange, NewFollowUp
+from pathway.domain.records import KEEP, AlertChange, FollowUpChange, NewAlertAction, NewFollowUp
 from pathway.domain.rules_spec import SEVERITY_RANK, FollowUpRule
 from pathway.domain.status import Outcome
 from pathway.domain.windows import Calendar, level_instants
@@ -293,13 +293,16 @@ def _sync_alerts(
     existing = [a for a in alerts if scope is None or scope.alert_key_matches(a.instance_key)]
     by_level = {(a.rule, a.instance_key, a.severity): a for a in existing}
     wanted = {(c.rule, c.key): c for c in candidates}
+    actions: list[NewAlertAction] = []  # audit rows: one write once every alert has moved
     for cand in candidates:
         row = by_level.get((cand.rule, cand.key, cand.severity))
         if row is None:
-            alert_id = _open(uow, patient.id, cand, follow_up_ids, states, pathway_hash, now, changes, seen)
+            alert_id = _open(
+                uow, patient.id, cand, follow_up_ids, states, pathway_hash, now, changes, seen, actions
+            )
             if alert_id is not None:
                 enqueue(uow, alert_id, patient.id, cand, routes, now)
-        elif _maybe_reopen(uow, row, now, changes, seen, cand.message):
+        elif _maybe_reopen(uow, row, now, changes, seen, cand.message, actions):
             enqueue(uow, row.id, patient.id, cand, routes, now, again=now)
     for a in existing:
         c = wanted.get((a.rule, a.instance_key))
@@ -320,11 +323,12 @@ def _sync_alerts(
                 status=_RESOLVED, resolved_at=now, resolution=reason, updated_at=now, next_renotify_at=None
             ),
         ):
-            uow.alerts.add_action(a.id, _RESOLVED, SWEEP_ACTOR, now, reason)
+            actions.append(NewAlertAction(a.id, _RESOLVED, SWEEP_ACTOR, now, reason))
             changes.lines.append(f"patient {patient.id}: alert {a.id} {a.rule} resolved ({reason})")
             seen.now_is(replace(a, status=_RESOLVED, resolved_at=now, resolution=reason))
         else:
             seen.lost()
+    uow.alerts.add_actions(actions)
     hold_behind_urgent(uow, patient.id, now, holdable, seen.current())
 
 
@@ -337,12 +341,13 @@ def _open(
     pathway_hash: str,
     now: datetime,
     changes: Changes,
-    seen: _Alerts | None = None,
+    seen: _Alerts | None,
+    actions: list[NewAlertAction],
 ) -> int | None:
     follow_up_id = follow_up_ids.get(c.follow_up) if c.follow_up else None
     alert_id = uow.alerts.insert(new_alert_row(patient_id, c, follow_up_id, states, pathway_hash, now))
     if alert_id is not None:
-        uow.alerts.add_action(alert_id, "opened", SWEEP_ACTOR, now, c.message)
+        actions.append(NewAlertAction(alert_id, "opened", SWEEP_ACTOR, now, c.message))
         changes.alerts_opened += 1
         changes.lines.append(f"patient {patient_id}: alert {alert_id} {c.rule} {c.severity} opened")
         if seen is not None:
@@ -373,8 +378,9 @@ def _maybe_reopen(
     row: StoredAlert,
     now: datetime,
     changes: Changes,
-    seen: _Alerts | None = None,
-    message: str | None = None,
+    seen: _Alerts,
+    message: str | None,
+    actions: list[NewAlertAction],
 ) -> bool:
     """Reopen an expired snooze or override, or a resolved alert whose step is missed again (its
     message follows the window, which a pause may have extended meanwhile)."""
@@ -399,7 +405,7 @@ def _maybe_reopen(
         next_renotify_at=now if row.severity == Severity.CRITICAL else KEEP,
     )
     if uow.alerts.update(row.id, row.status, reopened):
-        uow.alerts.add_action(row.id, "reopened", SWEEP_ACTOR, now, f"was {row.status}")
+        actions.append(NewAlertAction(row.id, "reopened", SWEEP_ACTOR, now, f"was {row.status}"))
         changes.alerts_reopened += 1
         changes.lines.append(f"patient {row.patient_id}: alert {row.id} {row.rule} reopened")
         if seen is not None:
