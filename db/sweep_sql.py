@@ -281,17 +281,25 @@ class SqlSweepWrites:
         ).all()
         return sorted((int(i), str(r)) for i, r in rows)
 
+    def renotify_ids(self, now: datetime) -> list[int]:
+        """The live critical alerts whose renotification instant has come, by id, read once along
+        ix_alert_renotify_due (a batch that re-read them ordered by id and limited would sort them
+        all again each time)."""
+        query = text(f"SELECT id FROM alert WHERE {RENOTIFY_DUE.text} AND next_renotify_at <= :now")
+        rows = self._conn.execute(query.bindparams(bindparam("now", now, type_=_TS)))
+        return sorted(int(i) for (i,) in rows)
+
     def renotify_due(
         self,
         now: datetime,
         every: timedelta,
         routes: tuple[Route, ...],
         titles: Mapping[str, str],
-        limit: int,
-    ) -> tuple[int, list[Renotified]]:
-        """One batch of live critical alerts whose renotification instant has come (at most
-        `limit`, by id): one outbox row per route for those in round 1 or later (rows already
-        there skipped), and every one's instant moved on. Returns (alerts moved, rows written)."""
+        alert_ids: list[int],
+    ) -> list[Renotified]:
+        """One batch of the alerts `renotify_ids` listed, those still due (another sweep may have
+        moved some on meanwhile): one outbox row per route for those in round 1 or later (rows
+        already there skipped), and every one's instant moved on. Returns the rows written."""
         d, conn = self._d(), self._conn
         ts = bindparam("now", now, type_=_TS)
         every_us = every // timedelta(microseconds=1)
@@ -302,14 +310,16 @@ class SqlSweepWrites:
             return f"(CASE WHEN {age} <= 0 THEN 0 ELSE {age} / {every_us} END)"
 
         round_ = round_of("a")
+        if not alert_ids:
+            return []
         batch = conn.execute(
             text(
-                f"SELECT a.id, a.rule, {round_} FROM alert a WHERE {RENOTIFY_DUE.text} "
-                f"AND a.next_renotify_at <= :now ORDER BY a.id LIMIT {int(limit)}"
+                f"SELECT a.id, a.rule, {round_} FROM alert a WHERE a.id IN {_ids(alert_ids)} "
+                f"AND {RENOTIFY_DUE.text} AND a.next_renotify_at <= :now"
             ).bindparams(ts)
         ).all()
         if not batch:
-            return 0, []
+            return []
         ids = _ids([int(i) for i, _, _ in batch])
         rounds = {int(i): (str(rule), int(n)) for i, rule, n in batch}
         written: list[Renotified] = []
@@ -354,4 +364,4 @@ class SqlSweepWrites:
                 written.append(Renotified(int(nid), int(aid), int(pid), rule, n, channel, recipient))
         moved = d.plus_us("alert.created_at", f"({round_of('alert')} + 1) * {step_us}")
         conn.execute(text(f"UPDATE alert SET next_renotify_at = {moved} WHERE id IN {ids}").bindparams(ts))
-        return len(batch), written
+        return written

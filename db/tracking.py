@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Collection, Iterator
 from datetime import datetime
 from typing import Any
@@ -177,11 +178,12 @@ class SqlFollowUpRepository:
         )
         return sorted(set(self.session.connection().execute(query).scalars()))[:limit]
 
-    def patients_with_alerts_due(self, now: datetime) -> list[int]:
-        """Every patient with an alert level due, read along the partial index ix_follow_up_alert_due
-        (the literal IN matches its WHERE; ordering by patient in SQL would walk the whole table)."""
+    def alert_levels_due(self, now: datetime) -> dict[int, int]:
+        """Patient id -> how many of their follow-ups have an alert level due, read along the partial
+        index ix_follow_up_alert_due (the literal IN matches its WHERE; grouping or ordering by patient
+        in SQL would walk the whole table)."""
         query = columns(col(FollowUpRow.patient_id)).where(col(FollowUpRow.next_alert_at) <= now, OPEN_ROWS)
-        return sorted({int(pid) for (pid,) in self.session.execute(query)})
+        return dict(Counter(int(pid) for (pid,) in self.session.execute(query)))
 
     def alerts_due_for(self, patient_ids: list[int], now: datetime) -> list[StoredFollowUp]:
         query = (

@@ -147,7 +147,7 @@ class FollowUpRepository(Protocol):
 
     def patients_to_check(self, now: datetime, limit: int) -> list[int]: ...
 
-    def patients_with_alerts_due(self, now: datetime) -> list[int]: ...
+    def alert_levels_due(self, now: datetime) -> dict[int, int]: ...
 
     def alerts_due_for(self, patient_ids: list[int], now: datetime) -> list[StoredFollowUp]: ...
 
@@ -473,14 +473,16 @@ class SweepWrites(Protocol):
         self, patient_ids: list[int], now: datetime, pathway_hash: str, routes: tuple[Route, ...]
     ) -> SweepRaise: ...
 
+    def renotify_ids(self, now: datetime) -> list[int]: ...
+
     def renotify_due(
         self,
         now: datetime,
         every: timedelta,
         routes: tuple[Route, ...],
         titles: Mapping[str, str],
-        limit: int,
-    ) -> tuple[int, list[Renotified]]: ...
+        alert_ids: list[int],
+    ) -> list[Renotified]: ...
 
 
 @dataclass(frozen=True)

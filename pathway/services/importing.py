@@ -28,6 +28,7 @@ from pathway.domain.integrity import GENESIS, event_digest
 from pathway.domain.model import EventRecord, Patient
 from pathway.ports import Deps, UnitOfWork
 from pathway.services import audit
+from pathway.services.heap import bulk_work
 from pathway.services.import_derive import Derived, alert_rows, derive
 from pathway.services.import_plan import LINE, ROW_ID, Checker, PlannedPatient, line_of, parse
 from pathway.services.patients import _valid_actor
@@ -82,6 +83,13 @@ def import_cohort(
     """Check every row (first pass), then derive and write `batch` complete patients at a time
     (second pass). `rows` is a list, or a function giving the rows afresh for each pass (a file
     read twice keeps memory to the patients in flight). InvalidInput lists every bad row."""
+    with bulk_work():
+        return _import(deps, rows, actor, progress, batch, atomic)
+
+
+def _import(
+    deps: Deps, rows: Rows, actor: str, progress: Callable[[int], None] | None, batch: int, atomic: bool
+) -> Imported:
     actor = _valid_actor(actor)
     now = deps.clock.now()
     source = rows if callable(rows) else (lambda: rows)

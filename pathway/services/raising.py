@@ -232,17 +232,16 @@ def renotify_set(
     routes: tuple[Route, ...],
     titles: Mapping[str, str],
     changes: Changes,
-    limit: int,
-) -> int:
-    """One batch of `renotify` as set-based SQL; returns how many alerts it moved on (0: done)."""
-    moved, written = writes.renotify_due(now, every, routes, titles, limit)
+    alert_ids: list[int],
+) -> None:
+    """One batch of `renotify` as set-based SQL, over alerts `SweepWrites.renotify_ids` listed."""
+    written = writes.renotify_due(now, every, routes, titles, alert_ids)
     for n in written:
         changes.lines.append(
             f"patient {n.patient_id}: alert {n.alert_id} {n.rule} critical still live; "
             f"notified again (round {n.round}) by {n.channel} to {n.recipient}"
         )
     changes.renotified += len(written)
-    return moved
 
 
 def renotify(
