@@ -32,6 +32,7 @@ from sqlalchemy import create_engine, text
 
 from bench.cohort import bench_now, history
 from db import migrate
+from db.engine import DEFAULT_CACHE_MIB
 from pathway.bootstrap import build
 from pathway.ports import Deps
 from pathway.services.importing import import_cohort, iter_rows
@@ -149,6 +150,7 @@ def raw_copy(db: str, source: str, target: str, chunk: int = 100_000) -> tuple[f
         conn_: Any = sqlite3.connect(target.removeprefix("sqlite:///"), isolation_level=None)
         conn_.execute("PRAGMA journal_mode=WAL")
         conn_.execute("PRAGMA synchronous=NORMAL")
+        conn_.execute(f"PRAGMA cache_size=-{DEFAULT_CACHE_MIB * 1024}")  # the engine's (db.engine)
         mark, begin = "?", "BEGIN IMMEDIATE"
     else:
         import psycopg

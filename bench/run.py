@@ -25,13 +25,14 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import create_engine, text
 
 from bench.cohort import bench_now, generate
 from bench.load import load
 from bench.raw import Raw
 from bench.replay import Capture, replay
 from db import migrate
+from db.engine import DEFAULT_CACHE_MIB
 from pathway.bootstrap import build
 from pathway.domain.alerts import holdable_keys
 from pathway.ports import Deps
@@ -200,16 +201,7 @@ def _pathway_without_renotify(workdir: Path) -> Path:
     return target
 
 
-SQLITE_CACHE_KIB = 65536  # SQLite's page cache per connection, engine and raw alike (default: 2 MiB)
-
-
-def _cache(engine: Any) -> None:
-    """The engine's SQLite connections get the same page cache as the raw baseline's."""
-    if engine.dialect.name == "sqlite":
-
-        @event.listens_for(engine, "connect")
-        def _size(dbapi_conn: Any, _record: Any) -> None:
-            dbapi_conn.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
+SQLITE_CACHE_KIB = DEFAULT_CACHE_MIB * 1024  # the engine's own page cache (db.engine), for the raw side
 
 
 def run(
@@ -233,7 +225,6 @@ def run(
     now = bench_now()
     env = ENV
     app = build(env | {"PATHWAY_DATABASE_URL": fresh()})
-    _cache(app.engine)
     raw_engine = create_engine(fresh())
     clock = FixedClock(now)
     deps: Deps = replace(app.deps, clock=clock)
@@ -453,7 +444,6 @@ def _full_sweep(fresh: Callable[[], str], when: datetime, reps: int) -> dict[str
     for rep in range(reps + 1):
         engine_url, raw_url = fresh(), fresh()
         copy = build(ENV | {"PATHWAY_DATABASE_URL": engine_url})
-        _cache(copy.engine)
         raw_engine = create_engine(raw_url)
         conn = raw_engine.raw_connection()
         start, cpu = time.perf_counter(), time.process_time()

@@ -143,7 +143,10 @@ def build(environ: Mapping[str, str] | None = None) -> App:
     settings = load_settings(os.environ if environ is None else environ)
     definition = load_pathway_file(settings.pathway_file)
     engine = make_engine(
-        settings.database_url, settings.db_busy_timeout_seconds, settings.db_statement_timeout_seconds
+        settings.database_url,
+        settings.db_busy_timeout_seconds,
+        settings.db_statement_timeout_seconds,
+        cache_mib=settings.sqlite_cache_mib,
     )
     uow = partial(SqlUnitOfWork, engine, definition.pathway.id, alert_stamp=alert_stamp(settings))
     deps = Deps(

@@ -61,6 +61,7 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_DATABASE_URL
     db_busy_timeout_seconds: float = 10.0
     db_statement_timeout_seconds: float = 120.0
+    sqlite_cache_mib: int = 64
     timezone: str = ""
     pathway_file: Path = DEFAULT_PATHWAY
     holidays: str | None = None
@@ -101,6 +102,13 @@ class Settings(BaseSettings):
     def _busy(cls, value: float) -> float:
         if not 0.1 <= value <= 600:
             raise ValueError("must be between 0.1 and 600 seconds")
+        return value
+
+    @field_validator("sqlite_cache_mib")
+    @classmethod
+    def _cache(cls, value: int) -> int:
+        if not 2 <= value <= 4096:
+            raise ValueError("must be between 2 and 4096 MiB")
         return value
 
     @field_validator("db_statement_timeout_seconds")
