@@ -94,7 +94,15 @@ def _dump(app: App) -> dict[str, list[dict[str, Any]]]:
     }
 
 
-def test_set_based_sweep_writes_the_same_rows_as_the_per_row_sweep(twins: tuple[App, App]) -> None:
+@pytest.mark.parametrize("small", [False, True], ids=["batches", "small-batches"])
+def test_set_based_sweep_writes_the_same_rows_as_the_per_row_sweep(
+    twins: tuple[App, App], small: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Also with tiny batches: every patient and alert in exactly one batch, whatever the cut."""
+    if small:
+        monkeypatch.setattr(alerting, "BATCH", 3)
+        monkeypatch.setattr(alerting, "LEVELS_PER_BATCH", 4)
+        monkeypatch.setattr(alerting, "RENOTIFY_BATCH", 2)
     set_app, row_app = twins
     clock = FixedClock(bench_now())
     set_deps: Deps = replace(set_app.deps, clock=clock, routes=ROUTES)
