@@ -61,6 +61,7 @@ LEVELS_PER_BATCH = 300
 RENOTIFY_BATCH = 500
 
 
+@bulk_work()
 def sweep(deps: Deps, set_based: bool = True) -> Changes:
     """Move every follow-up and alert forward to now (read once); idempotent and safe in parallel.
 
@@ -74,11 +75,6 @@ def sweep(deps: Deps, set_based: bool = True) -> Changes:
     takes the per-row path, which writes the same rows (kept as the reference the set-based
     writes are tested against, and for the in-memory unit of work).
     """
-    with bulk_work():
-        return _sweep(deps, set_based)
-
-
-def _sweep(deps: Deps, set_based: bool) -> Changes:
     now = deps.clock.now()
     total = Changes()
     _raise_levels(deps, now, total, set_based)
@@ -199,6 +195,7 @@ def _raise_levels(deps: Deps, now: datetime, total: Changes, set_based: bool = T
 REFRESH_BATCH = 25  # about a second of work per transaction (~40 ms per patient)
 
 
+@bulk_work()
 def refresh_all(deps: Deps) -> Changes:
     """Recompute every patient from history (after a pathway file change, or to repair).
 
@@ -207,11 +204,6 @@ def refresh_all(deps: Deps) -> Changes:
     same `now`, so the result is the one a single transaction would give; a batch is all or
     nothing, and a run killed between batches is completed by running it again.
     """
-    with bulk_work():
-        return _refresh_all(deps)
-
-
-def _refresh_all(deps: Deps) -> Changes:
     now = deps.clock.now()
     total = Changes()
     with deps.read() as uow:

@@ -21,7 +21,8 @@ _depth = 0
 
 @contextmanager
 def bulk_work() -> Iterator[None]:
-    """Nestable and safe across threads: the heap is unfrozen when the last bulk work ends."""
+    """Nestable and safe across threads: the heap is unfrozen when the last bulk work ends. Also a
+    decorator (`@bulk_work()`), entered afresh on each call."""
     global _depth
     with _lock:
         _depth += 1

@@ -71,6 +71,7 @@ def iter_rows(stream: IO[str]) -> Iterator[dict[str, str]]:
 Rows = Iterable[dict[str, str]] | Callable[[], Iterable[dict[str, str]]]
 
 
+@bulk_work()
 def import_cohort(
     deps: Deps,
     rows: Rows,
@@ -83,13 +84,6 @@ def import_cohort(
     """Check every row (first pass), then derive and write `batch` complete patients at a time
     (second pass). `rows` is a list, or a function giving the rows afresh for each pass (a file
     read twice keeps memory to the patients in flight). InvalidInput lists every bad row."""
-    with bulk_work():
-        return _import(deps, rows, actor, progress, batch, atomic)
-
-
-def _import(
-    deps: Deps, rows: Rows, actor: str, progress: Callable[[int], None] | None, batch: int, atomic: bool
-) -> Imported:
     actor = _valid_actor(actor)
     now = deps.clock.now()
     source = rows if callable(rows) else (lambda: rows)
