@@ -8,6 +8,7 @@ from sqlalchemy import Engine, event
 from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
 from sqlmodel import create_engine
 
+from db import pipeline
 from db.urls import parse_database_url
 from pathway.domain.errors import InvalidInput
 
@@ -56,7 +57,9 @@ def make_engine(
             f"-c lock_timeout={int(busy_seconds * 1000)} -c statement_timeout={int(statement_seconds * 1000)}"
         )
         connect_args = {"options": options, **kwargs.pop("connect_args", {})}
-        return create_engine(parsed, pool_pre_ping=True, connect_args=connect_args, **kwargs)
+        engine = create_engine(parsed, pool_pre_ping=True, connect_args=connect_args, **kwargs)
+        pipeline.watch(engine)
+        return engine
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"timeout": busy_seconds}, **kwargs)

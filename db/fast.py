@@ -22,6 +22,8 @@ from sqlalchemy import JSON, Connection
 from sqlalchemy.sql.elements import ClauseElement
 from sqlmodel.sql.sqltypes import UTCDateTime
 
+from db import pipeline
+
 Row = tuple[Any, ...]
 
 
@@ -132,6 +134,28 @@ class _Compiled:
         return out
 
 
+class Pending:
+    """A statement sent, whose rows are read later."""
+
+    __slots__ = ("compiled", "conn", "cursor")
+
+    def __init__(self, conn: Connection, compiled: _Compiled, cursor: Any) -> None:
+        self.conn, self.compiled, self.cursor = conn, compiled, cursor
+
+    def rows(self) -> list[Row]:
+        cursor = self.cursor
+        try:
+            raw = cursor.fetchall()
+        except Exception as exc:  # a statement sent before it failed (pipeline mode)
+            self.conn._handle_dbapi_exception(exc, self.compiled.sql, None, cursor, None)
+            raise
+        finally:
+            cursor.close()
+        if self.conn.dialect.name == "postgresql":
+            pipeline.verify(self.conn)  # the compare-and-sets sent before it are back too
+        return self.compiled.rows(raw)
+
+
 class Prebuilt:
     """One statement, compiled on first use per dialect and set of parameter names."""
 
@@ -162,6 +186,8 @@ class Prebuilt:
         self, conn: Connection, compiled: _Compiled, params: Any, many: bool, sql: str | None = None
     ) -> Any:
         sql = sql or compiled.sql
+        if "pipeline" in conn.info:
+            pipeline.resume(conn)
         cursor = conn.connection.cursor()
         try:
             if conn._has_events or conn.engine._has_events:
@@ -180,11 +206,26 @@ class Prebuilt:
         compiled = self._for(conn, values)
         if compiled is None:
             return [tuple(r) for r in conn.execute(self.stmt, dict(values))]  # type: ignore[call-overload]
-        cursor = self._run(conn, compiled, compiled.params(values), False)
-        try:
-            return compiled.rows(cursor.fetchall())
-        finally:
-            cursor.close()
+        return Pending(conn, compiled, self._run(conn, compiled, compiled.params(values), False)).rows()
+
+    def send(self, conn: Connection, values: Mapping[str, Any]) -> Pending:
+        """Send the statement; its rows are read with `Pending.rows()` (under PostgreSQL's
+        pipeline mode, several statements sent before the first read share one round trip)."""
+        compiled = self._for(conn, values)
+        if compiled is None:
+            raise ValueError(f"not a plain prebuilt statement: {self.stmt}")
+        return Pending(conn, compiled, self._run(conn, compiled, compiled.params(values), False))
+
+    def run_checked(self, conn: Connection, values: Mapping[str, Any], conflict: str) -> bool:
+        """Run a compare-and-set: whether it changed exactly one row. Under pipeline mode (see
+        db.pipeline) its result is not waited for: it returns True, and the check is made when
+        the result is back, raising Conflict(`conflict`) if it changed none."""
+        if not pipeline.in_pipeline(conn):
+            return self.run(conn, values) == 1
+        compiled = self._for(conn, values)
+        assert compiled is not None
+        pipeline.expect_one(conn, self._run(conn, compiled, compiled.params(values), False), conflict)
+        return True
 
     def rows_of_many(self, conn: Connection, values: Sequence[Mapping[str, Any]]) -> list[Row] | None:
         """An INSERT … RETURNING of several rows (same names) as one multi-row VALUES statement on

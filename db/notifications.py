@@ -46,6 +46,12 @@ _ADD = {  # built once: the recording path adds one per alert and route
 }
 
 
+_ADD_QUIETLY = {  # the same without RETURNING: nothing to wait for (db.pipeline)
+    name: Prebuilt(ins(_N).on_conflict_do_nothing(index_elements=["idempotency_key"]), dml=True)
+    for name, ins in (("sqlite", sqlite_insert), ("postgresql", pg_insert))
+}
+
+
 class SqlNotificationRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -56,6 +62,11 @@ class SqlNotificationRepository:
         return int(rows[0][0]) if rows else None
 
     def add_many(self, values: list[NewNotification]) -> None:
+        rows = [v.values() for v in values]
+        if rows and len(rows) <= 20 and len({frozenset(r) for r in rows}) == 1:  # recording an event
+            conn = connection(self.session)
+            _ADD_QUIETLY[_dialect(conn)].run_many(conn, rows)
+            return
         if values:
             t = NotificationRow.__table__  # type: ignore[attr-defined]
             self.session.execute(

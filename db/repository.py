@@ -14,6 +14,7 @@ from sqlalchemy import Connection, bindparam, func, insert, update
 from sqlalchemy import select as columns
 from sqlmodel import Session, col, select
 
+from db import pipeline, prefetch
 from db.fast import Prebuilt
 from db.tables import EventRow, PatientRow, TrackStateRow
 from pathway.domain.errors import Conflict
@@ -81,6 +82,11 @@ _EVENTS_CHAINED = Prebuilt(
 )
 _FAST_LAST_CHAIN = Prebuilt(_LAST_CHAIN)
 _FAST_EVENT_INSERT = Prebuilt(_EVENT_INSERT, dml=True)
+_FAST_EVENT_INSERT_AS = Prebuilt(insert(_E), dml=True)  # with the id reserved along with the lock
+prefetch.register(
+    "history",
+    columns(*_EVENT_COLUMNS, _E.c.chain).where(_E.c.patient_id == prefetch.PATIENT_OF_MRN).order_by(_E.c.id),
+)
 
 
 def connection(session: Session) -> Connection:
@@ -183,7 +189,11 @@ class SqlPatientRepository:
         return _patient(row) if row else None
 
     def by_mrn_with_states(self, mrn: str, lock: bool = False) -> tuple[Patient, dict[str, str]] | None:
-        rows = _FAST_PATIENT_STATES[lock].rows(connection(self.session), {"mrn": mrn})
+        conn = connection(self.session)
+        if lock and conn.dialect.name == "postgresql":  # recording: the reads that follow, with it
+            rows = prefetch.lock_and_read(conn, _FAST_PATIENT_STATES[True], mrn)
+        else:
+            rows = _FAST_PATIENT_STATES[lock].rows(conn, {"mrn": mrn})
         if not rows:
             return None
         return _patient(rows[0]), {r[8]: r[9] for r in rows if r[8] is not None}
@@ -251,11 +261,12 @@ class SqlPatientRepository:
         }
         if histology is not None:
             params["histology"] = histology
-        if _FAST_SAVE.run(conn, params) != 1:
-            raise Conflict(
-                f"patient {patient.id} was changed by someone else meanwhile "
-                f"(expected version {patient.version}); reload and try again"
-            )
+        conflict = (
+            f"patient {patient.id} was changed by someone else meanwhile "
+            f"(expected version {patient.version}); reload and try again"
+        )
+        if not _FAST_SAVE.run_checked(conn, params, conflict):
+            raise Conflict(conflict)
         old = old if old is not None else self.states(patient.id)
         moved = [
             {"b_patient": patient.id, "b_track": track, "state": state, "entered_at": at}
@@ -332,24 +343,27 @@ class SqlEventRepository:
             source_ref=event.source_ref,
         )
         unsaved_chain = event_digest(previous, unsaved)
-        row = _FAST_EVENT_INSERT.rows(
-            conn,
-            {
-                "chain": unsaved_chain,
-                "patient_id": event.patient_id,
-                "type": event.type,
-                "occurred_at": event.occurred_at,
-                "recorded_at": event.recorded_at,
-                "actor": event.actor,
-                "reason": event.reason,
-                "data": data,
-                "changes": {k: list(v) for k, v in event.changes.items()},
-                "source_ref": event.source_ref,
-            },
-        )[0]
+        values = {
+            "chain": unsaved_chain,
+            "patient_id": event.patient_id,
+            "type": event.type,
+            "occurred_at": event.occurred_at,
+            "recorded_at": event.recorded_at,
+            "actor": event.actor,
+            "reason": event.reason,
+            "data": data,
+            "changes": {k: list(v) for k, v in event.changes.items()},
+            "source_ref": event.source_ref,
+        }
+        reserved = pipeline.take(conn, "event_id", event.patient_id)
+        if reserved:
+            event_id = int(reserved[0][0])
+            _FAST_EVENT_INSERT_AS.run_many(conn, [{**values, "id": event_id}])  # nothing to wait for
+        else:
+            event_id = int(_FAST_EVENT_INSERT.rows(conn, values)[0][0])
         heads[event.patient_id] = unsaved_chain
         return EventRecord(
-            id=int(row[0]),
+            id=event_id,
             patient_id=event.patient_id,
             type=event.type,
             occurred_at=event.occurred_at,
@@ -364,7 +378,10 @@ class SqlEventRepository:
     def for_patient(self, patient_id: int) -> list[EventRecord]:
         """The patient's history in recording order; the last event's chain hash is kept for
         `append` in the same transaction (the patient is locked: nobody else appends)."""
-        rows = _EVENTS_CHAINED.rows(connection(self.session), {"pid": patient_id})
+        conn = connection(self.session)
+        rows = pipeline.take(conn, "history", patient_id)
+        if rows is None:
+            rows = _EVENTS_CHAINED.rows(conn, {"pid": patient_id})
         _last_chains(self.session)[patient_id] = rows[-1][-1] if rows else None
         return [_event(r) for r in rows]
 

@@ -9,6 +9,7 @@ from sqlalchemy import bindparam, delete, or_
 from sqlalchemy import select as columns
 from sqlmodel import Session, col, select
 
+from db import pipeline, prefetch
 from db.fast import Prebuilt
 from db.repository import connection
 from db.tables import CareAssignmentRow, CareTeamMemberRow, CareTeamRow, PatientRow, UserRow
@@ -29,6 +30,7 @@ _TARGET_COLUMNS = (
 _TARGETS = columns(*_TARGET_COLUMNS).join(_CT, _CT.c.id == _A.c.team_id).where(_CT.c.notify_to.is_not(None))
 # one patient (recording an event): built once, no expanding IN to render per call
 _TARGET_OF = Prebuilt(_TARGETS.where(_A.c.patient_id == bindparam("pid")))
+prefetch.register("team", _TARGETS.where(_A.c.patient_id == prefetch.PATIENT_OF_MRN))
 _TARGETS_OF = _TARGETS.where(_A.c.patient_id.in_(bindparam("pids", expanding=True)))
 
 
@@ -141,10 +143,15 @@ class SqlTeamRepository:
         conn = connection(self.session)
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
+            ahead = pipeline.take(conn, "team", chunk[0]) if len(chunk) == 1 else None
             rows = (
-                _TARGET_OF.rows(conn, {"pid": chunk[0]})
-                if len(chunk) == 1
-                else conn.execute(_TARGETS_OF, {"pids": chunk})
+                ahead
+                if ahead is not None
+                else (
+                    _TARGET_OF.rows(conn, {"pid": chunk[0]})
+                    if len(chunk) == 1
+                    else conn.execute(_TARGETS_OF, {"pids": chunk})
+                )
             )
             for pid, team_id, name, channel, to, floor in rows:
                 if team_id not in teams:

@@ -13,6 +13,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
+from db import pipeline, prefetch
 from db.alert_audit import alert_chains, append_actions, known_heads
 from db.fast import Prebuilt
 from db.repository import connection
@@ -99,6 +100,13 @@ _FAST_ALERTS_OF = Prebuilt(_ALERTS_OF)
 # RETURNING the audit head: the row is now locked by this transaction, its head known (no read)
 _FAST_ALERT_UPDATE = Prebuilt(_ALERT_UPDATE.returning(_A.c.action_chain), dml=True)
 _FAST_ALERT_INSERT = {name: Prebuilt(stmt, dml=True) for name, stmt in _ALERT_INSERT.items()}
+_FU_RULE_AT = list(StoredFollowUp.__dataclass_fields__).index("rule")
+prefetch.register(
+    "follow_ups", columns(*_FU_ROW).where(_F.c.patient_id == prefetch.PATIENT_OF_MRN).order_by(_F.c.closes_at)
+)
+prefetch.register(
+    "alerts", columns(*_ALERT_COLUMNS).where(_A.c.patient_id == prefetch.PATIENT_OF_MRN).order_by(_A.c.id)
+)
 
 
 def _dialect(conn: Connection) -> str:
@@ -139,6 +147,10 @@ class SqlFollowUpRepository:
 
     def for_patient(self, patient_id: int, rules: Collection[str] | None = None) -> list[StoredFollowUp]:
         conn = connection(self.session)
+        ahead = pipeline.take(conn, "follow_ups", patient_id)
+        if ahead is not None:
+            wanted = set(rules) if rules is not None else None
+            return [_follow_up(r) for r in ahead if wanted is None or r[_FU_RULE_AT] in wanted]
         if rules is None:
             rows = _FAST_FU_OF.rows(conn, {"pid": patient_id})
         elif not rules:
@@ -154,16 +166,25 @@ class SqlFollowUpRepository:
         conn = connection(self.session)
         rows = [v.values() for v in values]
         fast = _FAST_FU_INSERT[_dialect(conn)]
-        found = fast.rows(conn, rows[0]) if len(rows) == 1 else fast.rows_of_many(conn, rows)
+        if len(rows) == 1:
+            found: list[Any] | None = fast.rows(conn, rows[0])
+        elif pipeline.in_pipeline(conn):  # all sent, then their ids read: one round trip
+            found = [r for pending in [fast.send(conn, r) for r in rows] for r in pending.rows()]
+        else:
+            found = fast.rows_of_many(conn, rows)
         if found is None:  # several rows on PostgreSQL: SQLAlchemy's "insertmanyvalues"
             found = [tuple(r) for r in conn.execute(_FU_INSERT[_dialect(conn)], rows)]
         return {(r[0], r[1], r[2]): int(r[3]) for r in found}
 
     def update(self, follow_up_id: int, expected_status: str, change: FollowUpChange) -> bool:
-        count = _FAST_FU_UPDATE.run(
-            connection(self.session), {**change.values(), "b_id": follow_up_id, "b_status": expected_status}
+        """Compare-and-set on the status. Under PostgreSQL's pipeline mode (recording an event,
+        the patient locked: every writer of follow-ups holds that lock) the result is checked
+        later, and a miss rolls the event back as a Conflict."""
+        return _FAST_FU_UPDATE.run_checked(
+            connection(self.session),
+            {**change.values(), "b_id": follow_up_id, "b_status": expected_status},
+            f"follow-up {follow_up_id} changed meanwhile (it was {expected_status}); try again",
         )
-        return count == 1
 
     def patients_to_check(self, now: datetime, limit: int) -> list[int]:
         """Patients with a snooze or an override that has run out (their alerts may reopen),
@@ -230,7 +251,10 @@ class SqlAlertRepository:
         self.stamp = stamp or {}  # written on every alert inserted (see SqlUnitOfWork)
 
     def for_patient(self, patient_id: int) -> list[StoredAlert]:
-        rows = _FAST_ALERTS_OF.rows(connection(self.session), {"pid": patient_id})
+        conn = connection(self.session)
+        rows = pipeline.take(conn, "alerts", patient_id)
+        if rows is None:
+            rows = _FAST_ALERTS_OF.rows(conn, {"pid": patient_id})
         return [StoredAlert(*r) for r in rows]
 
     def insert_many(self, values: list[NewAlert]) -> list[InsertedAlert]:
@@ -316,6 +340,22 @@ class SqlAlertRepository:
             return False
         known_heads(conn)[alert_id] = rows[0][0]
         return True
+
+    def update_many(self, changes: list[tuple[int, str, AlertChange]]) -> list[bool]:
+        conn = connection(self.session)
+        if len(changes) < 2 or not pipeline.in_pipeline(conn):
+            return [self.update(*c) for c in changes]
+        sent = [  # all sent, then their results read: one round trip
+            (aid, _FAST_ALERT_UPDATE.send(conn, {**change.values(), "b_id": aid, "b_status": status}))
+            for aid, status, change in changes
+        ]
+        heads, moved = known_heads(conn), []
+        for aid, pending in sent:
+            rows = pending.rows()
+            if len(rows) == 1:
+                heads[aid] = rows[0][0]
+            moved.append(len(rows) == 1)
+        return moved
 
     def listing(
         self,

@@ -192,6 +192,10 @@ class AlertRepository(Protocol):
 
     def update(self, alert_id: int, expected_status: str, change: AlertChange) -> bool: ...
 
+    def update_many(self, changes: list[tuple[int, str, AlertChange]]) -> list[bool]:
+        """`update` of each (alert id, expected status, change), in order; whether each moved."""
+        ...
+
     def listing(
         self,
         statuses: tuple[str, ...] | None,

@@ -487,6 +487,9 @@ class MemoryAlerts:
         row.update(copy.deepcopy(change.values()))
         return True
 
+    def update_many(self, changes: list[tuple[int, str, AlertChange]]) -> list[bool]:
+        return [self.update(*c) for c in changes]
+
     def listing(
         self,
         statuses: tuple[str, ...] | None,

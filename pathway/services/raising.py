@@ -66,14 +66,11 @@ def enqueue(
     routes: tuple[Route, ...],
     now: datetime,
     again: datetime | None = None,
-) -> int:
-    """Write the alert's notifications in the same transaction as the alert (the outbox)."""
-    added = 0
+) -> None:
+    """Write the alert's notifications in the same transaction as the alert (the outbox; a row
+    whose idempotency key is there already is skipped)."""
     routes = with_team_routes(uow, routes, [patient_id]).get(patient_id, routes)
-    for row in outbox_rows(alert_id, patient_id, c, routes, now, again):
-        if uow.notifications.add(row) is not None:
-            added += 1
-    return added
+    uow.notifications.add_many(list(outbox_rows(alert_id, patient_id, c, routes, now, again)))
 
 
 def with_team_routes(

@@ -304,6 +304,7 @@ def _sync_alerts(
                 enqueue(uow, alert_id, patient.id, cand, routes, now)
         elif _maybe_reopen(uow, row, now, changes, seen, cand.message, actions):
             enqueue(uow, row.id, patient.id, cand, routes, now, again=now)
+    ending: list[tuple[StoredAlert, str]] = []  # live alerts no longer wanted at their level
     for a in existing:
         c = wanted.get((a.rule, a.instance_key))
         if a.status not in LIVE:
@@ -311,18 +312,29 @@ def _sync_alerts(
         if c is not None and SEVERITY_RANK[a.severity] == c.rank:
             continue
         if c is not None and SEVERITY_RANK[a.severity] < c.rank:
-            reason = f"escalated to {c.severity}"
+            ending.append((a, f"escalated to {c.severity}"))
             changes.alerts_escalated += 1
         else:
-            reason = _why_resolved(a, outcome, zone)
+            ending.append((a, _why_resolved(a, outcome, zone)))
             changes.alerts_resolved += 1
-        if uow.alerts.update(
-            a.id,
-            a.status,
-            AlertChange(
-                status=_RESOLVED, resolved_at=now, resolution=reason, updated_at=now, next_renotify_at=None
-            ),
-        ):
+    moved = uow.alerts.update_many(
+        [
+            (
+                a.id,
+                a.status,
+                AlertChange(
+                    status=_RESOLVED,
+                    resolved_at=now,
+                    resolution=reason,
+                    updated_at=now,
+                    next_renotify_at=None,
+                ),
+            )
+            for a, reason in ending
+        ]
+    )
+    for (a, reason), done in zip(ending, moved, strict=True):
+        if done:
             actions.append(NewAlertAction(a.id, _RESOLVED, SWEEP_ACTOR, now, reason))
             changes.lines.append(f"patient {patient.id}: alert {a.id} {a.rule} resolved ({reason})")
             seen.now_is(replace(a, status=_RESOLVED, resolved_at=now, resolution=reason))

@@ -1,5 +1,5 @@
-"""How many statements recording one event sends to the database (each one a round trip on
-PostgreSQL), counted at the driver: a guard against the event path growing more of them."""
+"""How many statements recording one event sends to the database, counted at the driver: a guard
+against the event path growing more of them."""
 
 from __future__ import annotations
 
@@ -24,6 +24,10 @@ MOST = 18  # measured: 10-18 for the enrolment steps (22 before an event's alert
 # write; 26 before the head and chain reads went)
 
 EXAM = 15  # the examination below (17 before; 14 before care-team routes and the audit chain)
+# PostgreSQL reads the history, follow-ups, alerts and care-team target and reserves the event id
+# together with the lock, in one round trip (db.prefetch), even where SQLite would skip a read:
+# a few more statements, far fewer round trips (tests/integration/test_pipeline.py counts those)
+MOST_PG, EXAM_PG = 20, 17
 
 
 @contextmanager
@@ -57,5 +61,6 @@ def test_recording_an_event_sends_a_bounded_number_of_statements(
         patients.record_event(deps, "MRN-1", "exam_done", {}, actor=ACTOR)
     exam = [s for s in seen if s not in ("BEGIN", "COMMIT")]
     assert "INSERT" in exam  # the event itself, the alert and its outbox row were written
-    assert max(counts) <= MOST, counts
-    assert len(exam) <= EXAM, (len(exam), exam)
+    most, most_exam = (MOST_PG, EXAM_PG) if engine.dialect.name == "postgresql" else (MOST, EXAM)
+    assert max(counts) <= most, counts
+    assert len(exam) <= most_exam, (len(exam), exam)
