@@ -30,7 +30,7 @@ from sqlalchemy import create_engine, text
 from bench.cohort import bench_now, generate
 from bench.load import load
 from bench.raw import Raw
-from bench.replay import Capture, replay
+from bench.replay import Capture, replay, round_trips
 from db import migrate
 from db.engine import DEFAULT_CACHE_MIB
 from pathway.bootstrap import build
@@ -402,7 +402,7 @@ def _record_events(engine: Any, raw: Raw, deps: Deps, active: list[str], reps: i
         calls = capture.run(lambda i=i: ours(i))  # type: ignore[misc]
         elapsed, spent = time.perf_counter() - start, time.process_time() - cpu
         start, cpu = time.perf_counter(), time.process_time()
-        replay(raw.conn, calls)
+        replay(raw.conn, calls, pipelined=raw.pg)
         if i >= 0:
             ours_t.append(elapsed)
             ours_c.append(spent)
@@ -411,6 +411,12 @@ def _record_events(engine: Any, raw: Raw, deps: Deps, active: list[str], reps: i
             statements.append(sum(1 for sql, _, _ in calls if not sql.startswith("BEGIN")))
     peak = timed(lambda: ours(reps), trace=True)[1]
     if raw.pg:
+        trips = [round_trips(engine, lambda i=i: ours(i)) for i in range(20)]  # type: ignore[misc]
+        print(
+            f"round trips per event, counted at the wire (BEGIN and COMMIT not counted): median "
+            f"{statistics.median(trips)}, max {max(trips)}; the raw replay: 1 (one pipeline)",
+            flush=True,
+        )
         raw.conn.autocommit = before
     else:
         raw.conn.isolation_level = before
