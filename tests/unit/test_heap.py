@@ -7,20 +7,27 @@ import threading
 
 import pytest
 
-from pathway.services.heap import bulk_work
+from pathway.services.heap import YOUNG_THRESHOLD, bulk_work
 
 
 def test_the_heap_is_frozen_while_bulk_work_runs_and_unfrozen_after() -> None:
     assert gc.get_freeze_count() == 0
+    before = gc.get_threshold()
     with bulk_work():
         assert gc.get_freeze_count() > 0
+        assert gc.get_threshold() == (max(before[0], YOUNG_THRESHOLD), *before[1:])
+        with bulk_work():
+            assert gc.get_threshold()[0] == max(before[0], YOUNG_THRESHOLD)
     assert gc.get_freeze_count() == 0
+    assert gc.get_threshold() == before
 
 
 def test_unfrozen_after_a_failure() -> None:
+    before = gc.get_threshold()
     with pytest.raises(RuntimeError), bulk_work():
         raise RuntimeError("batch failed")
     assert gc.get_freeze_count() == 0
+    assert gc.get_threshold() == before
 
 
 def test_nested_and_concurrent_bulk_work_unfreeze_only_when_the_last_ends() -> None:
