@@ -28,6 +28,13 @@ def postgresql_only(engine: Engine) -> None:
         pytest.skip("pipeline mode is PostgreSQL's")
 
 
+@pytest.fixture
+def enrolled(deps: Deps, clock: FixedClock) -> None:
+    """MRN-1 enrolled on ENROLLED_ON, the clock the next morning."""
+    clock.current = morning(date(2026, 3, 3))
+    patients.enroll(deps, "MRN-1", histology="sts", on=ENROLLED_ON)
+
+
 def test_an_event_waits_for_the_server_a_few_times(deps: Deps, clock: FixedClock, engine: Engine) -> None:
     """BEGIN and COMMIT aside, an event waits for: the lock with every read (one wait); the
     writes up to the first whose result is needed (new follow-ups' ids, or the alerts it
@@ -52,11 +59,10 @@ def test_an_event_waits_for_the_server_a_few_times(deps: Deps, clock: FixedClock
     assert view.states and patients.history(deps, "MRN-1").events[-1].type == "exam_done"
 
 
+@pytest.mark.usefixtures("enrolled")
 def test_a_deferred_compare_and_set_that_misses_rolls_everything_back(
     deps: Deps, clock: FixedClock, engine: Engine
 ) -> None:
-    clock.current = morning(date(2026, 3, 3))
-    patients.enroll(deps, "MRN-1", histology="sts", on=ENROLLED_ON)
     with engine.connect() as conn:
         fid, status = conn.execute(text("SELECT id, status FROM follow_up ORDER BY id LIMIT 1")).one()
     with pytest.raises(Conflict, match=f"follow-up {fid} changed meanwhile"), deps.uow() as uow:
@@ -83,11 +89,10 @@ def test_a_deferred_compare_and_set_that_misses_rolls_everything_back(
     )
 
 
+@pytest.mark.usefixtures("enrolled")
 def test_an_error_of_a_queued_statement_is_a_conflict_and_writes_nothing(
     deps: Deps, clock: FixedClock, engine: Engine
 ) -> None:
-    clock.current = morning(date(2026, 3, 3))
-    patients.enroll(deps, "MRN-1", histology="sts", on=ENROLLED_ON)
     patients.record_event(
         deps, "MRN-1", "neuro_exam", {"finding": "baseline"}, on=date(2026, 3, 3), actor=ACTOR
     )
@@ -116,11 +121,10 @@ def test_an_error_of_a_queued_statement_is_a_conflict_and_writes_nothing(
     patients.record_event(deps, "MRN-1", "pain_score", {"nrs": "2"}, on=date(2026, 3, 3), actor=ACTOR)
 
 
+@pytest.mark.usefixtures("enrolled")
 def test_statements_of_sqlalchemy_in_between_see_the_queued_writes(
     deps: Deps, clock: FixedClock, engine: Engine
 ) -> None:
-    clock.current = morning(date(2026, 3, 3))
-    patients.enroll(deps, "MRN-1", histology="sts", on=ENROLLED_ON)
     with deps.uow() as uow:
         found = uow.patients.by_mrn_with_states("MRN-1", lock=True)
         assert found is not None
@@ -136,9 +140,8 @@ def test_statements_of_sqlalchemy_in_between_see_the_queued_writes(
         )
 
 
+@pytest.mark.usefixtures("enrolled")
 def test_a_refused_event_leaves_the_connection_clean(deps: Deps, clock: FixedClock, engine: Engine) -> None:
-    clock.current = morning(date(2026, 3, 3))
-    patients.enroll(deps, "MRN-1", histology="sts", on=ENROLLED_ON)
     for _ in range(3):  # more than the pool hands out, so a dirty connection would come back
         with pytest.raises(EventNotAllowed):
             patients.record_event(deps, "MRN-1", "rt_completed", {}, on=date(2026, 3, 3), actor=ACTOR)
