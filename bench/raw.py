@@ -14,8 +14,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from pathway.domain.batching import batches
 from pathway.domain.clinical_time import local_date, start_of_day
 from pathway.domain.notify import lateness
+from pathway.services.alerting import BATCH, LEVELS_PER_BATCH, RENOTIFY_BATCH
 
 OPEN = "status = 'open'"  # upcoming / due / overdue are derived from the window, never stored
 LIVE = "('open', 'acknowledged', 'snoozed')"
@@ -80,11 +82,13 @@ class Raw:
         )
         self.conn.commit()
 
-    def sweep(self, now: datetime) -> int:
-        """Raise due alert levels, one transaction: the same alerts (states at fire, pathway hash,
-        holiday stamp), 'opened' audit rows, outbox rows with the engine's payload and key,
-        escalations with their 'resolved' audit rows, holds behind urgent alerts, and the
-        renotification rounds; commit."""
+    def sweep(self, now: datetime, batched: bool = False) -> int:
+        """Raise due alert levels: the same alerts (states at fire, pathway hash, holiday stamp),
+        'opened' audit rows, outbox rows with the engine's payload and key, escalations with their
+        'resolved' audit rows, holds behind urgent alerts, and the renotification rounds. One
+        transaction; `batched`: committed in the engine's batches instead (patients cut as
+        `pathway.domain.batching` cuts them, renotifications 500 alerts at a time), as SQLite's
+        short write lock asks of the engine."""
         p, ts = self.p, self._ts(now)
         cur = self.begin()
         cur.execute(
@@ -94,6 +98,36 @@ class Raw:
             (ts,),
         )
         due = cur.fetchall()
+        if not batched:
+            opened = self._raise(cur, due, now)
+            self._renotify(cur, now)
+            self.conn.commit()
+            return opened
+        self.conn.commit()
+        rows: dict[int, list[Any]] = {}
+        for r in due:
+            rows.setdefault(int(r[1]), []).append(r)
+        opened = 0
+        for chunk in batches({pid: len(of) for pid, of in rows.items()}, BATCH, LEVELS_PER_BATCH):
+            cur = self.begin()
+            opened += self._raise(cur, [r for pid in chunk for r in rows[pid]], now)
+            self.conn.commit()
+        cur = self.begin()
+        cur.execute(
+            f"SELECT id FROM alert{self._hint('ix_alert_renotify_due')} WHERE {RENOTIFY_DUE} "
+            f"AND next_renotify_at <= {p} ORDER BY id",
+            (ts,),
+        )
+        ids = [r[0] for r in cur.fetchall()]
+        self.conn.commit()
+        for start in range(0, len(ids), RENOTIFY_BATCH):
+            cur = self.begin()
+            self._renotify(cur, now, ids[start : start + RENOTIFY_BATCH])
+            self.conn.commit()
+        return opened
+
+    def _raise(self, cur: Any, due: list[Any], now: datetime) -> int:
+        p, ts = self.p, self._ts(now)
         pids = sorted({r[1] for r in due})
         states: dict[int, dict[str, str]] = {pid: {} for pid in pids}
         for start in range(0, len(pids), 500):
@@ -199,8 +233,6 @@ class Raw:
                     f"AND status IN {LIVE} AND instance_key LIKE {p} AND NOT held",
                     (ts, pid, prefix + "%"),
                 )
-        self._renotify(cur, now)
-        self.conn.commit()
         return len(alerts)
 
     def _dt(self, value: Any) -> datetime | None:
@@ -236,14 +268,15 @@ class Raw:
             "late": None,
         }
 
-    def _renotify(self, cur: Any, now: datetime) -> None:
-        """Live critical alerts whose renotification round has come: one outbox row per round
-        (skipped if there already), and the instant moved on to the next round."""
+    def _renotify(self, cur: Any, now: datetime, ids: list[int] | None = None) -> None:
+        """Live critical alerts whose renotification round has come (of `ids`, when given): one
+        outbox row per round (skipped if there already), and the instant moved on to the next."""
         p, ts = self.p, self._ts(now)
+        among = f" AND id IN ({', '.join(map(str, ids))})" if ids else ""
         cur.execute(
             f"SELECT id, patient_id, rule, message, source, track, created_at, opened_at FROM alert"
-            f"{self._hint('ix_alert_renotify_due')} WHERE {RENOTIFY_DUE} AND next_renotify_at <= {p} "
-            f"ORDER BY id",
+            f"{self._hint('ix_alert_renotify_due')} WHERE {RENOTIFY_DUE} AND next_renotify_at <= {p}"
+            f"{among} ORDER BY id",
             (ts,),
         )
         outbox, moved = [], []

@@ -20,8 +20,10 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from bench import raw as bench_raw
 from bench.cohort import bench_now, generate
 from bench.load import load
+from bench.run import raw_for, same_writes
 from pathway.bootstrap import App, build
 from pathway.domain.notify import Route
 from pathway.ports import Deps
@@ -144,3 +146,26 @@ def test_a_second_set_based_sweep_at_the_same_instant_writes_nothing(twins: tupl
     again = alerting.sweep(deps)
     assert (again.alerts_opened, again.alerts_escalated, again.renotified) == (0, 0, 0)
     assert _dump(app) == before
+
+
+@pytest.mark.parametrize("batched", [False, True], ids=["one-transaction", "engine-batches"])
+def test_the_bench_raw_sweep_writes_what_the_engine_writes(
+    twins: tuple[App, App], batched: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The raw baseline of `bench.run` (an honest ratio needs the same rows), in one transaction
+    and committed in the engine's batches (made tiny here: every cut is crossed)."""
+    for module in (alerting, bench_raw):
+        monkeypatch.setattr(module, "BATCH", 3)
+        monkeypatch.setattr(module, "LEVELS_PER_BATCH", 4)
+        monkeypatch.setattr(module, "RENOTIFY_BATCH", 2)
+    engine_app, raw_app = twins
+    for days in (1, 31):
+        when = bench_now() + timedelta(days=days, seconds=7)
+        alerting.sweep(replace(engine_app.deps, clock=FixedClock(when)))
+        conn = raw_app.engine.raw_connection()
+        try:
+            raw_for(conn.driver_connection, raw_app.engine.dialect.name, raw_app).sweep(when, batched=batched)
+        finally:
+            conn.close()
+        urls = [a.engine.url.render_as_string(hide_password=False) for a in twins]
+        assert same_writes(*urls), days
