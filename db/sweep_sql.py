@@ -167,16 +167,16 @@ class SqlSweepWrites:
         return "(" + " OR ".join(terms) + ")" if terms else "false"
 
     def raise_due(
-        self, patient_ids: list[int], now: datetime, pathway_hash: str, routes: tuple[Route, ...]
+        self, follow_up_ids: list[int], now: datetime, pathway_hash: str, routes: tuple[Route, ...]
     ) -> SweepRaise:
-        """Raise the highest level each due follow-up of these patients has reached: the alerts
+        """Raise the highest level each of these follow-ups (still open and due) has reached: the alerts
         (`INSERT … SELECT`, duplicates skipped), their outbox rows, the levels and next instants,
         and the escalations (lower live levels of the same step resolved, `UPDATE … FROM`)."""
-        if not patient_ids:
+        if not follow_up_ids:
             return SweepRaise([], [], 0)
         d, conn = self._d(), self._conn
         ts = bindparam("now", now, type_=_TS)
-        due = f"patient_id IN {_ids(patient_ids)} AND next_alert_at <= :now AND status = 'open'"
+        due = f"id IN {_ids(follow_up_ids)} AND next_alert_at <= :now AND status = 'open'"
         reached = (
             "CASE WHEN critical_at <= :now THEN 3 WHEN warning_at <= :now THEN 2 "
             "WHEN info_at <= :now THEN 1 ELSE 0 END"

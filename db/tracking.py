@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Collection, Iterator
 from datetime import datetime
 from typing import Any
@@ -199,12 +198,17 @@ class SqlFollowUpRepository:
         )
         return sorted(set(self.session.connection().execute(query).scalars()))[:limit]
 
-    def alert_levels_due(self, now: datetime) -> dict[int, int]:
-        """Patient id -> how many of their follow-ups have an alert level due, read along the partial
+    def alert_levels_due(self, now: datetime) -> dict[int, list[int]]:
+        """Patient id -> the ids of their follow-ups with an alert level due, read along the partial
         index ix_follow_up_alert_due (the literal IN matches its WHERE; grouping or ordering by patient
         in SQL would walk the whole table)."""
-        query = columns(col(FollowUpRow.patient_id)).where(col(FollowUpRow.next_alert_at) <= now, OPEN_ROWS)
-        return dict(Counter(int(pid) for (pid,) in self.session.execute(query)))
+        query = columns(col(FollowUpRow.patient_id), col(FollowUpRow.id)).where(
+            col(FollowUpRow.next_alert_at) <= now, OPEN_ROWS
+        )
+        due: dict[int, list[int]] = {}
+        for pid, fid in self.session.execute(query):
+            due.setdefault(int(pid), []).append(int(fid))
+        return due
 
     def alerts_due_for(self, patient_ids: list[int], now: datetime) -> list[StoredFollowUp]:
         query = (

@@ -147,7 +147,9 @@ class FollowUpRepository(Protocol):
 
     def patients_to_check(self, now: datetime, limit: int) -> list[int]: ...
 
-    def alert_levels_due(self, now: datetime) -> dict[int, int]: ...
+    def alert_levels_due(self, now: datetime) -> dict[int, list[int]]:
+        """Patient id -> the ids of their open follow-ups with an alert level due at `now`."""
+        ...
 
     def alerts_due_for(self, patient_ids: list[int], now: datetime) -> list[StoredFollowUp]: ...
 
@@ -474,8 +476,11 @@ class SweepWrites(Protocol):
     none and the sweep then takes the per-row path, which writes the same rows)."""
 
     def raise_due(
-        self, patient_ids: list[int], now: datetime, pathway_hash: str, routes: tuple[Route, ...]
-    ) -> SweepRaise: ...
+        self, follow_up_ids: list[int], now: datetime, pathway_hash: str, routes: tuple[Route, ...]
+    ) -> SweepRaise:
+        """Raise these follow-ups' due levels (those still open and due at `now`; their patients
+        locked by the caller)."""
+        ...
 
     def renotify_ids(self, now: datetime) -> list[int]: ...
 

@@ -10,7 +10,6 @@ users, the notification dispatcher's claims) is not implemented and says so when
 from __future__ import annotations
 
 import copy
-from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
@@ -288,12 +287,12 @@ class MemoryFollowUps:
         }
         return sorted(due)[:limit]
 
-    def alert_levels_due(self, now: datetime) -> dict[int, int]:
-        return dict(
-            Counter(
-                r["patient_id"] for r in self._open() if r.get("next_alert_at") and r["next_alert_at"] <= now
-            )
-        )
+    def alert_levels_due(self, now: datetime) -> dict[int, list[int]]:
+        due: dict[int, list[int]] = {}
+        for r in self._open():
+            if r.get("next_alert_at") and r["next_alert_at"] <= now:
+                due.setdefault(r["patient_id"], []).append(r["id"])
+        return due
 
     def alerts_due_for(self, patient_ids: list[int], now: datetime) -> list[StoredFollowUp]:
         rows = [

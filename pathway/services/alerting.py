@@ -160,8 +160,10 @@ def _titles(deps: Deps) -> dict[str, str]:
 def _raise_levels(deps: Deps, now: datetime, total: Changes, set_based: bool = True) -> None:
     """Raise due alert levels in batches of patients: lock them, re-read their rows, raise.
 
-    The due patients are listed once along the next_alert_at index; each batch re-reads its rows
-    under the lock, so rows another process raised meanwhile are no longer due and are skipped.
+    The due follow-ups are listed once along the next_alert_at index; each batch re-reads its rows
+    under the lock (by id: SQLite reaches them by primary key instead of walking every follow-up
+    of its patients), so rows another process raised meanwhile are no longer due and are skipped.
+    A row falling due after the listing waits for the next sweep.
     """
     pathway_hash = deps.pathway.definition.content_hash
     holdable = holdable_keys(deps.pathway.definition)
@@ -177,9 +179,8 @@ def _raise_levels(deps: Deps, now: datetime, total: Changes, set_based: bool = T
                 and uow.sweep_writes is not None
                 and not with_team_routes(uow, deps.routes, patients)
             ):
-                raise_levels_set(
-                    uow, uow.sweep_writes, patients, pathway_hash, now, deps.routes, done, holdable
-                )
+                ids = [fid for pid in patients for fid in due[pid]]
+                raise_levels_set(uow, uow.sweep_writes, ids, pathway_hash, now, deps.routes, done, holdable)
                 uow.commit()
                 return done
             rows = uow.follow_ups.alerts_due_for(patients, now)
@@ -188,7 +189,7 @@ def _raise_levels(deps: Deps, now: datetime, total: Changes, set_based: bool = T
             uow.commit()
         return done
 
-    for patients in batches(due, BATCH, LEVELS_PER_BATCH):
+    for patients in batches({pid: len(ids) for pid, ids in due.items()}, BATCH, LEVELS_PER_BATCH):
         total.add(rerun_on_deadlock(partial(raise_batch, patients)))
 
 

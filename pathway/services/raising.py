@@ -200,7 +200,7 @@ def raise_levels(
 def raise_levels_set(
     uow: UnitOfWork,
     writes: SweepWrites,
-    patient_ids: list[int],
+    follow_up_ids: list[int],
     pathway_hash: str,
     now: datetime,
     routes: tuple[Route, ...],
@@ -209,7 +209,7 @@ def raise_levels_set(
 ) -> None:
     """`raise_levels` as set-based SQL: the same alerts, audit rows, outbox rows, levels,
     escalations and holds, in a few statements per batch whatever its size."""
-    raised = writes.raise_due(patient_ids, now, pathway_hash, routes)
+    raised = writes.raise_due(follow_up_ids, now, pathway_hash, routes)
     actions = [NewAlertAction(o.id, "opened", SWEEP_ACTOR, now, o.message) for o in raised.opened]
     actions += [NewAlertAction(i, AlertStatus.RESOLVED, SWEEP_ACTOR, now, why) for i, why in raised.resolved]
     uow.alerts.add_actions(actions)
