@@ -37,7 +37,6 @@ class _Pipe:
 
     tx: Any
     scope: Any = None  # psycopg's pipeline() context while in pipeline mode
-    mode: Any = None  # and the Pipeline it entered
     checks: list[tuple[Any, str]] = field(default_factory=list)  # (cursor, message if not one row)
     rows: dict[tuple[str, int], list[Row]] = field(default_factory=dict)
 
@@ -59,7 +58,7 @@ def enter(conn: Connection) -> None:
         driver = conn.connection.driver_connection
         assert driver is not None
         pipe.scope = driver.pipeline()
-        pipe.mode = pipe.scope.__enter__()
+        pipe.scope.__enter__()
 
 
 def resume(conn: Connection) -> None:
@@ -119,7 +118,7 @@ def leave(conn: Connection) -> None:
     pipe = conn.info.get("pipeline")
     if pipe is None or pipe.scope is None:
         return
-    scope, pipe.scope, pipe.mode = pipe.scope, None, None
+    scope, pipe.scope = pipe.scope, None
     try:
         scope.__exit__(None, None, None)  # one sync: what is queued goes, its results come back
     except Exception as exc:  # an error of a queued statement, raised as SQLAlchemy raises it
@@ -133,7 +132,7 @@ def _close(conn: Connection, pipe: _Pipe, quietly: bool) -> None:
     conn.info.pop("pipeline", None)
     if pipe.scope is None:
         return
-    scope, pipe.scope, pipe.mode = pipe.scope, None, None
+    scope, pipe.scope = pipe.scope, None
     try:
         scope.__exit__(None, None, None)
     except Exception:
