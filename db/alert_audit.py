@@ -11,7 +11,6 @@ from sqlalchemy import Connection, bindparam, insert, update
 from sqlalchemy import select as columns
 
 from db.fast import Prebuilt
-from db.pipeline import in_pipeline
 from db.tables import AlertActionRow, AlertRow
 from pathway.domain.integrity import StoredAction, chain_rows
 
@@ -65,7 +64,7 @@ def append_actions(conn: Connection, rows: list[dict[str, Any]]) -> None:
     rows = [dict(r) for r in rows]
     new_heads = chain_rows(heads, rows)
     known.update(new_heads)
-    if (len(ids) == 1 or in_pipeline(conn)) and len({frozenset(r) for r in rows}) == 1:
+    if len({frozenset(r) for r in rows}) == 1:
         _FAST_INSERT.run_many(conn, rows)
         _FAST_SET_HEAD.run_many(conn, [{"b_id": aid, "b_chain": chain} for aid, chain in new_heads.items()])
         return

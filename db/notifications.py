@@ -38,15 +38,7 @@ def to_notification(r: NotificationRow) -> Notification:
 
 
 _N = NotificationRow.__table__  # type: ignore[attr-defined]
-_ADD = {  # built once: the recording path adds one per alert and route
-    name: Prebuilt(
-        ins(_N).on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(_N.c.id), dml=True
-    )
-    for name, ins in (("sqlite", sqlite_insert), ("postgresql", pg_insert))
-}
-
-
-_ADD_QUIETLY = {  # the same without RETURNING: nothing to wait for (db.pipeline)
+_ADD = {  # built once; no RETURNING: nothing to wait for under pipeline mode (db.pipeline)
     name: Prebuilt(ins(_N).on_conflict_do_nothing(index_elements=["idempotency_key"]), dml=True)
     for name, ins in (("sqlite", sqlite_insert), ("postgresql", pg_insert))
 }
@@ -56,16 +48,12 @@ class SqlNotificationRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def add(self, values: NewNotification) -> int | None:
-        conn = connection(self.session)
-        rows = _ADD[_dialect(conn)].rows(conn, values.values())
-        return int(rows[0][0]) if rows else None
-
     def add_many(self, values: list[NewNotification]) -> None:
+        """Outbox rows; one whose idempotency key is there already is skipped."""
         rows = [v.values() for v in values]
-        if rows and len(rows) <= 20 and len({frozenset(r) for r in rows}) == 1:  # recording an event
+        if rows and len({frozenset(r) for r in rows}) == 1:
             conn = connection(self.session)
-            _ADD_QUIETLY[_dialect(conn)].run_many(conn, rows)
+            _ADD[_dialect(conn)].run_many(conn, rows)
             return
         if values:
             t = NotificationRow.__table__  # type: ignore[attr-defined]

@@ -540,16 +540,12 @@ class MemoryNotifications:
     def __init__(self, s: MemoryStore) -> None:
         self.s = s
 
-    def add(self, row: NewNotification) -> int | None:
-        if any(n["idempotency_key"] == row.idempotency_key for n in self.s.notifications.values()):
-            return None
-        nid = self.s.next_id()
-        self.s.notifications[nid] = copy.deepcopy(row.values()) | {"id": nid}
-        return nid
-
     def add_many(self, values: list[NewNotification]) -> None:
-        for v in values:
-            self.add(v)
+        for row in values:
+            if any(n["idempotency_key"] == row.idempotency_key for n in self.s.notifications.values()):
+                continue
+            nid = self.s.next_id()
+            self.s.notifications[nid] = copy.deepcopy(row.values()) | {"id": nid}
 
     def existing_keys(self, keys: list[str]) -> set[str]:
         stored = {n["idempotency_key"] for n in self.s.notifications.values()}
